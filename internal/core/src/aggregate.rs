@@ -1,0 +1,298 @@
+//! One aggregate's run of messages within a batch: load the head once, decide
+//! every command in memory in order, append the events in as few atomic
+//! commits as the store's limits allow, and start again from a fresh load
+//! when another writer got there first.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use state_machine::{AggregateState, StateMachine};
+
+use crate::batch::Applied;
+use crate::config_source::ConfigSource;
+use crate::envelope::Command;
+use crate::failure::{Failure, Rejection, Transient};
+use crate::handler::HandlerOptions;
+use crate::model::{AggregateKey, CommandRecord, Commit, Event, fingerprint, now_rfc3339};
+use crate::size::{event_item_bytes, head_item_bytes};
+use crate::store::{AppendError, EventStore, StoreLimits};
+
+/// A parsed message waiting for its outcome.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Pending<'a> {
+    pub(crate) message_id: &'a str,
+    pub(crate) command: &'a Command,
+}
+
+type Outcome = Result<Applied, Failure>;
+
+/// Runs `pending` (all for `key`, in order) and returns their outcomes in
+/// the same order.
+pub(crate) async fn run_aggregate<S: EventStore + ?Sized, C: ConfigSource + ?Sized>(
+    store: &S,
+    configs: &C,
+    options: &HandlerOptions,
+    key: &AggregateKey,
+    pending: &[Pending<'_>],
+    fifo: bool,
+) -> Vec<Outcome> {
+    let machine = match configs.state_machine(&key.aggregate_type).await {
+        Ok(m) => m,
+        Err(e) => return vec![Err(Failure::from(e)); pending.len()],
+    };
+    let max_attempts = options.max_attempts.max(1);
+    // Outcomes that no later attempt may change: commands whose commit
+    // succeeded in an earlier attempt.
+    let mut settled: Vec<Option<Outcome>> = vec![None; pending.len()];
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let ids: Vec<String> = pending
+            .iter()
+            .zip(&settled)
+            .filter(|(_, s)| s.is_none())
+            .map(|(p, _)| p.command.command_id.clone())
+            .collect();
+        let loaded = match store.load(key, &ids).await {
+            Ok(l) => l,
+            Err(e) => return fill(settled, Err(Transient::Store(e).into())),
+        };
+        let head = loaded.head.unwrap_or_else(|| machine.initial_state());
+        let known: HashMap<&str, &CommandRecord> = loaded
+            .commands
+            .iter()
+            .map(|r| (r.command_id.as_str(), r))
+            .collect();
+        let plan = plan(
+            &machine,
+            key,
+            head,
+            &known,
+            pending,
+            &settled,
+            fifo,
+            store.limits(),
+        );
+        let mut planned = plan.outcomes;
+
+        let mut retry = false;
+        let mut chunks = plan.chunks.into_iter();
+        while let Some(chunk) = chunks.next() {
+            let failure: Failure = match store.append(&chunk.commit).await {
+                Ok(()) => {
+                    for &m in &chunk.members {
+                        settled[m] = planned[m].take();
+                    }
+                    continue;
+                }
+                Err(AppendError::Conflict { .. } | AppendError::DuplicateCommand { .. })
+                    if attempt < max_attempts =>
+                {
+                    retry = true;
+                    break;
+                }
+                Err(AppendError::Conflict { .. } | AppendError::DuplicateCommand { .. }) => {
+                    Transient::ConflictRetriesExhausted { attempts: attempt }.into()
+                }
+                Err(AppendError::TooLarge(reason)) => Rejection::TooLarge(reason).into(),
+                Err(AppendError::Store(e)) => Transient::Store(e).into(),
+            };
+            // This commit wrote nothing, and later ones build on it.
+            let blocked_by = pending[chunk.members[0]].message_id.to_owned();
+            for &m in &chunk.members {
+                planned[m] = Some(Err(failure.clone()));
+            }
+            for later in chunks.by_ref() {
+                for &m in &later.members {
+                    planned[m] = Some(Err(Transient::HeldBack {
+                        blocked_by: blocked_by.clone(),
+                        scope: "aggregate",
+                    }
+                    .into()));
+                }
+            }
+        }
+        if retry {
+            continue;
+        }
+        for (s, p) in settled.iter_mut().zip(planned) {
+            if s.is_none() {
+                *s = p;
+            }
+        }
+        return fill(settled, Err(Transient::DeadlineReached.into()));
+    }
+}
+
+fn fill(settled: Vec<Option<Outcome>>, default: Outcome) -> Vec<Outcome> {
+    settled
+        .into_iter()
+        .map(|s| s.unwrap_or_else(|| default.clone()))
+        .collect()
+}
+
+/// One atomic append and the positions (in `pending`) of its commands.
+struct Chunk {
+    commit: Commit,
+    members: Vec<usize>,
+}
+
+struct Plan {
+    /// The outcome each unsettled command will have if its chunk commits.
+    outcomes: Vec<Option<Outcome>>,
+    chunks: Vec<Chunk>,
+}
+
+/// Decides every unsettled command in memory, in order, from `head`.
+#[allow(clippy::too_many_arguments)]
+fn plan(
+    machine: &Arc<StateMachine>,
+    key: &AggregateKey,
+    head: AggregateState,
+    known: &HashMap<&str, &CommandRecord>,
+    pending: &[Pending<'_>],
+    settled: &[Option<Outcome>],
+    fifo: bool,
+    limits: StoreLimits,
+) -> Plan {
+    let max_items = limits.max_items_per_commit.max(3);
+    let recorded_at = now_rfc3339();
+    let mut outcomes: Vec<Option<Outcome>> = vec![None; pending.len()];
+    let mut chunks: Vec<Chunk> = Vec::new();
+    let mut current: Option<Chunk> = None;
+    let mut state = head;
+    // Commands applied earlier in this plan, by id: (fingerprint, version).
+    let mut in_plan: HashMap<&str, (String, u64)> = HashMap::new();
+    let mut blocked_by: Option<&str> = None;
+
+    for (pos, p) in pending.iter().enumerate() {
+        if settled[pos].is_some() {
+            continue;
+        }
+        let cmd = p.command;
+        if let Some(b) = blocked_by {
+            outcomes[pos] = Some(Err(Transient::HeldBack {
+                blocked_by: b.to_owned(),
+                scope: "message group",
+            }
+            .into()));
+            continue;
+        }
+        let fp = fingerprint(key, &cmd.command, &cmd.payload);
+        let earlier = known
+            .get(cmd.command_id.as_str())
+            .map(|r| (r.fingerprint.clone(), r.version, r.key.to_string()))
+            .or_else(|| {
+                in_plan
+                    .get(cmd.command_id.as_str())
+                    .map(|(f, v)| (f.clone(), *v, key.to_string()))
+            });
+        let outcome: Outcome = match earlier {
+            Some((f, version, _)) if f == fp => Ok(Applied {
+                version,
+                duplicate: true,
+            }),
+            Some((_, _, applied_to)) => Err(Rejection::CommandIdReused {
+                command_id: cmd.command_id.clone(),
+                applied_to,
+            }
+            .into()),
+            None => decide(machine, key, &state, cmd, &recorded_at, limits).map(
+                |(event, next)| {
+                    let items = current
+                        .as_ref()
+                        .map_or(0, |c| c.commit.events.len() + c.commit.commands.len());
+                    if items + 3 > max_items {
+                        chunks.extend(current.take());
+                    }
+                    let chunk = current.get_or_insert_with(|| Chunk {
+                        commit: Commit {
+                            key: key.clone(),
+                            expected_version: state.version,
+                            events: Vec::new(),
+                            commands: Vec::new(),
+                            head: state.clone(),
+                        },
+                        members: Vec::new(),
+                    });
+                    chunk.commit.commands.push(CommandRecord {
+                        command_id: cmd.command_id.clone(),
+                        key: key.clone(),
+                        fingerprint: fp.clone(),
+                        version: next.version,
+                        recorded_at: recorded_at.clone(),
+                    });
+                    chunk.commit.events.push(event);
+                    chunk.commit.head = next.clone();
+                    chunk.members.push(pos);
+                    in_plan.insert(&cmd.command_id, (fp, next.version));
+                    let version = next.version;
+                    state = next;
+                    Applied {
+                        version,
+                        duplicate: false,
+                    }
+                },
+            ),
+        };
+        if fifo && outcome.is_err() {
+            blocked_by = Some(p.message_id);
+        }
+        outcomes[pos] = Some(outcome);
+    }
+    chunks.extend(current);
+    Plan { outcomes, chunks }
+}
+
+/// Decides one new command against `state`: the event it records and the
+/// state after it, or why it is refused.
+fn decide(
+    machine: &StateMachine,
+    key: &AggregateKey,
+    state: &AggregateState,
+    cmd: &Command,
+    recorded_at: &str,
+    limits: StoreLimits,
+) -> Result<(Event, AggregateState), Failure> {
+    if let Some(expected) = cmd.expected_version
+        && expected != state.version
+    {
+        return Err(Rejection::VersionMismatch {
+            expected,
+            actual: state.version,
+        }
+        .into());
+    }
+    let decision = machine
+        .decide(state, &cmd.command, &cmd.payload)
+        .map_err(Rejection::from)?;
+    let mut next = state.clone();
+    next.apply(&decision.to_state, &cmd.payload);
+    let event = Event {
+        version: next.version,
+        event_type: decision.event_type,
+        state: decision.to_state,
+        payload: cmd.payload.clone(),
+        command_id: cmd.command_id.clone(),
+        metadata: cmd.metadata.clone(),
+        recorded_at: recorded_at.to_owned(),
+        config_version: machine.version(),
+    };
+    let event_bytes = event_item_bytes(key, &event);
+    if event_bytes > limits.max_item_bytes {
+        return Err(Rejection::TooLarge(format!(
+            "the event would be about {event_bytes} bytes, over the store's {}-byte item limit",
+            limits.max_item_bytes
+        ))
+        .into());
+    }
+    let head_bytes = head_item_bytes(key, &next);
+    if head_bytes > limits.max_item_bytes {
+        return Err(Rejection::TooLarge(format!(
+            "the aggregate's state would grow to about {head_bytes} bytes, over the store's {}-byte item limit",
+            limits.max_item_bytes
+        ))
+        .into());
+    }
+    Ok((event, next))
+}

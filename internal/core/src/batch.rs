@@ -1,0 +1,136 @@
+//! What goes into the handler (a batch of SQS messages) and what comes out
+//! (one outcome per message, and the ids to report as failed).
+
+use std::time::Instant;
+
+use crate::failure::Failure;
+use crate::model::AggregateKey;
+
+/// One SQS message, as the handler needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboundMessage {
+    /// SQS `messageId`: the id reported back on failure.
+    pub message_id: String,
+    /// The body: a command message (CONTRACT §2).
+    pub body: String,
+    /// The FIFO `MessageGroupId`, when the queue is FIFO.
+    pub message_group_id: Option<String>,
+}
+
+impl InboundMessage {
+    /// A message of a standard queue.
+    pub fn new(message_id: impl Into<String>, body: impl Into<String>) -> Self {
+        Self {
+            message_id: message_id.into(),
+            body: body.into(),
+            message_group_id: None,
+        }
+    }
+}
+
+/// One batch, as Lambda's event source mapping or the worker delivers it.
+#[derive(Debug, Clone, Default)]
+pub struct Batch {
+    /// The messages, in delivery order.
+    pub messages: Vec<InboundMessage>,
+    /// True for a FIFO queue: messages are ordered per message group, and a
+    /// group stops at its first failure (CONTRACT §5).
+    pub fifo: bool,
+    /// When the invocation must have answered (Lambda's deadline). The
+    /// handler starts no new aggregate within the safety margin of it.
+    pub deadline: Option<Instant>,
+}
+
+impl Batch {
+    /// A standard-queue batch without a deadline.
+    pub fn standard(messages: Vec<InboundMessage>) -> Self {
+        Self {
+            messages,
+            fifo: false,
+            deadline: None,
+        }
+    }
+}
+
+/// A successful outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Applied {
+    /// The aggregate's version after this command.
+    pub version: u64,
+    /// True when the command id had been applied before (a redelivery): no
+    /// new event was written.
+    pub duplicate: bool,
+}
+
+/// What happened to one message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MessageOutcome {
+    /// SQS message id.
+    pub message_id: String,
+    /// The aggregate, when the body could be parsed.
+    pub aggregate: Option<AggregateKey>,
+    /// The command name, when the body could be parsed.
+    pub command: Option<String>,
+    /// The command id, when the body could be parsed.
+    pub command_id: Option<String>,
+    /// Applied, or why not.
+    pub result: Result<Applied, Failure>,
+}
+
+impl MessageOutcome {
+    /// Writes the one structured log line of this outcome. Never logs the
+    /// payload.
+    pub fn log(&self) {
+        let aggregate = self.aggregate.as_ref().map(ToString::to_string);
+        let aggregate = aggregate.as_deref().unwrap_or("");
+        let command = self.command.as_deref().unwrap_or("");
+        let command_id = self.command_id.as_deref().unwrap_or("");
+        match &self.result {
+            Ok(applied) => tracing::info!(
+                target: "command_handler::outcome",
+                message_id = %self.message_id,
+                aggregate,
+                command,
+                command_id,
+                outcome = if applied.duplicate { "duplicate" } else { "applied" },
+                version = applied.version,
+                "message applied"
+            ),
+            Err(failure) => tracing::warn!(
+                target: "command_handler::outcome",
+                message_id = %self.message_id,
+                aggregate,
+                command,
+                command_id,
+                outcome = if failure.is_permanent() { "rejected" } else { "failed" },
+                permanent = failure.is_permanent(),
+                reason_code = failure.code(),
+                reason = %failure,
+                "message failed"
+            ),
+        }
+    }
+}
+
+/// The handler's answer for a batch.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BatchReport {
+    /// One outcome per message, in the batch's order.
+    pub outcomes: Vec<MessageOutcome>,
+}
+
+impl BatchReport {
+    /// The message ids that must come back (Lambda's `batchItemFailures`).
+    pub fn failed_message_ids(&self) -> Vec<String> {
+        self.outcomes
+            .iter()
+            .filter(|o| o.result.is_err())
+            .map(|o| o.message_id.clone())
+            .collect()
+    }
+
+    /// How many messages had their full effect.
+    pub fn applied(&self) -> usize {
+        self.outcomes.iter().filter(|o| o.result.is_ok()).count()
+    }
+}

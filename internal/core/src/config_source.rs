@@ -1,0 +1,71 @@
+//! The config-source trait: where the state machine of an aggregate type comes
+//! from (a directory of JSON files, an S3 bucket).
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use state_machine::{ConfigError, StateMachine};
+
+/// Why no state machine could be had for an aggregate type.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ConfigSourceError {
+    /// No config exists for the type. Permanent for the message.
+    #[error("no config for aggregate type `{aggregate_type}` (looked for {location})")]
+    NotFound {
+        /// The type asked for.
+        aggregate_type: String,
+        /// Where it was looked for (path or S3 URI).
+        location: String,
+    },
+    /// The config exists but is invalid, and no earlier valid one is known.
+    /// Transient for the message: an operator fixes the config and the
+    /// message comes back.
+    #[error("config {location} is invalid:\n{error}")]
+    Invalid {
+        /// The path or S3 URI.
+        location: String,
+        /// Every fault.
+        error: ConfigError,
+    },
+    /// The config declares another aggregate type than its name says.
+    #[error("config {location} declares aggregateType `{declared}`, expected `{expected}`")]
+    WrongType {
+        /// The path or S3 URI.
+        location: String,
+        /// What the file says.
+        declared: String,
+        /// What its name says.
+        expected: String,
+    },
+    /// The source could not be read (I/O, network). Transient.
+    #[error("config source unavailable: {0}")]
+    Unavailable(String),
+}
+
+impl ConfigSourceError {
+    /// True when retrying the message cannot help (no config for its type).
+    pub fn is_permanent(&self) -> bool {
+        matches!(self, ConfigSourceError::NotFound { .. })
+    }
+}
+
+/// Supplies the compiled state machine of an aggregate type. Implementations
+/// cache as they see fit; the handler asks once per aggregate per batch.
+#[async_trait]
+pub trait ConfigSource: Send + Sync {
+    /// The state machine for `aggregate_type`.
+    async fn state_machine(
+        &self,
+        aggregate_type: &str,
+    ) -> Result<Arc<StateMachine>, ConfigSourceError>;
+}
+
+#[async_trait]
+impl<T: ConfigSource + ?Sized> ConfigSource for Arc<T> {
+    async fn state_machine(
+        &self,
+        aggregate_type: &str,
+    ) -> Result<Arc<StateMachine>, ConfigSourceError> {
+        (**self).state_machine(aggregate_type).await
+    }
+}

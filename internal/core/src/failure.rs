@@ -1,0 +1,142 @@
+//! Why a message failed, split by what the caller should do about it:
+//! a [`Rejection`] is permanent (the same message will fail the same way), a
+//! [`Transient`] fault may pass on a later delivery.
+
+use crate::config_source::ConfigSourceError;
+use crate::envelope::EnvelopeError;
+use crate::store::StoreError;
+
+/// A message's failure.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Failure {
+    /// Permanent: retrying cannot succeed.
+    #[error(transparent)]
+    Rejected(#[from] Rejection),
+    /// Transient: a later delivery may succeed.
+    #[error(transparent)]
+    Transient(#[from] Transient),
+}
+
+impl Failure {
+    /// True for a [`Rejection`].
+    pub fn is_permanent(&self) -> bool {
+        matches!(self, Failure::Rejected(_))
+    }
+
+    /// A short, stable code for logs, message attributes and scripts.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Failure::Rejected(r) => r.code(),
+            Failure::Transient(t) => t.code(),
+        }
+    }
+}
+
+/// Permanent reasons.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Rejection {
+    /// The body is not a valid command message.
+    #[error(transparent)]
+    Envelope(#[from] EnvelopeError),
+    /// No config exists for the aggregate type.
+    #[error(transparent)]
+    UnknownAggregateType(ConfigSourceError),
+    /// The state machine refused the command.
+    #[error(transparent)]
+    Decision(#[from] state_machine::Rejection),
+    /// `expectedVersion` does not match the aggregate's version.
+    #[error("expected version {expected}, but the aggregate is at version {actual}")]
+    VersionMismatch {
+        /// What the command expected.
+        expected: u64,
+        /// Where the aggregate is.
+        actual: u64,
+    },
+    /// The event or the resulting state would not fit one stored item.
+    #[error("{0}")]
+    TooLarge(String),
+    /// The command id was already used for another command or payload.
+    #[error(
+        "commandId `{command_id}` was already applied to another command or payload (on {applied_to})"
+    )]
+    CommandIdReused {
+        /// The reused id.
+        command_id: String,
+        /// The aggregate the first use was applied to.
+        applied_to: String,
+    },
+}
+
+impl Rejection {
+    /// A short, stable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Rejection::Envelope(_) => "malformed_message",
+            Rejection::UnknownAggregateType(_) => "unknown_aggregate_type",
+            Rejection::Decision(state_machine::Rejection::UnknownCommand { .. }) => {
+                "unknown_command"
+            }
+            Rejection::Decision(state_machine::Rejection::InvalidTransition { .. }) => {
+                "invalid_transition"
+            }
+            Rejection::Decision(state_machine::Rejection::SchemaViolation { .. }) => {
+                "schema_violation"
+            }
+            Rejection::VersionMismatch { .. } => "version_mismatch",
+            Rejection::TooLarge(_) => "too_large",
+            Rejection::CommandIdReused { .. } => "command_id_reused",
+        }
+    }
+}
+
+/// Transient reasons.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Transient {
+    /// The event store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The config could not be had (unreadable, or invalid with no good copy).
+    #[error(transparent)]
+    Config(ConfigSourceError),
+    /// Other writers kept winning the race for the aggregate's next version.
+    #[error("version conflict persisted after {attempts} attempts")]
+    ConflictRetriesExhausted {
+        /// Attempts made.
+        attempts: u32,
+    },
+    /// An earlier message of the same aggregate (or FIFO group) in the batch
+    /// failed, so this one was not attempted, to keep their order.
+    #[error("held back: earlier message {blocked_by} of the same {scope} failed")]
+    HeldBack {
+        /// The message that failed first.
+        blocked_by: String,
+        /// "aggregate" or "message group".
+        scope: &'static str,
+    },
+    /// The invocation's deadline came before this message was attempted.
+    #[error("not attempted: the invocation's deadline was near")]
+    DeadlineReached,
+}
+
+impl Transient {
+    /// A short, stable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Transient::Store(_) => "store_unavailable",
+            Transient::Config(_) => "config_unavailable",
+            Transient::ConflictRetriesExhausted { .. } => "conflict",
+            Transient::HeldBack { .. } => "held_back",
+            Transient::DeadlineReached => "deadline",
+        }
+    }
+}
+
+impl From<ConfigSourceError> for Failure {
+    fn from(e: ConfigSourceError) -> Self {
+        if e.is_permanent() {
+            Failure::Rejected(Rejection::UnknownAggregateType(e))
+        } else {
+            Failure::Transient(Transient::Config(e))
+        }
+    }
+}

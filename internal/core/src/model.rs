@@ -1,0 +1,156 @@
+//! The records the handler reads and writes: aggregate keys, events,
+//! idempotency records and the commit that appends them together.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+use state_machine::AggregateState;
+
+/// Identifies one aggregate. Displays as the table's partition key,
+/// `{aggregateType}#{aggregateId}`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AggregateKey {
+    /// The aggregate type, which names its config.
+    pub aggregate_type: String,
+    /// The aggregate's id within its type.
+    pub aggregate_id: String,
+}
+
+impl AggregateKey {
+    /// A key from its two parts.
+    pub fn new(aggregate_type: impl Into<String>, aggregate_id: impl Into<String>) -> Self {
+        Self {
+            aggregate_type: aggregate_type.into(),
+            aggregate_id: aggregate_id.into(),
+        }
+    }
+}
+
+impl fmt::Display for AggregateKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}#{}", self.aggregate_type, self.aggregate_id)
+    }
+}
+
+/// One stored event (CONTRACT §4).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Event {
+    /// The aggregate's version after this event: 1, 2, 3 … gapless.
+    pub version: u64,
+    /// The transition's `event`.
+    pub event_type: String,
+    /// The aggregate's state after this event.
+    pub state: String,
+    /// The command's payload.
+    pub payload: Map<String, Value>,
+    /// The command that produced it.
+    pub command_id: String,
+    /// The command's metadata.
+    pub metadata: Map<String, Value>,
+    /// RFC 3339 UTC timestamp.
+    pub recorded_at: String,
+    /// `version` of the config that accepted it.
+    pub config_version: u64,
+}
+
+/// The idempotency record of one applied command: written in the same atomic
+/// append as its events, so a command id is either applied with its record or
+/// not at all.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CommandRecord {
+    /// The command id (global, not per aggregate).
+    pub command_id: String,
+    /// The aggregate it was applied to.
+    pub key: AggregateKey,
+    /// [`fingerprint`] of the command: a reuse of the id for another command
+    /// or payload is told apart from a redelivery by it.
+    pub fingerprint: String,
+    /// The aggregate's version after the command.
+    pub version: u64,
+    /// RFC 3339 UTC timestamp of the append.
+    pub recorded_at: String,
+}
+
+/// Everything one atomic append writes for one aggregate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Commit {
+    /// The aggregate.
+    pub key: AggregateKey,
+    /// The version the aggregate must be at for the append to succeed.
+    pub expected_version: u64,
+    /// The new events, versions `expected_version + 1 ..` in order.
+    pub events: Vec<Event>,
+    /// One idempotency record per command; none may exist already.
+    pub commands: Vec<CommandRecord>,
+    /// The aggregate's state after the last event (the head/snapshot).
+    pub head: AggregateState,
+}
+
+impl Commit {
+    /// The version after this commit.
+    pub fn new_version(&self) -> u64 {
+        self.expected_version + self.events.len() as u64
+    }
+}
+
+/// A stable hash of what a command asks for (aggregate, command, payload),
+/// independent of key order in the payload.
+pub fn fingerprint(key: &AggregateKey, command: &str, payload: &Map<String, Value>) -> String {
+    let doc = Value::Array(vec![
+        Value::String(key.aggregate_type.clone()),
+        Value::String(key.aggregate_id.clone()),
+        Value::String(command.to_owned()),
+        canonical(&Value::Object(payload.clone())),
+    ]);
+    let digest = Sha256::digest(doc.to_string().as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Rebuilds a value with every object's keys inserted in sorted order, so its
+/// text is the same whatever order the producer wrote.
+fn canonical(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            Value::Object(
+                keys.into_iter()
+                    .map(|k| (k.clone(), canonical(&map[k])))
+                    .collect(),
+            )
+        }
+        Value::Array(items) => Value::Array(items.iter().map(canonical).collect()),
+        other => other.clone(),
+    }
+}
+
+/// Now, as the RFC 3339 UTC text stored in `recordedAt`.
+pub fn now_rfc3339() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn fingerprint_ignores_key_order_but_not_values() {
+        let key = AggregateKey::new("order", "o-1");
+        let a = json!({"a": 1, "b": {"x": 1, "y": 2}});
+        let b = json!({"b": {"y": 2, "x": 1}, "a": 1});
+        let c = json!({"a": 2, "b": {"x": 1, "y": 2}});
+        let fp = |v: &Value| fingerprint(&key, "C", v.as_object().unwrap());
+        assert_eq!(fp(&a), fp(&b));
+        assert_ne!(fp(&a), fp(&c));
+        assert_ne!(
+            fp(&a),
+            fingerprint(&AggregateKey::new("order", "o-2"), "C", a.as_object().unwrap())
+        );
+    }
+}

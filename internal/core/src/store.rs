@@ -1,0 +1,155 @@
+//! The event-store trait. It is shaped for DynamoDB's conditional and
+//! transactional writes: the current state is read from a head item (never by
+//! replaying history), and one [`Commit`] (events, idempotency records, new
+//! head) is written atomically under an expected version.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use state_machine::AggregateState;
+
+use crate::model::{AggregateKey, CommandRecord, Commit, Event};
+
+/// What [`EventStore::load`] returns: the head and the idempotency records
+/// asked for.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Loaded {
+    /// The aggregate's current state, `None` when it has no events.
+    pub head: Option<AggregateState>,
+    /// The records of those asked-for command ids that were already applied
+    /// (to any aggregate).
+    pub commands: Vec<CommandRecord>,
+}
+
+/// The sizes one append may not exceed. The handler checks them per command
+/// before it appends, so that one oversized command is refused on its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoreLimits {
+    /// Items one atomic append may write: events + command records + the head.
+    pub max_items_per_commit: usize,
+    /// Largest single item (event or head), by [`crate::size`]'s estimate.
+    pub max_item_bytes: usize,
+}
+
+impl StoreLimits {
+    /// DynamoDB's: 100 actions per transaction, 400 KB per item.
+    pub const DYNAMODB: StoreLimits = StoreLimits {
+        max_items_per_commit: 100,
+        max_item_bytes: 400 * 1024,
+    };
+}
+
+impl Default for StoreLimits {
+    fn default() -> Self {
+        Self::DYNAMODB
+    }
+}
+
+/// A fault of the store itself. Always transient from the handler's point of
+/// view: the message is retried.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// The store could not be reached or refused for load (network, throttling, busy).
+    #[error("event store unavailable: {0}")]
+    Unavailable(String),
+    /// A stored record could not be read back.
+    #[error("corrupt record in event store: {0}")]
+    Corrupt(String),
+}
+
+/// Why an append wrote nothing.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AppendError {
+    /// Another writer appended first: the aggregate is no longer at the
+    /// expected version.
+    #[error("version conflict on {key}: expected version {expected}")]
+    Conflict {
+        /// The aggregate.
+        key: AggregateKey,
+        /// The version the append expected.
+        expected: u64,
+    },
+    /// One of the commands has a record already (a concurrent delivery won).
+    #[error("command {command_id} was already applied")]
+    DuplicateCommand {
+        /// The command id.
+        command_id: String,
+    },
+    /// The commit is larger than the store can write at once. Permanent.
+    #[error("too large for one append: {0}")]
+    TooLarge(String),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Where events are kept. Implementations: the embedded SQLite store and the
+/// DynamoDB store; every one must pass the conformance suite in `testkit`.
+#[async_trait]
+pub trait EventStore: Send + Sync {
+    /// The aggregate's head and the records of any of `command_ids` already
+    /// applied, in one consistent read where the store allows.
+    async fn load(&self, key: &AggregateKey, command_ids: &[String])
+    -> Result<Loaded, StoreError>;
+
+    /// Appends `commit` atomically: all its events, records and the head, or
+    /// nothing.
+    async fn append(&self, commit: &Commit) -> Result<(), AppendError>;
+
+    /// Up to `limit` events with version greater than `after_version`, in
+    /// version order.
+    async fn events(
+        &self,
+        key: &AggregateKey,
+        after_version: u64,
+        limit: usize,
+    ) -> Result<Vec<Event>, StoreError>;
+
+    /// The limits of one append.
+    fn limits(&self) -> StoreLimits {
+        StoreLimits::default()
+    }
+}
+
+#[async_trait]
+impl<T: EventStore + ?Sized> EventStore for Arc<T> {
+    async fn load(
+        &self,
+        key: &AggregateKey,
+        command_ids: &[String],
+    ) -> Result<Loaded, StoreError> {
+        (**self).load(key, command_ids).await
+    }
+    async fn append(&self, commit: &Commit) -> Result<(), AppendError> {
+        (**self).append(commit).await
+    }
+    async fn events(
+        &self,
+        key: &AggregateKey,
+        after_version: u64,
+        limit: usize,
+    ) -> Result<Vec<Event>, StoreError> {
+        (**self).events(key, after_version, limit).await
+    }
+    fn limits(&self) -> StoreLimits {
+        (**self).limits()
+    }
+}
+
+/// Reads an aggregate's whole history, page by page.
+pub async fn all_events<S: EventStore + ?Sized>(
+    store: &S,
+    key: &AggregateKey,
+) -> Result<Vec<Event>, StoreError> {
+    const PAGE: usize = 1000;
+    let mut out = Vec::new();
+    loop {
+        let after = out.last().map_or(0, |e: &Event| e.version);
+        let page = store.events(key, after, PAGE).await?;
+        let done = page.len() < PAGE;
+        out.extend(page);
+        if done {
+            return Ok(out);
+        }
+    }
+}

@@ -1,0 +1,70 @@
+//! Lambda's SQS face: turns the event Lambda passes the function
+//! ([`SqsEvent`]) into the core's [`Batch`], and the core's [`BatchReport`]
+//! into the [`SqsBatchResponse`] of `ReportBatchItemFailures` (CONTRACT §5).
+//! Used by the Lambda binary and by `cmdctl process`, so both read events the
+//! same way.
+//!
+//! Depends on `handler-core` and `aws_lambda_events` (types only, `sqs`
+//! feature); no AWS client.
+//!
+//! ```
+//! let event = lambda_sqs::parse_event(r#"{"Records":[{"messageId":"m-1","body":"{}",
+//!     "eventSourceARN":"arn:aws:sqs:eu-west-1:123456789012:orders.fifo",
+//!     "attributes":{"MessageGroupId":"order#o-1"}}]}"#).unwrap();
+//! let batch = lambda_sqs::to_batch(&event);
+//! assert!(batch.fifo);
+//! assert_eq!(batch.messages[0].message_group_id.as_deref(), Some("order#o-1"));
+//! ```
+#![forbid(unsafe_code)]
+
+pub use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
+use handler_core::{Batch, BatchReport, InboundMessage};
+
+/// The event file or payload is not an SQS event.
+#[derive(Debug, thiserror::Error)]
+#[error("not a Lambda SQS event: {0}")]
+pub struct EventError(#[from] serde_json::Error);
+
+/// Parses the JSON Lambda passes the function.
+pub fn parse_event(json: &str) -> Result<SqsEvent, EventError> {
+    Ok(serde_json::from_str(json)?)
+}
+
+/// The batch of an event. A record without a `messageId` cannot be reported
+/// back; it gets a stand-in id (`missing-message-id-N`) so it is still
+/// refused on its own, and a record without a body is handled as an empty one.
+pub fn to_batch(event: &SqsEvent) -> Batch {
+    let fifo = event
+        .records
+        .iter()
+        .any(|r| r.event_source_arn.as_deref().is_some_and(|a| a.ends_with(".fifo")));
+    let messages = event
+        .records
+        .iter()
+        .enumerate()
+        .map(|(i, r)| InboundMessage {
+            message_id: r
+                .message_id
+                .clone()
+                .unwrap_or_else(|| format!("missing-message-id-{i}")),
+            body: r.body.clone().unwrap_or_default(),
+            message_group_id: r.attributes.get("MessageGroupId").cloned(),
+        })
+        .collect();
+    Batch {
+        messages,
+        fifo,
+        deadline: None,
+    }
+}
+
+/// The answer for Lambda: exactly the failed messages.
+pub fn to_response(report: &BatchReport) -> SqsBatchResponse {
+    let mut response = SqsBatchResponse::default();
+    for id in report.failed_message_ids() {
+        let mut failure = BatchItemFailure::default();
+        failure.item_identifier = id;
+        response.batch_item_failures.push(failure);
+    }
+    response
+}

@@ -1,0 +1,333 @@
+//! The embedded [`EventStore`]: one SQLite file (or memory), so the handler
+//! runs on a laptop with no AWS. It keeps the DynamoDB store's semantics:
+//! a head row per aggregate read in one query, and each [`Commit`] (events,
+//! idempotency records, head) written in one transaction that fails as a
+//! whole on a stale version or a reused command id.
+//!
+//! It depends on `handler-core` for the trait and on `rusqlite` (bundled
+//! SQLite); nothing else. Calls run on the caller's task under a mutex: the
+//! work is local and short.
+//!
+//! ```
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! use handler_core::{AggregateKey, EventStore};
+//! let store = store_sqlite::SqliteStore::in_memory().unwrap();
+//! let loaded = store.load(&AggregateKey::new("order", "o-1"), &[]).await.unwrap();
+//! assert!(loaded.head.is_none());
+//! # });
+//! ```
+#![forbid(unsafe_code)]
+
+mod schema;
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use handler_core::state_machine::AggregateState;
+use handler_core::{
+    AggregateKey, AppendError, CommandRecord, Commit, Event, EventStore, Loaded, StoreError,
+    StoreLimits,
+};
+use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
+
+/// The SQLite event store.
+#[derive(Debug)]
+pub struct SqliteStore {
+    conn: Mutex<Connection>,
+    limits: StoreLimits,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the store in the file at `path`, and its
+    /// parent directories.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        let path = path.as_ref();
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| StoreError::Unavailable(format!("{}: {e}", dir.display())))?;
+        }
+        let conn = Connection::open(path).map_err(|e| unavailable(&e))?;
+        Self::with_connection(conn)
+    }
+
+    /// A store that lives in memory only (tests, one-off runs).
+    pub fn in_memory() -> Result<Self, StoreError> {
+        Self::with_connection(Connection::open_in_memory().map_err(|e| unavailable(&e))?)
+    }
+
+    fn with_connection(conn: Connection) -> Result<Self, StoreError> {
+        conn.busy_timeout(Duration::from_secs(10))
+            .map_err(|e| unavailable(&e))?;
+        schema::migrate(&conn).map_err(|e| unavailable(&e))?;
+        Ok(Self {
+            conn: Mutex::new(conn),
+            limits: StoreLimits::default(),
+        })
+    }
+
+    /// Replaces the append limits (by default DynamoDB's, so that what runs
+    /// locally also fits in AWS).
+    pub fn with_limits(mut self, limits: StoreLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// The aggregate ids of a type, in order, after `after` (for paging).
+    pub fn aggregate_ids(
+        &self,
+        aggregate_type: &str,
+        after: &str,
+        limit: usize,
+    ) -> Result<Vec<String>, StoreError> {
+        let conn = self.conn()?;
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT aggregate_id FROM heads WHERE aggregate_type = ?1 AND aggregate_id > ?2
+                 ORDER BY aggregate_id LIMIT ?3",
+            )
+            .map_err(|e| unavailable(&e))?;
+        let rows = stmt
+            .query_map(params![aggregate_type, after, limit as i64], |r| r.get(0))
+            .map_err(|e| unavailable(&e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| unavailable(&e))
+    }
+
+    fn conn(&self) -> Result<MutexGuard<'_, Connection>, StoreError> {
+        self.conn
+            .lock()
+            .map_err(|_| StoreError::Unavailable("store mutex poisoned".into()))
+    }
+}
+
+#[async_trait]
+impl EventStore for SqliteStore {
+    async fn load(
+        &self,
+        key: &AggregateKey,
+        command_ids: &[String],
+    ) -> Result<Loaded, StoreError> {
+        let conn = self.conn()?;
+        let head = conn
+            .prepare_cached("SELECT state, version, data FROM heads WHERE pk = ?1")
+            .and_then(|mut s| {
+                s.query_row([key.to_string()], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?))
+                })
+                .optional()
+            })
+            .map_err(|e| unavailable(&e))?
+            .map(|(state, version, data)| {
+                Ok::<_, StoreError>(AggregateState {
+                    state,
+                    version: version as u64,
+                    data: from_json(&data)?,
+                })
+            })
+            .transpose()?;
+        let mut commands = Vec::new();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT command_id, aggregate_type, aggregate_id, fingerprint, version, recorded_at
+                 FROM commands WHERE command_id = ?1",
+            )
+            .map_err(|e| unavailable(&e))?;
+        for id in command_ids {
+            let record = stmt
+                .query_row([id], |r| {
+                    Ok(CommandRecord {
+                        command_id: r.get(0)?,
+                        key: AggregateKey::new(r.get::<_, String>(1)?, r.get::<_, String>(2)?),
+                        fingerprint: r.get(3)?,
+                        version: r.get::<_, i64>(4)? as u64,
+                        recorded_at: r.get(5)?,
+                    })
+                })
+                .optional()
+                .map_err(|e| unavailable(&e))?;
+            commands.extend(record);
+        }
+        Ok(Loaded { head, commands })
+    }
+
+    async fn append(&self, commit: &Commit) -> Result<(), AppendError> {
+        check_shape(commit, self.limits)?;
+        let mut conn = self.conn()?;
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(|e| unavailable(&e))?;
+        let pk = commit.key.to_string();
+        let current: u64 = tx
+            .query_row("SELECT version FROM heads WHERE pk = ?1", [&pk], |r| {
+                r.get::<_, i64>(0)
+            })
+            .optional()
+            .map_err(|e| unavailable(&e))?
+            .map_or(0, |v| v as u64);
+        if current != commit.expected_version {
+            return Err(AppendError::Conflict {
+                key: commit.key.clone(),
+                expected: commit.expected_version,
+            });
+        }
+        {
+            let mut insert = tx
+                .prepare_cached(
+                    "INSERT INTO events (pk, version, event_type, state, payload, command_id,
+                                         metadata, recorded_at, config_version)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                )
+                .map_err(|e| unavailable(&e))?;
+            for e in &commit.events {
+                insert
+                    .execute(params![
+                        pk,
+                        e.version as i64,
+                        e.event_type,
+                        e.state,
+                        to_json(&e.payload),
+                        e.command_id,
+                        to_json(&e.metadata),
+                        e.recorded_at,
+                        e.config_version as i64,
+                    ])
+                    .map_err(|err| match err.sqlite_error_code() {
+                        Some(ErrorCode::ConstraintViolation) => AppendError::Conflict {
+                            key: commit.key.clone(),
+                            expected: commit.expected_version,
+                        },
+                        _ => unavailable(&err).into(),
+                    })?;
+            }
+            let mut record = tx
+                .prepare_cached(
+                    "INSERT INTO commands (command_id, aggregate_type, aggregate_id, fingerprint,
+                                           version, recorded_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                )
+                .map_err(|e| unavailable(&e))?;
+            for c in &commit.commands {
+                record
+                    .execute(params![
+                        c.command_id,
+                        c.key.aggregate_type,
+                        c.key.aggregate_id,
+                        c.fingerprint,
+                        c.version as i64,
+                        c.recorded_at,
+                    ])
+                    .map_err(|err| match err.sqlite_error_code() {
+                        Some(ErrorCode::ConstraintViolation) => AppendError::DuplicateCommand {
+                            command_id: c.command_id.clone(),
+                        },
+                        _ => unavailable(&err).into(),
+                    })?;
+            }
+        }
+        tx.execute(
+            "INSERT INTO heads (pk, aggregate_type, aggregate_id, state, version, data)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (pk) DO UPDATE SET state = excluded.state, version = excluded.version,
+                                            data = excluded.data",
+            params![
+                pk,
+                commit.key.aggregate_type,
+                commit.key.aggregate_id,
+                commit.head.state,
+                commit.head.version as i64,
+                to_json(&commit.head.data),
+            ],
+        )
+        .map_err(|e| unavailable(&e))?;
+        tx.commit().map_err(|e| unavailable(&e))?;
+        Ok(())
+    }
+
+    async fn events(
+        &self,
+        key: &AggregateKey,
+        after_version: u64,
+        limit: usize,
+    ) -> Result<Vec<Event>, StoreError> {
+        let conn = self.conn()?;
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT version, event_type, state, payload, command_id, metadata, recorded_at,
+                        config_version
+                 FROM events WHERE pk = ?1 AND version > ?2 ORDER BY version LIMIT ?3",
+            )
+            .map_err(|e| unavailable(&e))?;
+        let rows = stmt
+            .query_map(
+                params![key.to_string(), after_version as i64, limit as i64],
+                |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, String>(4)?,
+                        r.get::<_, String>(5)?,
+                        r.get::<_, String>(6)?,
+                        r.get::<_, i64>(7)?,
+                    ))
+                },
+            )
+            .map_err(|e| unavailable(&e))?;
+        rows.map(|row| {
+            let (version, event_type, state, payload, command_id, metadata, recorded_at, cv) =
+                row.map_err(|e| unavailable(&e))?;
+            Ok(Event {
+                version: version as u64,
+                event_type,
+                state,
+                payload: from_json(&payload)?,
+                command_id,
+                metadata: from_json(&metadata)?,
+                recorded_at,
+                config_version: cv as u64,
+            })
+        })
+        .collect()
+    }
+
+    fn limits(&self) -> StoreLimits {
+        self.limits
+    }
+}
+
+/// Refuses a commit that breaks the trait's rules before touching the file.
+fn check_shape(commit: &Commit, limits: StoreLimits) -> Result<(), AppendError> {
+    let items = commit.events.len() + commit.commands.len() + 1;
+    if items > limits.max_items_per_commit {
+        return Err(AppendError::TooLarge(format!(
+            "{items} items in one append, over the limit of {}",
+            limits.max_items_per_commit
+        )));
+    }
+    let gapless = commit
+        .events
+        .iter()
+        .enumerate()
+        .all(|(i, e)| e.version == commit.expected_version + 1 + i as u64);
+    if commit.events.is_empty() || !gapless || commit.head.version != commit.new_version() {
+        return Err(AppendError::Store(StoreError::Corrupt(format!(
+            "commit for {} does not continue version {} gaplessly",
+            commit.key, commit.expected_version
+        ))));
+    }
+    Ok(())
+}
+
+fn unavailable(e: &rusqlite::Error) -> StoreError {
+    StoreError::Unavailable(format!("sqlite: {e}"))
+}
+
+fn to_json(map: &serde_json::Map<String, serde_json::Value>) -> String {
+    serde_json::Value::Object(map.clone()).to_string()
+}
+
+fn from_json(text: &str) -> Result<serde_json::Map<String, serde_json::Value>, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("stored JSON: {e}")))
+}

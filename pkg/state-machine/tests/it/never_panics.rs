@@ -1,0 +1,166 @@
+//! Property tests: no input makes the crate panic.
+
+use proptest::prelude::*;
+use serde_json::{Map, Value, json};
+use state_machine::{AggregateState, Config, StateMachine, Transition};
+
+use crate::contract_example;
+
+/// Words that steer generated JSON towards configs and schemas.
+const WORDS: &[&str] = &[
+    "aggregateType",
+    "version",
+    "initialState",
+    "states",
+    "transitions",
+    "command",
+    "from",
+    "to",
+    "event",
+    "payloadSchema",
+    "New",
+    "Created",
+    "CreateOrder",
+    "itemId",
+    "quantity",
+    "type",
+    "object",
+    "string",
+    "integer",
+    "properties",
+    "required",
+    "items",
+    "minimum",
+    "pattern",
+    "$ref",
+    "#",
+    "#/$defs/a",
+    "$defs",
+    "a",
+    "$schema",
+    "$id",
+    "allOf",
+    "anyOf",
+    "oneOf",
+    "not",
+    "enum",
+    "const",
+    "format",
+    "date-time",
+    "additionalProperties",
+    "unevaluatedProperties",
+    "$dynamicRef",
+    "$anchor",
+    "if",
+    "then",
+    "else",
+    "",
+    "(",
+    "^[a-z]+$",
+];
+
+fn word() -> impl Strategy<Value = String> {
+    prop_oneof![
+        3 => proptest::sample::select(WORDS).prop_map(str::to_owned),
+        1 => ".{0,8}",
+    ]
+}
+
+/// A small recursive JSON value.
+fn json_value() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        (-1e6f64..1e6).prop_map(Value::from),
+        word().prop_map(Value::from),
+    ];
+    leaf.prop_recursive(4, 48, 6, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::from),
+            proptest::collection::btree_map(word(), inner, 0..6)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+fn payload() -> impl Strategy<Value = Map<String, Value>> {
+    proptest::collection::btree_map(word(), json_value(), 0..5)
+        .prop_map(|m| m.into_iter().collect())
+}
+
+/// A config of the right shape with arbitrary names and schemas.
+fn config() -> impl Strategy<Value = Config> {
+    let transition = (
+        word(),
+        proptest::collection::vec(word(), 0..3),
+        word(),
+        word(),
+        proptest::option::of(json_value()),
+    )
+        .prop_map(|(command, from, to, event, payload_schema)| Transition {
+            command,
+            from,
+            to,
+            event,
+            payload_schema,
+        });
+    (
+        word(),
+        any::<u64>(),
+        word(),
+        proptest::collection::vec(word(), 0..5),
+        proptest::collection::vec(transition, 0..4),
+    )
+        .prop_map(
+            |(aggregate_type, version, initial_state, states, transitions)| Config {
+                aggregate_type,
+                version,
+                initial_state,
+                states,
+                transitions,
+            },
+        )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
+        let _ = StateMachine::from_json(&bytes);
+    }
+
+    #[test]
+    fn arbitrary_json_never_panics(value in json_value()) {
+        let _ = StateMachine::from_json(&serde_json::to_vec(&value).expect("serializable"));
+    }
+
+    #[test]
+    fn arbitrary_configs_and_schemas_never_panic(config in config(), payload in payload(), state in word(), command in word()) {
+        let json = serde_json::to_vec(&config).expect("serializable");
+        let from_bytes = StateMachine::from_json(&json);
+        let from_config = StateMachine::from_config(config);
+        prop_assert_eq!(from_bytes.is_ok(), from_config.is_ok());
+        if let Ok(m) = from_config {
+            let current = AggregateState { state, version: 1, data: Map::new() };
+            let _ = m.decide(&current, &command, &payload);
+        }
+    }
+
+    #[test]
+    fn decide_with_arbitrary_payloads_never_panics(payload in payload(), quantity in json_value(), state in word()) {
+        let mut config = contract_example();
+        config["transitions"][0]["payloadSchema"]["properties"]["extra"] =
+            json!({ "type": "array", "items": { "type": "object", "required": ["a"] }, "maxItems": 2 });
+        let m = StateMachine::from_json(&serde_json::to_vec(&config).expect("serializable")).expect("valid");
+        let mut payload = payload;
+        payload.insert("quantity".into(), quantity);
+        let _ = m.decide(&m.initial_state(), "CreateOrder", &payload);
+        let current = AggregateState { state, version: 0, data: Map::new() };
+        let _ = m.decide(&current, "CreateOrder", &payload);
+        let mut folded = m.initial_state();
+        folded.apply("Created", &payload);
+        prop_assert_eq!(folded.version, 1);
+    }
+}
