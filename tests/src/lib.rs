@@ -1,2 +1,30 @@
+//! The shared test harness of the workspace (dev-only):
+//! - [`conformance`]: the checks every `EventStore` must pass, and the
+//!   [`event_store_conformance!`] macro that runs them for one store;
+//! - [`scenario`]: given/when/then for the batch handler;
+//! - [`fixtures`]: the files under `tests/fixtures/`.
+//!
+//! The end-to-end suite (`tests/suite/`) is this crate's one test binary.
 #![forbid(unsafe_code)]
-//! stub
+
+pub mod conformance;
+pub mod scenario;
+
+/// The files under `tests/fixtures/`.
+pub mod fixtures {
+    use std::path::PathBuf;
+
+    /// The path of a fixture.
+    pub fn path(name: &str) -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures")
+            .join(name)
+    }
+
+    /// A fixture's text.
+    pub fn read(name: &str) -> String {
+        let path = path(name);
+        std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()))
+    }
+}

@@ -1,1 +1,6 @@
-//! stub
+//! The end-to-end suite: one test binary, sharing the `testkit` harness.
+
+mod conformance_sqlite;
+mod faults;
+mod handler;
+mod properties;

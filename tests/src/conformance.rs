@@ -1,0 +1,281 @@
+//! The event-store conformance suite: the checks every [`EventStore`]
+//! implementation must pass. Run it for a store with
+//! [`event_store_conformance!`](crate::event_store_conformance), which makes
+//! one test per check.
+
+use handler_core::state_machine::AggregateState;
+use handler_core::{
+    AggregateKey, AppendError, CommandRecord, Commit, Event, EventStore, all_events,
+};
+use serde_json::{Map, Value, json};
+
+/// A commit of `n` events continuing `head` (or a new aggregate), one command
+/// record per event with ids `{prefix}-{version}`.
+pub fn commit_of(
+    key: &AggregateKey,
+    head: Option<&AggregateState>,
+    n: u64,
+    prefix: &str,
+) -> Commit {
+    let mut state = head.cloned().unwrap_or(AggregateState {
+        state: "New".into(),
+        version: 0,
+        data: Map::new(),
+    });
+    let expected_version = state.version;
+    let mut events = Vec::new();
+    let mut commands = Vec::new();
+    for _ in 0..n {
+        let version = state.version + 1;
+        let payload = obj(json!({ "n": version, "last": format!("{prefix}-{version}") }));
+        let to = if version % 2 == 0 { "Even" } else { "Odd" };
+        state.apply(to, &payload);
+        let command_id = format!("{prefix}-{version}");
+        events.push(Event {
+            version,
+            event_type: "Counted".into(),
+            state: to.into(),
+            payload,
+            command_id: command_id.clone(),
+            metadata: obj(json!({ "correlationId": prefix })),
+            recorded_at: "2026-11-21T00:00:00.000Z".into(),
+            config_version: 1,
+        });
+        commands.push(CommandRecord {
+            command_id,
+            key: key.clone(),
+            fingerprint: format!("fp-{version}"),
+            version,
+            recorded_at: "2026-11-21T00:00:00.000Z".into(),
+        });
+    }
+    Commit {
+        key: key.clone(),
+        expected_version,
+        events,
+        commands,
+        head: state,
+    }
+}
+
+fn obj(v: Value) -> Map<String, Value> {
+    match v {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    }
+}
+
+/// A key unique to one check, so that checks may share a store.
+pub fn key(check: &str) -> AggregateKey {
+    AggregateKey::new("conformance", format!("{check}-{}", std::process::id()))
+}
+
+/// Appends and loads: the head, the events with every attribute, paging.
+pub async fn append_and_load<S: EventStore>(store: &S) {
+    let key = key("append-and-load");
+    let empty = store.load(&key, &[]).await.expect("load");
+    assert_eq!(empty.head, None, "a new aggregate has no head");
+
+    let first = commit_of(&key, None, 2, "al");
+    store.append(&first).await.expect("first append");
+    let loaded = store.load(&key, &[]).await.expect("load");
+    assert_eq!(loaded.head.as_ref(), Some(&first.head));
+
+    let events = store.events(&key, 0, 100).await.expect("events");
+    assert_eq!(events, first.events, "events come back exactly as written");
+    let after_first = store.events(&key, 1, 100).await.expect("events");
+    assert_eq!(after_first, first.events[1..].to_vec());
+    let one = store.events(&key, 0, 1).await.expect("events");
+    assert_eq!(one.len(), 1, "limit is honoured");
+}
+
+/// Versions stay gapless over several appends.
+pub async fn versions_are_gapless<S: EventStore>(store: &S) {
+    let key = key("gapless");
+    let mut head = None;
+    for (i, n) in [1, 3, 2, 5].into_iter().enumerate() {
+        let commit = commit_of(&key, head.as_ref(), n, &format!("g{i}"));
+        store.append(&commit).await.expect("append");
+        head = Some(commit.head);
+    }
+    let events = all_events(store, &key).await.expect("events");
+    let versions: Vec<u64> = events.iter().map(|e| e.version).collect();
+    assert_eq!(versions, (1..=11).collect::<Vec<_>>());
+    let loaded = store.load(&key, &[]).await.expect("load").head.expect("head");
+    assert_eq!(loaded.version, 11);
+    assert_eq!(Some(loaded), head);
+}
+
+/// A stale expected version is a conflict and writes nothing: no event, no
+/// command record, no head change.
+pub async fn stale_version_is_a_conflict_and_writes_nothing<S: EventStore>(store: &S) {
+    let key = key("stale");
+    let first = commit_of(&key, None, 1, "s1");
+    store.append(&first).await.expect("append");
+
+    let stale = commit_of(&key, None, 2, "s2");
+    let err = store.append(&stale).await.expect_err("stale append must fail");
+    assert!(
+        matches!(err, AppendError::Conflict { .. }),
+        "expected a conflict, got {err:?}"
+    );
+    let ahead = commit_of(
+        &key,
+        Some(&AggregateState {
+            version: 5,
+            ..first.head.clone()
+        }),
+        1,
+        "s3",
+    );
+    let err = store.append(&ahead).await.expect_err("append ahead must fail");
+    assert!(matches!(err, AppendError::Conflict { .. }), "{err:?}");
+
+    let ids = vec!["s2-1".to_owned(), "s2-2".to_owned(), "s3-6".to_owned()];
+    let loaded = store.load(&key, &ids).await.expect("load");
+    assert_eq!(loaded.head.as_ref(), Some(&first.head), "head unchanged");
+    assert!(loaded.commands.is_empty(), "no command record written");
+    let events = all_events(store, &key).await.expect("events");
+    assert_eq!(events, first.events, "no event written");
+}
+
+/// A multi-event append whose last command id is taken writes nothing at all.
+pub async fn multi_event_append_is_all_or_nothing<S: EventStore>(store: &S) {
+    let key = key("atomic");
+    let other = key_with_suffix(&key, "other");
+    let taken = commit_of(&other, None, 1, "atomic-taken");
+    store.append(&taken).await.expect("append other");
+
+    let mut commit = commit_of(&key, None, 3, "atomic");
+    commit.commands[2].command_id = "atomic-taken-1".into();
+    let err = store.append(&commit).await.expect_err("must fail");
+    assert!(
+        matches!(&err, AppendError::DuplicateCommand { command_id } if command_id == "atomic-taken-1"),
+        "expected a duplicate command, got {err:?}"
+    );
+    let ids: Vec<String> = commit.commands.iter().map(|c| c.command_id.clone()).collect();
+    let loaded = store.load(&key, &ids).await.expect("load");
+    assert_eq!(loaded.head, None, "no head written");
+    assert_eq!(
+        loaded.commands,
+        taken.commands,
+        "only the earlier record exists"
+    );
+    assert!(all_events(store, &key).await.expect("events").is_empty());
+}
+
+/// Command records are found by id whatever aggregate they belong to.
+pub async fn command_records_are_global<S: EventStore>(store: &S) {
+    let a = key("records-a");
+    let b = key("records-b");
+    let ca = commit_of(&a, None, 2, &format!("{}-ra", std::process::id()));
+    let cb = commit_of(&b, None, 1, &format!("{}-rb", std::process::id()));
+    store.append(&ca).await.expect("append a");
+    store.append(&cb).await.expect("append b");
+    let ids = vec![
+        ca.commands[1].command_id.clone(),
+        cb.commands[0].command_id.clone(),
+        "never-applied".to_owned(),
+    ];
+    let mut found = store.load(&a, &ids).await.expect("load").commands;
+    found.sort_by(|x, y| x.command_id.cmp(&y.command_id));
+    let mut want = vec![ca.commands[1].clone(), cb.commands[0].clone()];
+    want.sort_by(|x, y| x.command_id.cmp(&y.command_id));
+    assert_eq!(found, want);
+}
+
+/// A commit over the store's item limit is refused whole.
+pub async fn oversized_commit_is_refused<S: EventStore>(store: &S) {
+    let key = key("oversized");
+    let max = store.limits().max_items_per_commit as u64;
+    let commit = commit_of(&key, None, max, "big");
+    let err = store.append(&commit).await.expect_err("must fail");
+    assert!(matches!(err, AppendError::TooLarge(_)), "{err:?}");
+    assert_eq!(store.load(&key, &[]).await.expect("load").head, None);
+}
+
+/// An aggregate with `n` events loads its current state from the head, and
+/// its whole history pages back in order.
+pub async fn long_history_loads<S: EventStore>(store: &S, n: u64) {
+    let key = key(&format!("history-{n}"));
+    let per_commit = ((store.limits().max_items_per_commit as u64).saturating_sub(1) / 2).max(1);
+    let mut head: Option<AggregateState> = None;
+    let mut version = 0;
+    while version < n {
+        let take = per_commit.min(n - version);
+        let commit = commit_of(&key, head.as_ref(), take, &format!("h{version}"));
+        store.append(&commit).await.expect("append");
+        version += take;
+        head = Some(commit.head);
+    }
+    let loaded = store.load(&key, &[]).await.expect("load").head.expect("head");
+    assert_eq!(loaded.version, n);
+    assert_eq!(Some(&loaded), head.as_ref());
+
+    let events = all_events(store, &key).await.expect("events");
+    assert_eq!(events.len() as u64, n);
+    assert!(events.iter().zip(1..).all(|(e, v)| e.version == v), "gapless, in order");
+    let mut folded = AggregateState {
+        state: "New".into(),
+        version: 0,
+        data: Map::new(),
+    };
+    for e in &events {
+        folded.apply(&e.state, &e.payload);
+    }
+    assert_eq!(folded, loaded, "the fold of the history equals the head");
+}
+
+fn key_with_suffix(key: &AggregateKey, suffix: &str) -> AggregateKey {
+    AggregateKey::new(
+        key.aggregate_type.clone(),
+        format!("{}-{suffix}", key.aggregate_id),
+    )
+}
+
+/// Generates one `#[tokio::test]` per conformance check for a store.
+/// `$make` is an expression whose value is a future yielding a fresh store.
+///
+/// ```
+/// use store_sqlite::SqliteStore;
+/// testkit::event_store_conformance!(sqlite, async { SqliteStore::in_memory().unwrap() }, history = 100);
+/// ```
+#[macro_export]
+macro_rules! event_store_conformance {
+    ($name:ident, $make:expr, history = $history:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[tokio::test]
+            async fn append_and_load() {
+                $crate::conformance::append_and_load(&$make.await).await;
+            }
+            #[tokio::test]
+            async fn versions_are_gapless() {
+                $crate::conformance::versions_are_gapless(&$make.await).await;
+            }
+            #[tokio::test]
+            async fn stale_version_is_a_conflict_and_writes_nothing() {
+                $crate::conformance::stale_version_is_a_conflict_and_writes_nothing(&$make.await)
+                    .await;
+            }
+            #[tokio::test]
+            async fn multi_event_append_is_all_or_nothing() {
+                $crate::conformance::multi_event_append_is_all_or_nothing(&$make.await).await;
+            }
+            #[tokio::test]
+            async fn command_records_are_global() {
+                $crate::conformance::command_records_are_global(&$make.await).await;
+            }
+            #[tokio::test]
+            async fn oversized_commit_is_refused() {
+                $crate::conformance::oversized_commit_is_refused(&$make.await).await;
+            }
+            #[tokio::test]
+            async fn long_history_loads() {
+                $crate::conformance::long_history_loads(&$make.await, $history).await;
+            }
+        }
+    };
+}

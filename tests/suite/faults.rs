@@ -1,0 +1,143 @@
+//! The handler when the store misbehaves: a writer that wins the race, a
+//! store that fails. (Wrappers around the real embedded store.)
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use async_trait::async_trait;
+use config_dir::DirConfigSource;
+use handler_core::{
+    AggregateKey, AppendError, Batch, Commit, Event, EventStore, Handler, InboundMessage, Loaded,
+    StoreError, StoreLimits, all_events,
+};
+use serde_json::json;
+use store_sqlite::SqliteStore;
+use testkit::scenario::config_dir;
+
+/// Lets another writer append one event just before the handler's first
+/// append, as a concurrent Lambda would.
+struct RaceOnce {
+    inner: SqliteStore,
+    raced: AtomicBool,
+}
+
+#[async_trait]
+impl EventStore for RaceOnce {
+    async fn load(&self, key: &AggregateKey, ids: &[String]) -> Result<Loaded, StoreError> {
+        self.inner.load(key, ids).await
+    }
+    async fn append(&self, commit: &Commit) -> Result<(), AppendError> {
+        if !self.raced.swap(true, Ordering::SeqCst) {
+            let mut rival = commit.clone();
+            rival.events.truncate(1);
+            rival.events[0].command_id = "rival".into();
+            rival.commands.truncate(1);
+            rival.commands[0].command_id = "rival".into();
+            rival.commands[0].fingerprint = "rival".into();
+            let mut head = rival.head.clone();
+            head.version = commit.expected_version + 1;
+            rival.head = head;
+            self.inner.append(&rival).await?;
+        }
+        self.inner.append(commit).await
+    }
+    async fn events(&self, key: &AggregateKey, after: u64, n: usize) -> Result<Vec<Event>, StoreError> {
+        self.inner.events(key, after, n).await
+    }
+    fn limits(&self) -> StoreLimits {
+        self.inner.limits()
+    }
+}
+
+/// Fails every append for one aggregate type.
+struct FailAppends {
+    inner: SqliteStore,
+    failing_type: &'static str,
+}
+
+#[async_trait]
+impl EventStore for FailAppends {
+    async fn load(&self, key: &AggregateKey, ids: &[String]) -> Result<Loaded, StoreError> {
+        self.inner.load(key, ids).await
+    }
+    async fn append(&self, commit: &Commit) -> Result<(), AppendError> {
+        if commit.key.aggregate_type == self.failing_type {
+            return Err(StoreError::Unavailable("injected: throttled".into()).into());
+        }
+        self.inner.append(commit).await
+    }
+    async fn events(&self, key: &AggregateKey, after: u64, n: usize) -> Result<Vec<Event>, StoreError> {
+        self.inner.events(key, after, n).await
+    }
+}
+
+fn comment(id: &str, text: &str) -> InboundMessage {
+    InboundMessage::new(
+        id,
+        json!({"aggregateType": "ticket", "aggregateId": "t-1", "command": "Comment",
+               "payload": {"text": text}})
+        .to_string(),
+    )
+}
+
+fn open_ticket(id: &str) -> InboundMessage {
+    InboundMessage::new(
+        id,
+        json!({"aggregateType": "ticket", "aggregateId": "t-1", "command": "OpenTicket",
+               "payload": {"title": "x"}})
+        .to_string(),
+    )
+}
+
+#[tokio::test]
+async fn a_lost_race_is_retried_from_a_fresh_load() {
+    let store = Arc::new(RaceOnce {
+        inner: SqliteStore::in_memory().unwrap(),
+        raced: AtomicBool::new(true),
+    });
+    let handler = Handler::new(store.clone(), DirConfigSource::new(config_dir()));
+    handler.handle(Batch::standard(vec![open_ticket("open")])).await;
+    store.raced.store(false, Ordering::SeqCst);
+
+    let report = handler
+        .handle(Batch::standard(vec![comment("c1", "a"), comment("c2", "b")]))
+        .await;
+    assert!(report.failed_message_ids().is_empty(), "{report:#?}");
+    let versions: Vec<u64> = report
+        .outcomes
+        .iter()
+        .map(|o| o.result.as_ref().unwrap().version)
+        .collect();
+    assert_eq!(versions, vec![3, 4], "decided again after the rival's event");
+    let events = all_events(&store.inner, &AggregateKey::new("ticket", "t-1")).await.unwrap();
+    let ids: Vec<&str> = events.iter().map(|e| e.command_id.as_str()).collect();
+    assert_eq!(ids, vec!["open", "rival", "c1", "c2"]);
+}
+
+#[tokio::test]
+async fn a_store_fault_fails_its_aggregate_only_and_transiently() {
+    let store = FailAppends {
+        inner: SqliteStore::in_memory().unwrap(),
+        failing_type: "ticket",
+    };
+    let handler = Handler::new(store, DirConfigSource::new(config_dir()));
+    let report = handler
+        .handle(Batch::standard(vec![
+            open_ticket("t-open"),
+            InboundMessage::new(
+                "o-create",
+                json!({"aggregateType": "order", "aggregateId": "o-1", "command": "CreateOrder",
+                       "payload": {"itemId": "x", "quantity": 1}})
+                .to_string(),
+            ),
+            comment("t-comment", "a"),
+        ]))
+        .await;
+    assert_eq!(report.failed_message_ids(), vec!["t-open", "t-comment"]);
+    for o in &report.outcomes[..1] {
+        let failure = o.result.as_ref().unwrap_err();
+        assert!(!failure.is_permanent());
+        assert_eq!(failure.code(), "store_unavailable");
+    }
+    assert!(report.outcomes[1].result.is_ok());
+}
