@@ -101,7 +101,12 @@ pub async fn versions_are_gapless<S: EventStore>(store: &S) {
     let events = all_events(store, &key).await.expect("events");
     let versions: Vec<u64> = events.iter().map(|e| e.version).collect();
     assert_eq!(versions, (1..=11).collect::<Vec<_>>());
-    let loaded = store.load(&key, &[]).await.expect("load").head.expect("head");
+    let loaded = store
+        .load(&key, &[])
+        .await
+        .expect("load")
+        .head
+        .expect("head");
     assert_eq!(loaded.version, 11);
     assert_eq!(Some(loaded), head);
 }
@@ -114,7 +119,10 @@ pub async fn stale_version_is_a_conflict_and_writes_nothing<S: EventStore>(store
     store.append(&first).await.expect("append");
 
     let stale = commit_of(&key, None, 2, "s2");
-    let err = store.append(&stale).await.expect_err("stale append must fail");
+    let err = store
+        .append(&stale)
+        .await
+        .expect_err("stale append must fail");
     assert!(
         matches!(err, AppendError::Conflict { .. }),
         "expected a conflict, got {err:?}"
@@ -128,7 +136,10 @@ pub async fn stale_version_is_a_conflict_and_writes_nothing<S: EventStore>(store
         1,
         "s3",
     );
-    let err = store.append(&ahead).await.expect_err("append ahead must fail");
+    let err = store
+        .append(&ahead)
+        .await
+        .expect_err("append ahead must fail");
     assert!(matches!(err, AppendError::Conflict { .. }), "{err:?}");
 
     let ids = vec!["s2-1".to_owned(), "s2-2".to_owned(), "s3-6".to_owned()];
@@ -153,12 +164,15 @@ pub async fn multi_event_append_is_all_or_nothing<S: EventStore>(store: &S) {
         matches!(&err, AppendError::DuplicateCommand { command_id } if command_id == "atomic-taken-1"),
         "expected a duplicate command, got {err:?}"
     );
-    let ids: Vec<String> = commit.commands.iter().map(|c| c.command_id.clone()).collect();
+    let ids: Vec<String> = commit
+        .commands
+        .iter()
+        .map(|c| c.command_id.clone())
+        .collect();
     let loaded = store.load(&key, &ids).await.expect("load");
     assert_eq!(loaded.head, None, "no head written");
     assert_eq!(
-        loaded.commands,
-        taken.commands,
+        loaded.commands, taken.commands,
         "only the earlier record exists"
     );
     assert!(all_events(store, &key).await.expect("events").is_empty());
@@ -208,13 +222,21 @@ pub async fn long_history_loads<S: EventStore>(store: &S, n: u64) {
         version += take;
         head = Some(commit.head);
     }
-    let loaded = store.load(&key, &[]).await.expect("load").head.expect("head");
+    let loaded = store
+        .load(&key, &[])
+        .await
+        .expect("load")
+        .head
+        .expect("head");
     assert_eq!(loaded.version, n);
     assert_eq!(Some(&loaded), head.as_ref());
 
     let events = all_events(store, &key).await.expect("events");
     assert_eq!(events.len() as u64, n);
-    assert!(events.iter().zip(1..).all(|(e, v)| e.version == v), "gapless, in order");
+    assert!(
+        events.iter().zip(1..).all(|(e, v)| e.version == v),
+        "gapless, in order"
+    );
     let mut folded = AggregateState {
         state: "New".into(),
         version: 0,

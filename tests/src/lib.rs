@@ -24,7 +24,6 @@ pub mod fixtures {
     /// A fixture's text.
     pub fn read(name: &str) -> String {
         let path = path(name);
-        std::fs::read_to_string(&path)
-            .unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()))
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()))
     }
 }

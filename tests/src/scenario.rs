@@ -53,15 +53,13 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 /// A command message (CONTRACT §2) with a generated message id and no
 /// `commandId` (so the message id stands in).
 pub fn command(aggregate_type: &str, aggregate_id: &str, command: &str, payload: Value) -> Message {
-    raw(
-        json!({
-            "aggregateType": aggregate_type,
-            "aggregateId": aggregate_id,
-            "command": command,
-            "payload": payload,
-        })
-        .to_string(),
-    )
+    raw(json!({
+        "aggregateType": aggregate_type,
+        "aggregateId": aggregate_id,
+        "command": command,
+        "payload": payload,
+    })
+    .to_string())
 }
 
 /// A message with any body.
@@ -213,7 +211,9 @@ impl Then {
     /// The aggregate's stored events have exactly these types, versions 1..n.
     pub async fn then_events(self, aggregate_type: &str, id: &str, types: &[&str]) -> Self {
         let key = AggregateKey::new(aggregate_type, id);
-        let events = all_events(self.handler.store(), &key).await.expect("events");
+        let events = all_events(self.handler.store(), &key)
+            .await
+            .expect("events");
         let got: Vec<&str> = events.iter().map(|e| e.event_type.as_str()).collect();
         assert_eq!(got, types, "events of {key}");
         assert!(events.iter().zip(1..).all(|(e, v)| e.version == v));
@@ -221,7 +221,13 @@ impl Then {
     }
 
     /// The aggregate's head is at this state and version.
-    pub async fn then_state(self, aggregate_type: &str, id: &str, state: &str, version: u64) -> Self {
+    pub async fn then_state(
+        self,
+        aggregate_type: &str,
+        id: &str,
+        state: &str,
+        version: u64,
+    ) -> Self {
         let key = AggregateKey::new(aggregate_type, id);
         let head = self
             .handler

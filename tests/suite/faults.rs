@@ -41,7 +41,12 @@ impl EventStore for RaceOnce {
         }
         self.inner.append(commit).await
     }
-    async fn events(&self, key: &AggregateKey, after: u64, n: usize) -> Result<Vec<Event>, StoreError> {
+    async fn events(
+        &self,
+        key: &AggregateKey,
+        after: u64,
+        n: usize,
+    ) -> Result<Vec<Event>, StoreError> {
         self.inner.events(key, after, n).await
     }
     fn limits(&self) -> StoreLimits {
@@ -66,7 +71,12 @@ impl EventStore for FailAppends {
         }
         self.inner.append(commit).await
     }
-    async fn events(&self, key: &AggregateKey, after: u64, n: usize) -> Result<Vec<Event>, StoreError> {
+    async fn events(
+        &self,
+        key: &AggregateKey,
+        after: u64,
+        n: usize,
+    ) -> Result<Vec<Event>, StoreError> {
         self.inner.events(key, after, n).await
     }
 }
@@ -96,11 +106,16 @@ async fn a_lost_race_is_retried_from_a_fresh_load() {
         raced: AtomicBool::new(true),
     });
     let handler = Handler::new(store.clone(), DirConfigSource::new(config_dir()));
-    handler.handle(Batch::standard(vec![open_ticket("open")])).await;
+    handler
+        .handle(Batch::standard(vec![open_ticket("open")]))
+        .await;
     store.raced.store(false, Ordering::SeqCst);
 
     let report = handler
-        .handle(Batch::standard(vec![comment("c1", "a"), comment("c2", "b")]))
+        .handle(Batch::standard(vec![
+            comment("c1", "a"),
+            comment("c2", "b"),
+        ]))
         .await;
     assert!(report.failed_message_ids().is_empty(), "{report:#?}");
     let versions: Vec<u64> = report
@@ -108,8 +123,14 @@ async fn a_lost_race_is_retried_from_a_fresh_load() {
         .iter()
         .map(|o| o.result.as_ref().unwrap().version)
         .collect();
-    assert_eq!(versions, vec![3, 4], "decided again after the rival's event");
-    let events = all_events(&store.inner, &AggregateKey::new("ticket", "t-1")).await.unwrap();
+    assert_eq!(
+        versions,
+        vec![3, 4],
+        "decided again after the rival's event"
+    );
+    let events = all_events(&store.inner, &AggregateKey::new("ticket", "t-1"))
+        .await
+        .unwrap();
     let ids: Vec<&str> = events.iter().map(|e| e.command_id.as_str()).collect();
     assert_eq!(ids, vec!["open", "rival", "c1", "c2"]);
 }

@@ -60,7 +60,12 @@ async fn messages_for_one_aggregate_apply_in_batch_order() {
         .then_events(
             "order",
             "o-1",
-            &["OrderCreated", "ItemReserved", "PaymentProcessed", "OrderConfirmed"],
+            &[
+                "OrderCreated",
+                "ItemReserved",
+                "PaymentProcessed",
+                "OrderConfirmed",
+            ],
         )
         .await
         .then_state("order", "o-1", "Confirmed", 4)
@@ -182,7 +187,9 @@ async fn a_reused_command_id_with_another_payload_is_refused() {
             )
             .with("commandId", json!("c-1"))
             .id("reused"),
-            create("o-2").with("commandId", json!("c-1")).id("elsewhere"),
+            create("o-2")
+                .with("commandId", json!("c-1"))
+                .id("elsewhere"),
         ])
         .await
         .then_failed(&["reused", "elsewhere"])
@@ -197,8 +204,13 @@ async fn every_rejection_kind_has_its_reason() {
             raw("{not json").id("malformed"),
             command("invoice", "i-1", "Create", json!({})).id("unknown-type"),
             order("o-1", "ShipOrder").id("unknown-command"),
-            command("order", "o-2", "CreateOrder", json!({"itemId": "x", "quantity": 0}))
-                .id("schema"),
+            command(
+                "order",
+                "o-2",
+                "CreateOrder",
+                json!({"itemId": "x", "quantity": 0}),
+            )
+            .id("schema"),
             order("o-3", "ConfirmOrder").id("transition"),
         ])
         .await
@@ -218,9 +230,19 @@ async fn every_rejection_kind_has_its_reason() {
 
 #[tokio::test]
 async fn a_long_run_for_one_aggregate_is_split_into_gapless_commits() {
-    let mut batch = vec![command("ticket", "t-1", "OpenTicket", json!({"title": "x"}))];
+    let mut batch = vec![command(
+        "ticket",
+        "t-1",
+        "OpenTicket",
+        json!({"title": "x"}),
+    )];
     for i in 0..120 {
-        batch.push(command("ticket", "t-1", "Comment", json!({"text": format!("c{i}")})));
+        batch.push(command(
+            "ticket",
+            "t-1",
+            "Comment",
+            json!({"text": format!("c{i}")}),
+        ));
     }
     let then = Scenario::new().when(batch).await.then_failed(&[]);
     let mut want = vec!["TicketOpened"];
@@ -235,7 +257,12 @@ async fn a_long_run_for_one_aggregate_is_split_into_gapless_commits() {
 async fn a_state_that_would_outgrow_an_item_is_refused_alone() {
     let big = "x".repeat(220 * 1024);
     Scenario::new()
-        .given_commands(vec![command("ticket", "t-1", "OpenTicket", json!({"title": "x"}))])
+        .given_commands(vec![command(
+            "ticket",
+            "t-1",
+            "OpenTicket",
+            json!({"title": "x"}),
+        )])
         .await
         .when(vec![
             command("ticket", "t-1", "Comment", json!({"text": "a", "a": big})).id("first"),
@@ -263,5 +290,8 @@ async fn a_passed_deadline_attempts_nothing() {
         })
         .await;
     assert_eq!(report.failed_message_ids(), vec!["late".to_owned()]);
-    assert_eq!(report.outcomes[0].result.as_ref().unwrap_err().code(), "deadline");
+    assert_eq!(
+        report.outcomes[0].result.as_ref().unwrap_err().code(),
+        "deadline"
+    );
 }

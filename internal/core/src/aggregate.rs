@@ -197,43 +197,41 @@ fn plan(
                 applied_to,
             }
             .into()),
-            None => decide(machine, key, &state, cmd, &recorded_at, limits).map(
-                |(event, next)| {
-                    let items = current
-                        .as_ref()
-                        .map_or(0, |c| c.commit.events.len() + c.commit.commands.len());
-                    if items + 3 > max_items {
-                        chunks.extend(current.take());
-                    }
-                    let chunk = current.get_or_insert_with(|| Chunk {
-                        commit: Commit {
-                            key: key.clone(),
-                            expected_version: state.version,
-                            events: Vec::new(),
-                            commands: Vec::new(),
-                            head: state.clone(),
-                        },
-                        members: Vec::new(),
-                    });
-                    chunk.commit.commands.push(CommandRecord {
-                        command_id: cmd.command_id.clone(),
+            None => decide(machine, key, &state, cmd, &recorded_at, limits).map(|(event, next)| {
+                let items = current
+                    .as_ref()
+                    .map_or(0, |c| c.commit.events.len() + c.commit.commands.len());
+                if items + 3 > max_items {
+                    chunks.extend(current.take());
+                }
+                let chunk = current.get_or_insert_with(|| Chunk {
+                    commit: Commit {
                         key: key.clone(),
-                        fingerprint: fp.clone(),
-                        version: next.version,
-                        recorded_at: recorded_at.clone(),
-                    });
-                    chunk.commit.events.push(event);
-                    chunk.commit.head = next.clone();
-                    chunk.members.push(pos);
-                    in_plan.insert(&cmd.command_id, (fp, next.version));
-                    let version = next.version;
-                    state = next;
-                    Applied {
-                        version,
-                        duplicate: false,
-                    }
-                },
-            ),
+                        expected_version: state.version,
+                        events: Vec::new(),
+                        commands: Vec::new(),
+                        head: state.clone(),
+                    },
+                    members: Vec::new(),
+                });
+                chunk.commit.commands.push(CommandRecord {
+                    command_id: cmd.command_id.clone(),
+                    key: key.clone(),
+                    fingerprint: fp.clone(),
+                    version: next.version,
+                    recorded_at: recorded_at.clone(),
+                });
+                chunk.commit.events.push(event);
+                chunk.commit.head = next.clone();
+                chunk.members.push(pos);
+                in_plan.insert(&cmd.command_id, (fp, next.version));
+                let version = next.version;
+                state = next;
+                Applied {
+                    version,
+                    duplicate: false,
+                }
+            }),
         };
         if fifo && outcome.is_err() {
             blocked_by = Some(p.message_id);

@@ -217,3 +217,95 @@ pub(crate) fn check_text(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reason(body: &str) -> String {
+        parse_command(body, "m-1").unwrap_err().to_string()
+    }
+
+    #[test]
+    fn the_contract_example_parses() {
+        let cmd = parse_command(
+            r#"{"commandId":"c-1","aggregateType":"order","aggregateId":"order-42",
+                "command":"CreateOrder","payload":{"itemId":"coffee-beans","quantity":1},
+                "expectedVersion":0,"metadata":{"correlationId":"c-1"}}"#,
+            "m-1",
+        )
+        .unwrap();
+        assert_eq!(cmd.command_id, "c-1");
+        assert_eq!(cmd.expected_version, Some(0));
+        assert_eq!(cmd.metadata["correlationId"], "c-1");
+    }
+
+    #[test]
+    fn optional_fields_default_and_null_means_absent() {
+        let cmd = parse_command(
+            r#"{"aggregateType":"order","aggregateId":"o","command":"C","payload":null,"commandId":null}"#,
+            "m-9",
+        )
+        .unwrap();
+        assert_eq!(cmd.command_id, "m-9");
+        assert!(cmd.payload.is_empty() && cmd.metadata.is_empty());
+        assert_eq!(cmd.expected_version, None);
+    }
+
+    #[test]
+    fn each_fault_is_named() {
+        let cases = [
+            ("not json", "malformed"),
+            (r#"{"aggregateType":"order","aggregateId":"o"}"#, "command"),
+            (
+                r#"{"aggregateType":"order","aggregateId":"o","command":"C","extra":1}"#,
+                "unknown field `extra`",
+            ),
+            (
+                r#"{"aggregateType":"order","aggregateId":5,"command":"C"}"#,
+                "aggregateId",
+            ),
+            (
+                r#"{"aggregateType":"","aggregateId":"o","command":"C"}"#,
+                "`aggregateType` must not be empty",
+            ),
+            (
+                r#"{"aggregateType":"order","aggregateId":"a#b","command":"C"}"#,
+                "'#'",
+            ),
+            (
+                r#"{"aggregateType":"ord/er","aggregateId":"o","command":"C"}"#,
+                "ASCII letters",
+            ),
+            (
+                r#"{"aggregateType":"order","aggregateId":"o\u0000","command":"C"}"#,
+                "control character",
+            ),
+            (
+                r#"{"aggregateType":"order","aggregateId":"o","command":"C","payload":[1]}"#,
+                "`payload` must be a JSON object",
+            ),
+            (
+                r#"{"aggregateType":"order","aggregateId":"o","command":"C","expectedVersion":-1}"#,
+                "expectedVersion",
+            ),
+            (
+                r#"{"aggregateType":"order","aggregateId":"o","command":"C","commandId":""}"#,
+                "`commandId` must not be empty",
+            ),
+        ];
+        for (body, want) in cases {
+            let got = reason(body);
+            assert!(got.contains(want), "{body}: {got}");
+        }
+    }
+
+    #[test]
+    fn an_oversized_body_is_refused_before_parsing() {
+        let body = format!("{{\"x\":\"{}\"}}", "a".repeat(MAX_BODY_BYTES));
+        assert!(matches!(
+            parse_command(&body, "m"),
+            Err(EnvelopeError::BodyTooLarge { .. })
+        ));
+    }
+}

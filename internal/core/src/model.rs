@@ -150,7 +150,11 @@ mod tests {
         assert_ne!(fp(&a), fp(&c));
         assert_ne!(
             fp(&a),
-            fingerprint(&AggregateKey::new("order", "o-2"), "C", a.as_object().unwrap())
+            fingerprint(
+                &AggregateKey::new("order", "o-2"),
+                "C",
+                a.as_object().unwrap()
+            )
         );
     }
 }

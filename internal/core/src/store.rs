@@ -89,8 +89,7 @@ pub enum AppendError {
 pub trait EventStore: Send + Sync {
     /// The aggregate's head and the records of any of `command_ids` already
     /// applied, in one consistent read where the store allows.
-    async fn load(&self, key: &AggregateKey, command_ids: &[String])
-    -> Result<Loaded, StoreError>;
+    async fn load(&self, key: &AggregateKey, command_ids: &[String]) -> Result<Loaded, StoreError>;
 
     /// Appends `commit` atomically: all its events, records and the head, or
     /// nothing.
@@ -113,11 +112,7 @@ pub trait EventStore: Send + Sync {
 
 #[async_trait]
 impl<T: EventStore + ?Sized> EventStore for Arc<T> {
-    async fn load(
-        &self,
-        key: &AggregateKey,
-        command_ids: &[String],
-    ) -> Result<Loaded, StoreError> {
+    async fn load(&self, key: &AggregateKey, command_ids: &[String]) -> Result<Loaded, StoreError> {
         (**self).load(key, command_ids).await
     }
     async fn append(&self, commit: &Commit) -> Result<(), AppendError> {

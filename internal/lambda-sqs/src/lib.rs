@@ -34,10 +34,11 @@ pub fn parse_event(json: &str) -> Result<SqsEvent, EventError> {
 /// back; it gets a stand-in id (`missing-message-id-N`) so it is still
 /// refused on its own, and a record without a body is handled as an empty one.
 pub fn to_batch(event: &SqsEvent) -> Batch {
-    let fifo = event
-        .records
-        .iter()
-        .any(|r| r.event_source_arn.as_deref().is_some_and(|a| a.ends_with(".fifo")));
+    let fifo = event.records.iter().any(|r| {
+        r.event_source_arn
+            .as_deref()
+            .is_some_and(|a| a.ends_with(".fifo"))
+    });
     let messages = event
         .records
         .iter()

@@ -103,17 +103,17 @@ impl SqliteStore {
 
 #[async_trait]
 impl EventStore for SqliteStore {
-    async fn load(
-        &self,
-        key: &AggregateKey,
-        command_ids: &[String],
-    ) -> Result<Loaded, StoreError> {
+    async fn load(&self, key: &AggregateKey, command_ids: &[String]) -> Result<Loaded, StoreError> {
         let conn = self.conn()?;
         let head = conn
             .prepare_cached("SELECT state, version, data FROM heads WHERE pk = ?1")
             .and_then(|mut s| {
                 s.query_row([key.to_string()], |r| {
-                    Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?))
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, String>(2)?,
+                    ))
                 })
                 .optional()
             })

@@ -56,7 +56,10 @@ impl PayloadSchema {
                 "" => "/",
                 path => path,
             };
-            errors.push(format!("{path}: {}", self.describe(err.schema_path().as_str())));
+            errors.push(format!(
+                "{path}: {}",
+                self.describe(err.schema_path().as_str())
+            ));
         }
         if more > 0 {
             errors.push(format!("... and {more} more"));

@@ -158,8 +158,14 @@ fn schema_errors_never_quote_the_payload() {
         .unwrap_err();
     let text = rejection.to_string();
     assert!(!text.contains(secret), "{text}");
-    assert!(text.contains("/quantity: must satisfy type = \"integer\""), "{text}");
-    assert!(text.contains("/itemId: must satisfy type = \"string\""), "{text}");
+    assert!(
+        text.contains("/quantity: must satisfy type = \"integer\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("/itemId: must satisfy type = \"string\""),
+        "{text}"
+    );
 }
 
 #[test]
