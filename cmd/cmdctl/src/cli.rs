@@ -85,7 +85,7 @@ pub(crate) enum Verb {
     #[command(after_help = examples!(
         "Example:\n  \
          cmdctl process tests/fixtures/sqs-event-mixed.json\n  \
-         aws sqs receive-message ... | jq '{Records: .Messages}' | cmdctl process -"
+         cmdctl process --json - < event.json"
     ))]
     Process(ProcessArgs),
     /// Run one command through the handler (a one-message batch).

@@ -150,7 +150,11 @@ pub fn parse_command(body: &str, message_id: &str) -> Result<Command, EnvelopeEr
 
 fn describe_path_error(e: &serde_path_to_error::Error<serde_json::Error>) -> String {
     let path = e.path().to_string();
-    if path == "." || path.is_empty() {
+    let positional = matches!(
+        e.inner().classify(),
+        serde_json::error::Category::Syntax | serde_json::error::Category::Eof
+    );
+    if positional || path == "." || path.is_empty() {
         e.inner().to_string()
     } else {
         format!("{path}: {}", e.inner())

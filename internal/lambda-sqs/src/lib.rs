@@ -22,7 +22,7 @@ use handler_core::{Batch, BatchReport, InboundMessage};
 
 /// The event file or payload is not an SQS event.
 #[derive(Debug, thiserror::Error)]
-#[error("not a Lambda SQS event: {0}")]
+#[error("not a Lambda SQS event")]
 pub struct EventError(#[from] serde_json::Error);
 
 /// Parses the JSON Lambda passes the function.

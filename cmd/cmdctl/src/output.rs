@@ -1,0 +1,143 @@
+//! How results are printed: the text form for people, and the `--json` form
+//! for scripts. Verbs decide what to print; this module decides how.
+
+use std::io::{self, Write};
+
+use handler_core::state_machine::AggregateState;
+use handler_core::{AggregateKey, Applied, Failure, MessageOutcome};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+/// Writes `value` as one line of compact JSON.
+pub(crate) fn write_json(out: &mut dyn Write, value: &impl Serialize) -> anyhow::Result<()> {
+    serde_json::to_writer(&mut *out, value)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+/// Writes rows as a table: columns padded to their widest cell, two spaces
+/// apart, the last column unpadded.
+pub(crate) fn write_table(out: &mut dyn Write, rows: &[Vec<String>]) -> io::Result<()> {
+    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..columns)
+        .map(|c| {
+            rows.iter()
+                .filter_map(|r| r.get(c))
+                .map(|cell| cell.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    for row in rows {
+        let mut line = String::new();
+        for (c, cell) in row.iter().enumerate() {
+            if c + 1 == row.len() {
+                line.push_str(cell);
+            } else {
+                line.push_str(&format!("{cell:<width$}  ", width = widths[c]));
+            }
+        }
+        writeln!(out, "{}", line.trim_end())?;
+    }
+    Ok(())
+}
+
+/// Writes a line on stderr; a closed stderr is not worth failing for.
+pub(crate) fn note(message: &str) {
+    let _ = writeln!(io::stderr(), "{message}");
+}
+
+/// `applied`, `duplicate`, `rejected` (permanent) or `failed` (may pass on a
+/// later delivery).
+pub(crate) fn outcome_word(result: &Result<Applied, Failure>) -> &'static str {
+    match result {
+        Ok(Applied {
+            duplicate: false, ..
+        }) => "applied",
+        Ok(Applied {
+            duplicate: true, ..
+        }) => "duplicate",
+        Err(f) if f.is_permanent() => "rejected",
+        Err(_) => "failed",
+    }
+}
+
+/// `applied v3`, `duplicate v3`, `rejected [code]: reason` or
+/// `failed [code]: reason`, on one line.
+pub(crate) fn outcome_text(result: &Result<Applied, Failure>) -> String {
+    let word = outcome_word(result);
+    match result {
+        Ok(applied) => format!("{word} v{}", applied.version),
+        Err(failure) => format!(
+            "{word} [{}]: {}",
+            failure.code(),
+            one_line(&failure.to_string())
+        ),
+    }
+}
+
+/// A message's table row: message id, aggregate, command, outcome.
+pub(crate) fn outcome_row(outcome: &MessageOutcome) -> Vec<String> {
+    vec![
+        outcome.message_id.clone(),
+        outcome
+            .aggregate
+            .as_ref()
+            .map_or_else(|| "-".to_owned(), ToString::to_string),
+        outcome.command.clone().unwrap_or_else(|| "-".to_owned()),
+        outcome_text(&outcome.result),
+    ]
+}
+
+/// A message's outcome as JSON: `messageId`, `aggregate`, `command`,
+/// `commandId` (null when the body could not be parsed), `outcome`, then
+/// `version` and `duplicate`, or `reasonCode`, `reason` and `permanent`.
+pub(crate) fn outcome_json(outcome: &MessageOutcome) -> Value {
+    let mut object = Map::new();
+    object.insert("messageId".into(), json!(outcome.message_id));
+    object.insert(
+        "aggregate".into(),
+        json!(outcome.aggregate.as_ref().map(ToString::to_string)),
+    );
+    object.insert("command".into(), json!(outcome.command));
+    object.insert("commandId".into(), json!(outcome.command_id));
+    object.insert("outcome".into(), json!(outcome_word(&outcome.result)));
+    match &outcome.result {
+        Ok(applied) => {
+            object.insert("version".into(), json!(applied.version));
+            object.insert("duplicate".into(), json!(applied.duplicate));
+        }
+        Err(failure) => {
+            object.insert("reasonCode".into(), json!(failure.code()));
+            object.insert("reason".into(), json!(failure.to_string()));
+            object.insert("permanent".into(), json!(failure.is_permanent()));
+        }
+    }
+    Value::Object(object)
+}
+
+/// `order#o-1 -> Created (v1)`.
+pub(crate) fn state_line(key: &AggregateKey, state: &AggregateState) -> String {
+    format!("{key} -> {} (v{})", state.state, state.version)
+}
+
+/// Joins the lines of a multi-line message with `; `.
+pub(crate) fn one_line(text: &str) -> String {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// True when the error is a write to a closed pipe.
+pub(crate) fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<io::Error>()
+            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+            || cause
+                .downcast_ref::<serde_json::Error>()
+                .is_some_and(|e| e.io_error_kind() == Some(io::ErrorKind::BrokenPipe))
+    })
+}

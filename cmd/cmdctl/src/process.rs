@@ -1,0 +1,64 @@
+//! `cmdctl process`: a Lambda SQS event through the handler, printed as the
+//! outcome of each message and the answer the Lambda would return.
+
+use std::io::{Read, Write};
+use std::path::Path;
+
+use anyhow::Context as _;
+use lambda_sqs::SqsBatchResponse;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::Exit;
+use crate::cli::{GlobalArgs, ProcessArgs};
+use crate::{context, output};
+
+/// The `--json` document: every outcome, and the Lambda's answer beside it.
+#[derive(Serialize)]
+struct ProcessJson<'a> {
+    outcomes: Vec<Value>,
+    #[serde(flatten)]
+    response: &'a SqsBatchResponse,
+}
+
+/// Runs the event in `args.file`. Exits 0 whenever the batch ran.
+pub(crate) fn run(
+    global: &GlobalArgs,
+    args: &ProcessArgs,
+    out: &mut dyn Write,
+) -> anyhow::Result<Exit> {
+    let (name, text) = read_input(&args.file)?;
+    let event = lambda_sqs::parse_event(&text).with_context(|| format!("cannot use {name}"))?;
+    let handler = context::handler(global)?;
+    let report = context::runtime()?.block_on(handler.handle(lambda_sqs::to_batch(&event)));
+    let response = lambda_sqs::to_response(&report);
+
+    if global.json {
+        output::write_json(
+            out,
+            &ProcessJson {
+                outcomes: report.outcomes.iter().map(output::outcome_json).collect(),
+                response: &response,
+            },
+        )?;
+    } else {
+        let rows: Vec<Vec<String>> = report.outcomes.iter().map(output::outcome_row).collect();
+        output::write_table(out, &rows)?;
+        output::write_json(out, &response)?;
+    }
+    Ok(Exit::Ok)
+}
+
+/// The text of `path`, or of stdin for `-`, with a name for messages.
+fn read_input(path: &Path) -> anyhow::Result<(String, String)> {
+    if path.as_os_str() == "-" {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .context("cannot read the event from stdin")?;
+        return Ok(("stdin".to_owned(), text));
+    }
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    Ok((path.display().to_string(), text))
+}
