@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 pub mod conformance;
+pub mod moto;
 pub mod scenario;
 
 /// The files under `tests/fixtures/`.

@@ -295,3 +295,28 @@ async fn a_passed_deadline_attempts_nothing() {
         "deadline"
     );
 }
+
+#[tokio::test]
+async fn a_run_over_the_commit_byte_limit_is_split_by_size() {
+    let blob = "b".repeat(200 * 1024);
+    let mut batch = vec![command(
+        "ticket",
+        "t-1",
+        "OpenTicket",
+        json!({"title": "x"}),
+    )];
+    for i in 0..25 {
+        batch.push(command(
+            "ticket",
+            "t-1",
+            "Comment",
+            json!({"text": format!("c{i}"), "blob": blob}),
+        ));
+    }
+    Scenario::new()
+        .when(batch)
+        .await
+        .then_failed(&[])
+        .then_state("ticket", "t-1", "Open", 26)
+        .await;
+}

@@ -14,7 +14,7 @@ use crate::envelope::Command;
 use crate::failure::{Failure, Rejection, Transient};
 use crate::handler::HandlerOptions;
 use crate::model::{AggregateKey, CommandRecord, Commit, Event, fingerprint, now_rfc3339};
-use crate::size::{event_item_bytes, head_item_bytes};
+use crate::size::{event_item_bytes, head_item_bytes, record_bytes};
 use crate::store::{AppendError, EventStore, StoreLimits};
 
 /// A parsed message waiting for its outcome.
@@ -135,6 +135,8 @@ fn fill(settled: Vec<Option<Outcome>>, default: Outcome) -> Vec<Outcome> {
 struct Chunk {
     commit: Commit,
     members: Vec<usize>,
+    /// Estimated bytes of its events and records (the head comes on top).
+    bytes: usize,
 }
 
 struct Plan {
@@ -197,41 +199,53 @@ fn plan(
                 applied_to,
             }
             .into()),
-            None => decide(machine, key, &state, cmd, &recorded_at, limits).map(|(event, next)| {
-                let items = current
-                    .as_ref()
-                    .map_or(0, |c| c.commit.events.len() + c.commit.commands.len());
-                if items + 3 > max_items {
-                    chunks.extend(current.take());
-                }
-                let chunk = current.get_or_insert_with(|| Chunk {
-                    commit: Commit {
+            None => decide(machine, key, &state, cmd, &recorded_at, limits).map(
+                |Decided {
+                     event,
+                     next,
+                     event_bytes,
+                     head_bytes,
+                 }| {
+                    let bytes = event_bytes + record_bytes(key, &cmd.command_id);
+                    if let Some(c) = &current {
+                        let items = c.commit.events.len() + c.commit.commands.len();
+                        if items + 3 > max_items
+                            || c.bytes + bytes + head_bytes > limits.max_commit_bytes
+                        {
+                            chunks.extend(current.take());
+                        }
+                    }
+                    let chunk = current.get_or_insert_with(|| Chunk {
+                        commit: Commit {
+                            key: key.clone(),
+                            expected_version: state.version,
+                            events: Vec::new(),
+                            commands: Vec::new(),
+                            head: state.clone(),
+                        },
+                        members: Vec::new(),
+                        bytes: 0,
+                    });
+                    chunk.bytes += bytes;
+                    chunk.commit.commands.push(CommandRecord {
+                        command_id: cmd.command_id.clone(),
                         key: key.clone(),
-                        expected_version: state.version,
-                        events: Vec::new(),
-                        commands: Vec::new(),
-                        head: state.clone(),
-                    },
-                    members: Vec::new(),
-                });
-                chunk.commit.commands.push(CommandRecord {
-                    command_id: cmd.command_id.clone(),
-                    key: key.clone(),
-                    fingerprint: fp.clone(),
-                    version: next.version,
-                    recorded_at: recorded_at.clone(),
-                });
-                chunk.commit.events.push(event);
-                chunk.commit.head = next.clone();
-                chunk.members.push(pos);
-                in_plan.insert(&cmd.command_id, (fp, next.version));
-                let version = next.version;
-                state = next;
-                Applied {
-                    version,
-                    duplicate: false,
-                }
-            }),
+                        fingerprint: fp.clone(),
+                        version: next.version,
+                        recorded_at: recorded_at.clone(),
+                    });
+                    chunk.commit.events.push(event);
+                    chunk.commit.head = next.clone();
+                    chunk.members.push(pos);
+                    in_plan.insert(&cmd.command_id, (fp, next.version));
+                    let version = next.version;
+                    state = next;
+                    Applied {
+                        version,
+                        duplicate: false,
+                    }
+                },
+            ),
         };
         if fifo && outcome.is_err() {
             blocked_by = Some(p.message_id);
@@ -240,6 +254,14 @@ fn plan(
     }
     chunks.extend(current);
     Plan { outcomes, chunks }
+}
+
+/// A command decided: its event, the state after it, and their sizes.
+struct Decided {
+    event: Event,
+    next: AggregateState,
+    event_bytes: usize,
+    head_bytes: usize,
 }
 
 /// Decides one new command against `state`: the event it records and the
@@ -251,7 +273,7 @@ fn decide(
     cmd: &Command,
     recorded_at: &str,
     limits: StoreLimits,
-) -> Result<(Event, AggregateState), Failure> {
+) -> Result<Decided, Failure> {
     if let Some(expected) = cmd.expected_version
         && expected != state.version
     {
@@ -292,5 +314,10 @@ fn decide(
         ))
         .into());
     }
-    Ok((event, next))
+    Ok(Decided {
+        event,
+        next,
+        event_bytes,
+        head_bytes,
+    })
 }

@@ -27,6 +27,11 @@ pub fn head_item_bytes(key: &AggregateKey, head: &AggregateState) -> usize {
     OVERHEAD + key_bytes(key) + head.state.len() + json_bytes(&head.data)
 }
 
+/// Estimated bytes of a command's idempotency record.
+pub fn record_bytes(key: &AggregateKey, command_id: &str) -> usize {
+    OVERHEAD + key_bytes(key) + 2 * command_id.len() + 64
+}
+
 fn key_bytes(key: &AggregateKey) -> usize {
     key.aggregate_type.len() + 1 + key.aggregate_id.len()
 }

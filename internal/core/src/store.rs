@@ -29,13 +29,16 @@ pub struct StoreLimits {
     pub max_items_per_commit: usize,
     /// Largest single item (event or head), by [`crate::size`]'s estimate.
     pub max_item_bytes: usize,
+    /// Largest total of one append's items.
+    pub max_commit_bytes: usize,
 }
 
 impl StoreLimits {
-    /// DynamoDB's: 100 actions per transaction, 400 KB per item.
+    /// DynamoDB's: 100 actions and 4 MB per transaction, 400 KB per item.
     pub const DYNAMODB: StoreLimits = StoreLimits {
         max_items_per_commit: 100,
         max_item_bytes: 400 * 1024,
+        max_commit_bytes: 4 * 1024 * 1024,
     };
 }
 

@@ -28,7 +28,7 @@ use async_trait::async_trait;
 use handler_core::state_machine::AggregateState;
 use handler_core::{
     AggregateKey, AppendError, CommandRecord, Commit, Event, EventStore, Loaded, StoreError,
-    StoreLimits,
+    StoreLimits, size,
 };
 use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
 
@@ -304,6 +304,24 @@ fn check_shape(commit: &Commit, limits: StoreLimits) -> Result<(), AppendError> 
         return Err(AppendError::TooLarge(format!(
             "{items} items in one append, over the limit of {}",
             limits.max_items_per_commit
+        )));
+    }
+    let bytes: usize = commit
+        .events
+        .iter()
+        .map(|e| size::event_item_bytes(&commit.key, e))
+        .chain(
+            commit
+                .commands
+                .iter()
+                .map(|c| size::record_bytes(&commit.key, &c.command_id)),
+        )
+        .sum::<usize>()
+        + size::head_item_bytes(&commit.key, &commit.head);
+    if bytes > limits.max_commit_bytes {
+        return Err(AppendError::TooLarge(format!(
+            "about {bytes} bytes in one append, over the limit of {}",
+            limits.max_commit_bytes
         )));
     }
     let gapless = commit
