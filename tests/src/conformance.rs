@@ -17,6 +17,17 @@ pub fn commit_of(
     n: u64,
     prefix: &str,
 ) -> Commit {
+    padded_commit_of(key, head, n, prefix, 0)
+}
+
+/// [`commit_of`] with `pad` bytes of filler in each event's payload.
+pub fn padded_commit_of(
+    key: &AggregateKey,
+    head: Option<&AggregateState>,
+    n: u64,
+    prefix: &str,
+    pad: usize,
+) -> Commit {
     let mut state = head.cloned().unwrap_or(AggregateState {
         state: "New".into(),
         version: 0,
@@ -27,7 +38,13 @@ pub fn commit_of(
     let mut commands = Vec::new();
     for _ in 0..n {
         let version = state.version + 1;
-        let payload = obj(json!({ "n": version, "last": format!("{prefix}-{version}") }));
+        let mut payload = obj(json!({ "n": version, "last": format!("{prefix}-{version}") }));
+        if pad > 0 {
+            payload.insert(
+                format!("pad{}", version % 3),
+                Value::String("p".repeat(pad)),
+            );
+        }
         let to = if version % 2 == 0 { "Even" } else { "Odd" };
         state.apply(to, &payload);
         let command_id = format!("{prefix}-{version}");
@@ -208,16 +225,16 @@ pub async fn oversized_commit_is_refused<S: EventStore>(store: &S) {
     assert_eq!(store.load(&key, &[]).await.expect("load").head, None);
 }
 
-/// An aggregate with `n` events loads its current state from the head, and
-/// its whole history pages back in order.
-pub async fn long_history_loads<S: EventStore>(store: &S, n: u64) {
+/// An aggregate with `n` events (each padded with `pad` bytes) loads its
+/// current state from the head, and its whole history pages back in order.
+pub async fn long_history_loads<S: EventStore>(store: &S, n: u64, pad: usize) {
     let key = key(&format!("history-{n}"));
     let per_commit = ((store.limits().max_items_per_commit as u64).saturating_sub(1) / 2).max(1);
     let mut head: Option<AggregateState> = None;
     let mut version = 0;
     while version < n {
         let take = per_commit.min(n - version);
-        let commit = commit_of(&key, head.as_ref(), take, &format!("h{version}"));
+        let commit = padded_commit_of(&key, head.as_ref(), take, &format!("h{version}"), pad);
         store.append(&commit).await.expect("append");
         version += take;
         head = Some(commit.head);
@@ -233,6 +250,11 @@ pub async fn long_history_loads<S: EventStore>(store: &S, n: u64) {
 
     let events = all_events(store, &key).await.expect("events");
     assert_eq!(events.len() as u64, n);
+    let bytes: usize = events
+        .iter()
+        .map(|e| handler_core::size::event_item_bytes(&key, e))
+        .sum();
+    eprintln!("long_history_loads: {n} events, about {bytes} bytes of items");
     assert!(
         events.iter().zip(1..).all(|(e, v)| e.version == v),
         "gapless, in order"
@@ -265,6 +287,9 @@ fn key_with_suffix(key: &AggregateKey, suffix: &str) -> AggregateKey {
 #[macro_export]
 macro_rules! event_store_conformance {
     ($name:ident, $make:expr, history = $history:expr) => {
+        $crate::event_store_conformance!($name, $make, history = $history, pad = 0);
+    };
+    ($name:ident, $make:expr, history = $history:expr, pad = $pad:expr) => {
         mod $name {
             #[allow(unused_imports)]
             use super::*;
@@ -296,7 +321,7 @@ macro_rules! event_store_conformance {
             }
             #[tokio::test]
             async fn long_history_loads() {
-                $crate::conformance::long_history_loads(&$make.await, $history).await;
+                $crate::conformance::long_history_loads(&$make.await, $history, $pad).await;
             }
         }
     };

@@ -7,8 +7,10 @@
 //! The end-to-end suite (`tests/suite/`) is this crate's one test binary.
 #![forbid(unsafe_code)]
 
+pub mod aws;
 pub mod conformance;
 pub mod moto;
+pub mod requests;
 pub mod scenario;
 
 /// The files under `tests/fixtures/`.

@@ -26,7 +26,8 @@ pub const MOTO_PIN: &str = "moto[server]==5.2.1";
 /// Starts the server in-process and stops when its parent (the test
 /// process) is gone.
 const LAUNCHER: &str = r#"
-import os, sys, time
+import logging, os, sys, time
+logging.getLogger("werkzeug").setLevel(logging.ERROR)
 from moto.server import ThreadedMotoServer
 parent = os.getppid()
 server = ThreadedMotoServer(ip_address="127.0.0.1", port=int(sys.argv[1]), verbose=False)

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use state_machine::{AggregateState, StateMachine};
 
 use crate::batch::Applied;
-use crate::config_source::ConfigSource;
+use crate::config_source::ConfigSourceError;
 use crate::envelope::Command;
 use crate::failure::{Failure, Rejection, Transient};
 use crate::handler::HandlerOptions;
@@ -28,15 +28,15 @@ type Outcome = Result<Applied, Failure>;
 
 /// Runs `pending` (all for `key`, in order) and returns their outcomes in
 /// the same order.
-pub(crate) async fn run_aggregate<S: EventStore + ?Sized, C: ConfigSource + ?Sized>(
+pub(crate) async fn run_aggregate<S: EventStore + ?Sized>(
     store: &S,
-    configs: &C,
+    machine: Result<Arc<StateMachine>, ConfigSourceError>,
     options: &HandlerOptions,
     key: &AggregateKey,
     pending: &[Pending<'_>],
     fifo: bool,
 ) -> Vec<Outcome> {
-    let machine = match configs.state_machine(&key.aggregate_type).await {
+    let machine = match machine {
         Ok(m) => m,
         Err(e) => return vec![Err(Failure::from(e)); pending.len()],
     };

@@ -50,7 +50,7 @@ impl ConfigSourceError {
 }
 
 /// Supplies the compiled state machine of an aggregate type. Implementations
-/// cache as they see fit; the handler asks once per aggregate per batch.
+/// cache as they see fit; the handler asks once per aggregate type per batch.
 #[async_trait]
 pub trait ConfigSource: Send + Sync {
     /// The state machine for `aggregate_type`.

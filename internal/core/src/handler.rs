@@ -3,13 +3,15 @@
 //! and each lane's messages in order, and reports one outcome per message.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
+use state_machine::StateMachine;
 
 use crate::aggregate::{Pending, run_aggregate};
 use crate::batch::{Batch, BatchReport, MessageOutcome};
-use crate::config_source::ConfigSource;
+use crate::config_source::{ConfigSource, ConfigSourceError};
 use crate::envelope::{Command, EnvelopeError, parse_command};
 use crate::failure::{Failure, Rejection, Transient};
 use crate::model::AggregateKey;
@@ -48,6 +50,9 @@ pub struct Handler<S, C> {
 /// A message after parsing.
 type Parsed = Result<Command, EnvelopeError>;
 
+/// The batch's state machines by aggregate type.
+type Machines = HashMap<String, Result<Arc<StateMachine>, ConfigSourceError>>;
+
 impl<S: EventStore, C: ConfigSource> Handler<S, C> {
     /// A handler with default options.
     pub fn new(store: S, configs: C) -> Self {
@@ -83,11 +88,12 @@ impl<S: EventStore, C: ConfigSource> Handler<S, C> {
             .map(|m| parse_command(&m.body, &m.message_id))
             .collect();
         let lanes = lanes(&batch, &parsed);
+        let machines = self.machines(&parsed).await;
 
         let mut results: Vec<Option<Result<_, Failure>>> = vec![None; parsed.len()];
         let concurrency = self.options.concurrency.max(1);
         let mut finished = futures::stream::iter(lanes)
-            .map(|lane| self.run_lane(&batch, &parsed, lane))
+            .map(|lane| self.run_lane(&batch, &parsed, &machines, lane))
             .buffer_unordered(concurrency);
         while let Some(lane_results) = finished.next().await {
             for (idx, result) in lane_results {
@@ -125,6 +131,7 @@ impl<S: EventStore, C: ConfigSource> Handler<S, C> {
         &self,
         batch: &Batch,
         parsed: &[Parsed],
+        machines: &Machines,
         lane: Vec<usize>,
     ) -> Vec<(usize, Result<crate::batch::Applied, Failure>)> {
         let scope = if batch.fifo {
@@ -167,9 +174,13 @@ impl<S: EventStore, C: ConfigSource> Handler<S, C> {
                     })
                     .collect();
                 let key: &AggregateKey = &pending[0].command.key;
+                let machine = machines
+                    .get(key.aggregate_type.as_str())
+                    .cloned()
+                    .expect("every parsed type was looked up");
                 let results = run_aggregate(
                     &self.store,
-                    &self.configs,
+                    machine,
                     &self.options,
                     key,
                     &pending,
@@ -187,6 +198,26 @@ impl<S: EventStore, C: ConfigSource> Handler<S, C> {
             out.extend(results);
         }
         out
+    }
+
+    /// The state machine of every aggregate type in the batch, asked of the
+    /// config source once per type (concurrently), before any lane starts.
+    async fn machines(&self, parsed: &[Parsed]) -> Machines {
+        let mut types: Vec<&str> = parsed
+            .iter()
+            .filter_map(|p| p.as_ref().ok())
+            .map(|c| c.key.aggregate_type.as_str())
+            .collect();
+        types.sort_unstable();
+        types.dedup();
+        futures::future::join_all(
+            types
+                .into_iter()
+                .map(|t| async move { (t.to_owned(), self.configs.state_machine(t).await) }),
+        )
+        .await
+        .into_iter()
+        .collect()
     }
 
     fn past_deadline(&self, deadline: Option<Instant>) -> bool {

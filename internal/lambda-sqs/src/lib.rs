@@ -4,8 +4,12 @@
 //! Used by the Lambda binary and by `cmdctl process`, so both read events the
 //! same way.
 //!
-//! Depends on `handler-core` and `aws_lambda_events` (types only, `sqs`
-//! feature); no AWS client.
+//! [`handle_event`] is the whole Lambda function body, so the binary only
+//! builds clients and calls `lambda_runtime::run`, and tests call it directly
+//! with `Context::default()`.
+//!
+//! Depends on `handler-core`, `aws_lambda_events` (types only, `sqs`
+//! feature) and `lambda_runtime` (its `LambdaEvent`/`Context`); no AWS client.
 //!
 //! ```
 //! let event = lambda_sqs::parse_event(r#"{"Records":[{"messageId":"m-1","body":"{}",
@@ -18,7 +22,10 @@
 #![forbid(unsafe_code)]
 
 pub use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
-use handler_core::{Batch, BatchReport, InboundMessage};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use handler_core::{Batch, BatchReport, ConfigSource, EventStore, Handler, InboundMessage};
+use lambda_runtime::{Context, LambdaEvent};
 
 /// The event file or payload is not an SQS event.
 #[derive(Debug, thiserror::Error)]
@@ -68,4 +75,28 @@ pub fn to_response(report: &BatchReport) -> SqsBatchResponse {
         response.batch_item_failures.push(failure);
     }
     response
+}
+
+/// The Lambda function: runs the batch with the invocation's deadline and
+/// answers with exactly the failed messages.
+pub async fn handle_event<S: EventStore, C: ConfigSource>(
+    handler: &Handler<S, C>,
+    event: LambdaEvent<SqsEvent>,
+) -> SqsBatchResponse {
+    let mut batch = to_batch(&event.payload);
+    batch.deadline = deadline(&event.context);
+    to_response(&handler.handle(batch).await)
+}
+
+/// The invocation's deadline as an [`Instant`]; `None` when the context has
+/// none (0, as in `Context::default()`).
+pub fn deadline(context: &Context) -> Option<Instant> {
+    if context.deadline == 0 {
+        return None;
+    }
+    let deadline = UNIX_EPOCH + Duration::from_millis(context.deadline);
+    let left = deadline
+        .duration_since(SystemTime::now())
+        .unwrap_or(Duration::ZERO);
+    Some(Instant::now() + left)
 }

@@ -1,2 +1,271 @@
-//! stub
+//! The DynamoDB [`EventStore`], on the table of CONTRACT §4 (item layout in
+//! [`items`]).
+//!
+//! - **Load** is one `BatchGetItem` (consistent reads): the aggregate's head
+//!   item, which holds its current state, and the idempotency records of the
+//!   batch's command ids. Its cost does not grow with history.
+//! - **Append** is one `TransactWriteItems` of up to 100 actions: every event
+//!   (`attribute_not_exists(pk)`), every command record
+//!   (`attribute_not_exists(pk)`) and the head (`version = :expected`, or
+//!   absent for a new aggregate). A lost race is [`AppendError::Conflict`], a
+//!   taken command id [`AppendError::DuplicateCommand`]; nothing is written.
+//! - **Events** are read with `Query` (consistent), following
+//!   `LastEvaluatedKey`, so a history over 1 MB reads whole.
+//!
+//! It depends on `handler-core` and `aws-sdk-dynamodb`; nothing of the
+//! handler's logic lives here. Build the client once and share it.
+//!
+//! ```no_run
+//! # async fn demo(sdk: &aws_config::SdkConfig) -> Result<(), store_dynamodb::DynamoError> {
+//! let client = aws_sdk_dynamodb::Client::new(sdk);
+//! store_dynamodb::create_table(&client, "events").await?;
+//! let store = store_dynamodb::DynamoStore::new(client, "events");
+//! # let _ = store; Ok(()) }
+//! ```
 #![forbid(unsafe_code)]
+
+mod errors;
+pub mod items;
+mod table;
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::{KeysAndAttributes, Put, TransactWriteItem};
+use handler_core::{
+    AggregateKey, AppendError, Commit, Event, EventStore, Loaded, StoreError, StoreLimits,
+    now_rfc3339,
+};
+
+pub use errors::DynamoError;
+pub use table::create_table;
+
+use crate::items::{Item, aggregate_pk, command_pk, key, n, s};
+
+/// How long a command's idempotency record is kept: longer than SQS's
+/// longest retention (14 days), so no redelivery can outlive it.
+pub const DEFAULT_COMMAND_TTL: Duration = Duration::from_secs(15 * 24 * 3600);
+
+/// BatchGetItem takes at most 100 keys.
+const MAX_BATCH_GET: usize = 100;
+
+/// The DynamoDB event store.
+#[derive(Debug, Clone)]
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+    command_ttl: Duration,
+}
+
+impl DynamoStore {
+    /// A store on `table`.
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+            command_ttl: DEFAULT_COMMAND_TTL,
+        }
+    }
+
+    /// Replaces how long idempotency records are kept.
+    pub fn with_command_ttl(mut self, ttl: Duration) -> Self {
+        self.command_ttl = ttl;
+        self
+    }
+
+    /// The table's name.
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// The client.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// Reads the given keys with consistent reads, following
+    /// `UnprocessedKeys` (throttling) a bounded number of times.
+    async fn batch_get(&self, keys: Vec<Item>) -> Result<Vec<Item>, StoreError> {
+        let mut found = Vec::new();
+        for chunk in keys.chunks(MAX_BATCH_GET) {
+            let mut pending = Some(
+                KeysAndAttributes::builder()
+                    .set_keys(Some(chunk.to_vec()))
+                    .consistent_read(true)
+                    .build()
+                    .map_err(|e| StoreError::Unavailable(e.to_string()))?,
+            );
+            let mut attempt = 0u32;
+            while let Some(request) = pending.take() {
+                if attempt > 0 {
+                    tokio::time::sleep(Duration::from_millis(25 << attempt.min(6))).await;
+                }
+                attempt += 1;
+                let out = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&self.table, request)
+                    .send()
+                    .await
+                    .map_err(errors::store_error)?;
+                if let Some(items) = out.responses().and_then(|r| r.get(&self.table)) {
+                    found.extend(items.iter().cloned());
+                }
+                pending = out
+                    .unprocessed_keys()
+                    .and_then(|u| u.get(&self.table))
+                    .filter(|k| !k.keys().is_empty())
+                    .cloned();
+                if pending.is_some() && attempt >= 8 {
+                    return Err(StoreError::Unavailable(
+                        "BatchGetItem left keys unprocessed after 8 attempts (throttled)".into(),
+                    ));
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    fn expires_at(&self) -> u64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .saturating_add(self.command_ttl)
+            .as_secs()
+    }
+}
+
+#[async_trait]
+impl EventStore for DynamoStore {
+    async fn load(
+        &self,
+        key_of: &AggregateKey,
+        command_ids: &[String],
+    ) -> Result<Loaded, StoreError> {
+        let head_pk = aggregate_pk(key_of);
+        let mut ids: Vec<&String> = command_ids.iter().collect();
+        ids.sort();
+        ids.dedup();
+        let mut keys = vec![key(head_pk.clone(), 0)];
+        keys.extend(ids.iter().map(|id| key(command_pk(id), 0)));
+
+        let mut loaded = Loaded::default();
+        for item in self.batch_get(keys).await? {
+            if items::get_s(&item, "pk")? == head_pk {
+                loaded.head = Some(items::parse_head(&item)?);
+            } else {
+                loaded.commands.push(items::parse_command(&item)?);
+            }
+        }
+        Ok(loaded)
+    }
+
+    async fn append(&self, commit: &Commit) -> Result<(), AppendError> {
+        let limits = self.limits();
+        let actions = commit.events.len() + commit.commands.len() + 1;
+        if actions > limits.max_items_per_commit {
+            return Err(AppendError::TooLarge(format!(
+                "{actions} items in one transaction, over DynamoDB's {} actions",
+                limits.max_items_per_commit
+            )));
+        }
+        let expires_at = self.expires_at();
+        let mut writes = Vec::with_capacity(actions);
+        for event in &commit.events {
+            writes.push(put_new(&self.table, items::event_item(&commit.key, event))?);
+        }
+        for record in &commit.commands {
+            writes.push(put_new(
+                &self.table,
+                items::command_item(record, expires_at),
+            )?);
+        }
+        let head = items::head_item(&commit.key, &commit.head, &now_rfc3339());
+        let head_put = if commit.expected_version == 0 {
+            Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(head))
+                .condition_expression("attribute_not_exists(pk)")
+        } else {
+            Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(head))
+                .condition_expression("#v = :expected")
+                .expression_attribute_names("#v", "version")
+                .expression_attribute_values(":expected", n(commit.expected_version))
+        };
+        writes.push(
+            TransactWriteItem::builder()
+                .put(head_put.build().map_err(build_error)?)
+                .build(),
+        );
+
+        let result = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(writes))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) => Err(errors::append_error(e, commit)),
+        }
+    }
+
+    async fn events(
+        &self,
+        key_of: &AggregateKey,
+        after_version: u64,
+        limit: usize,
+    ) -> Result<Vec<Event>, StoreError> {
+        let mut out = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let remaining = limit.saturating_sub(out.len());
+            if remaining == 0 {
+                break;
+            }
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND sk > :after")
+                .expression_attribute_values(":pk", s(aggregate_pk(key_of)))
+                .expression_attribute_values(":after", n(after_version))
+                .consistent_read(true)
+                .limit(i32::try_from(remaining).unwrap_or(i32::MAX))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(errors::store_error)?;
+            for item in page.items() {
+                out.push(items::parse_event(item)?);
+            }
+            match page.last_evaluated_key() {
+                Some(k) if !k.is_empty() => start = Some(k.clone()),
+                _ => break,
+            }
+        }
+        Ok(out)
+    }
+
+    fn limits(&self) -> StoreLimits {
+        StoreLimits::DYNAMODB
+    }
+}
+
+/// A Put that must not overwrite an existing item.
+fn put_new(table: &str, item: Item) -> Result<TransactWriteItem, AppendError> {
+    let put = Put::builder()
+        .table_name(table)
+        .set_item(Some(item))
+        .condition_expression("attribute_not_exists(pk)")
+        .build()
+        .map_err(build_error)?;
+    Ok(TransactWriteItem::builder().put(put).build())
+}
+
+fn build_error(e: aws_sdk_dynamodb::error::BuildError) -> AppendError {
+    AppendError::Store(StoreError::Unavailable(format!("request: {e}")))
+}

@@ -1,0 +1,151 @@
+//! The table's items (CONTRACT §4) and their conversion to and from the
+//! core's records.
+//!
+//! | item | `pk` | `sk` | other attributes |
+//! | --- | --- | --- | --- |
+//! | event | `{type}#{id}` | version ≥ 1 | eventType, state, payload, commandId, metadata, recordedAt, configVersion |
+//! | head (snapshot) | `{type}#{id}` | 0 | itemType=`head`, aggregateType, aggregateId, state, version, data, updatedAt |
+//! | command record | `#cmd#{commandId}` | 0 | itemType=`command`, aggregate, fingerprint, version, recordedAt, expiresAt (TTL) |
+//!
+//! An event's `sk` is always ≥ 1 and an aggregate type never starts with `#`,
+//! so no other item can be mistaken for an event.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use handler_core::state_machine::AggregateState;
+use handler_core::{AggregateKey, CommandRecord, Event, StoreError};
+use serde_json::{Map, Value};
+
+/// An item as the SDK holds it.
+pub(crate) type Item = HashMap<String, AttributeValue>;
+
+/// The TTL attribute of command records.
+pub const TTL_ATTRIBUTE: &str = "expiresAt";
+
+/// The partition key of an aggregate's events and head.
+pub(crate) fn aggregate_pk(key: &AggregateKey) -> String {
+    key.to_string()
+}
+
+/// The partition key of a command record.
+pub(crate) fn command_pk(command_id: &str) -> String {
+    format!("#cmd#{command_id}")
+}
+
+pub(crate) fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+pub(crate) fn n(value: u64) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+/// The key of an item.
+pub(crate) fn key(pk: String, sk: u64) -> Item {
+    HashMap::from([("pk".to_owned(), s(pk)), ("sk".to_owned(), n(sk))])
+}
+
+pub(crate) fn event_item(key: &AggregateKey, event: &Event) -> Item {
+    HashMap::from([
+        ("pk".to_owned(), s(aggregate_pk(key))),
+        ("sk".to_owned(), n(event.version)),
+        ("eventType".to_owned(), s(&event.event_type)),
+        ("state".to_owned(), s(&event.state)),
+        ("payload".to_owned(), s(json_text(&event.payload))),
+        ("commandId".to_owned(), s(&event.command_id)),
+        ("metadata".to_owned(), s(json_text(&event.metadata))),
+        ("recordedAt".to_owned(), s(&event.recorded_at)),
+        ("configVersion".to_owned(), n(event.config_version)),
+    ])
+}
+
+pub(crate) fn head_item(key: &AggregateKey, head: &AggregateState, updated_at: &str) -> Item {
+    HashMap::from([
+        ("pk".to_owned(), s(aggregate_pk(key))),
+        ("sk".to_owned(), n(0)),
+        ("itemType".to_owned(), s("head")),
+        ("aggregateType".to_owned(), s(&key.aggregate_type)),
+        ("aggregateId".to_owned(), s(&key.aggregate_id)),
+        ("state".to_owned(), s(&head.state)),
+        ("version".to_owned(), n(head.version)),
+        ("data".to_owned(), s(json_text(&head.data))),
+        ("updatedAt".to_owned(), s(updated_at)),
+    ])
+}
+
+pub(crate) fn command_item(record: &CommandRecord, expires_at: u64) -> Item {
+    HashMap::from([
+        ("pk".to_owned(), s(command_pk(&record.command_id))),
+        ("sk".to_owned(), n(0)),
+        ("itemType".to_owned(), s("command")),
+        ("aggregateType".to_owned(), s(&record.key.aggregate_type)),
+        ("aggregateId".to_owned(), s(&record.key.aggregate_id)),
+        ("fingerprint".to_owned(), s(&record.fingerprint)),
+        ("version".to_owned(), n(record.version)),
+        ("recordedAt".to_owned(), s(&record.recorded_at)),
+        (TTL_ATTRIBUTE.to_owned(), n(expires_at)),
+    ])
+}
+
+pub(crate) fn parse_event(item: &Item) -> Result<Event, StoreError> {
+    Ok(Event {
+        version: get_n(item, "sk")?,
+        event_type: get_s(item, "eventType")?.to_owned(),
+        state: get_s(item, "state")?.to_owned(),
+        payload: get_json(item, "payload")?,
+        command_id: get_s(item, "commandId")?.to_owned(),
+        metadata: get_json(item, "metadata")?,
+        recorded_at: get_s(item, "recordedAt")?.to_owned(),
+        config_version: get_n(item, "configVersion")?,
+    })
+}
+
+pub(crate) fn parse_head(item: &Item) -> Result<AggregateState, StoreError> {
+    Ok(AggregateState {
+        state: get_s(item, "state")?.to_owned(),
+        version: get_n(item, "version")?,
+        data: get_json(item, "data")?,
+    })
+}
+
+pub(crate) fn parse_command(item: &Item) -> Result<CommandRecord, StoreError> {
+    let pk = get_s(item, "pk")?;
+    Ok(CommandRecord {
+        command_id: pk.strip_prefix("#cmd#").unwrap_or(pk).to_owned(),
+        key: AggregateKey::new(get_s(item, "aggregateType")?, get_s(item, "aggregateId")?),
+        fingerprint: get_s(item, "fingerprint")?.to_owned(),
+        version: get_n(item, "version")?,
+        recorded_at: get_s(item, "recordedAt")?.to_owned(),
+    })
+}
+
+pub(crate) fn get_s<'a>(item: &'a Item, name: &str) -> Result<&'a str, StoreError> {
+    match item.get(name) {
+        Some(AttributeValue::S(v)) => Ok(v),
+        _ => Err(corrupt(item, name, "a string")),
+    }
+}
+
+pub(crate) fn get_n(item: &Item, name: &str) -> Result<u64, StoreError> {
+    match item.get(name) {
+        Some(AttributeValue::N(v)) => v.parse().map_err(|_| corrupt(item, name, "a whole number")),
+        _ => Err(corrupt(item, name, "a number")),
+    }
+}
+
+fn get_json(item: &Item, name: &str) -> Result<Map<String, Value>, StoreError> {
+    serde_json::from_str(get_s(item, name)?).map_err(|_| corrupt(item, name, "a JSON object"))
+}
+
+fn corrupt(item: &Item, name: &str, what: &str) -> StoreError {
+    let pk = match item.get("pk") {
+        Some(AttributeValue::S(pk)) => pk.as_str(),
+        _ => "?",
+    };
+    StoreError::Corrupt(format!("item {pk}: attribute `{name}` is not {what}"))
+}
+
+fn json_text(map: &Map<String, Value>) -> String {
+    Value::Object(map.clone()).to_string()
+}
