@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 use serde_json::{Map, Value};
 
+use crate::sources::{ConfigSpec, StoreSpec};
+
 /// A verb's `after_help`: its examples, then the exit codes.
 macro_rules! examples {
     ($examples:literal) => {
@@ -13,19 +15,25 @@ macro_rules! examples {
             $examples,
             "\n\n",
             "Exit codes:\n  \
-             0  done (for `process`: the batch ran, whatever its messages' outcomes)\n  \
+             0  done (for `process` and `worker`: the messages ran, whatever their outcomes)\n  \
              1  the command was rejected or failed, or the aggregate has no events\n  \
              2  invalid input: bad arguments, unreadable or invalid file, invalid config,\n     \
-             store that cannot be opened"
+             store, bucket or queue that cannot be opened or reached"
         )
     };
 }
 
 /// Operator CLI of the command handler: feed it SQS events or single
-/// commands, and inspect the event store and the state-machine configs.
+/// commands, run it as an SQS worker, and inspect the event store and the
+/// state-machine configs.
 ///
-/// Runs the same handler as the Lambda, over an embedded SQLite event store
-/// and the configs of a directory (`{config-dir}/{aggregateType}.json`).
+/// Runs the same handler as the Lambda, over an event store (an embedded
+/// SQLite file, or a DynamoDB table) and configs (a directory of
+/// `{aggregateType}.json`, or an S3 prefix). With no `--store` and
+/// `DYNAMO_TABLE_NAME` set, the store is that table; with no `--config` and
+/// `S3_BUCKET_NAME` set, the configs are `s3://$S3_BUCKET_NAME/$S3_CONFIG_PREFIX`.
+/// AWS is reached through the SDK's own settings (AWS_REGION, credentials,
+/// AWS_ENDPOINT_URL for an emulator), and only when a verb needs it.
 /// Logs are JSON lines on stderr (filter: RUST_LOG, default `warn`).
 #[derive(Debug, Parser)]
 #[command(
@@ -37,7 +45,11 @@ macro_rules! examples {
          cmdctl exec order o-1 CreateOrder --payload '{\"itemId\":\"beans\",\"quantity\":1}'\n  \
          cmdctl state order o-1\n  \
          cmdctl events order o-1 --json\n  \
-         cmdctl config validate"
+         cmdctl config validate\n  \
+         cmdctl setup --table events --bucket configs --queue commands\n  \
+         cmdctl --store dynamodb:events --config s3://configs/ exec order o-1 ReserveItem\n  \
+         cmdctl send order o-1 CreateOrder --payload '{\"itemId\":\"beans\",\"quantity\":1}' --queue-url $CMDCTL_QUEUE_URL\n  \
+         cmdctl worker --queue-url $CMDCTL_QUEUE_URL --until-empty"
     )
 )]
 pub(crate) struct Cli {
@@ -50,25 +62,32 @@ pub(crate) struct Cli {
 /// Options every verb takes.
 #[derive(Debug, Args)]
 pub(crate) struct GlobalArgs {
-    /// The SQLite event-store file (created, with its directory, when a verb
-    /// writes to it).
+    /// The event store: a SQLite file (created, with its directory, when a
+    /// verb writes to it) or `dynamodb:TABLE`
+    /// [default: `dynamodb:$DYNAMO_TABLE_NAME` when that is set, else
+    /// `.cmdctl/events.sqlite3`].
     #[arg(
         long,
         global = true,
-        value_name = "PATH",
+        value_name = "PATH|dynamodb:TABLE",
         env = "CMDCTL_STORE",
-        default_value = ".cmdctl/events.sqlite3"
+        value_parser = StoreSpec::parse
     )]
-    pub(crate) store: PathBuf,
-    /// The directory of state-machine configs, one `{aggregateType}.json` each.
+    pub(crate) store: Option<StoreSpec>,
+    /// The state-machine configs: a directory holding `{aggregateType}.json`
+    /// files, or `s3://BUCKET/PREFIX` (objects `PREFIX{aggregateType}.json`,
+    /// so end a folder prefix with `/`) [default: $CMDCTL_CONFIG_DIR when
+    /// set, else `s3://$S3_BUCKET_NAME/$S3_CONFIG_PREFIX` when S3_BUCKET_NAME
+    /// is set, else `config`].
     #[arg(
         long,
         global = true,
-        value_name = "DIR",
-        env = "CMDCTL_CONFIG_DIR",
-        default_value = "config"
+        visible_alias = "config-dir",
+        value_name = "DIR|s3://BUCKET/PREFIX",
+        env = "CMDCTL_CONFIG",
+        value_parser = ConfigSpec::parse
     )]
-    pub(crate) config_dir: PathBuf,
+    pub(crate) config: Option<ConfigSpec>,
     /// Print machine-readable JSON on stdout instead of text.
     #[arg(long, global = true)]
     pub(crate) json: bool,
@@ -97,7 +116,7 @@ pub(crate) enum Verb {
          cmdctl exec order o-1 CreateOrder --payload '{\"itemId\":\"beans\",\"quantity\":1}'\n  \
          cmdctl exec order o-1 ReserveItem --expected-version 1 --command-id reserve-o-1"
     ))]
-    Exec(ExecArgs),
+    Exec(CommandArgs),
     /// Print an aggregate's current state: state, version and data.
     #[command(after_help = examples!(
         "Example:\n  \
@@ -122,6 +141,50 @@ pub(crate) enum Verb {
          cmdctl config validate config/order.json"
     ))]
     Config(ConfigArgs),
+    /// Put one command on an SQS queue.
+    ///
+    /// The message body is the command message of CONTRACT §2; it is checked as the handler would parse it before it is sent.
+    /// On a FIFO queue (URL ending in `.fifo`) the message group is
+    /// `TYPE#ID` and the deduplication id is the command id, which is
+    /// generated when not given. Prints the SQS message id.
+    #[command(after_help = examples!(
+        "Example:\n  \
+         cmdctl send order o-1 CreateOrder --payload '{\"itemId\":\"beans\",\"quantity\":1}' \\\n      \
+         --queue-url http://127.0.0.1:5000/123456789012/commands\n  \
+         cmdctl send order o-1 ReserveItem --expected-version 1 --command-id reserve-o-1 --json"
+    ))]
+    Send(SendArgs),
+    /// Run the handler on an SQS queue, as Lambda's event source mapping would.
+    ///
+    /// Receives up to 10 messages at a time, handles them as one batch,
+    /// deletes the applied ones and leaves the failed ones to come back after
+    /// the visibility timeout (and, after the queue's maxReceiveCount, to go
+    /// to its dead-letter queue).
+    ///
+    /// Runs until ctrl-c, or with `--until-empty` until a receive finds no
+    /// message; then prints a summary (batches, received, applied, failed).
+    /// Exits 0 whenever it ran, whatever the messages' outcomes.
+    #[command(after_help = examples!(
+        "Example:\n  \
+         cmdctl worker --queue-url http://127.0.0.1:5000/123456789012/commands --until-empty\n  \
+         DYNAMO_TABLE_NAME=events S3_BUCKET_NAME=configs cmdctl worker --queue-url $CMDCTL_QUEUE_URL"
+    ))]
+    Worker(WorkerArgs),
+    /// Create the table, bucket and queues the handler needs (emulators, dev
+    /// accounts).
+    ///
+    /// Creates the event-store table (with its stream and TTL), the config
+    /// bucket, a dead-letter queue `NAME-dlq` (14 days' retention) and the
+    /// queue `NAME` redriving to it after 10 receives.
+    ///
+    /// Safe to run again. Prints the queue and DLQ URLs, the table and
+    /// bucket, and the `export` lines for the Lambda's variables.
+    #[command(after_help = examples!(
+        "Example:\n  \
+         cmdctl setup --table events --bucket configs --queue commands\n  \
+         cmdctl setup --table events --bucket configs --queue commands --fifo --visibility-timeout 60"
+    ))]
+    Setup(SetupArgs),
 }
 
 /// `process`.
@@ -132,9 +195,9 @@ pub(crate) struct ProcessArgs {
     pub(crate) file: PathBuf,
 }
 
-/// `exec`.
+/// One command: `exec` and `send`.
 #[derive(Debug, Args)]
-pub(crate) struct ExecArgs {
+pub(crate) struct CommandArgs {
     /// The aggregate type, which names its config (e.g. `order`).
     #[arg(value_name = "TYPE")]
     pub(crate) aggregate_type: String,
@@ -157,6 +220,61 @@ pub(crate) struct ExecArgs {
     /// Metadata copied onto the events, a JSON object.
     #[arg(long, value_name = "JSON", value_parser = json_object)]
     pub(crate) metadata: Option<Map<String, Value>>,
+}
+
+/// `send`.
+#[derive(Debug, Args)]
+pub(crate) struct SendArgs {
+    #[command(flatten)]
+    pub(crate) command: CommandArgs,
+    /// The queue to send to.
+    #[arg(long, value_name = "URL", env = "CMDCTL_QUEUE_URL")]
+    pub(crate) queue_url: String,
+}
+
+/// `worker`.
+#[derive(Debug, Args)]
+pub(crate) struct WorkerArgs {
+    /// The queue to poll.
+    #[arg(long, value_name = "URL", env = "CMDCTL_QUEUE_URL")]
+    pub(crate) queue_url: String,
+    /// Stop when a receive finds no message, instead of at ctrl-c.
+    #[arg(long)]
+    pub(crate) until_empty: bool,
+    /// Long-poll wait of each receive, 0 to 20 [default: 1 with
+    /// --until-empty, else 20].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(i32).range(0..=20))]
+    pub(crate) wait_seconds: Option<i32>,
+}
+
+/// `setup`.
+#[derive(Debug, Args)]
+pub(crate) struct SetupArgs {
+    /// The event-store table.
+    #[arg(long, value_name = "NAME", env = "DYNAMO_TABLE_NAME")]
+    pub(crate) table: String,
+    /// The config bucket.
+    #[arg(long, value_name = "NAME", env = "S3_BUCKET_NAME")]
+    pub(crate) bucket: String,
+    /// The config key prefix, for the printed `export` line.
+    #[arg(
+        long,
+        value_name = "PREFIX",
+        env = "S3_CONFIG_PREFIX",
+        default_value = ""
+    )]
+    pub(crate) prefix: String,
+    /// The command queue's name; its dead-letter queue is `NAME-dlq`.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) queue: String,
+    /// Make both queues FIFO (`.fifo` is added to their names).
+    #[arg(long)]
+    pub(crate) fifo: bool,
+    /// The queue's visibility timeout: how long a failed message stays
+    /// hidden before it comes back.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30,
+          value_parser = clap::value_parser!(u32).range(0..=43_200))]
+    pub(crate) visibility_timeout: u32,
 }
 
 /// `state` and `events`.
@@ -189,17 +307,46 @@ pub(crate) enum ConfigVerb {
         "Example:\n  \
          cmdctl config validate\n  \
          cmdctl config validate config/order.json new/ticket.json\n  \
-         cmdctl --config-dir staging/config config validate --json"
+         cmdctl --config staging/config config validate --json\n  \
+         cmdctl --config s3://my-configs/prod/ config validate"
     ))]
     Validate(ValidateArgs),
+    /// Upload config files to S3, where the Lambda reads them.
+    ///
+    /// Each goes to `{prefix}{aggregateType}.json`. Every file is checked first, as `config validate` does; if any is
+    /// invalid nothing is uploaded and the command exits 2. Prints the key
+    /// and ETag of each uploaded file.
+    #[command(after_help = examples!(
+        "Example:\n  \
+         cmdctl config upload --bucket my-configs --prefix prod/\n  \
+         S3_BUCKET_NAME=my-configs cmdctl config upload config/order.json"
+    ))]
+    Upload(UploadArgs),
 }
 
 /// `config validate`.
 #[derive(Debug, Args)]
 pub(crate) struct ValidateArgs {
-    /// Config files to check [default: every `*.json` in --config-dir].
+    /// Config files to check [default: every `*.json` of --config, a
+    /// directory or an S3 prefix].
     #[arg(value_name = "PATH")]
     pub(crate) paths: Vec<PathBuf>,
+}
+
+/// `config upload`.
+#[derive(Debug, Args)]
+pub(crate) struct UploadArgs {
+    /// Config files to upload [default: every `*.json` of the config
+    /// directory: --config when it is one, else `config`].
+    #[arg(value_name = "PATH")]
+    pub(crate) paths: Vec<PathBuf>,
+    /// The bucket [default: the bucket of an `s3://` --config].
+    #[arg(long, value_name = "NAME", env = "S3_BUCKET_NAME")]
+    pub(crate) bucket: Option<String>,
+    /// The key prefix (keys are `{prefix}{aggregateType}.json`) [default:
+    /// the prefix of an `s3://` --config, else none].
+    #[arg(long, value_name = "PREFIX", env = "S3_CONFIG_PREFIX")]
+    pub(crate) prefix: Option<String>,
 }
 
 fn json_object(text: &str) -> Result<Map<String, Value>, String> {

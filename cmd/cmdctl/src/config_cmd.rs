@@ -1,17 +1,22 @@
-//! `cmdctl config validate`: checks state-machine config files the way the
-//! handler loads them, and lists every fault of each invalid one.
+//! `cmdctl config validate` and `config upload`: checks state-machine
+//! configs (files, or the objects under an S3 prefix) the way the handler
+//! loads them, listing every fault of each invalid one; and uploads files to
+//! S3 only when all of them are valid.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
 use handler_core::ConfigSourceError;
-use handler_core::state_machine::ConfigFault;
+use handler_core::state_machine::{ConfigFault, StateMachine};
 use serde_json::{Value, json};
 
 use crate::Exit;
-use crate::cli::{GlobalArgs, ValidateArgs};
+use crate::aws_error;
+use crate::cli::{UploadArgs, ValidateArgs};
+use crate::context::Context;
 use crate::output;
+use crate::sources::{ConfigSpec, DEFAULT_CONFIG_DIR};
 
 /// What one file turned out to be.
 enum Verdict {
@@ -24,71 +29,266 @@ enum Verdict {
     Invalid(Vec<ConfigFault>),
 }
 
-/// Checks `args.paths`, or every `*.json` of `--config-dir`. Exits 2 if any
-/// is invalid.
+/// Checks `args.paths`, or every `*.json` of `--config` (a directory or an
+/// S3 prefix). Exits 2 if any is invalid.
 pub(crate) fn validate(
-    global: &GlobalArgs,
+    ctx: &Context<'_>,
     args: &ValidateArgs,
     out: &mut dyn Write,
 ) -> anyhow::Result<Exit> {
+    let verdicts: Vec<(String, Verdict)> = if !args.paths.is_empty() {
+        check_files(&args.paths)
+    } else {
+        match ctx.config_spec() {
+            ConfigSpec::Dir(dir) => check_files(&configs_in(&dir)?),
+            ConfigSpec::S3 { bucket, prefix } => {
+                let s3 = ctx.s3();
+                ctx.block_on(check_objects(&s3, &bucket, &prefix))?
+            }
+        }
+    };
+    let all_valid = all_valid(&verdicts);
+    if ctx.global.json {
+        output::write_json(
+            out,
+            &json!({ "valid": all_valid, "files": verdicts_json(&verdicts) }),
+        )?;
+    } else {
+        write_verdicts(out, &verdicts)?;
+    }
+    Ok(if all_valid { Exit::Ok } else { Exit::Invalid })
+}
+
+/// Checks `args.paths` (or every `*.json` of the config directory) and,
+/// only if every one is valid, uploads them all to the bucket. Exits 2,
+/// uploading nothing, if any is invalid.
+pub(crate) fn upload(
+    ctx: &Context<'_>,
+    args: &UploadArgs,
+    out: &mut dyn Write,
+) -> anyhow::Result<Exit> {
+    let (bucket, prefix) = upload_target(ctx, args)?;
     let paths = if args.paths.is_empty() {
-        configs_in(&global.config_dir)?
+        let dir = match ctx.config_spec() {
+            ConfigSpec::Dir(dir) => dir,
+            ConfigSpec::S3 { .. } => PathBuf::from(DEFAULT_CONFIG_DIR),
+        };
+        configs_in(&dir)?
     } else {
         args.paths.clone()
     };
-    let verdicts: Vec<(PathBuf, Verdict)> = paths
-        .into_iter()
-        .map(|p| {
-            let verdict = check(&p);
-            (p, verdict)
-        })
-        .collect();
-    let all_valid = verdicts
-        .iter()
-        .all(|(_, v)| matches!(v, Verdict::Valid { .. }));
+    let verdicts = check_files(&paths);
+    if !all_valid(&verdicts) {
+        if ctx.global.json {
+            output::write_json(
+                out,
+                &json!({ "valid": false, "files": verdicts_json(&verdicts), "uploaded": [] }),
+            )?;
+        } else {
+            write_verdicts(out, &verdicts)?;
+        }
+        output::note("nothing uploaded: fix the invalid configs first");
+        return Ok(Exit::Invalid);
+    }
 
-    if global.json {
-        let files: Vec<Value> = verdicts
+    let s3 = ctx.s3();
+    let mut uploaded = Vec::with_capacity(paths.len());
+    for path in &paths {
+        let bytes =
+            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let stem = path.file_stem().and_then(|s| s.to_str());
+        let up = ctx
+            .block_on(config_s3::upload_config(
+                &s3, &bucket, &prefix, &bytes, stem,
+            ))
+            .with_context(|| format!("cannot upload {}", path.display()))?;
+        uploaded.push((path.display().to_string(), up));
+    }
+
+    if ctx.global.json {
+        let files: Vec<Value> = uploaded
             .iter()
-            .map(|(path, v)| verdict_json(path, v))
+            .map(|(path, up)| {
+                json!({
+                    "path": path,
+                    "key": up.key,
+                    "uri": format!("s3://{bucket}/{}", up.key),
+                    "etag": up.etag,
+                    "aggregateType": up.aggregate_type,
+                    "version": up.version,
+                })
+            })
             .collect();
-        output::write_json(out, &json!({ "valid": all_valid, "files": files }))?;
+        output::write_json(
+            out,
+            &json!({ "valid": true, "bucket": bucket, "prefix": prefix, "uploaded": files }),
+        )?;
     } else {
-        for (path, verdict) in &verdicts {
-            match verdict {
-                Verdict::Valid {
-                    aggregate_type,
-                    version,
-                    states,
-                    transitions,
-                } => writeln!(
-                    out,
-                    "ok  {} ({aggregate_type} v{version}, {states} states, {transitions} transitions)",
-                    path.display()
-                )?,
-                Verdict::Invalid(faults) => {
-                    writeln!(out, "invalid {}", path.display())?;
-                    for fault in faults {
-                        for (i, line) in fault.to_string().lines().enumerate() {
-                            let indent = if i == 0 { "    " } else { "      " };
-                            writeln!(out, "{indent}{line}")?;
-                        }
+        let rows: Vec<Vec<String>> = uploaded
+            .iter()
+            .map(|(path, up)| {
+                vec![
+                    format!("uploaded {path}"),
+                    format!("s3://{bucket}/{}", up.key),
+                    format!("etag {}", up.etag.as_deref().unwrap_or("-")),
+                    format!("({} v{})", up.aggregate_type, up.version),
+                ]
+            })
+            .collect();
+        output::write_table(out, &rows)?;
+    }
+    Ok(Exit::Ok)
+}
+
+/// `--bucket`/`--prefix` (or their variables), else an `s3://` --config.
+fn upload_target(ctx: &Context<'_>, args: &UploadArgs) -> anyhow::Result<(String, String)> {
+    if let Some(bucket) = args.bucket.as_ref().filter(|b| !b.is_empty()) {
+        return Ok((bucket.clone(), args.prefix.clone().unwrap_or_default()));
+    }
+    match ctx.config_spec() {
+        ConfigSpec::S3 { bucket, prefix } => Ok((bucket, args.prefix.clone().unwrap_or(prefix))),
+        ConfigSpec::Dir(_) => {
+            bail!(
+                "no bucket to upload to: give --bucket, set S3_BUCKET_NAME, or --config s3://BUCKET/PREFIX"
+            )
+        }
+    }
+}
+
+fn all_valid(verdicts: &[(String, Verdict)]) -> bool {
+    verdicts
+        .iter()
+        .all(|(_, v)| matches!(v, Verdict::Valid { .. }))
+}
+
+fn check_files(paths: &[PathBuf]) -> Vec<(String, Verdict)> {
+    paths
+        .iter()
+        .map(|p| (p.display().to_string(), check(p)))
+        .collect()
+}
+
+/// Every `{prefix}{type}.json` object directly under the prefix, checked as
+/// the handler would load it.
+async fn check_objects(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    prefix: &str,
+) -> anyhow::Result<Vec<(String, Verdict)>> {
+    let mut types = Vec::new();
+    let mut pages = s3
+        .list_objects_v2()
+        .bucket(bucket)
+        .prefix(prefix)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page
+            .map_err(|e| aws_error::error(&e))
+            .with_context(|| format!("cannot list s3://{bucket}/{prefix}"))?;
+        for object in page.contents() {
+            let name = object.key().and_then(|k| k.strip_prefix(prefix));
+            if let Some(aggregate_type) = name
+                .and_then(|n| n.strip_suffix(".json"))
+                .filter(|t| !t.is_empty() && !t.contains('/'))
+            {
+                types.push(aggregate_type.to_owned());
+            }
+        }
+    }
+    if types.is_empty() {
+        bail!("no *.json config in s3://{bucket}/{prefix}");
+    }
+    types.sort();
+    let mut verdicts = Vec::with_capacity(types.len());
+    for aggregate_type in types {
+        let location = format!(
+            "s3://{bucket}/{}",
+            config_s3::object_key(prefix, &aggregate_type)
+        );
+        let verdict = match config_s3::fetch_config(s3, bucket, prefix, &aggregate_type).await {
+            Ok(Some((bytes, _etag))) => verdict_of(
+                StateMachine::from_json(&bytes)
+                    .map_err(|error| ConfigSourceError::Invalid {
+                        location: location.clone(),
+                        error,
+                    })
+                    .and_then(|machine| named_for(machine, &aggregate_type, &location)),
+            ),
+            Ok(None) => verdict_of(Err(ConfigSourceError::NotFound {
+                aggregate_type: aggregate_type.clone(),
+                location: location.clone(),
+            })),
+            Err(e) => verdict_of(Err(ConfigSourceError::Unavailable(e.to_string()))),
+        };
+        verdicts.push((location, verdict));
+    }
+    Ok(verdicts)
+}
+
+/// The machine, if it declares the type its name says.
+fn named_for(
+    machine: StateMachine,
+    expected: &str,
+    location: &str,
+) -> Result<StateMachine, ConfigSourceError> {
+    if machine.aggregate_type() == expected {
+        Ok(machine)
+    } else {
+        Err(ConfigSourceError::WrongType {
+            location: location.to_owned(),
+            declared: machine.aggregate_type().to_owned(),
+            expected: expected.to_owned(),
+        })
+    }
+}
+
+fn write_verdicts(out: &mut dyn Write, verdicts: &[(String, Verdict)]) -> anyhow::Result<()> {
+    for (name, verdict) in verdicts {
+        match verdict {
+            Verdict::Valid {
+                aggregate_type,
+                version,
+                states,
+                transitions,
+            } => writeln!(
+                out,
+                "ok  {name} ({aggregate_type} v{version}, {states} states, {transitions} transitions)"
+            )?,
+            Verdict::Invalid(faults) => {
+                writeln!(out, "invalid {name}")?;
+                for fault in faults {
+                    for (i, line) in fault.to_string().lines().enumerate() {
+                        let indent = if i == 0 { "    " } else { "      " };
+                        writeln!(out, "{indent}{line}")?;
                     }
                 }
             }
         }
     }
-    Ok(if all_valid { Exit::Ok } else { Exit::Invalid })
+    Ok(())
+}
+
+fn verdicts_json(verdicts: &[(String, Verdict)]) -> Vec<Value> {
+    verdicts
+        .iter()
+        .map(|(name, v)| verdict_json(name, v))
+        .collect()
 }
 
 /// Loads one file as the handler would, requiring its name to be its type.
 fn check(path: &Path) -> Verdict {
     let stem = path.file_stem().and_then(|s| s.to_str());
+    verdict_of(config_dir::load_file(path, stem))
+}
+
+/// What a load came to.
+fn verdict_of(loaded: Result<StateMachine, ConfigSourceError>) -> Verdict {
     let fault = |path: &str, message: String| ConfigFault {
         path: path.to_owned(),
         message,
     };
-    match config_dir::load_file(path, stem) {
+    match loaded {
         Ok(machine) => {
             let config = machine.config();
             Verdict::Valid {
@@ -116,8 +316,7 @@ fn check(path: &Path) -> Verdict {
     }
 }
 
-fn verdict_json(path: &Path, verdict: &Verdict) -> Value {
-    let path = path.display().to_string();
+fn verdict_json(path: &str, verdict: &Verdict) -> Value {
     match verdict {
         Verdict::Valid {
             aggregate_type,

@@ -1,49 +1,140 @@
-//! Opening what the verbs work on: the event store, the config directory,
-//! the handler over both, and the async runtime they run on.
+//! Opening what the verbs work on: the async runtime, the AWS SDK config
+//! (loaded once, and only when a verb touches AWS), the event store, the
+//! config source, and the handler over both.
 
+use std::cell::OnceCell;
+use std::future::Future;
 use std::path::Path;
+use std::sync::Arc;
 
 use anyhow::{Context as _, bail};
+use aws_config::{BehaviorVersion, SdkConfig};
 use config_dir::DirConfigSource;
-use handler_core::Handler;
+use config_s3::S3ConfigSource;
+use handler_core::{ConfigSource, EventStore, Handler};
+use store_dynamodb::DynamoStore;
 use store_sqlite::SqliteStore;
 
 use crate::cli::GlobalArgs;
+use crate::sources::{ConfigSpec, StoreSpec, process_env};
 
-/// The handler the Lambda runs, over the local store and configs.
-pub(crate) type LocalHandler = Handler<SqliteStore, DirConfigSource>;
+/// The handler the Lambda runs, over whichever store and configs were chosen.
+pub(crate) type AppHandler = Handler<Arc<dyn EventStore>, Arc<dyn ConfigSource>>;
 
-/// A handler over `--store` (created if missing) and `--config-dir` (which
-/// must exist).
-pub(crate) fn handler(global: &GlobalArgs) -> anyhow::Result<LocalHandler> {
-    let dir = &global.config_dir;
-    if !dir.is_dir() {
-        bail!(
-            "config directory {} does not exist (set --config-dir or CMDCTL_CONFIG_DIR)",
-            dir.display()
-        );
-    }
-    let store = open_store(&global.store)?;
-    Ok(Handler::new(store, DirConfigSource::new(dir)))
+/// What every verb runs in.
+pub(crate) struct Context<'a> {
+    /// The options every verb takes.
+    pub(crate) global: &'a GlobalArgs,
+    runtime: tokio::runtime::Runtime,
+    sdk: OnceCell<SdkConfig>,
 }
 
-/// The store at `path`, created with its directory when missing.
-pub(crate) fn open_store(path: &Path) -> anyhow::Result<SqliteStore> {
+impl<'a> Context<'a> {
+    /// A context with a single-threaded runtime (the handler's concurrency
+    /// is I/O, not CPU) and no AWS config yet.
+    pub(crate) fn new(global: &'a GlobalArgs) -> anyhow::Result<Self> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .context("cannot start the async runtime")?;
+        Ok(Self {
+            global,
+            runtime,
+            sdk: OnceCell::new(),
+        })
+    }
+
+    /// Runs a future to completion. Not to be called from within one.
+    pub(crate) fn block_on<F: Future>(&self, future: F) -> F::Output {
+        self.runtime.block_on(future)
+    }
+
+    /// The store chosen by `--store` or the environment.
+    pub(crate) fn store_spec(&self) -> StoreSpec {
+        StoreSpec::resolve(self.global.store.as_ref(), process_env)
+    }
+
+    /// The configs chosen by `--config` or the environment.
+    pub(crate) fn config_spec(&self) -> ConfigSpec {
+        ConfigSpec::resolve(self.global.config.as_ref(), process_env)
+    }
+
+    /// The AWS SDK config from the environment (region, credentials,
+    /// `AWS_ENDPOINT_URL`), loaded on first use.
+    pub(crate) fn sdk(&self) -> &SdkConfig {
+        self.sdk.get_or_init(|| {
+            self.runtime
+                .block_on(aws_config::load_defaults(BehaviorVersion::latest()))
+        })
+    }
+
+    /// A DynamoDB client.
+    pub(crate) fn dynamodb(&self) -> aws_sdk_dynamodb::Client {
+        aws_sdk_dynamodb::Client::new(self.sdk())
+    }
+
+    /// An SQS client.
+    pub(crate) fn sqs(&self) -> aws_sdk_sqs::Client {
+        aws_sdk_sqs::Client::new(self.sdk())
+    }
+
+    /// An S3 client; path-style addressing when an endpoint is set (an
+    /// emulator on `localhost` needs it).
+    pub(crate) fn s3(&self) -> aws_sdk_s3::Client {
+        let sdk = self.sdk();
+        let config = aws_sdk_s3::config::Builder::from(sdk)
+            .force_path_style(sdk.endpoint_url().is_some())
+            .build();
+        aws_sdk_s3::Client::from_conf(config)
+    }
+
+    /// A handler over the store (a SQLite file is created if missing) and
+    /// the configs (a directory must exist).
+    pub(crate) fn handler(&self) -> anyhow::Result<AppHandler> {
+        let configs = self.config_source()?;
+        let store = self.store()?;
+        Ok(Handler::new(store, configs))
+    }
+
+    /// The store, a SQLite file created with its directory when missing.
+    pub(crate) fn store(&self) -> anyhow::Result<Arc<dyn EventStore>> {
+        Ok(match self.store_spec() {
+            StoreSpec::Sqlite(path) => Arc::new(open_sqlite(&path)?),
+            StoreSpec::Dynamo(table) => Arc::new(DynamoStore::new(self.dynamodb(), table)),
+        })
+    }
+
+    /// The store if it may hold anything: `None` for a SQLite file that does
+    /// not exist (reading verbs create nothing).
+    pub(crate) fn existing_store(&self) -> anyhow::Result<Option<Arc<dyn EventStore>>> {
+        if let StoreSpec::Sqlite(path) = self.store_spec()
+            && !path.exists()
+        {
+            return Ok(None);
+        }
+        self.store().map(Some)
+    }
+
+    /// The config source.
+    pub(crate) fn config_source(&self) -> anyhow::Result<Arc<dyn ConfigSource>> {
+        Ok(match self.config_spec() {
+            ConfigSpec::Dir(dir) => {
+                if !dir.is_dir() {
+                    bail!(
+                        "config directory {} does not exist (set --config or CMDCTL_CONFIG)",
+                        dir.display()
+                    );
+                }
+                Arc::new(DirConfigSource::new(dir))
+            }
+            ConfigSpec::S3 { bucket, prefix } => {
+                Arc::new(S3ConfigSource::new(self.s3(), bucket, prefix))
+            }
+        })
+    }
+}
+
+/// The SQLite store at `path`, created with its directory when missing.
+fn open_sqlite(path: &Path) -> anyhow::Result<SqliteStore> {
     SqliteStore::open(path).with_context(|| format!("cannot open event store {}", path.display()))
-}
-
-/// The store at `path` if the file exists: reading verbs create nothing.
-pub(crate) fn existing_store(path: &Path) -> anyhow::Result<Option<SqliteStore>> {
-    if !path.exists() {
-        return Ok(None);
-    }
-    open_store(path).map(Some)
-}
-
-/// A single-threaded runtime: the store is local and the batches small.
-pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")
 }

@@ -2,34 +2,34 @@
 //! through the handler as a one-message batch.
 
 use std::io::Write;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::Context as _;
 use handler_core::{AggregateKey, Batch, EventStore, InboundMessage};
-use serde_json::{Map, Value, json};
+use serde_json::json;
 
 use crate::Exit;
-use crate::cli::{ExecArgs, GlobalArgs};
-use crate::{context, output};
+use crate::cli::CommandArgs;
+use crate::context::Context;
+use crate::{message, output};
 
 /// Runs the command. Exits 0 when it applied (or had applied before), 1 when
 /// it was rejected or failed.
 pub(crate) fn run(
-    global: &GlobalArgs,
-    args: &ExecArgs,
+    ctx: &Context<'_>,
+    args: &CommandArgs,
     out: &mut dyn Write,
 ) -> anyhow::Result<Exit> {
-    let message_id = fresh_id();
+    let global = ctx.global;
+    let message_id = message::fresh_id();
     let command_id = args
         .command_id
         .clone()
         .unwrap_or_else(|| message_id.clone());
-    let message = InboundMessage::new(message_id, body(args, &command_id).to_string());
+    let message = InboundMessage::new(message_id, message::body(args, &command_id).to_string());
     let key = AggregateKey::new(&args.aggregate_type, &args.aggregate_id);
 
-    let handler = context::handler(global)?;
-    let runtime = context::runtime()?;
-    let report = runtime.block_on(handler.handle(Batch::standard(vec![message])));
+    let handler = ctx.handler()?;
+    let report = ctx.block_on(handler.handle(Batch::standard(vec![message])));
     let outcome = report
         .outcomes
         .into_iter()
@@ -46,7 +46,7 @@ pub(crate) fn run(
             return Ok(Exit::Refused);
         }
     };
-    let head = runtime
+    let head = ctx
         .block_on(handler.store().load(&key, &[]))
         .with_context(|| format!("cannot read the state of {key}"))?
         .head;
@@ -73,31 +73,4 @@ pub(crate) fn run(
         writeln!(out, "{}", output::state_line(&key, head))?;
     }
     Ok(Exit::Ok)
-}
-
-/// The message body (CONTRACT §2), optional fields only when given.
-fn body(args: &ExecArgs, command_id: &str) -> Value {
-    let mut body = Map::new();
-    body.insert("commandId".into(), json!(command_id));
-    body.insert("aggregateType".into(), json!(args.aggregate_type));
-    body.insert("aggregateId".into(), json!(args.aggregate_id));
-    body.insert("command".into(), json!(args.command));
-    if let Some(payload) = &args.payload {
-        body.insert("payload".into(), Value::Object(payload.clone()));
-    }
-    if let Some(version) = args.expected_version {
-        body.insert("expectedVersion".into(), json!(version));
-    }
-    if let Some(metadata) = &args.metadata {
-        body.insert("metadata".into(), Value::Object(metadata.clone()));
-    }
-    Value::Object(body)
-}
-
-/// `cmdctl-<unix nanos>-<pid>`: unique enough for one operator's commands.
-fn fresh_id() -> String {
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    format!("cmdctl-{nanos}-{}", std::process::id())
 }

@@ -1,5 +1,6 @@
-//! `cmdctl state` and `cmdctl events`: what the store holds for one
-//! aggregate. Both only read: a missing store file is not created.
+//! `cmdctl state` and `cmdctl events`: what the store (SQLite or DynamoDB)
+//! holds for one aggregate. Both only read: a missing store file is not
+//! created.
 
 use std::io::Write;
 
@@ -7,25 +8,27 @@ use anyhow::Context as _;
 use handler_core::{AggregateKey, EventStore, all_events};
 
 use crate::Exit;
-use crate::cli::{AggregateArgs, GlobalArgs};
-use crate::{context, output};
+use crate::cli::AggregateArgs;
+use crate::context::Context;
+use crate::output;
 
 /// Prints the aggregate's head: `{state, version, data}`.
 pub(crate) fn state(
-    global: &GlobalArgs,
+    ctx: &Context<'_>,
     args: &AggregateArgs,
     out: &mut dyn Write,
 ) -> anyhow::Result<Exit> {
+    let global = ctx.global;
     let key = AggregateKey::new(&args.aggregate_type, &args.aggregate_id);
-    let Some(store) = context::existing_store(&global.store)? else {
-        return Ok(no_events(&key, global));
+    let Some(store) = ctx.existing_store()? else {
+        return Ok(no_events(&key, ctx));
     };
-    let head = context::runtime()?
+    let head = ctx
         .block_on(store.load(&key, &[]))
         .with_context(|| format!("cannot read the state of {key}"))?
         .head;
     let Some(head) = head else {
-        return Ok(no_events(&key, global));
+        return Ok(no_events(&key, ctx));
     };
     if global.json {
         output::write_json(out, &head)?;
@@ -38,19 +41,20 @@ pub(crate) fn state(
 
 /// Prints the aggregate's events, oldest first.
 pub(crate) fn events(
-    global: &GlobalArgs,
+    ctx: &Context<'_>,
     args: &AggregateArgs,
     out: &mut dyn Write,
 ) -> anyhow::Result<Exit> {
+    let global = ctx.global;
     let key = AggregateKey::new(&args.aggregate_type, &args.aggregate_id);
-    let Some(store) = context::existing_store(&global.store)? else {
-        return Ok(no_events(&key, global));
+    let Some(store) = ctx.existing_store()? else {
+        return Ok(no_events(&key, ctx));
     };
-    let events = context::runtime()?
+    let events = ctx
         .block_on(all_events(&store, &key))
         .with_context(|| format!("cannot read the events of {key}"))?;
     if events.is_empty() {
-        return Ok(no_events(&key, global));
+        return Ok(no_events(&key, ctx));
     }
     if global.json {
         output::write_json(out, &events)?;
@@ -72,10 +76,7 @@ pub(crate) fn events(
 }
 
 /// Says so on stderr; exit 1.
-fn no_events(key: &AggregateKey, global: &GlobalArgs) -> Exit {
-    output::note(&format!(
-        "no events for {key} in {}",
-        global.store.display()
-    ));
+fn no_events(key: &AggregateKey, ctx: &Context<'_>) -> Exit {
+    output::note(&format!("no events for {key} in {}", ctx.store_spec()));
     Exit::Refused
 }

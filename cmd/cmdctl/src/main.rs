@@ -1,37 +1,55 @@
 //! `cmdctl`, the operator CLI of the command handler.
 //!
-//! It runs the handler the Lambda runs, on this machine: over an embedded
-//! SQLite event store (`--store`) and a directory of state-machine configs
-//! (`--config-dir`). Verbs:
+//! It runs the handler the Lambda runs, on this machine: over an event store
+//! (`--store`: an embedded SQLite file, or `dynamodb:TABLE`; default
+//! `dynamodb:$DYNAMO_TABLE_NAME` when that is set) and state-machine configs
+//! (`--config`: a directory, or `s3://BUCKET/PREFIX`; default
+//! `s3://$S3_BUCKET_NAME/$S3_CONFIG_PREFIX` when the bucket is set). The AWS
+//! SDK config is loaded once, from the environment, and only when a verb
+//! touches AWS. Verbs:
 //!
 //! - `process FILE|-`: a Lambda SQS event through the handler; prints each
 //!   message's outcome and the `batchItemFailures` answer;
 //! - `exec TYPE ID COMMAND`: one command as a one-message batch;
 //! - `state TYPE ID`, `events TYPE ID`: what the store holds;
-//! - `config validate [PATH...]`: checks configs.
+//! - `config validate [PATH...]`: checks configs; `config upload [PATH...]`:
+//!   puts them in S3 when all are valid;
+//! - `send TYPE ID COMMAND --queue-url URL`: one command onto SQS;
+//! - `worker --queue-url URL [--until-empty]`: the handler on SQS, as
+//!   Lambda's event source mapping runs it (`sqs-worker`);
+//! - `setup --table T --bucket B --queue NAME`: the table, bucket, queue and
+//!   dead-letter queue, for emulators and dev accounts.
 //!
 //! `--json` switches any verb to machine output on stdout. Logs are JSON
 //! lines on stderr, filtered by `RUST_LOG` (default `warn`, so failed
 //! messages are logged).
 //!
-//! Exit codes: 0 done (`process`: the batch ran, even if messages failed);
+//! Exit codes: 0 done (`process`, `worker`: the messages ran, even if some
+//! failed);
 //! 1 the command was rejected or failed, or the aggregate has no events;
 //! 2 invalid input (bad arguments, unreadable or invalid file, invalid
-//! config, store that cannot be opened). Errors print as `error: ...` with
-//! their causes on stderr.
+//! config, store, bucket or queue that cannot be opened or reached). Errors
+//! print as `error: ...` with their causes on stderr.
 //!
 //! The binary only wires library crates together (`handler-core`,
-//! `store-sqlite`, `config-dir`, `lambda-sqs`); it holds no handler logic.
+//! `store-sqlite`, `store-dynamodb`, `config-dir`, `config-s3`, `lambda-sqs`,
+//! `sqs-worker`); it holds no handler logic.
 #![forbid(unsafe_code)]
 
+mod aws_error;
 mod cli;
 mod config_cmd;
 mod context;
 mod exec;
 mod inspect;
 mod logging;
+mod message;
 mod output;
 mod process;
+mod send;
+mod setup;
+mod sources;
+mod worker;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -39,6 +57,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::cli::{Cli, ConfigVerb, Verb};
+use crate::context::Context;
 
 /// What a verb ends with; every error is [`Exit::Invalid`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,17 +96,21 @@ fn main() -> ExitCode {
 
 /// Runs one verb, writing its output to stdout.
 fn run(cli: Cli) -> anyhow::Result<Exit> {
-    let global = &cli.global;
+    let ctx = Context::new(&cli.global)?;
     let mut stdout = std::io::stdout().lock();
     let out: &mut dyn Write = &mut stdout;
     let exit = match &cli.verb {
-        Verb::Process(args) => process::run(global, args, out)?,
-        Verb::Exec(args) => exec::run(global, args, out)?,
-        Verb::State(args) => inspect::state(global, args, out)?,
-        Verb::Events(args) => inspect::events(global, args, out)?,
+        Verb::Process(args) => process::run(&ctx, args, out)?,
+        Verb::Exec(args) => exec::run(&ctx, args, out)?,
+        Verb::State(args) => inspect::state(&ctx, args, out)?,
+        Verb::Events(args) => inspect::events(&ctx, args, out)?,
         Verb::Config(args) => match &args.verb {
-            ConfigVerb::Validate(args) => config_cmd::validate(global, args, out)?,
+            ConfigVerb::Validate(args) => config_cmd::validate(&ctx, args, out)?,
+            ConfigVerb::Upload(args) => config_cmd::upload(&ctx, args, out)?,
         },
+        Verb::Send(args) => send::run(&ctx, args, out)?,
+        Verb::Worker(args) => worker::run(&ctx, args, out)?,
+        Verb::Setup(args) => setup::run(&ctx, args, out)?,
     };
     out.flush()?;
     Ok(exit)

@@ -10,8 +10,9 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::Exit;
-use crate::cli::{GlobalArgs, ProcessArgs};
-use crate::{context, output};
+use crate::cli::ProcessArgs;
+use crate::context::Context;
+use crate::output;
 
 /// The `--json` document: every outcome, and the Lambda's answer beside it.
 #[derive(Serialize)]
@@ -23,14 +24,15 @@ struct ProcessJson<'a> {
 
 /// Runs the event in `args.file`. Exits 0 whenever the batch ran.
 pub(crate) fn run(
-    global: &GlobalArgs,
+    ctx: &Context<'_>,
     args: &ProcessArgs,
     out: &mut dyn Write,
 ) -> anyhow::Result<Exit> {
+    let global = ctx.global;
     let (name, text) = read_input(&args.file)?;
     let event = lambda_sqs::parse_event(&text).with_context(|| format!("cannot use {name}"))?;
-    let handler = context::handler(global)?;
-    let report = context::runtime()?.block_on(handler.handle(lambda_sqs::to_batch(&event)));
+    let handler = ctx.handler()?;
+    let report = ctx.block_on(handler.handle(lambda_sqs::to_batch(&event)));
     let response = lambda_sqs::to_response(&report);
 
     if global.json {

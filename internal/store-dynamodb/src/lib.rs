@@ -16,8 +16,8 @@
 //! handler's logic lives here. Build the client once and share it.
 //!
 //! ```no_run
-//! # async fn demo(sdk: &aws_config::SdkConfig) -> Result<(), store_dynamodb::DynamoError> {
-//! let client = aws_sdk_dynamodb::Client::new(sdk);
+//! # async fn demo(client: aws_sdk_dynamodb::Client) -> Result<(), store_dynamodb::DynamoError> {
+//! // The client is built once, e.g. `aws_sdk_dynamodb::Client::new(&sdk_config)`.
 //! store_dynamodb::create_table(&client, "events").await?;
 //! let store = store_dynamodb::DynamoStore::new(client, "events");
 //! # let _ = store; Ok(()) }

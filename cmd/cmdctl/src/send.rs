@@ -1,0 +1,60 @@
+//! `cmdctl send`: one command message onto an SQS queue, for the Lambda or
+//! `cmdctl worker` to handle.
+
+use std::io::Write;
+
+use anyhow::{Context as _, bail};
+use serde_json::json;
+use sqs_worker::is_fifo_queue_url;
+
+use crate::Exit;
+use crate::cli::SendArgs;
+use crate::context::Context;
+use crate::{aws_error, message, output};
+
+/// Sends the message; prints its SQS message id.
+pub(crate) fn run(ctx: &Context<'_>, args: &SendArgs, out: &mut dyn Write) -> anyhow::Result<Exit> {
+    let command = &args.command;
+    // Always set: the idempotency key, and a FIFO queue's deduplication id.
+    let command_id = command.command_id.clone().unwrap_or_else(message::fresh_id);
+    let body = message::body(command, &command_id).to_string();
+    // Refuse here what the handler would refuse as malformed, rather than
+    // queue a message that can only fail.
+    if let Err(e) = handler_core::parse_command(&body, &command_id) {
+        bail!("the command would be refused: {e}");
+    }
+    let fifo = is_fifo_queue_url(&args.queue_url);
+    let group = fifo.then(|| format!("{}#{}", command.aggregate_type, command.aggregate_id));
+
+    let sqs = ctx.sqs();
+    let mut send = sqs
+        .send_message()
+        .queue_url(&args.queue_url)
+        .message_body(&body);
+    if let Some(group) = &group {
+        send = send
+            .message_group_id(group)
+            .message_deduplication_id(&command_id);
+    }
+    let sent = ctx
+        .block_on(send.send())
+        .map_err(|e| aws_error::error(&e))
+        .with_context(|| format!("cannot send to {}", args.queue_url))?;
+    let message_id = sent.message_id().unwrap_or_default();
+
+    if ctx.global.json {
+        output::write_json(
+            out,
+            &json!({
+                "messageId": message_id,
+                "commandId": command_id,
+                "queueUrl": args.queue_url,
+                "messageGroupId": group,
+                "sequenceNumber": sent.sequence_number(),
+            }),
+        )?;
+    } else {
+        writeln!(out, "{message_id}")?;
+    }
+    Ok(Exit::Ok)
+}

@@ -1,0 +1,526 @@
+//! The SQS worker end to end, against moto through the real SDK: commands
+//! sent to a queue land in DynamoDB as CONTRACT §4 events, a message that
+//! keeps failing reaches the dead-letter queue after exactly ten receives,
+//! and a FIFO message group stops at its first failure.
+//!
+//! Every test makes its own table, bucket and queues; the handler is the
+//! production one (`DynamoStore` + `S3ConfigSource` over the repository's
+//! configs, uploaded to the test's bucket).
+
+use std::collections::{BTreeSet, HashMap};
+
+use aws_config::SdkConfig;
+use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
+use config_s3::S3ConfigSource;
+use handler_core::Handler;
+use serde_json::{Value, json};
+use sqs_worker::{PollStats, Worker};
+use store_dynamodb::DynamoStore;
+use testkit::moto::{moto, unique_name};
+
+/// A test's AWS resources and clients.
+struct Aws {
+    sqs: aws_sdk_sqs::Client,
+    dynamo: aws_sdk_dynamodb::Client,
+    s3: aws_sdk_s3::Client,
+    table: String,
+    bucket: String,
+}
+
+const PREFIX: &str = "configs/";
+
+impl Aws {
+    /// A fresh table and a bucket holding the repository's configs.
+    async fn new() -> Self {
+        let sdk: SdkConfig = moto().sdk_config().await;
+        let aws = Aws {
+            sqs: aws_sdk_sqs::Client::new(&sdk),
+            dynamo: aws_sdk_dynamodb::Client::new(&sdk),
+            s3: aws_sdk_s3::Client::new(&sdk),
+            table: unique_name("worker-events"),
+            bucket: unique_name("worker-configs"),
+        };
+        store_dynamodb::create_table(&aws.dynamo, &aws.table)
+            .await
+            .expect("table created");
+        aws.s3
+            .create_bucket()
+            .bucket(&aws.bucket)
+            .send()
+            .await
+            .expect("bucket created");
+        let mut uploaded = 0;
+        for entry in std::fs::read_dir(testkit::scenario::config_dir()).expect("config/") {
+            let path = entry.expect("config/ entry").path();
+            if path.extension().is_some_and(|e| e == "json") {
+                let bytes = std::fs::read(&path).expect("config readable");
+                let stem = path.file_stem().and_then(|s| s.to_str());
+                config_s3::upload_config(&aws.s3, &aws.bucket, PREFIX, &bytes, stem)
+                    .await
+                    .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                uploaded += 1;
+            }
+        }
+        assert!(uploaded > 0, "the repository has configs");
+        aws
+    }
+
+    /// The production handler over this test's table and bucket.
+    fn handler(&self) -> Handler<DynamoStore, S3ConfigSource> {
+        Handler::new(
+            DynamoStore::new(self.dynamo.clone(), &self.table),
+            S3ConfigSource::new(self.s3.clone(), &self.bucket, PREFIX),
+        )
+    }
+
+    /// A worker on `queue_url`, receiving with `wait` seconds of long polling.
+    fn worker(&self, queue_url: &str, wait: i32) -> Worker<DynamoStore, S3ConfigSource> {
+        Worker::new(self.sqs.clone(), queue_url, self.handler()).with_wait_time_seconds(wait)
+    }
+
+    /// A queue and its DLQ (`NAME-dlq`), redrive after 10 receives; FIFO when
+    /// `fifo`. Returns (queue URL, DLQ URL).
+    async fn queues(&self, visibility_timeout: u32, fifo: bool) -> (String, String) {
+        let suffix = if fifo { ".fifo" } else { "" };
+        let name = unique_name("worker-q");
+        let dlq = self
+            .create_queue(&format!("{name}-dlq{suffix}"), fifo, vec![])
+            .await;
+        let dlq_arn = self
+            .queue_attribute(&dlq, QueueAttributeName::QueueArn)
+            .await;
+        let redrive = json!({ "deadLetterTargetArn": dlq_arn, "maxReceiveCount": 10 }).to_string();
+        let queue = self
+            .create_queue(
+                &format!("{name}{suffix}"),
+                fifo,
+                vec![
+                    (QueueAttributeName::RedrivePolicy, redrive),
+                    (
+                        QueueAttributeName::VisibilityTimeout,
+                        visibility_timeout.to_string(),
+                    ),
+                ],
+            )
+            .await;
+        (queue, dlq)
+    }
+
+    async fn create_queue(
+        &self,
+        name: &str,
+        fifo: bool,
+        attributes: Vec<(QueueAttributeName, String)>,
+    ) -> String {
+        let mut create = self.sqs.create_queue().queue_name(name);
+        if fifo {
+            create = create.attributes(QueueAttributeName::FifoQueue, "true");
+        }
+        for (name, value) in attributes {
+            create = create.attributes(name, value);
+        }
+        create
+            .send()
+            .await
+            .expect("queue created")
+            .queue_url()
+            .expect("a queue URL")
+            .to_owned()
+    }
+
+    async fn queue_attribute(&self, url: &str, name: QueueAttributeName) -> String {
+        self.sqs
+            .get_queue_attributes()
+            .queue_url(url)
+            .attribute_names(name.clone())
+            .send()
+            .await
+            .expect("GetQueueAttributes")
+            .attributes()
+            .and_then(|a| a.get(&name))
+            .cloned()
+            .unwrap_or_else(|| panic!("{url} has no {name}"))
+    }
+
+    /// (visible, in flight) messages of a queue.
+    async fn depth(&self, url: &str) -> (u64, u64) {
+        let count = |text: String| text.parse::<u64>().expect("a count");
+        (
+            count(
+                self.queue_attribute(url, QueueAttributeName::ApproximateNumberOfMessages)
+                    .await,
+            ),
+            count(
+                self.queue_attribute(
+                    url,
+                    QueueAttributeName::ApproximateNumberOfMessagesNotVisible,
+                )
+                .await,
+            ),
+        )
+    }
+
+    /// Sends one command body; FIFO queues get the group and the command id
+    /// as deduplication id (as `cmdctl send` does). Returns the message id.
+    async fn send(&self, url: &str, body: &Value, group: Option<&str>) -> String {
+        let mut send = self
+            .sqs
+            .send_message()
+            .queue_url(url)
+            .message_body(body.to_string());
+        if let Some(group) = group {
+            send = send
+                .message_group_id(group)
+                .message_deduplication_id(body["commandId"].as_str().expect("a commandId"));
+        }
+        send.send()
+            .await
+            .expect("SendMessage")
+            .message_id()
+            .expect("a message id")
+            .to_owned()
+    }
+
+    /// The raw event items of an aggregate (`sk >= 1`), in version order.
+    async fn event_items(&self, pk: &str) -> Vec<HashMap<String, AttributeValue>> {
+        self.dynamo
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND sk >= :first")
+            .expression_attribute_values(":pk", AttributeValue::S(pk.to_owned()))
+            .expression_attribute_values(":first", AttributeValue::N("1".to_owned()))
+            .consistent_read(true)
+            .send()
+            .await
+            .expect("Query")
+            .items()
+            .to_vec()
+    }
+
+    /// The event types of an aggregate, in version order.
+    async fn event_types(&self, pk: &str) -> Vec<String> {
+        self.event_items(pk)
+            .await
+            .iter()
+            .map(|item| s(item, "eventType").to_owned())
+            .collect()
+    }
+}
+
+/// A command body (CONTRACT §2) with a fresh command id.
+fn command(aggregate_id: &str, name: &str, payload: Value) -> Value {
+    json!({
+        "commandId": unique_name("cmd"),
+        "aggregateType": "order",
+        "aggregateId": aggregate_id,
+        "command": name,
+        "payload": payload,
+    })
+}
+
+fn create(aggregate_id: &str) -> Value {
+    command(
+        aggregate_id,
+        "CreateOrder",
+        json!({ "itemId": "beans", "quantity": 2 }),
+    )
+}
+
+fn s<'a>(item: &'a HashMap<String, AttributeValue>, name: &str) -> &'a str {
+    match item.get(name) {
+        Some(AttributeValue::S(text)) => text,
+        other => panic!("{name} is not an S attribute: {other:?}"),
+    }
+}
+
+fn n(item: &HashMap<String, AttributeValue>, name: &str) -> u64 {
+    match item.get(name) {
+        Some(AttributeValue::N(number)) => number.parse().expect("an integer N"),
+        other => panic!("{name} is not an N attribute: {other:?}"),
+    }
+}
+
+/// `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`, as RFC 3339 has it.
+fn is_rfc3339(text: &str) -> bool {
+    let b = text.as_bytes();
+    let digits = |range: std::ops::Range<usize>| {
+        b.get(range)
+            .is_some_and(|d| d.iter().all(u8::is_ascii_digit))
+    };
+    if b.len() < 20
+        || !(digits(0..4) && digits(5..7) && digits(8..10))
+        || !(digits(11..13) && digits(14..16) && digits(17..19))
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || !matches!(b[10], b'T' | b't')
+        || b[13] != b':'
+        || b[16] != b':'
+    {
+        return false;
+    }
+    let mut rest = &text[19..];
+    if let Some(fraction) = rest.strip_prefix('.') {
+        let len = fraction.bytes().take_while(u8::is_ascii_digit).count();
+        if len == 0 {
+            return false;
+        }
+        rest = &fraction[len..];
+    }
+    matches!(rest, "Z" | "z")
+        || (rest.len() == 6
+            && matches!(rest.as_bytes()[0], b'+' | b'-')
+            && rest.as_bytes()[3] == b':')
+}
+
+#[tokio::test]
+async fn commands_sent_to_the_queue_land_as_contract_events() {
+    let aws = Aws::new().await;
+    let (queue, dlq) = aws.queues(30, false).await;
+    let created = json!({
+        "commandId": unique_name("cmd"),
+        "aggregateType": "order",
+        "aggregateId": "e2e-1",
+        "command": "CreateOrder",
+        "payload": { "itemId": "coffee-beans", "quantity": 1 },
+        "expectedVersion": 0,
+        "metadata": { "correlationId": "c-1" },
+    });
+    let reserved = command("e2e-1", "ReserveItem", json!({}));
+    let other = create("e2e-2");
+    for body in [&created, &reserved, &other] {
+        aws.send(&queue, body, None).await;
+    }
+
+    let stats = aws
+        .worker(&queue, 1)
+        .run_until_empty()
+        .await
+        .expect("polls");
+    assert_eq!(
+        stats,
+        PollStats {
+            batches: stats.batches,
+            received: 3,
+            applied: 3,
+            failed: 0,
+            delete_failed: 0
+        }
+    );
+    assert!(stats.batches >= 1);
+
+    let items = aws.event_items("order#e2e-1").await;
+    assert_eq!(items.len(), 2, "{items:#?}");
+    let expected_attributes: BTreeSet<&str> = [
+        "pk",
+        "sk",
+        "eventType",
+        "state",
+        "payload",
+        "commandId",
+        "metadata",
+        "recordedAt",
+        "configVersion",
+    ]
+    .into();
+    for item in &items {
+        let names: BTreeSet<&str> = item.keys().map(String::as_str).collect();
+        assert_eq!(names, expected_attributes, "{item:#?}");
+        assert_eq!(s(item, "pk"), "order#e2e-1");
+        assert!(is_rfc3339(s(item, "recordedAt")), "{item:#?}");
+        assert_eq!(n(item, "configVersion"), 1);
+    }
+    let first = &items[0];
+    assert_eq!(n(first, "sk"), 1);
+    assert_eq!(s(first, "eventType"), "OrderCreated");
+    assert_eq!(s(first, "state"), "Created");
+    assert_eq!(s(first, "commandId"), created["commandId"]);
+    let payload: Value = serde_json::from_str(s(first, "payload")).expect("payload is JSON text");
+    assert_eq!(payload, created["payload"]);
+    let metadata: Value =
+        serde_json::from_str(s(first, "metadata")).expect("metadata is JSON text");
+    assert_eq!(metadata, json!({ "correlationId": "c-1" }));
+
+    let second = &items[1];
+    assert_eq!(n(second, "sk"), 2);
+    assert_eq!(s(second, "eventType"), "ItemReserved");
+    assert_eq!(s(second, "state"), "Reserved");
+    assert_eq!(s(second, "commandId"), reserved["commandId"]);
+    assert_eq!(s(second, "payload"), "{}");
+    assert_eq!(s(second, "metadata"), "{}");
+
+    assert_eq!(aws.event_types("order#e2e-2").await, ["OrderCreated"]);
+    assert_eq!(aws.depth(&queue).await, (0, 0), "the queue ends empty");
+    assert_eq!(aws.depth(&dlq).await, (0, 0));
+}
+
+#[tokio::test]
+async fn a_message_failing_every_time_reaches_the_dlq_after_exactly_ten_receives() {
+    let aws = Aws::new().await;
+    // Visibility 0: a failed message is visible again at once, so every poll
+    // is one more receive of it.
+    let (queue, dlq) = aws.queues(0, false).await;
+    let bad = command("dlq-1", "ConfirmOrder", json!({}));
+    let bodies = [
+        create("dlq-1"),
+        bad.clone(),
+        command("dlq-1", "ReserveItem", json!({})),
+        create("dlq-2"),
+    ];
+    let mut ids = Vec::new();
+    for body in &bodies {
+        ids.push(aws.send(&queue, body, None).await);
+    }
+    let bad_id = ids[1].clone();
+
+    let worker = aws.worker(&queue, 0);
+    let mut seen_counts = Vec::new();
+    let mut total = PollStats::default();
+    for poll in 1..=20 {
+        let polled = worker.poll().await.expect("polls");
+        total += polled.stats();
+        for (message, outcome) in polled.messages.iter().zip(&polled.report.outcomes) {
+            if message.message_id == bad_id {
+                seen_counts.push(message.receive_count.expect("ApproximateReceiveCount"));
+                let failure = outcome.result.as_ref().expect_err("the bad one fails");
+                assert_eq!(failure.code(), "invalid_transition");
+            } else {
+                assert!(
+                    outcome.result.is_ok(),
+                    "poll {poll}: {:?} failed: {:?}",
+                    message.body,
+                    outcome.result
+                );
+            }
+        }
+        let (in_dlq, _) = aws.depth(&dlq).await;
+        if in_dlq > 0 {
+            // moto moves the message during the receive after its tenth.
+            assert_eq!(
+                seen_counts.len(),
+                10,
+                "moved to the DLQ at poll {poll} after {} receives",
+                seen_counts.len()
+            );
+            break;
+        }
+        assert!(
+            seen_counts.len() <= 10,
+            "received {} times and not in the DLQ",
+            seen_counts.len()
+        );
+    }
+    assert_eq!(
+        seen_counts,
+        (1..=10).collect::<Vec<u32>>(),
+        "one receive per poll, counted 1..10"
+    );
+    assert_eq!(total.received, 3 + 10);
+    assert_eq!(total.applied, 3);
+    assert_eq!(total.failed, 10);
+
+    // The valid messages of its batches were applied, in order; the bad one
+    // never was.
+    assert_eq!(
+        aws.event_types("order#dlq-1").await,
+        ["OrderCreated", "ItemReserved"]
+    );
+    assert_eq!(aws.event_types("order#dlq-2").await, ["OrderCreated"]);
+    assert_eq!(aws.depth(&queue).await, (0, 0));
+
+    let in_dlq = aws
+        .sqs
+        .receive_message()
+        .queue_url(&dlq)
+        .max_number_of_messages(10)
+        .message_system_attribute_names(MessageSystemAttributeName::All)
+        .send()
+        .await
+        .expect("ReceiveMessage on the DLQ");
+    let messages = in_dlq.messages();
+    assert_eq!(messages.len(), 1);
+    assert_eq!(messages[0].message_id(), Some(bad_id.as_str()));
+    assert_eq!(messages[0].body(), Some(bad.to_string().as_str()));
+    // The count survives the move; this receive from the DLQ is the 11th.
+    assert_eq!(
+        messages[0]
+            .attributes()
+            .and_then(|a| a.get(&MessageSystemAttributeName::ApproximateReceiveCount))
+            .map(String::as_str),
+        Some("11")
+    );
+}
+
+#[tokio::test]
+async fn a_fifo_group_stops_at_its_first_failure_and_the_others_go_on() {
+    let aws = Aws::new().await;
+    let (queue, _dlq) = aws.queues(30, true).await;
+    let (group_a, group_b) = ("order#fifo-a", "order#fifo-b");
+    let a = [
+        create("fifo-a"),
+        command("fifo-a", "ConfirmOrder", json!({})),
+        command("fifo-a", "ReserveItem", json!({})),
+    ];
+    let b = [
+        create("fifo-b"),
+        command("fifo-b", "ReserveItem", json!({})),
+        command(
+            "fifo-b",
+            "CancelOrder",
+            json!({ "reason": "changed my mind" }),
+        ),
+    ];
+    let mut a_ids = Vec::new();
+    for (a, b) in a.iter().zip(&b) {
+        a_ids.push(aws.send(&queue, a, Some(group_a)).await);
+        aws.send(&queue, b, Some(group_b)).await;
+    }
+
+    let worker = aws.worker(&queue, 1);
+    assert!(worker.is_fifo());
+    let polled = worker.poll().await.expect("polls");
+    assert_eq!(
+        polled.stats(),
+        PollStats {
+            batches: 1,
+            received: 6,
+            applied: 4,
+            failed: 2,
+            delete_failed: 0
+        }
+    );
+    let failed: Vec<(&str, &str)> = polled
+        .report
+        .outcomes
+        .iter()
+        .filter_map(|o| {
+            o.result
+                .as_ref()
+                .err()
+                .map(|f| (o.message_id.as_str(), f.code()))
+        })
+        .collect();
+    assert_eq!(
+        failed,
+        [
+            (a_ids[1].as_str(), "invalid_transition"),
+            (a_ids[2].as_str(), "held_back")
+        ]
+    );
+    for message in &polled.messages {
+        let group = message.message_group_id.as_deref();
+        assert!(
+            group == Some(group_a) || group == Some(group_b),
+            "{message:?}"
+        );
+    }
+
+    assert_eq!(
+        aws.event_types("order#fifo-b").await,
+        ["OrderCreated", "ItemReserved", "OrderCancelled"]
+    );
+    assert_eq!(aws.event_types("order#fifo-a").await, ["OrderCreated"]);
+    // Group A's second and third are still on the queue (in flight until
+    // the visibility timeout); everything else was deleted.
+    assert_eq!(aws.depth(&queue).await, (0, 2));
+}
