@@ -225,6 +225,16 @@ pub async fn oversized_commit_is_refused<S: EventStore>(store: &S) {
     assert_eq!(store.load(&key, &[]).await.expect("load").head, None);
 }
 
+/// An event over the store's item limit is refused whole, as too large.
+pub async fn oversized_item_is_refused<S: EventStore>(store: &S) {
+    let key = key("oversized-item");
+    let max = store.limits().max_item_bytes;
+    let commit = padded_commit_of(&key, None, 1, "huge", max + 1024);
+    let err = store.append(&commit).await.expect_err("must fail");
+    assert!(matches!(err, AppendError::TooLarge(_)), "{err:?}");
+    assert_eq!(store.load(&key, &[]).await.expect("load").head, None);
+}
+
 /// An aggregate with `n` events (each padded with `pad` bytes) loads its
 /// current state from the head, and its whole history pages back in order.
 pub async fn long_history_loads<S: EventStore>(store: &S, n: u64, pad: usize) {
@@ -318,6 +328,10 @@ macro_rules! event_store_conformance {
             #[tokio::test]
             async fn oversized_commit_is_refused() {
                 $crate::conformance::oversized_commit_is_refused(&$make.await).await;
+            }
+            #[tokio::test]
+            async fn oversized_item_is_refused() {
+                $crate::conformance::oversized_item_is_refused(&$make.await).await;
             }
             #[tokio::test]
             async fn long_history_loads() {

@@ -41,7 +41,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::operation::get_object::{GetObjectError, GetObjectOutput};
 use handler_core::state_machine::{ConfigError, StateMachine};
 use handler_core::{ConfigSource, ConfigSourceError};
@@ -321,7 +321,7 @@ where
     if no_such_key {
         return Fetched::NoSuchKey;
     }
-    Fetched::Failed(DisplayErrorContext(err).to_string())
+    Fetched::Failed(sdk_error::describe(err))
 }
 
 /// The HTTP status of a raw response (kept generic so the classification
@@ -414,7 +414,7 @@ pub async fn upload_config(
         .body(bytes.to_vec().into())
         .send()
         .await
-        .map_err(|e| UploadError::S3(DisplayErrorContext(&e).to_string()))?;
+        .map_err(|e| UploadError::S3(sdk_error::describe(&e)))?;
     Ok(Uploaded {
         key,
         etag: put.e_tag().map(str::to_owned),

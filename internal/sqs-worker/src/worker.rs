@@ -3,7 +3,6 @@
 use std::future::Future;
 use std::time::Duration;
 
-use aws_sdk_sqs::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, MessageSystemAttributeName};
 use handler_core::{Batch, BatchReport, ConfigSource, EventStore, Handler};
 
@@ -267,7 +266,7 @@ impl<S: EventStore, C: ConfigSource> Worker<S, C> {
             .await
             .map_err(|e| WorkerError::Receive {
                 queue_url: self.queue_url.clone(),
-                message: describe(&e),
+                message: sdk_error::describe(&e),
             })?;
         Ok(output
             .messages()
@@ -362,7 +361,7 @@ impl<S: EventStore, C: ConfigSource> Worker<S, C> {
                     }
                 }
                 Err(e) => {
-                    let reason = describe(&e);
+                    let reason = sdk_error::describe(&e);
                     failures.extend(ids.iter().map(|&i| DeleteFailure {
                         message_id: messages[i].message_id.clone(),
                         code: "RequestFailed".to_owned(),
@@ -381,19 +380,6 @@ impl<S: EventStore, C: ConfigSource> Worker<S, C> {
             );
         }
         failures
-    }
-}
-
-/// `Code: message` when SQS answered with an error; otherwise (no
-/// connection, timeout, ...) the SDK's whole chain of causes.
-fn describe<E, R>(error: &SdkError<E, R>) -> String
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
-{
-    match (error.code(), error.message()) {
-        (Some(code), Some(message)) => format!("{code}: {message}"),
-        _ => DisplayErrorContext(error).to_string(),
     }
 }
 

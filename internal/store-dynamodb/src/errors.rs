@@ -1,7 +1,7 @@
 //! From the SDK's errors to the trait's: what is a conflict, what is too
 //! large, what is worth retrying.
 
-use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use handler_core::{AppendError, Commit, StoreError};
 
@@ -13,20 +13,20 @@ pub struct DynamoError(pub(crate) String);
 impl DynamoError {
     pub(crate) fn sdk<E, R>(e: &SdkError<E, R>) -> Self
     where
-        E: std::error::Error + 'static,
+        E: std::error::Error + ProvideErrorMetadata + 'static,
         R: std::fmt::Debug,
     {
-        Self(DisplayErrorContext(e).to_string())
+        Self(sdk_error::describe(e))
     }
 }
 
 /// Any SDK failure of a read: transient.
 pub(crate) fn store_error<E, R>(e: SdkError<E, R>) -> StoreError
 where
-    E: std::error::Error + 'static,
+    E: std::error::Error + ProvideErrorMetadata + 'static,
     R: std::fmt::Debug,
 {
-    StoreError::Unavailable(DisplayErrorContext(&e).to_string())
+    StoreError::Unavailable(sdk_error::describe(&e))
 }
 
 /// Reads a failed transaction: which condition failed decides the variant.
@@ -61,9 +61,7 @@ pub(crate) fn append_error<R: std::fmt::Debug>(
                 Some((_, r)) if r.code() == Some("ValidationError") => {
                     AppendError::TooLarge(r.message().unwrap_or("validation error").to_owned())
                 }
-                _ => {
-                    AppendError::Store(StoreError::Unavailable(DisplayErrorContext(&e).to_string()))
-                }
+                _ => AppendError::Store(StoreError::Unavailable(sdk_error::describe(&e))),
             }
         }
         Some(other) if other.code() == Some("ValidationException") => {
@@ -71,9 +69,9 @@ pub(crate) fn append_error<R: std::fmt::Debug>(
             if message.contains("size") || message.contains("larger than") {
                 AppendError::TooLarge(message.to_owned())
             } else {
-                AppendError::Store(StoreError::Unavailable(DisplayErrorContext(&e).to_string()))
+                AppendError::Store(StoreError::Unavailable(sdk_error::describe(&e)))
             }
         }
-        _ => AppendError::Store(StoreError::Unavailable(DisplayErrorContext(&e).to_string())),
+        _ => AppendError::Store(StoreError::Unavailable(sdk_error::describe(&e))),
     }
 }

@@ -306,6 +306,16 @@ fn check_shape(commit: &Commit, limits: StoreLimits) -> Result<(), AppendError> 
             limits.max_items_per_commit
         )));
     }
+    if let Some(e) = commit
+        .events
+        .iter()
+        .find(|e| size::event_item_bytes(&commit.key, e) > limits.max_item_bytes)
+    {
+        return Err(AppendError::TooLarge(format!(
+            "event {} of {} is over the {}-byte item limit",
+            e.version, commit.key, limits.max_item_bytes
+        )));
+    }
     let bytes: usize = commit
         .events
         .iter()
