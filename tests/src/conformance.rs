@@ -5,7 +5,7 @@
 
 use handler_core::state_machine::AggregateState;
 use handler_core::{
-    AggregateKey, AppendError, CommandRecord, Commit, Event, EventStore, all_events,
+    AggregateKey, AppendError, CommandRecord, Commit, Event, EventStore, FailureRecord, all_events,
 };
 use serde_json::{Map, Value, json};
 
@@ -225,6 +225,60 @@ pub async fn oversized_commit_is_refused<S: EventStore>(store: &S) {
     assert_eq!(store.load(&key, &[]).await.expect("load").head, None);
 }
 
+/// Failures are recorded under their message id: the latest reason, the
+/// first failure time kept, a count.
+pub async fn failures_are_recorded<S: EventStore>(store: &S) {
+    let id = format!("{}-failed-message", std::process::id());
+    assert_eq!(store.failure(&id).await.expect("read"), None);
+    let first = FailureRecord {
+        message_id: id.clone(),
+        aggregate: Some(key("failures")),
+        command: Some("ConfirmOrder".into()),
+        command_id: Some("c-1".into()),
+        code: "invalid_transition".into(),
+        reason: "command `ConfirmOrder` is not allowed in state `Created`".into(),
+        permanent: true,
+        receive_count: Some(1),
+        failed_at: "2026-11-21T00:00:01.000Z".into(),
+    };
+    let unparsed = FailureRecord {
+        message_id: format!("{id}-unparsed"),
+        aggregate: None,
+        command: None,
+        command_id: None,
+        code: "malformed_message".into(),
+        reason: "malformed command message: EOF".into(),
+        permanent: true,
+        receive_count: None,
+        failed_at: "2026-11-21T00:00:01.000Z".into(),
+    };
+    store
+        .record_failures(&[first.clone(), unparsed.clone()])
+        .await
+        .expect("record");
+    let second = FailureRecord {
+        receive_count: Some(2),
+        failed_at: "2026-11-21T00:00:09.000Z".into(),
+        ..first.clone()
+    };
+    store
+        .record_failures(&[second.clone()])
+        .await
+        .expect("record again");
+
+    let stored = store.failure(&id).await.expect("read").expect("recorded");
+    assert_eq!(stored.last, second);
+    assert_eq!(stored.first_failed_at, first.failed_at);
+    assert_eq!(stored.failures, 2);
+    let stored = store
+        .failure(&unparsed.message_id)
+        .await
+        .expect("read")
+        .expect("recorded");
+    assert_eq!(stored.last, unparsed);
+    assert_eq!(stored.failures, 1);
+}
+
 /// An event over the store's item limit is refused whole, as too large.
 pub async fn oversized_item_is_refused<S: EventStore>(store: &S) {
     let key = key("oversized-item");
@@ -328,6 +382,10 @@ macro_rules! event_store_conformance {
             #[tokio::test]
             async fn oversized_commit_is_refused() {
                 $crate::conformance::oversized_commit_is_refused(&$make.await).await;
+            }
+            #[tokio::test]
+            async fn failures_are_recorded() {
+                $crate::conformance::failures_are_recorded(&$make.await).await;
             }
             #[tokio::test]
             async fn oversized_item_is_refused() {

@@ -97,6 +97,7 @@ impl Message {
             message_id: self.id.clone(),
             body: self.body.clone(),
             message_group_id: self.group.clone(),
+            receive_count: None,
         }
     }
 }

@@ -7,8 +7,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use async_trait::async_trait;
 use config_dir::DirConfigSource;
 use handler_core::{
-    AggregateKey, AppendError, Batch, Commit, Event, EventStore, Handler, InboundMessage, Loaded,
-    StoreError, StoreLimits, all_events,
+    AggregateKey, AppendError, Batch, Commit, Event, EventStore, FailureRecord, Handler,
+    InboundMessage, Loaded, StoreError, StoreLimits, StoredFailure, all_events,
 };
 use serde_json::json;
 use store_sqlite::SqliteStore;
@@ -49,6 +49,12 @@ impl EventStore for RaceOnce {
     ) -> Result<Vec<Event>, StoreError> {
         self.inner.events(key, after, n).await
     }
+    async fn record_failures(&self, failures: &[FailureRecord]) -> Result<(), StoreError> {
+        self.inner.record_failures(failures).await
+    }
+    async fn failure(&self, message_id: &str) -> Result<Option<StoredFailure>, StoreError> {
+        self.inner.failure(message_id).await
+    }
     fn limits(&self) -> StoreLimits {
         self.inner.limits()
     }
@@ -78,6 +84,12 @@ impl EventStore for FailAppends {
         n: usize,
     ) -> Result<Vec<Event>, StoreError> {
         self.inner.events(key, after, n).await
+    }
+    async fn record_failures(&self, failures: &[FailureRecord]) -> Result<(), StoreError> {
+        self.inner.record_failures(failures).await
+    }
+    async fn failure(&self, message_id: &str) -> Result<Option<StoredFailure>, StoreError> {
+        self.inner.failure(message_id).await
     }
 }
 

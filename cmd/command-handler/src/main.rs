@@ -56,6 +56,7 @@ async fn init() -> anyhow::Result<Handler<DynamoStore, S3ConfigSource>> {
             "DEADLINE_MARGIN_MS",
             defaults.deadline_margin.as_millis() as u64,
         )?),
+        ..defaults
     };
     Ok(Handler::new(store, configs).with_options(options))
 }

@@ -113,6 +113,7 @@ pub(crate) async fn run_aggregate<S: EventStore + ?Sized>(
             }
         }
         if retry {
+            tokio::time::sleep(backoff(options, attempt)).await;
             continue;
         }
         for (s, p) in settled.iter_mut().zip(planned) {
@@ -122,6 +123,16 @@ pub(crate) async fn run_aggregate<S: EventStore + ?Sized>(
         }
         return fill(settled, Err(Transient::DeadlineReached.into()));
     }
+}
+
+/// The pause before attempt `attempt + 1`: full jitter below an
+/// exponentially growing bound.
+fn backoff(options: &HandlerOptions, attempt: u32) -> std::time::Duration {
+    let bound = options
+        .retry_base_delay
+        .saturating_mul(1 << attempt.saturating_sub(1).min(16))
+        .min(options.retry_max_delay);
+    bound.mul_f64(rand::random::<f64>())
 }
 
 fn fill(settled: Vec<Option<Outcome>>, default: Outcome) -> Vec<Outcome> {

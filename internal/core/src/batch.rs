@@ -15,6 +15,8 @@ pub struct InboundMessage {
     pub body: String,
     /// The FIFO `MessageGroupId`, when the queue is FIFO.
     pub message_group_id: Option<String>,
+    /// SQS `ApproximateReceiveCount`, when known (recorded with a failure).
+    pub receive_count: Option<u32>,
 }
 
 impl InboundMessage {
@@ -24,6 +26,7 @@ impl InboundMessage {
             message_id: message_id.into(),
             body: body.into(),
             message_group_id: None,
+            receive_count: None,
         }
     }
 }

@@ -14,7 +14,8 @@ use crate::batch::{Batch, BatchReport, MessageOutcome};
 use crate::config_source::{ConfigSource, ConfigSourceError};
 use crate::envelope::{Command, EnvelopeError, parse_command};
 use crate::failure::{Failure, Rejection, Transient};
-use crate::model::AggregateKey;
+use crate::failure_log::FailureRecord;
+use crate::model::{AggregateKey, now_rfc3339};
 use crate::store::EventStore;
 
 /// Tunables of the handler.
@@ -27,6 +28,12 @@ pub struct HandlerOptions {
     /// No new aggregate is started when less than this is left before the
     /// batch's deadline.
     pub deadline_margin: Duration,
+    /// The first pause before deciding again after a lost race; it doubles
+    /// per attempt up to `retry_max_delay`, and each pause is drawn at random
+    /// below that bound (full jitter), so racing writers spread out.
+    pub retry_base_delay: Duration,
+    /// The largest pause between attempts.
+    pub retry_max_delay: Duration,
 }
 
 impl Default for HandlerOptions {
@@ -35,6 +42,8 @@ impl Default for HandlerOptions {
             concurrency: 16,
             max_attempts: 5,
             deadline_margin: Duration::from_secs(2),
+            retry_base_delay: Duration::from_millis(20),
+            retry_max_delay: Duration::from_millis(500),
         }
     }
 }
@@ -104,13 +113,13 @@ impl<S: EventStore, C: ConfigSource> Handler<S, C> {
 
         let outcomes = batch
             .messages
-            .into_iter()
+            .iter()
             .zip(parsed)
             .zip(results)
             .map(|((message, parsed), result)| {
                 let cmd = parsed.as_ref().ok();
                 MessageOutcome {
-                    message_id: message.message_id,
+                    message_id: message.message_id.clone(),
                     aggregate: cmd.map(|c| c.key.clone()),
                     command: cmd.map(|c| c.command.clone()),
                     command_id: cmd.map(|c| c.command_id.clone()),
@@ -120,6 +129,19 @@ impl<S: EventStore, C: ConfigSource> Handler<S, C> {
             .collect::<Vec<_>>();
         for outcome in &outcomes {
             outcome.log();
+        }
+        let now = now_rfc3339();
+        let failures: Vec<FailureRecord> = outcomes
+            .iter()
+            .zip(&batch.messages)
+            .filter_map(|(outcome, message)| FailureRecord::of(outcome, message, &now))
+            .collect();
+        if !failures.is_empty()
+            && let Err(e) = self.store.record_failures(&failures).await
+        {
+            // The messages are reported as failed either way; only the
+            // operator's note of why is missing.
+            tracing::error!(error = %e, count = failures.len(), "could not record failures");
         }
         BatchReport { outcomes }
     }

@@ -6,7 +6,8 @@
 //! - [`store`]: the [`EventStore`] trait, shaped for conditional and
 //!   transactional writes (head item + atomic commit under an expected
 //!   version), and [`config_source`]: the [`ConfigSource`] trait;
-//! - [`failure`]: typed failures, permanent ([`Rejection`]) or [`Transient`];
+//! - [`failure`]: typed failures, permanent ([`Rejection`]) or [`Transient`],
+//!   and [`failure_log`]: the record of each failure an operator reads later;
 //! - [`handler`]: the batch handler that turns a [`Batch`] of SQS messages
 //!   into a [`BatchReport`].
 //!
@@ -36,6 +37,7 @@ pub mod batch;
 pub mod config_source;
 pub mod envelope;
 pub mod failure;
+pub mod failure_log;
 pub mod handler;
 pub mod model;
 pub mod size;
@@ -45,6 +47,7 @@ pub use batch::{Applied, Batch, BatchReport, InboundMessage, MessageOutcome};
 pub use config_source::{ConfigSource, ConfigSourceError};
 pub use envelope::{Command, EnvelopeError, parse_command};
 pub use failure::{Failure, Rejection, Transient};
+pub use failure_log::{FailureRecord, StoredFailure};
 pub use handler::{Handler, HandlerOptions};
 pub use model::{AggregateKey, CommandRecord, Commit, Event, fingerprint, now_rfc3339};
 pub use store::{AppendError, EventStore, Loaded, StoreError, StoreLimits, all_events};

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use state_machine::AggregateState;
 
+use crate::failure_log::{FailureRecord, StoredFailure};
 use crate::model::{AggregateKey, CommandRecord, Commit, Event};
 
 /// What [`EventStore::load`] returns: the head and the idempotency records
@@ -107,6 +108,14 @@ pub trait EventStore: Send + Sync {
         limit: usize,
     ) -> Result<Vec<Event>, StoreError>;
 
+    /// Records these failures, each under its message id: the latest
+    /// reason, the first and last failure times and a count. Kept at least
+    /// as long as a message can stay in a queue.
+    async fn record_failures(&self, failures: &[FailureRecord]) -> Result<(), StoreError>;
+
+    /// What was recorded for a message id.
+    async fn failure(&self, message_id: &str) -> Result<Option<StoredFailure>, StoreError>;
+
     /// The limits of one append.
     fn limits(&self) -> StoreLimits {
         StoreLimits::default()
@@ -128,6 +137,12 @@ impl<T: EventStore + ?Sized> EventStore for Arc<T> {
         limit: usize,
     ) -> Result<Vec<Event>, StoreError> {
         (**self).events(key, after_version, limit).await
+    }
+    async fn record_failures(&self, failures: &[FailureRecord]) -> Result<(), StoreError> {
+        (**self).record_failures(failures).await
+    }
+    async fn failure(&self, message_id: &str) -> Result<Option<StoredFailure>, StoreError> {
+        (**self).failure(message_id).await
     }
     fn limits(&self) -> StoreLimits {
         (**self).limits()

@@ -57,6 +57,10 @@ pub fn to_batch(event: &SqsEvent) -> Batch {
                 .unwrap_or_else(|| format!("missing-message-id-{i}")),
             body: r.body.clone().unwrap_or_default(),
             message_group_id: r.attributes.get("MessageGroupId").cloned(),
+            receive_count: r
+                .attributes
+                .get("ApproximateReceiveCount")
+                .and_then(|c| c.parse().ok()),
         })
         .collect();
     Batch {

@@ -48,6 +48,7 @@ impl ReceivedMessage {
             message_id: self.message_id.clone(),
             body: self.body.clone(),
             message_group_id: self.message_group_id.clone(),
+            receive_count: self.receive_count,
         }
     }
 }

@@ -5,7 +5,8 @@
 //! | --- | --- | --- | --- |
 //! | event | `{type}#{id}` | version ≥ 1 | eventType, state, payload, commandId, metadata, recordedAt, configVersion |
 //! | head (snapshot) | `{type}#{id}` | 0 | itemType=`head`, aggregateType, aggregateId, state, version, data, updatedAt |
-//! | command record | `#cmd#{commandId}` | 0 | itemType=`command`, aggregate, fingerprint, version, recordedAt, expiresAt (TTL) |
+//! | command record | `#cmd#{commandId}` | 0 | itemType=`command`, aggregateType, aggregateId, fingerprint, version, recordedAt, expiresAt (TTL) |
+//! | failure record | `#failure#{messageId}` | 0 | itemType=`failure`, code, reason, record (JSON of the latest), firstFailedAt, lastFailedAt, failures, expiresAt (TTL) |
 //!
 //! An event's `sk` is always ≥ 1 and an aggregate type never starts with `#`,
 //! so no other item can be mistaken for an event.
@@ -14,7 +15,7 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use handler_core::state_machine::AggregateState;
-use handler_core::{AggregateKey, CommandRecord, Event, StoreError};
+use handler_core::{AggregateKey, CommandRecord, Event, StoreError, StoredFailure};
 use serde_json::{Map, Value};
 
 /// An item as the SDK holds it.
@@ -31,6 +32,11 @@ pub(crate) fn aggregate_pk(key: &AggregateKey) -> String {
 /// The partition key of a command record.
 pub(crate) fn command_pk(command_id: &str) -> String {
     format!("#cmd#{command_id}")
+}
+
+/// The partition key of a message's failure record.
+pub(crate) fn failure_pk(message_id: &str) -> String {
+    format!("#failure#{message_id}")
 }
 
 pub(crate) fn s(value: impl Into<String>) -> AttributeValue {
@@ -117,6 +123,15 @@ pub(crate) fn parse_command(item: &Item) -> Result<CommandRecord, StoreError> {
         fingerprint: get_s(item, "fingerprint")?.to_owned(),
         version: get_n(item, "version")?,
         recorded_at: get_s(item, "recordedAt")?.to_owned(),
+    })
+}
+
+pub(crate) fn parse_failure(item: &Item) -> Result<StoredFailure, StoreError> {
+    Ok(StoredFailure {
+        last: serde_json::from_str(get_s(item, "record")?)
+            .map_err(|_| corrupt(item, "record", "a failure record"))?,
+        first_failed_at: get_s(item, "firstFailedAt")?.to_owned(),
+        failures: get_n(item, "failures")?,
     })
 }
 

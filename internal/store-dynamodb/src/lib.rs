@@ -34,14 +34,14 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{KeysAndAttributes, Put, TransactWriteItem};
 use handler_core::{
-    AggregateKey, AppendError, Commit, Event, EventStore, Loaded, StoreError, StoreLimits,
-    now_rfc3339,
+    AggregateKey, AppendError, Commit, Event, EventStore, FailureRecord, Loaded, StoreError,
+    StoreLimits, StoredFailure, now_rfc3339,
 };
 
 pub use errors::DynamoError;
 pub use table::create_table;
 
-use crate::items::{Item, aggregate_pk, command_pk, key, n, s};
+use crate::items::{Item, aggregate_pk, command_pk, failure_pk, key, n, s};
 
 /// How long a command's idempotency record is kept: longer than SQS's
 /// longest retention (14 days), so no redelivery can outlive it.
@@ -248,6 +248,56 @@ impl EventStore for DynamoStore {
             }
         }
         Ok(out)
+    }
+
+    /// One UpdateItem per failed message (failures are rare): the latest
+    /// failure, the first failure time kept, a count added to.
+    async fn record_failures(&self, failures: &[FailureRecord]) -> Result<(), StoreError> {
+        let expires_at = self.expires_at();
+        let updates = failures.iter().map(|f| async move {
+            let record = serde_json::to_string(f)
+                .map_err(|e| StoreError::Corrupt(format!("failure record: {e}")))?;
+            self.client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(key(failure_pk(&f.message_id), 0)))
+                .update_expression(
+                    "SET itemType = :type, code = :code, reason = :reason, #record = :record, \
+                     lastFailedAt = :now, firstFailedAt = if_not_exists(firstFailedAt, :now), \
+                     #ttl = :ttl ADD failures :one",
+                )
+                .expression_attribute_names("#record", "record")
+                .expression_attribute_names("#ttl", items::TTL_ATTRIBUTE)
+                .expression_attribute_values(":type", s("failure"))
+                .expression_attribute_values(":code", s(&f.code))
+                .expression_attribute_values(":reason", s(&f.reason))
+                .expression_attribute_values(":record", s(record))
+                .expression_attribute_values(":now", s(&f.failed_at))
+                .expression_attribute_values(":ttl", n(expires_at))
+                .expression_attribute_values(":one", n(1))
+                .send()
+                .await
+                .map_err(errors::store_error)?;
+            Ok::<_, StoreError>(())
+        });
+        futures::future::join_all(updates)
+            .await
+            .into_iter()
+            .collect::<Result<Vec<()>, _>>()
+            .map(|_| ())
+    }
+
+    async fn failure(&self, message_id: &str) -> Result<Option<StoredFailure>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(failure_pk(message_id), 0)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(errors::store_error)?;
+        out.item().map(items::parse_failure).transpose()
     }
 
     fn limits(&self) -> StoreLimits {

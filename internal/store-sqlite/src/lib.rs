@@ -27,8 +27,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use handler_core::state_machine::AggregateState;
 use handler_core::{
-    AggregateKey, AppendError, CommandRecord, Commit, Event, EventStore, Loaded, StoreError,
-    StoreLimits, size,
+    AggregateKey, AppendError, CommandRecord, Commit, Event, EventStore, FailureRecord, Loaded,
+    StoreError, StoreLimits, StoredFailure, size,
 };
 use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
 
@@ -290,6 +290,56 @@ impl EventStore for SqliteStore {
             })
         })
         .collect()
+    }
+
+    async fn record_failures(&self, failures: &[FailureRecord]) -> Result<(), StoreError> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction().map_err(|e| unavailable(&e))?;
+        {
+            let mut upsert = tx
+                .prepare_cached(
+                    "INSERT INTO failures (message_id, record, first_failed_at, failures)
+                     VALUES (?1, ?2, ?3, 1)
+                     ON CONFLICT (message_id) DO UPDATE SET record = excluded.record,
+                                                            failures = failures + 1",
+                )
+                .map_err(|e| unavailable(&e))?;
+            for f in failures {
+                let record = serde_json::to_string(f)
+                    .map_err(|e| StoreError::Corrupt(format!("failure record: {e}")))?;
+                upsert
+                    .execute(params![f.message_id, record, f.failed_at])
+                    .map_err(|e| unavailable(&e))?;
+            }
+        }
+        tx.commit().map_err(|e| unavailable(&e))
+    }
+
+    async fn failure(&self, message_id: &str) -> Result<Option<StoredFailure>, StoreError> {
+        let conn = self.conn()?;
+        let row = conn
+            .query_row(
+                "SELECT record, first_failed_at, failures FROM failures WHERE message_id = ?1",
+                [message_id],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, i64>(2)?,
+                    ))
+                },
+            )
+            .optional()
+            .map_err(|e| unavailable(&e))?;
+        row.map(|(record, first_failed_at, failures)| {
+            Ok(StoredFailure {
+                last: serde_json::from_str(&record)
+                    .map_err(|e| StoreError::Corrupt(format!("failure record: {e}")))?,
+                first_failed_at,
+                failures: failures as u64,
+            })
+        })
+        .transpose()
     }
 
     fn limits(&self) -> StoreLimits {

@@ -1,6 +1,7 @@
 //! The tables: `events` (one row per event, keyed like the DynamoDB items),
 //! `heads` (one row per aggregate: its current state, the snapshot) and
-//! `commands` (one idempotency record per applied command id).
+//! `commands` (one idempotency record per applied command id) and `failures`
+//! (the latest failure of each failed message id, as JSON, with a count).
 
 use rusqlite::Connection;
 
@@ -29,6 +30,12 @@ pub(crate) fn migrate(conn: &Connection) -> rusqlite::Result<()> {
              data TEXT NOT NULL
          );
          CREATE INDEX IF NOT EXISTS heads_by_type ON heads (aggregate_type, aggregate_id);
+         CREATE TABLE IF NOT EXISTS failures (
+             message_id TEXT PRIMARY KEY,
+             record TEXT NOT NULL,
+             first_failed_at TEXT NOT NULL,
+             failures INTEGER NOT NULL
+         );
          CREATE TABLE IF NOT EXISTS commands (
              command_id TEXT PRIMARY KEY,
              aggregate_type TEXT NOT NULL,

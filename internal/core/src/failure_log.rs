@@ -1,0 +1,63 @@
+//! Failure records: for every message that fails, the store keeps the reason
+//! under the SQS message id (with a TTL), so an operator who finds a message
+//! in the dead-letter queue can read why it got there.
+
+use serde::{Deserialize, Serialize};
+
+use crate::batch::{InboundMessage, MessageOutcome};
+use crate::model::AggregateKey;
+
+/// One failure of one message, as the handler saw it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FailureRecord {
+    /// SQS message id (the record's key).
+    pub message_id: String,
+    /// The aggregate, when the body could be parsed.
+    pub aggregate: Option<AggregateKey>,
+    /// The command, when the body could be parsed.
+    pub command: Option<String>,
+    /// The command id, when the body could be parsed.
+    pub command_id: Option<String>,
+    /// The failure's code (`invalid_transition`, `store_unavailable`, ...).
+    pub code: String,
+    /// The failure's text. Never holds payload values.
+    pub reason: String,
+    /// True for a permanent rejection.
+    pub permanent: bool,
+    /// SQS `ApproximateReceiveCount` of the delivery that failed.
+    pub receive_count: Option<u32>,
+    /// RFC 3339 UTC time of the failure.
+    pub failed_at: String,
+}
+
+/// What a store holds for a message id: its latest failure and a summary of
+/// all of them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StoredFailure {
+    /// The latest failure recorded.
+    pub last: FailureRecord,
+    /// When the first failure was recorded.
+    pub first_failed_at: String,
+    /// How many failures were recorded.
+    pub failures: u64,
+}
+
+impl FailureRecord {
+    /// The record of an outcome, when it is a failure.
+    pub fn of(outcome: &MessageOutcome, message: &InboundMessage, now: &str) -> Option<Self> {
+        let failure = outcome.result.as_ref().err()?;
+        Some(Self {
+            message_id: outcome.message_id.clone(),
+            aggregate: outcome.aggregate.clone(),
+            command: outcome.command.clone(),
+            command_id: outcome.command_id.clone(),
+            code: failure.code().to_owned(),
+            reason: failure.to_string(),
+            permanent: failure.is_permanent(),
+            receive_count: message.receive_count,
+            failed_at: now.to_owned(),
+        })
+    }
+}
