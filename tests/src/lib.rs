@@ -7,6 +7,7 @@
 //! The end-to-end suite (`tests/suite/`) is this crate's one test binary.
 #![forbid(unsafe_code)]
 
+pub mod audit;
 pub mod aws;
 pub mod conformance;
 pub mod moto;
