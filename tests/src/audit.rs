@@ -89,7 +89,11 @@ pub async fn audit<S: EventStore + ?Sized>(
         if events.is_empty() {
             assert_eq!(head, None, "{key}: a head without events");
         } else {
-            assert_eq!(head.as_ref(), Some(&folded), "{key}: head differs from the fold");
+            assert_eq!(
+                head.as_ref(),
+                Some(&folded),
+                "{key}: head differs from the fold"
+            );
         }
         let mut per_command: HashMap<&str, usize> = HashMap::new();
         for e in &events {

@@ -127,6 +127,16 @@ impl Scenario {
         &self.handler
     }
 
+    /// The handler, to rebuild it (e.g. with a rejection sink).
+    pub fn into_handler(self) -> TestHandler {
+        self.handler
+    }
+
+    /// A scenario on a handler built elsewhere.
+    pub fn from_handler(handler: TestHandler) -> Self {
+        Self { handler }
+    }
+
     /// Replaces the handler's options.
     pub fn with_options(mut self, options: handler_core::HandlerOptions) -> Self {
         self.handler = self.handler.with_options(options);

@@ -320,3 +320,56 @@ async fn a_run_over_the_commit_byte_limit_is_split_by_size() {
         .then_state("ticket", "t-1", "Open", 26)
         .await;
 }
+
+/// Takes the messages whose ids it is told to take; remembers what it was
+/// offered.
+struct TakeSome {
+    accept: Vec<&'static str>,
+    offered: std::sync::Mutex<Vec<String>>,
+}
+
+#[async_trait::async_trait]
+impl handler_core::RejectionSink for TakeSome {
+    async fn take(&self, rejected: &[handler_core::Rejected<'_>]) -> Vec<String> {
+        let ids: Vec<String> = rejected
+            .iter()
+            .map(|r| r.message.message_id.clone())
+            .collect();
+        self.offered.lock().unwrap().extend(ids.iter().cloned());
+        ids.into_iter()
+            .filter(|id| self.accept.contains(&id.as_str()))
+            .collect()
+    }
+}
+
+#[tokio::test]
+async fn only_permanent_rejections_are_handed_to_the_sink_and_taken_ones_are_done() {
+    let sink = std::sync::Arc::new(TakeSome {
+        accept: vec!["a2"],
+        offered: std::sync::Mutex::new(Vec::new()),
+    });
+    let scenario = Scenario::new();
+    let scenario =
+        Scenario::from_handler(scenario.into_handler().with_rejection_sink(sink.clone()));
+    let then = scenario
+        .when_fifo(vec![
+            create("o-1").id("a1").group("g-a"),
+            order("o-1", "ConfirmOrder").id("a2").group("g-a"),
+            order("o-1", "ReserveItem").id("a3").group("g-a"),
+            raw("{").id("b1").group("g-b"),
+        ])
+        .await
+        // a2 was taken by the sink: done. a3 was held back (transient): it
+        // comes back. b1 was offered but not taken: it comes back too.
+        .then_failed(&["a3", "b1"]);
+    let mut offered = sink.offered.lock().unwrap().clone();
+    offered.sort();
+    assert_eq!(offered, vec!["a2", "b1"]);
+    let outcome = then
+        .report
+        .outcomes
+        .iter()
+        .find(|o| o.message_id == "a2")
+        .unwrap();
+    assert!(outcome.dead_lettered && outcome.result.is_err());
+}

@@ -304,6 +304,7 @@ async fn commands_sent_to_the_queue_land_as_contract_events() {
             received: 3,
             applied: 3,
             failed: 0,
+            dead_lettered: 0,
             delete_failed: 0
         }
     );
@@ -486,6 +487,7 @@ async fn a_fifo_group_stops_at_its_first_failure_and_the_others_go_on() {
             received: 6,
             applied: 4,
             failed: 2,
+            dead_lettered: 0,
             delete_failed: 0
         }
     );
@@ -523,4 +525,100 @@ async fn a_fifo_group_stops_at_its_first_failure_and_the_others_go_on() {
     // Group A's second and third are still on the queue (in flight until
     // the visibility timeout); everything else was deleted.
     assert_eq!(aws.depth(&queue).await, (0, 2));
+}
+
+/// With a rejection sink, a permanent rejection goes to the DLQ at once,
+/// after one receive, carrying its reason; transient failures and valid
+/// messages are untouched.
+#[tokio::test]
+async fn a_permanent_rejection_goes_to_the_dlq_at_once_with_its_reason() {
+    let aws = Aws::new().await;
+    let (queue, dlq) = aws.queues(0, false).await;
+    let valid = aws.send(&queue, &create("o-1"), None).await;
+    let invalid = aws
+        .send(&queue, &command("o-2", "ConfirmOrder", json!({})), None)
+        .await;
+    let malformed = aws
+        .sqs
+        .send_message()
+        .queue_url(&queue)
+        .message_body("{not json")
+        .send()
+        .await
+        .expect("SendMessage")
+        .message_id()
+        .expect("id")
+        .to_owned();
+
+    let handler = aws.handler().with_rejection_sink(std::sync::Arc::new(
+        sqs_dead_letter::SqsDeadLetters::new(aws.sqs.clone(), &dlq),
+    ));
+    let worker = Worker::new(aws.sqs.clone(), &queue, handler).with_wait_time_seconds(0);
+    let stats = worker.run_until_empty().await.expect("worker");
+    assert_eq!(
+        (stats.applied, stats.dead_lettered, stats.failed),
+        (1, 2, 0),
+        "{stats:?}"
+    );
+    assert_eq!(aws.depth(&queue).await, (0, 0), "nothing comes back");
+    assert_eq!(aws.event_types("order#o-1").await, ["OrderCreated"]);
+    let _ = valid;
+
+    let received = aws
+        .sqs
+        .receive_message()
+        .queue_url(&dlq)
+        .max_number_of_messages(10)
+        .message_attribute_names("All")
+        .send()
+        .await
+        .expect("ReceiveMessage on the DLQ");
+    let mut found: Vec<(String, String, String)> = received
+        .messages()
+        .iter()
+        .map(|m| {
+            let attribute = |name: &str| {
+                m.message_attributes()
+                    .and_then(|a| a.get(name))
+                    .and_then(|v| v.string_value())
+                    .unwrap_or_default()
+                    .to_owned()
+            };
+            assert!(!attribute("rejectionReason").is_empty());
+            (
+                attribute("originalMessageId"),
+                attribute("rejectionCode"),
+                attribute("aggregate"),
+            )
+        })
+        .collect();
+    found.sort();
+    let mut want = vec![
+        (
+            invalid.clone(),
+            "invalid_transition".to_owned(),
+            "order#o-2".to_owned(),
+        ),
+        (
+            malformed.clone(),
+            "malformed_message".to_owned(),
+            String::new(),
+        ),
+    ];
+    want.sort();
+    assert_eq!(found, want);
+
+    // The failure records name the same reasons, under the original ids.
+    let store = DynamoStore::new(aws.dynamo.clone(), &aws.table);
+    for (id, code) in [
+        (&invalid, "invalid_transition"),
+        (&malformed, "malformed_message"),
+    ] {
+        let record = handler_core::EventStore::failure(&store, id)
+            .await
+            .expect("read")
+            .expect("recorded");
+        assert_eq!(record.last.code, code);
+        assert_eq!(record.failures, 1);
+    }
 }

@@ -245,6 +245,11 @@ pub(crate) struct WorkerArgs {
     /// --until-empty, else 20].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(i32).range(0..=20))]
     pub(crate) wait_seconds: Option<i32>,
+    /// Send permanent rejections to this dead-letter queue at once (with the
+    /// reason as message attributes) instead of retrying them until the
+    /// redrive policy moves them.
+    #[arg(long, value_name = "DLQ_URL", env = "REJECT_TO_DLQ_URL")]
+    pub(crate) reject_to_dlq: Option<String>,
 }
 
 /// `setup`.

@@ -3,7 +3,10 @@
 
 use std::io::Write;
 
+use std::sync::Arc;
+
 use serde_json::json;
+use sqs_dead_letter::SqsDeadLetters;
 use sqs_worker::{PollStats, Worker};
 
 use crate::Exit;
@@ -18,7 +21,10 @@ pub(crate) fn run(
     args: &WorkerArgs,
     out: &mut dyn Write,
 ) -> anyhow::Result<Exit> {
-    let handler = ctx.handler()?;
+    let mut handler = ctx.handler()?;
+    if let Some(dlq) = &args.reject_to_dlq {
+        handler = handler.with_rejection_sink(Arc::new(SqsDeadLetters::new(ctx.sqs(), dlq)));
+    }
     let wait = args
         .wait_seconds
         .unwrap_or(if args.until_empty { 1 } else { 20 });
@@ -59,6 +65,13 @@ fn summary(
         "{} received, {} applied, {} failed in {} {batches}",
         stats.received, stats.applied, stats.failed, stats.batches
     )?;
+    if stats.dead_lettered > 0 {
+        writeln!(
+            out,
+            "{} permanently rejected messages sent to the dead-letter queue",
+            stats.dead_lettered
+        )?;
+    }
     if stats.delete_failed > 0 {
         writeln!(
             out,

@@ -8,11 +8,14 @@
 //! Environment (CONTRACT §1 and the knobs of the README):
 //! `DYNAMO_TABLE_NAME`, `S3_BUCKET_NAME`, `S3_CONFIG_PREFIX` (default empty),
 //! `CONFIG_CACHE_SECONDS` (60), `HANDLER_CONCURRENCY` (16),
-//! `MAX_CONFLICT_ATTEMPTS` (5), `DEADLINE_MARGIN_MS` (2000), `RUST_LOG`
+//! `MAX_CONFLICT_ATTEMPTS` (5), `DEADLINE_MARGIN_MS` (2000),
+//! `REJECT_TO_DLQ_URL` (unset: permanent rejections are retried like any
+//! failure until the redrive policy moves them), `RUST_LOG`
 //! (`info`); the AWS SDK's own variables (`AWS_REGION`,
 //! `AWS_ENDPOINT_URL`, credentials) unchanged.
 #![forbid(unsafe_code)]
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -21,6 +24,7 @@ use config_s3::S3ConfigSource;
 use handler_core::{Handler, HandlerOptions};
 use lambda_runtime::{LambdaEvent, service_fn};
 use lambda_sqs::SqsEvent;
+use sqs_dead_letter::SqsDeadLetters;
 use store_dynamodb::DynamoStore;
 use tracing_subscriber::EnvFilter;
 
@@ -58,7 +62,14 @@ async fn init() -> anyhow::Result<Handler<DynamoStore, S3ConfigSource>> {
         )?),
         ..defaults
     };
-    Ok(Handler::new(store, configs).with_options(options))
+    let handler = Handler::new(store, configs).with_options(options);
+    Ok(match std::env::var("REJECT_TO_DLQ_URL") {
+        Ok(dlq) if !dlq.is_empty() => handler.with_rejection_sink(Arc::new(SqsDeadLetters::new(
+            aws_sdk_sqs::Client::new(&sdk),
+            dlq,
+        ))),
+        _ => handler,
+    })
 }
 
 fn required(name: &str) -> anyhow::Result<String> {

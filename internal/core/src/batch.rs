@@ -78,6 +78,18 @@ pub struct MessageOutcome {
     pub command_id: Option<String>,
     /// Applied, or why not.
     pub result: Result<Applied, Failure>,
+    /// True when the message was permanently rejected and handed to the
+    /// rejection sink (the dead-letter queue) at once: it is done, not
+    /// retried.
+    pub dead_lettered: bool,
+}
+
+impl MessageOutcome {
+    /// True when the message must come back (reported in
+    /// `batchItemFailures`): it failed and was not dead-lettered at once.
+    pub fn must_retry(&self) -> bool {
+        self.result.is_err() && !self.dead_lettered
+    }
 }
 
 impl MessageOutcome {
@@ -105,7 +117,11 @@ impl MessageOutcome {
                 aggregate,
                 command,
                 command_id,
-                outcome = if failure.is_permanent() { "rejected" } else { "failed" },
+                outcome = match (failure.is_permanent(), self.dead_lettered) {
+                    (true, true) => "dead_lettered",
+                    (true, false) => "rejected",
+                    _ => "failed",
+                },
                 permanent = failure.is_permanent(),
                 reason_code = failure.code(),
                 reason = %failure,
@@ -127,7 +143,17 @@ impl BatchReport {
     pub fn failed_message_ids(&self) -> Vec<String> {
         self.outcomes
             .iter()
-            .filter(|o| o.result.is_err())
+            .filter(|o| o.must_retry())
+            .map(|o| o.message_id.clone())
+            .collect()
+    }
+
+    /// The messages that are done (to delete from the queue): applied, or
+    /// dead-lettered at once.
+    pub fn done_message_ids(&self) -> Vec<String> {
+        self.outcomes
+            .iter()
+            .filter(|o| !o.must_retry())
             .map(|o| o.message_id.clone())
             .collect()
     }

@@ -16,6 +16,7 @@ use crate::envelope::{Command, EnvelopeError, parse_command};
 use crate::failure::{Failure, Rejection, Transient};
 use crate::failure_log::FailureRecord;
 use crate::model::{AggregateKey, now_rfc3339};
+use crate::rejection_sink::{Rejected, RejectionSink};
 use crate::store::EventStore;
 
 /// Tunables of the handler.
@@ -49,11 +50,22 @@ impl Default for HandlerOptions {
 }
 
 /// The command handler over an event store and a config source.
-#[derive(Debug)]
 pub struct Handler<S, C> {
     store: S,
     configs: C,
     options: HandlerOptions,
+    rejections: Option<Arc<dyn RejectionSink>>,
+}
+
+impl<S: std::fmt::Debug, C: std::fmt::Debug> std::fmt::Debug for Handler<S, C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Handler")
+            .field("store", &self.store)
+            .field("configs", &self.configs)
+            .field("options", &self.options)
+            .field("rejection_sink", &self.rejections.is_some())
+            .finish()
+    }
 }
 
 /// A message after parsing.
@@ -69,7 +81,16 @@ impl<S: EventStore, C: ConfigSource> Handler<S, C> {
             store,
             configs,
             options: HandlerOptions::default(),
+            rejections: None,
         }
+    }
+
+    /// Hands permanent rejections to `sink` (the dead-letter queue) at once,
+    /// instead of letting them fail every receive until the redrive policy
+    /// moves them.
+    pub fn with_rejection_sink(mut self, sink: Arc<dyn RejectionSink>) -> Self {
+        self.rejections = Some(sink);
+        self
     }
 
     /// Replaces the options.
@@ -124,9 +145,25 @@ impl<S: EventStore, C: ConfigSource> Handler<S, C> {
                     command: cmd.map(|c| c.command.clone()),
                     command_id: cmd.map(|c| c.command_id.clone()),
                     result: result.expect("every lane reports each of its messages"),
+                    dead_lettered: false,
                 }
             })
             .collect::<Vec<_>>();
+        let mut outcomes = outcomes;
+        if let Some(sink) = &self.rejections {
+            let rejected: Vec<Rejected<'_>> = outcomes
+                .iter()
+                .zip(&batch.messages)
+                .filter(|(o, _)| o.result.as_ref().is_err_and(Failure::is_permanent))
+                .map(|(outcome, message)| Rejected { message, outcome })
+                .collect();
+            if !rejected.is_empty() {
+                let taken = sink.take(&rejected).await;
+                for outcome in &mut outcomes {
+                    outcome.dead_lettered = taken.contains(&outcome.message_id);
+                }
+            }
+        }
         for outcome in &outcomes {
             outcome.log();
         }

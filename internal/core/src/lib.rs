@@ -40,6 +40,7 @@ pub mod failure;
 pub mod failure_log;
 pub mod handler;
 pub mod model;
+pub mod rejection_sink;
 pub mod size;
 pub mod store;
 
@@ -50,6 +51,7 @@ pub use failure::{Failure, Rejection, Transient};
 pub use failure_log::{FailureRecord, StoredFailure};
 pub use handler::{Handler, HandlerOptions};
 pub use model::{AggregateKey, CommandRecord, Commit, Event, fingerprint, now_rfc3339};
+pub use rejection_sink::{Rejected, RejectionSink};
 pub use store::{AppendError, EventStore, Loaded, StoreError, StoreLimits, all_events};
 
 /// Re-exported so that users of the core need not name the pkg crate.

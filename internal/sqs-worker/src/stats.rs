@@ -17,6 +17,9 @@ pub struct PollStats {
     pub applied: u64,
     /// Messages that failed and were left on the queue to come back.
     pub failed: u64,
+    /// Permanently rejected messages sent to the dead-letter queue at once
+    /// (with a rejection sink) and deleted.
+    pub dead_lettered: u64,
     /// Applied messages whose delete SQS refused: they come back and are then
     /// recognised as duplicates.
     pub delete_failed: u64,
@@ -28,6 +31,7 @@ impl AddAssign for PollStats {
         self.received += other.received;
         self.applied += other.applied;
         self.failed += other.failed;
+        self.dead_lettered += other.dead_lettered;
         self.delete_failed += other.delete_failed;
     }
 }
@@ -44,6 +48,7 @@ mod tests {
             received: 3,
             applied: 2,
             failed: 1,
+            dead_lettered: 0,
             delete_failed: 0,
         };
         total += PollStats {
@@ -51,6 +56,7 @@ mod tests {
             received: 1,
             applied: 1,
             failed: 0,
+            dead_lettered: 0,
             delete_failed: 1,
         };
         assert_eq!(
@@ -60,6 +66,7 @@ mod tests {
                 received: 4,
                 applied: 3,
                 failed: 1,
+                dead_lettered: 0,
                 delete_failed: 1
             }
         );

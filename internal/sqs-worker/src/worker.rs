@@ -100,11 +100,18 @@ impl Polled {
     pub fn stats(&self) -> PollStats {
         let received = self.messages.len() as u64;
         let applied = self.report.applied() as u64;
+        let dead_lettered = self
+            .report
+            .outcomes
+            .iter()
+            .filter(|o| o.dead_lettered)
+            .count() as u64;
         PollStats {
             batches: u64::from(!self.messages.is_empty()),
             received,
             applied,
-            failed: received - applied,
+            failed: received - applied - dead_lettered,
+            dead_lettered,
             delete_failed: self.delete_failures.len() as u64,
         }
     }
@@ -291,7 +298,7 @@ impl<S: EventStore, C: ConfigSource> Worker<S, C> {
             .outcomes
             .iter()
             .enumerate()
-            .filter(|(_, outcome)| outcome.result.is_ok())
+            .filter(|(_, outcome)| !outcome.must_retry())
             .map(|(i, _)| i)
             .collect();
         let delete_failures = self.delete(&messages, &applied).await;
@@ -431,6 +438,7 @@ mod tests {
             command: None,
             command_id: None,
             result,
+            dead_lettered: false,
         };
         let message = |id: &str| ReceivedMessage {
             message_id: id.to_owned(),
@@ -462,6 +470,7 @@ mod tests {
                 received: 2,
                 applied: 1,
                 failed: 1,
+                dead_lettered: 0,
                 delete_failed: 0
             }
         );
