@@ -262,7 +262,7 @@ pub async fn failures_are_recorded<S: EventStore>(store: &S) {
         ..first.clone()
     };
     store
-        .record_failures(&[second.clone()])
+        .record_failures(std::slice::from_ref(&second))
         .await
         .expect("record again");
 

@@ -2,7 +2,7 @@
 //! store that fails. (Wrappers around the real embedded store.)
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use async_trait::async_trait;
 use config_dir::DirConfigSource;
@@ -19,6 +19,10 @@ use testkit::scenario::config_dir;
 struct RaceOnce {
     inner: SqliteStore,
     raced: AtomicBool,
+    /// After the first race: how many more appends a rival wins.
+    more_races: AtomicU32,
+    /// Appends the handler attempted.
+    attempts: AtomicU32,
 }
 
 #[async_trait]
@@ -27,12 +31,17 @@ impl EventStore for RaceOnce {
         self.inner.load(key, ids).await
     }
     async fn append(&self, commit: &Commit) -> Result<(), AppendError> {
-        if !self.raced.swap(true, Ordering::SeqCst) {
+        self.attempts.fetch_add(1, Ordering::SeqCst);
+        let again = self
+            .more_races
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok();
+        if !self.raced.swap(true, Ordering::SeqCst) || again {
             let mut rival = commit.clone();
             rival.events.truncate(1);
-            rival.events[0].command_id = "rival".into();
+            rival.events[0].command_id = format!("rival-{}", commit.expected_version);
             rival.commands.truncate(1);
-            rival.commands[0].command_id = "rival".into();
+            rival.commands[0].command_id = format!("rival-{}", commit.expected_version);
             rival.commands[0].fingerprint = "rival".into();
             let mut head = rival.head.clone();
             head.version = commit.expected_version + 1;
@@ -116,6 +125,8 @@ async fn a_lost_race_is_retried_from_a_fresh_load() {
     let store = Arc::new(RaceOnce {
         inner: SqliteStore::in_memory().unwrap(),
         raced: AtomicBool::new(true),
+        more_races: AtomicU32::new(0),
+        attempts: AtomicU32::new(0),
     });
     let handler = Handler::new(store.clone(), DirConfigSource::new(config_dir()));
     handler
@@ -144,7 +155,7 @@ async fn a_lost_race_is_retried_from_a_fresh_load() {
         .await
         .unwrap();
     let ids: Vec<&str> = events.iter().map(|e| e.command_id.as_str()).collect();
-    assert_eq!(ids, vec!["open", "rival", "c1", "c2"]);
+    assert_eq!(ids, vec!["open", "rival-1", "c1", "c2"]);
 }
 
 #[tokio::test]
@@ -173,4 +184,52 @@ async fn a_store_fault_fails_its_aggregate_only_and_transiently() {
         assert_eq!(failure.code(), "store_unavailable");
     }
     assert!(report.outcomes[1].result.is_ok());
+}
+
+#[tokio::test]
+async fn a_race_lost_every_time_ends_as_a_transient_conflict_after_the_bounded_attempts() {
+    let store = Arc::new(RaceOnce {
+        inner: SqliteStore::in_memory().unwrap(),
+        raced: AtomicBool::new(true),
+        more_races: AtomicU32::new(0),
+        attempts: AtomicU32::new(0),
+    });
+    let options = handler_core::HandlerOptions {
+        max_attempts: 4,
+        ..Default::default()
+    };
+    let handler =
+        Handler::new(store.clone(), DirConfigSource::new(config_dir())).with_options(options);
+    handler
+        .handle(Batch::standard(vec![open_ticket("open")]))
+        .await;
+    store.more_races.store(100, Ordering::SeqCst);
+    store.attempts.store(0, Ordering::SeqCst);
+
+    let report = handler
+        .handle(Batch::standard(vec![
+            comment("c1", "a"),
+            comment("c2", "b"),
+        ]))
+        .await;
+    assert_eq!(report.failed_message_ids(), vec!["c1", "c2"]);
+    for outcome in &report.outcomes {
+        let failure = outcome.result.as_ref().unwrap_err();
+        assert_eq!(failure.code(), "conflict");
+        assert!(!failure.is_permanent());
+    }
+    assert_eq!(
+        store.attempts.load(Ordering::SeqCst),
+        4,
+        "one append per attempt"
+    );
+    let events = all_events(&store.inner, &AggregateKey::new("ticket", "t-1"))
+        .await
+        .unwrap();
+    assert!(
+        events
+            .iter()
+            .all(|e| e.command_id != "c1" && e.command_id != "c2"),
+        "nothing of the failed messages was written"
+    );
 }

@@ -33,7 +33,7 @@ pub(crate) fn run(
     let event = lambda_sqs::parse_event(&text).with_context(|| format!("cannot use {name}"))?;
     let handler = ctx.handler()?;
     let report = ctx.block_on(handler.handle(lambda_sqs::to_batch(&event)));
-    let response = lambda_sqs::to_response(&report);
+    let response = lambda_sqs::respond(&event, &report);
 
     if global.json {
         output::write_json(

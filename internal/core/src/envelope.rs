@@ -117,11 +117,26 @@ pub fn parse_command(body: &str, message_id: &str) -> Result<Command, EnvelopeEr
             max: MAX_BODY_BYTES,
         });
     }
+    // serde would also read a struct from an array, field by field.
+    let start = body.trim_start();
+    if !start.starts_with('{') {
+        let detail = if start.is_empty() {
+            "the body is empty"
+        } else {
+            "the body must be a JSON object"
+        };
+        return Err(EnvelopeError::Malformed {
+            detail: detail.into(),
+        });
+    }
     let de = &mut serde_json::Deserializer::from_str(body);
     let raw: RawEnvelope =
-        serde_path_to_error::deserialize(de).map_err(|e| EnvelopeError::Malformed {
+        serde_path_to_error::deserialize(&mut *de).map_err(|e| EnvelopeError::Malformed {
             detail: describe_path_error(&e),
         })?;
+    de.end().map_err(|e| EnvelopeError::Malformed {
+        detail: e.to_string(),
+    })?;
 
     check_aggregate_type(&raw.aggregate_type)?;
     check_text(
