@@ -28,6 +28,7 @@ pub struct AwsStack {
     pub s3_requests: RequestCounter,
     dynamo: aws_sdk_dynamodb::Client,
     s3: aws_sdk_s3::Client,
+    sqs: aws_sdk_sqs::Client,
 }
 
 impl AwsStack {
@@ -67,6 +68,7 @@ impl AwsStack {
         dynamo_requests.reset();
         s3_requests.reset();
         Self {
+            sqs: aws_sdk_sqs::Client::new(&sdk),
             sdk,
             table,
             bucket,
@@ -100,5 +102,90 @@ impl AwsStack {
     /// The raw S3 client (counting).
     pub fn s3(&self) -> &aws_sdk_s3::Client {
         &self.s3
+    }
+
+    /// An SQS client (not counting).
+    pub fn sqs(&self) -> &aws_sdk_sqs::Client {
+        &self.sqs
+    }
+
+    /// A fresh queue and its dead-letter queue (`NAME-dlq`, retention 14
+    /// days) with the redrive policy of the README (maxReceiveCount 10);
+    /// FIFO when `fifo`. Returns (queue URL, DLQ URL).
+    pub async fn queues(&self, visibility_timeout: u32, fifo: bool) -> (String, String) {
+        use aws_sdk_sqs::types::QueueAttributeName as A;
+        let suffix = if fifo { ".fifo" } else { "" };
+        let name = unique_name("q");
+        let create = |name: String, attributes: Vec<(A, String)>| {
+            let mut request = self.sqs.create_queue().queue_name(name);
+            if fifo {
+                request = request.attributes(A::FifoQueue, "true");
+            }
+            for (k, v) in attributes {
+                request = request.attributes(k, v);
+            }
+            async move {
+                request
+                    .send()
+                    .await
+                    .expect("CreateQueue")
+                    .queue_url()
+                    .expect("a queue URL")
+                    .to_owned()
+            }
+        };
+        let dlq = create(
+            format!("{name}-dlq{suffix}"),
+            vec![(A::MessageRetentionPeriod, "1209600".into())],
+        )
+        .await;
+        let arn = self
+            .queue_attribute(&dlq, A::QueueArn)
+            .await
+            .expect("the DLQ's ARN");
+        let redrive = format!(r#"{{"deadLetterTargetArn":"{arn}","maxReceiveCount":10}}"#);
+        let queue = create(
+            format!("{name}{suffix}"),
+            vec![
+                (A::RedrivePolicy, redrive),
+                (A::VisibilityTimeout, visibility_timeout.to_string()),
+            ],
+        )
+        .await;
+        (queue, dlq)
+    }
+
+    /// One attribute of a queue.
+    pub async fn queue_attribute(
+        &self,
+        url: &str,
+        name: aws_sdk_sqs::types::QueueAttributeName,
+    ) -> Option<String> {
+        self.sqs
+            .get_queue_attributes()
+            .queue_url(url)
+            .attribute_names(name.clone())
+            .send()
+            .await
+            .expect("GetQueueAttributes")
+            .attributes()
+            .and_then(|a| a.get(&name))
+            .cloned()
+    }
+
+    /// (visible, in flight) messages of a queue.
+    pub async fn depth(&self, url: &str) -> (u64, u64) {
+        use aws_sdk_sqs::types::QueueAttributeName as A;
+        let count = |v: Option<String>| v.and_then(|v| v.parse().ok()).unwrap_or(0);
+        (
+            count(
+                self.queue_attribute(url, A::ApproximateNumberOfMessages)
+                    .await,
+            ),
+            count(
+                self.queue_attribute(url, A::ApproximateNumberOfMessagesNotVisible)
+                    .await,
+            ),
+        )
     }
 }

@@ -279,6 +279,42 @@ pub async fn failures_are_recorded<S: EventStore>(store: &S) {
     assert_eq!(stored.failures, 1);
 }
 
+/// The aggregates of a type are listed in id order, page by page, and no
+/// other type's.
+pub async fn aggregates_are_listed_by_type<S: EventStore>(store: &S) {
+    let kind = format!("listing{}", std::process::id());
+    for id in ["c", "a", "b", "d"] {
+        let key = AggregateKey::new(kind.clone(), id);
+        store
+            .append(&commit_of(&key, None, 2, &format!("{kind}-{id}")))
+            .await
+            .expect("append");
+    }
+    let other = AggregateKey::new(format!("{kind}x"), "a");
+    store
+        .append(&commit_of(&other, None, 1, &format!("{kind}x-a")))
+        .await
+        .expect("append");
+
+    let first = store.list_aggregates(&kind, None, 3).await.expect("list");
+    let ids: Vec<&str> = first.iter().map(|a| a.aggregate_id.as_str()).collect();
+    assert_eq!(ids, ["a", "b", "c"]);
+    assert!(first.iter().all(|a| a.version == 2 && a.state == "Even"));
+    let rest = store
+        .list_aggregates(&kind, Some("c"), 3)
+        .await
+        .expect("list");
+    let ids: Vec<&str> = rest.iter().map(|a| a.aggregate_id.as_str()).collect();
+    assert_eq!(ids, ["d"]);
+    assert!(
+        store
+            .list_aggregates("nothing", None, 10)
+            .await
+            .expect("list")
+            .is_empty()
+    );
+}
+
 /// An event over the store's item limit is refused whole, as too large.
 pub async fn oversized_item_is_refused<S: EventStore>(store: &S) {
     let key = key("oversized-item");
@@ -386,6 +422,10 @@ macro_rules! event_store_conformance {
             #[tokio::test]
             async fn failures_are_recorded() {
                 $crate::conformance::failures_are_recorded(&$make.await).await;
+            }
+            #[tokio::test]
+            async fn aggregates_are_listed_by_type() {
+                $crate::conformance::aggregates_are_listed_by_type(&$make.await).await;
             }
             #[tokio::test]
             async fn oversized_item_is_refused() {

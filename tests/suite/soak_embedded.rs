@@ -248,6 +248,16 @@ impl EventStore for FaultyStore {
     async fn failure(&self, message_id: &str) -> Result<Option<StoredFailure>, StoreError> {
         self.inner.failure(message_id).await
     }
+    async fn list_aggregates(
+        &self,
+        aggregate_type: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<handler_core::AggregateSummary>, StoreError> {
+        self.inner
+            .list_aggregates(aggregate_type, after, limit)
+            .await
+    }
 
     fn limits(&self) -> StoreLimits {
         self.inner.limits()

@@ -52,7 +52,9 @@ pub use failure_log::{FailureRecord, StoredFailure};
 pub use handler::{Handler, HandlerOptions};
 pub use model::{AggregateKey, CommandRecord, Commit, Event, fingerprint, now_rfc3339};
 pub use rejection_sink::{Rejected, RejectionSink};
-pub use store::{AppendError, EventStore, Loaded, StoreError, StoreLimits, all_events};
+pub use store::{
+    AggregateSummary, AppendError, EventStore, Loaded, StoreError, StoreLimits, all_events,
+};
 
 /// Re-exported so that users of the core need not name the pkg crate.
 pub use state_machine;

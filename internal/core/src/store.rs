@@ -22,6 +22,17 @@ pub struct Loaded {
     pub commands: Vec<CommandRecord>,
 }
 
+/// One aggregate as a listing shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AggregateSummary {
+    /// The aggregate's id within its type.
+    pub aggregate_id: String,
+    /// Its current state.
+    pub state: String,
+    /// Its version.
+    pub version: u64,
+}
+
 /// The sizes one append may not exceed. The handler checks them per command
 /// before it appends, so that one oversized command is refused on its own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,6 +127,15 @@ pub trait EventStore: Send + Sync {
     /// What was recorded for a message id.
     async fn failure(&self, message_id: &str) -> Result<Option<StoredFailure>, StoreError>;
 
+    /// Up to `limit` aggregates of a type with an id greater than `after`,
+    /// in id order (a page of a listing).
+    async fn list_aggregates(
+        &self,
+        aggregate_type: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<AggregateSummary>, StoreError>;
+
     /// The limits of one append.
     fn limits(&self) -> StoreLimits {
         StoreLimits::default()
@@ -143,6 +163,14 @@ impl<T: EventStore + ?Sized> EventStore for Arc<T> {
     }
     async fn failure(&self, message_id: &str) -> Result<Option<StoredFailure>, StoreError> {
         (**self).failure(message_id).await
+    }
+    async fn list_aggregates(
+        &self,
+        aggregate_type: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<AggregateSummary>, StoreError> {
+        (**self).list_aggregates(aggregate_type, after, limit).await
     }
     fn limits(&self) -> StoreLimits {
         (**self).limits()

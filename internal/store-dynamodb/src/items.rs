@@ -4,9 +4,12 @@
 //! | item | `pk` | `sk` | other attributes |
 //! | --- | --- | --- | --- |
 //! | event | `{type}#{id}` | version ≥ 1 | eventType, state, payload, commandId, metadata, recordedAt, configVersion |
-//! | head (snapshot) | `{type}#{id}` | 0 | itemType=`head`, aggregateType, aggregateId, state, version, data, updatedAt |
+//! | head (snapshot) | `{type}#{id}` | 0 | itemType=`head`, aggregateType, aggregateId, headType, headId, state, version, data, updatedAt |
 //! | command record | `#cmd#{commandId}` | 0 | itemType=`command`, aggregateType, aggregateId, fingerprint, version, recordedAt, expiresAt (TTL) |
 //! | failure record | `#failure#{messageId}` | 0 | itemType=`failure`, code, reason, record (JSON of the latest), firstFailedAt, lastFailedAt, failures, expiresAt (TTL) |
+//!
+//! Only heads carry `headType`/`headId`: they key the sparse index
+//! [`HEADS_INDEX`], which lists the aggregates of a type.
 //!
 //! An event's `sk` is always ≥ 1 and an aggregate type never starts with `#`,
 //! so no other item can be mistaken for an event.
@@ -20,6 +23,10 @@ use serde_json::{Map, Value};
 
 /// An item as the SDK holds it.
 pub(crate) type Item = HashMap<String, AttributeValue>;
+
+/// The global secondary index listing aggregates by type: `headType` (hash)
+/// + `headId` (range), projecting `state` and `version`.
+pub const HEADS_INDEX: &str = "heads-by-type";
 
 /// The TTL attribute of command records.
 pub const TTL_ATTRIBUTE: &str = "expiresAt";
@@ -73,6 +80,8 @@ pub(crate) fn head_item(key: &AggregateKey, head: &AggregateState, updated_at: &
         ("itemType".to_owned(), s("head")),
         ("aggregateType".to_owned(), s(&key.aggregate_type)),
         ("aggregateId".to_owned(), s(&key.aggregate_id)),
+        ("headType".to_owned(), s(&key.aggregate_type)),
+        ("headId".to_owned(), s(&key.aggregate_id)),
         ("state".to_owned(), s(&head.state)),
         ("version".to_owned(), n(head.version)),
         ("data".to_owned(), s(json_text(&head.data))),

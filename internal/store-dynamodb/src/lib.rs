@@ -34,8 +34,8 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{KeysAndAttributes, Put, TransactWriteItem};
 use handler_core::{
-    AggregateKey, AppendError, Commit, Event, EventStore, FailureRecord, Loaded, StoreError,
-    StoreLimits, StoredFailure, now_rfc3339,
+    AggregateKey, AggregateSummary, AppendError, Commit, Event, EventStore, FailureRecord, Loaded,
+    StoreError, StoreLimits, StoredFailure, now_rfc3339,
 };
 
 pub use errors::DynamoError;
@@ -298,6 +298,47 @@ impl EventStore for DynamoStore {
             .await
             .map_err(errors::store_error)?;
         out.item().map(items::parse_failure).transpose()
+    }
+
+    /// A Query on the sparse index of heads (eventually consistent, as GSIs
+    /// are), following `LastEvaluatedKey` until `limit` ids.
+    async fn list_aggregates(
+        &self,
+        aggregate_type: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<AggregateSummary>, StoreError> {
+        let mut out = Vec::new();
+        let mut start: Option<Item> = None;
+        while out.len() < limit {
+            let mut query = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(items::HEADS_INDEX)
+                .expression_attribute_values(":type", s(aggregate_type))
+                .limit(i32::try_from(limit - out.len()).unwrap_or(i32::MAX))
+                .set_exclusive_start_key(start.take());
+            query = match after {
+                Some(after) => query
+                    .key_condition_expression("headType = :type AND headId > :after")
+                    .expression_attribute_values(":after", s(after)),
+                None => query.key_condition_expression("headType = :type"),
+            };
+            let page = query.send().await.map_err(errors::store_error)?;
+            for item in page.items() {
+                out.push(AggregateSummary {
+                    aggregate_id: items::get_s(item, "headId")?.to_owned(),
+                    state: items::get_s(item, "state")?.to_owned(),
+                    version: items::get_n(item, "version")?,
+                });
+            }
+            match page.last_evaluated_key() {
+                Some(k) if !k.is_empty() => start = Some(k.clone()),
+                _ => break,
+            }
+        }
+        Ok(out)
     }
 
     fn limits(&self) -> StoreLimits {

@@ -1,16 +1,18 @@
 //! Creating the event-store table: `pk` (S) + `sk` (N), on demand, with a
-//! stream of new images and TTL on the command records' `expiresAt`.
+//! stream of new images, TTL on the records' `expiresAt`, and the sparse
+//! index `heads-by-type` (`headType` + `headId`) that lists aggregates.
 
 use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-    StreamSpecification, StreamViewType, TableStatus, TimeToLiveSpecification,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType, TableStatus,
+    TimeToLiveSpecification,
 };
 
 use crate::errors::DynamoError;
-use crate::items::TTL_ATTRIBUTE;
+use crate::items::{HEADS_INDEX, TTL_ATTRIBUTE};
 
 /// Creates the table if it does not exist, waits until it is active, and
 /// turns TTL on. Safe to call again.
@@ -44,6 +46,47 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), DynamoErro
             KeySchemaElement::builder()
                 .attribute_name("sk")
                 .key_type(KeyType::Range)
+                .build()
+                .map_err(build)?,
+        )
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("headType")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .map_err(build)?,
+        )
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("headId")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .map_err(build)?,
+        )
+        .global_secondary_indexes(
+            GlobalSecondaryIndex::builder()
+                .index_name(HEADS_INDEX)
+                .key_schema(
+                    KeySchemaElement::builder()
+                        .attribute_name("headType")
+                        .key_type(KeyType::Hash)
+                        .build()
+                        .map_err(build)?,
+                )
+                .key_schema(
+                    KeySchemaElement::builder()
+                        .attribute_name("headId")
+                        .key_type(KeyType::Range)
+                        .build()
+                        .map_err(build)?,
+                )
+                .projection(
+                    Projection::builder()
+                        .projection_type(ProjectionType::Include)
+                        .non_key_attributes("state")
+                        .non_key_attributes("version")
+                        .build(),
+                )
                 .build()
                 .map_err(build)?,
         )

@@ -27,8 +27,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use handler_core::state_machine::AggregateState;
 use handler_core::{
-    AggregateKey, AppendError, CommandRecord, Commit, Event, EventStore, FailureRecord, Loaded,
-    StoreError, StoreLimits, StoredFailure, size,
+    AggregateKey, AggregateSummary, AppendError, CommandRecord, Commit, Event, EventStore,
+    FailureRecord, Loaded, StoreError, StoreLimits, StoredFailure, size,
 };
 use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
 
@@ -72,26 +72,6 @@ impl SqliteStore {
     pub fn with_limits(mut self, limits: StoreLimits) -> Self {
         self.limits = limits;
         self
-    }
-
-    /// The aggregate ids of a type, in order, after `after` (for paging).
-    pub fn aggregate_ids(
-        &self,
-        aggregate_type: &str,
-        after: &str,
-        limit: usize,
-    ) -> Result<Vec<String>, StoreError> {
-        let conn = self.conn()?;
-        let mut stmt = conn
-            .prepare_cached(
-                "SELECT aggregate_id FROM heads WHERE aggregate_type = ?1 AND aggregate_id > ?2
-                 ORDER BY aggregate_id LIMIT ?3",
-            )
-            .map_err(|e| unavailable(&e))?;
-        let rows = stmt
-            .query_map(params![aggregate_type, after, limit as i64], |r| r.get(0))
-            .map_err(|e| unavailable(&e))?;
-        rows.collect::<Result<_, _>>().map_err(|e| unavailable(&e))
     }
 
     fn conn(&self) -> Result<MutexGuard<'_, Connection>, StoreError> {
@@ -340,6 +320,35 @@ impl EventStore for SqliteStore {
             })
         })
         .transpose()
+    }
+
+    async fn list_aggregates(
+        &self,
+        aggregate_type: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<AggregateSummary>, StoreError> {
+        let conn = self.conn()?;
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT aggregate_id, state, version FROM heads
+                 WHERE aggregate_type = ?1 AND aggregate_id > ?2
+                 ORDER BY aggregate_id LIMIT ?3",
+            )
+            .map_err(|e| unavailable(&e))?;
+        let rows = stmt
+            .query_map(
+                params![aggregate_type, after.unwrap_or(""), limit as i64],
+                |r| {
+                    Ok(AggregateSummary {
+                        aggregate_id: r.get(0)?,
+                        state: r.get(1)?,
+                        version: r.get::<_, i64>(2)? as u64,
+                    })
+                },
+            )
+            .map_err(|e| unavailable(&e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| unavailable(&e))
     }
 
     fn limits(&self) -> StoreLimits {
