@@ -10,6 +10,7 @@
 pub mod audit;
 pub mod aws;
 pub mod conformance;
+pub mod fault_proxy;
 pub mod moto;
 pub mod requests;
 pub mod scenario;

@@ -1,5 +1,6 @@
 //! The end-to-end suite: one test binary, sharing the `testkit` harness.
 
+mod bad_input;
 mod config_s3;
 mod conformance_dynamodb;
 mod conformance_sqlite;
@@ -8,4 +9,6 @@ mod faults;
 mod handler;
 mod lambda;
 mod properties;
+mod soak_embedded;
+mod soak_moto;
 mod worker;
