@@ -9,69 +9,40 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use aws_config::SdkConfig;
 use aws_sdk_dynamodb::types::AttributeValue;
-use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
+use aws_sdk_sqs::types::MessageSystemAttributeName;
 use config_s3::S3ConfigSource;
 use handler_core::Handler;
 use serde_json::{Value, json};
 use sqs_worker::{PollStats, Worker};
 use store_dynamodb::DynamoStore;
-use testkit::moto::{moto, unique_name};
+use testkit::aws::AwsStack;
+use testkit::moto::unique_name;
 
-/// A test's AWS resources and clients.
+/// A test's AWS resources and clients: the shared [`AwsStack`] plus the
+/// worker-specific helpers below.
 struct Aws {
+    stack: AwsStack,
     sqs: aws_sdk_sqs::Client,
     dynamo: aws_sdk_dynamodb::Client,
-    s3: aws_sdk_s3::Client,
     table: String,
-    bucket: String,
 }
-
-const PREFIX: &str = "configs/";
 
 impl Aws {
     /// A fresh table and a bucket holding the repository's configs.
     async fn new() -> Self {
-        let sdk: SdkConfig = moto().sdk_config().await;
-        let aws = Aws {
-            sqs: aws_sdk_sqs::Client::new(&sdk),
-            dynamo: aws_sdk_dynamodb::Client::new(&sdk),
-            s3: aws_sdk_s3::Client::new(&sdk),
-            table: unique_name("worker-events"),
-            bucket: unique_name("worker-configs"),
-        };
-        store_dynamodb::create_table(&aws.dynamo, &aws.table)
-            .await
-            .expect("table created");
-        aws.s3
-            .create_bucket()
-            .bucket(&aws.bucket)
-            .send()
-            .await
-            .expect("bucket created");
-        let mut uploaded = 0;
-        for entry in std::fs::read_dir(testkit::scenario::config_dir()).expect("config/") {
-            let path = entry.expect("config/ entry").path();
-            if path.extension().is_some_and(|e| e == "json") {
-                let bytes = std::fs::read(&path).expect("config readable");
-                let stem = path.file_stem().and_then(|s| s.to_str());
-                config_s3::upload_config(&aws.s3, &aws.bucket, PREFIX, &bytes, stem)
-                    .await
-                    .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-                uploaded += 1;
-            }
+        let stack = AwsStack::new().await;
+        Aws {
+            sqs: stack.sqs().clone(),
+            dynamo: stack.dynamo().clone(),
+            table: stack.table.clone(),
+            stack,
         }
-        assert!(uploaded > 0, "the repository has configs");
-        aws
     }
 
     /// The production handler over this test's table and bucket.
     fn handler(&self) -> Handler<DynamoStore, S3ConfigSource> {
-        Handler::new(
-            DynamoStore::new(self.dynamo.clone(), &self.table),
-            S3ConfigSource::new(self.s3.clone(), &self.bucket, PREFIX),
-        )
+        self.stack.handler()
     }
 
     /// A worker on `queue_url`, receiving with `wait` seconds of long polling.
@@ -79,86 +50,14 @@ impl Aws {
         Worker::new(self.sqs.clone(), queue_url, self.handler()).with_wait_time_seconds(wait)
     }
 
-    /// A queue and its DLQ (`NAME-dlq`), redrive after 10 receives; FIFO when
-    /// `fifo`. Returns (queue URL, DLQ URL).
+    /// A queue and its DLQ, redrive after 10 receives. Returns (queue URL, DLQ URL).
     async fn queues(&self, visibility_timeout: u32, fifo: bool) -> (String, String) {
-        let suffix = if fifo { ".fifo" } else { "" };
-        let name = unique_name("worker-q");
-        let dlq = self
-            .create_queue(&format!("{name}-dlq{suffix}"), fifo, vec![])
-            .await;
-        let dlq_arn = self
-            .queue_attribute(&dlq, QueueAttributeName::QueueArn)
-            .await;
-        let redrive = json!({ "deadLetterTargetArn": dlq_arn, "maxReceiveCount": 10 }).to_string();
-        let queue = self
-            .create_queue(
-                &format!("{name}{suffix}"),
-                fifo,
-                vec![
-                    (QueueAttributeName::RedrivePolicy, redrive),
-                    (
-                        QueueAttributeName::VisibilityTimeout,
-                        visibility_timeout.to_string(),
-                    ),
-                ],
-            )
-            .await;
-        (queue, dlq)
-    }
-
-    async fn create_queue(
-        &self,
-        name: &str,
-        fifo: bool,
-        attributes: Vec<(QueueAttributeName, String)>,
-    ) -> String {
-        let mut create = self.sqs.create_queue().queue_name(name);
-        if fifo {
-            create = create.attributes(QueueAttributeName::FifoQueue, "true");
-        }
-        for (name, value) in attributes {
-            create = create.attributes(name, value);
-        }
-        create
-            .send()
-            .await
-            .expect("queue created")
-            .queue_url()
-            .expect("a queue URL")
-            .to_owned()
-    }
-
-    async fn queue_attribute(&self, url: &str, name: QueueAttributeName) -> String {
-        self.sqs
-            .get_queue_attributes()
-            .queue_url(url)
-            .attribute_names(name.clone())
-            .send()
-            .await
-            .expect("GetQueueAttributes")
-            .attributes()
-            .and_then(|a| a.get(&name))
-            .cloned()
-            .unwrap_or_else(|| panic!("{url} has no {name}"))
+        self.stack.queues(visibility_timeout, fifo).await
     }
 
     /// (visible, in flight) messages of a queue.
     async fn depth(&self, url: &str) -> (u64, u64) {
-        let count = |text: String| text.parse::<u64>().expect("a count");
-        (
-            count(
-                self.queue_attribute(url, QueueAttributeName::ApproximateNumberOfMessages)
-                    .await,
-            ),
-            count(
-                self.queue_attribute(
-                    url,
-                    QueueAttributeName::ApproximateNumberOfMessagesNotVisible,
-                )
-                .await,
-            ),
-        )
+        self.stack.depth(url).await
     }
 
     /// Sends one command body; FIFO queues get the group and the command id
