@@ -23,6 +23,19 @@ macro_rules! examples {
     };
 }
 
+/// A verb's `after_help` with its own exit codes.
+macro_rules! examples_and_exits {
+    ($examples:literal, $exits:literal) => {
+        concat!($examples, "\n\n", "Exit codes:\n", $exits)
+    };
+}
+
+mod dlq;
+mod history;
+
+pub(crate) use dlq::{DlqArgs, DlqTarget, DlqVerb, ListDlqArgs, PurgeArgs, RedriveArgs, ShowArgs};
+pub(crate) use history::{ListArgs, ReplayArgs};
+
 /// Operator CLI of the command handler: feed it SQS events or single
 /// commands, run it as an SQS worker, and inspect the event store and the
 /// state-machine configs.
@@ -49,7 +62,13 @@ macro_rules! examples {
          cmdctl setup --table events --bucket configs --queue commands\n  \
          cmdctl --store dynamodb:events --config s3://configs/ exec order o-1 ReserveItem\n  \
          cmdctl send order o-1 CreateOrder --payload '{\"itemId\":\"beans\",\"quantity\":1}' --queue-url $CMDCTL_QUEUE_URL\n  \
-         cmdctl worker --queue-url $CMDCTL_QUEUE_URL --until-empty"
+         cmdctl send --file commands.jsonl\n  \
+         cmdctl worker --queue-url $CMDCTL_QUEUE_URL --until-empty\n  \
+         cmdctl dlq list\n  \
+         cmdctl dlq redrive --all\n  \
+         cmdctl list order --limit 20\n  \
+         cmdctl replay order o-1\n  \
+         cmdctl config diff"
     )
 )]
 pub(crate) struct Cli {
@@ -141,17 +160,31 @@ pub(crate) enum Verb {
          cmdctl config validate config/order.json"
     ))]
     Config(ConfigArgs),
-    /// Put one command on an SQS queue.
+    /// Put commands on an SQS queue: one from the arguments, or many from a
+    /// file.
     ///
-    /// The message body is the command message of CONTRACT §2; it is checked as the handler would parse it before it is sent.
-    /// On a FIFO queue (URL ending in `.fifo`) the message group is
-    /// `TYPE#ID` and the deduplication id is the command id, which is
-    /// generated when not given. Prints the SQS message id.
-    #[command(after_help = examples!(
-        "Example:\n  \
+    /// Each message body is the command message of CONTRACT §2, checked as
+    /// the handler would parse it before anything is sent. On a FIFO queue
+    /// (URL ending in `.fifo`) the message group is `TYPE#ID` and the
+    /// deduplication id is the command id; one is generated when not given
+    /// (and, with --file, written into the body so that redeliveries
+    /// dedupe). Prints the SQS message id.
+    ///
+    /// With `--file FILE` (or `-` for stdin): one body per line (blank lines
+    /// and `#` comments are skipped). Every line is checked first: if any is
+    /// invalid, each is reported with its line number and nothing is sent
+    /// (exit 2). The rest go by `SendMessageBatch`, 10 at a time; entries
+    /// SQS refuses are reported with their line numbers (exit 1).
+    #[command(after_help = examples_and_exits!(
+        "Examples:\n  \
          cmdctl send order o-1 CreateOrder --payload '{\"itemId\":\"beans\",\"quantity\":1}' \\\n      \
          --queue-url http://127.0.0.1:5000/123456789012/commands\n  \
-         cmdctl send order o-1 ReserveItem --expected-version 1 --command-id reserve-o-1 --json"
+         cmdctl send order o-1 ReserveItem --expected-version 1 --command-id reserve-o-1 --json\n  \
+         cmdctl send --file commands.jsonl --queue-url $CMDCTL_QUEUE_URL\n  \
+         jq -c '.[]' commands.json | cmdctl send --file - --json",
+        "  0  every message was sent\n  \
+         1  SQS refused some entries of --file (each is reported with its line number)\n  \
+         2  invalid input (a bad command or line: nothing was sent), or the queue cannot be reached"
     ))]
     Send(SendArgs),
     /// Run the handler on an SQS queue, as Lambda's event source mapping would.
@@ -185,6 +218,49 @@ pub(crate) enum Verb {
          cmdctl setup --table events --bucket configs --queue commands --fifo --visibility-timeout 60"
     ))]
     Setup(SetupArgs),
+    /// Work with the dead-letter queue: list, show, redrive, purge.
+    ///
+    /// The DLQ is --dlq-url (CMDCTL_DLQ_URL), or else the one named by the
+    /// redrive policy of --queue-url (CMDCTL_QUEUE_URL). Each message is
+    /// shown with the reason the handler recorded when it failed (looked
+    /// up in the event store by its original message id).
+    #[command(after_help = examples!(
+        "Examples:\n  \
+         cmdctl dlq list --queue-url $CMDCTL_QUEUE_URL\n  \
+         cmdctl dlq show 2f7c0f7e-8d5c-4f2e-9a51-0c0d9a3b1e11\n  \
+         cmdctl dlq redrive --all\n  \
+         cmdctl dlq purge --yes"
+    ))]
+    Dlq(DlqArgs),
+    /// List the aggregates of a type: id, state and version, in id order.
+    ///
+    /// Pages through every aggregate (from after --after, up to --limit).
+    /// With --json, prints `{"aggregates":[...],"next":ID}`, where `next`
+    /// (when not null) is the --after that continues the listing.
+    #[command(after_help = examples!(
+        "Examples:\n  \
+         cmdctl list order\n  \
+         cmdctl list order --limit 50 --json\n  \
+         cmdctl list order --after o-199 --limit 50"
+    ))]
+    List(ListArgs),
+    /// Rebuild an aggregate's state from its events and compare it with the
+    /// stored head (the snapshot the handler loads).
+    ///
+    /// Folds every event from the config's initial state (each payload
+    /// merged into the data as a JSON Merge Patch, as the handler does),
+    /// checks that the versions are 1, 2, 3 ... without gaps, and prints
+    /// `consistent` or each difference: state, version, and the data keys
+    /// that differ (their values only with --show-values).
+    #[command(after_help = examples_and_exits!(
+        "Examples:\n  \
+         cmdctl replay order o-1\n  \
+         cmdctl replay order o-1 --show-values --json",
+        "  0  consistent: the events give exactly the stored head\n  \
+         1  different (or gaps in the versions), or the aggregate has no events\n  \
+         2  invalid input, or a store or config that cannot be read"
+    ))]
+    Replay(ReplayArgs),
 }
 
 /// `process`.
@@ -222,14 +298,59 @@ pub(crate) struct CommandArgs {
     pub(crate) metadata: Option<Map<String, Value>>,
 }
 
-/// `send`.
+/// `send`: one command from the arguments, or many from `--file`.
 #[derive(Debug, Args)]
 pub(crate) struct SendArgs {
-    #[command(flatten)]
-    pub(crate) command: CommandArgs,
+    /// The aggregate type, which names its config (e.g. `order`).
+    #[arg(value_name = "TYPE", required_unless_present = "file")]
+    pub(crate) aggregate_type: Option<String>,
+    /// The aggregate's id.
+    #[arg(value_name = "ID", required_unless_present = "file")]
+    pub(crate) aggregate_id: Option<String>,
+    /// The command's name (e.g. `CreateOrder`).
+    #[arg(value_name = "COMMAND", required_unless_present = "file")]
+    pub(crate) command: Option<String>,
+    /// The payload, a JSON object.
+    #[arg(long, value_name = "JSON", value_parser = json_object)]
+    pub(crate) payload: Option<Map<String, Value>>,
+    /// The idempotency key [default: a fresh `cmdctl-<nanos>-<pid>`].
+    #[arg(long, value_name = "ID")]
+    pub(crate) command_id: Option<String>,
+    /// Refuse the command unless the aggregate is at exactly this version
+    /// (0 = does not exist yet).
+    #[arg(long, value_name = "N")]
+    pub(crate) expected_version: Option<u64>,
+    /// Metadata copied onto the events, a JSON object.
+    #[arg(long, value_name = "JSON", value_parser = json_object)]
+    pub(crate) metadata: Option<Map<String, Value>>,
+    /// Send every command message of this file instead (JSON Lines: one
+    /// CONTRACT §2 body per line; `-` for stdin).
+    #[arg(
+        long,
+        short = 'f',
+        value_name = "FILE",
+        conflicts_with_all = ["aggregate_type", "aggregate_id", "command", "payload",
+                              "command_id", "expected_version", "metadata"]
+    )]
+    pub(crate) file: Option<PathBuf>,
     /// The queue to send to.
     #[arg(long, value_name = "URL", env = "CMDCTL_QUEUE_URL")]
     pub(crate) queue_url: String,
+}
+
+impl SendArgs {
+    /// The one command of the arguments; `None` with `--file`.
+    pub(crate) fn command(&self) -> Option<CommandArgs> {
+        Some(CommandArgs {
+            aggregate_type: self.aggregate_type.clone()?,
+            aggregate_id: self.aggregate_id.clone()?,
+            command: self.command.clone()?,
+            payload: self.payload.clone(),
+            command_id: self.command_id.clone(),
+            expected_version: self.expected_version,
+            metadata: self.metadata.clone(),
+        })
+    }
 }
 
 /// `worker`.
@@ -327,6 +448,23 @@ pub(crate) enum ConfigVerb {
          S3_BUCKET_NAME=my-configs cmdctl config upload config/order.json"
     ))]
     Upload(UploadArgs),
+    /// Show what `config upload` would change in S3.
+    ///
+    /// For each local config (checked first, as `config validate` does),
+    /// fetches the deployed object and prints the states and transitions
+    /// (by command and from-state) added, removed or changed, and the
+    /// version change; `unchanged` when they are the same, `new` when
+    /// nothing is deployed for the type.
+    #[command(after_help = examples_and_exits!(
+        "Examples:\n  \
+         cmdctl config diff\n  \
+         cmdctl config diff config/order.json --bucket my-configs --prefix prod/\n  \
+         cmdctl config diff --exit-code && echo nothing to upload",
+        "  0  done (with --exit-code: nothing would change)\n  \
+         1  with --exit-code: something would change\n  \
+         2  invalid input: an invalid local config, a bucket that cannot be read"
+    ))]
+    Diff(DiffArgs),
 }
 
 /// `config validate`.
@@ -352,6 +490,25 @@ pub(crate) struct UploadArgs {
     /// the prefix of an `s3://` --config, else none].
     #[arg(long, value_name = "PREFIX", env = "S3_CONFIG_PREFIX")]
     pub(crate) prefix: Option<String>,
+}
+
+/// `config diff`.
+#[derive(Debug, Args)]
+pub(crate) struct DiffArgs {
+    /// Local config files [default: every `*.json` of the config
+    /// directory: --config when it is one, else `config`].
+    #[arg(value_name = "PATH")]
+    pub(crate) paths: Vec<PathBuf>,
+    /// The bucket [default: the bucket of an `s3://` --config].
+    #[arg(long, value_name = "NAME", env = "S3_BUCKET_NAME")]
+    pub(crate) bucket: Option<String>,
+    /// The key prefix [default: the prefix of an `s3://` --config, else
+    /// none].
+    #[arg(long, value_name = "PREFIX", env = "S3_CONFIG_PREFIX")]
+    pub(crate) prefix: Option<String>,
+    /// Exit 1 when something would change (like `git diff --exit-code`).
+    #[arg(long)]
+    pub(crate) exit_code: bool,
 }
 
 fn json_object(text: &str) -> Result<Map<String, Value>, String> {

@@ -19,7 +19,7 @@ use crate::output;
 use crate::sources::{ConfigSpec, DEFAULT_CONFIG_DIR};
 
 /// What one file turned out to be.
-enum Verdict {
+pub(crate) enum Verdict {
     Valid {
         aggregate_type: String,
         version: u64,
@@ -67,16 +67,8 @@ pub(crate) fn upload(
     args: &UploadArgs,
     out: &mut dyn Write,
 ) -> anyhow::Result<Exit> {
-    let (bucket, prefix) = upload_target(ctx, args)?;
-    let paths = if args.paths.is_empty() {
-        let dir = match ctx.config_spec() {
-            ConfigSpec::Dir(dir) => dir,
-            ConfigSpec::S3 { .. } => PathBuf::from(DEFAULT_CONFIG_DIR),
-        };
-        configs_in(&dir)?
-    } else {
-        args.paths.clone()
-    };
+    let (bucket, prefix) = upload_target(ctx, args.bucket.as_deref(), args.prefix.as_deref())?;
+    let paths = local_paths(ctx, &args.paths)?;
     let verdicts = check_files(&paths);
     if !all_valid(&verdicts) {
         if ctx.global.json {
@@ -140,13 +132,33 @@ pub(crate) fn upload(
     Ok(Exit::Ok)
 }
 
+/// The files given, else every `*.json` of the config directory (--config
+/// when it is one, else `config`).
+pub(crate) fn local_paths(ctx: &Context<'_>, given: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
+    if !given.is_empty() {
+        return Ok(given.to_vec());
+    }
+    let dir = match ctx.config_spec() {
+        ConfigSpec::Dir(dir) => dir,
+        ConfigSpec::S3 { .. } => PathBuf::from(DEFAULT_CONFIG_DIR),
+    };
+    configs_in(&dir)
+}
+
 /// `--bucket`/`--prefix` (or their variables), else an `s3://` --config.
-fn upload_target(ctx: &Context<'_>, args: &UploadArgs) -> anyhow::Result<(String, String)> {
-    if let Some(bucket) = args.bucket.as_ref().filter(|b| !b.is_empty()) {
-        return Ok((bucket.clone(), args.prefix.clone().unwrap_or_default()));
+pub(crate) fn upload_target(
+    ctx: &Context<'_>,
+    bucket: Option<&str>,
+    prefix: Option<&str>,
+) -> anyhow::Result<(String, String)> {
+    if let Some(bucket) = bucket.filter(|b| !b.is_empty()) {
+        return Ok((bucket.to_owned(), prefix.unwrap_or_default().to_owned()));
     }
     match ctx.config_spec() {
-        ConfigSpec::S3 { bucket, prefix } => Ok((bucket, args.prefix.clone().unwrap_or(prefix))),
+        ConfigSpec::S3 {
+            bucket,
+            prefix: spec_prefix,
+        } => Ok((bucket, prefix.map_or(spec_prefix, str::to_owned))),
         ConfigSpec::Dir(_) => {
             bail!(
                 "no bucket to upload to: give --bucket, set S3_BUCKET_NAME, or --config s3://BUCKET/PREFIX"
@@ -155,13 +167,13 @@ fn upload_target(ctx: &Context<'_>, args: &UploadArgs) -> anyhow::Result<(String
     }
 }
 
-fn all_valid(verdicts: &[(String, Verdict)]) -> bool {
+pub(crate) fn all_valid(verdicts: &[(String, Verdict)]) -> bool {
     verdicts
         .iter()
         .all(|(_, v)| matches!(v, Verdict::Valid { .. }))
 }
 
-fn check_files(paths: &[PathBuf]) -> Vec<(String, Verdict)> {
+pub(crate) fn check_files(paths: &[PathBuf]) -> Vec<(String, Verdict)> {
     paths
         .iter()
         .map(|p| (p.display().to_string(), check(p)))
@@ -243,7 +255,10 @@ fn named_for(
     }
 }
 
-fn write_verdicts(out: &mut dyn Write, verdicts: &[(String, Verdict)]) -> anyhow::Result<()> {
+pub(crate) fn write_verdicts(
+    out: &mut dyn Write,
+    verdicts: &[(String, Verdict)],
+) -> anyhow::Result<()> {
     for (name, verdict) in verdicts {
         match verdict {
             Verdict::Valid {
@@ -269,7 +284,7 @@ fn write_verdicts(out: &mut dyn Write, verdicts: &[(String, Verdict)]) -> anyhow
     Ok(())
 }
 
-fn verdicts_json(verdicts: &[(String, Verdict)]) -> Vec<Value> {
+pub(crate) fn verdicts_json(verdicts: &[(String, Verdict)]) -> Vec<Value> {
     verdicts
         .iter()
         .map(|(name, v)| verdict_json(name, v))

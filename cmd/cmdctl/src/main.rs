@@ -15,12 +15,19 @@
 //! - `config validate [PATH...]`: checks configs; `config upload [PATH...]`:
 //!   puts them in S3 when all are valid;
 //! - `send TYPE ID COMMAND --queue-url URL`: one command onto SQS;
+//!   `send --file FILE`: many, validated first, by `SendMessageBatch`;
 //! - `worker --queue-url URL [--until-empty]`: the handler on SQS, as
 //!   Lambda's event source mapping runs it (`sqs-worker`);
 //! - `setup --table T --bucket B --queue NAME`: the table, bucket, queue and
-//!   dead-letter queue, for emulators and dev accounts.
+//!   dead-letter queue, for emulators and dev accounts;
+//! - `dlq list|show|redrive|purge`: the dead-letter queue, each message
+//!   with its recorded failure reason (`sqs-dead-letter`);
+//! - `list TYPE`: the aggregates of a type; `replay TYPE ID`: the state
+//!   rebuilt from the events, compared with the stored head;
+//! - `config diff [PATH...]`: what `config upload` would change.
 //!
-//! `--json` switches any verb to machine output on stdout. Logs are JSON
+//! `--json` switches any verb to machine output on stdout. Long work shows
+//! a progress bar on stderr when it is a terminal (never with `--json`). Logs are JSON
 //! lines on stderr, filtered by `RUST_LOG` (default `warn`, so failed
 //! messages are logged).
 //!
@@ -28,25 +35,35 @@
 //! failed);
 //! 1 the command was rejected or failed, or the aggregate has no events;
 //! 2 invalid input (bad arguments, unreadable or invalid file, invalid
-//! config, store, bucket or queue that cannot be opened or reached). Errors
+//! config, store, bucket or queue that cannot be opened or reached).
+//! Verbs that compare or move say more in their `--help` (`replay`: 1 when
+//! the head differs; `config diff --exit-code`: 1 when something would
+//! change; `dlq redrive`: 1 when some message was not moved; `send --file`:
+//! 1 when SQS refused some entries). Errors
 //! print as `error: ...` with their causes on stderr.
 //!
 //! The binary only wires library crates together (`handler-core`,
 //! `store-sqlite`, `store-dynamodb`, `config-dir`, `config-s3`, `lambda-sqs`,
-//! `sqs-worker`); it holds no handler logic.
+//! `sqs-worker`, `sqs-dead-letter`); it holds no handler logic.
 #![forbid(unsafe_code)]
 
 mod aws_error;
 mod cli;
 mod config_cmd;
+mod config_diff;
 mod context;
+mod dlq;
 mod exec;
 mod inspect;
+mod list;
 mod logging;
 mod message;
 mod output;
 mod process;
+mod progress;
+mod replay;
 mod send;
+mod send_file;
 mod setup;
 mod sources;
 mod worker;
@@ -107,10 +124,14 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
         Verb::Config(args) => match &args.verb {
             ConfigVerb::Validate(args) => config_cmd::validate(&ctx, args, out)?,
             ConfigVerb::Upload(args) => config_cmd::upload(&ctx, args, out)?,
+            ConfigVerb::Diff(args) => config_diff::run(&ctx, args, out)?,
         },
         Verb::Send(args) => send::run(&ctx, args, out)?,
         Verb::Worker(args) => worker::run(&ctx, args, out)?,
         Verb::Setup(args) => setup::run(&ctx, args, out)?,
+        Verb::Dlq(args) => dlq::run(&ctx, args, out)?,
+        Verb::List(args) => list::run(&ctx, args, out)?,
+        Verb::Replay(args) => replay::run(&ctx, args, out)?,
     };
     out.flush()?;
     Ok(exit)

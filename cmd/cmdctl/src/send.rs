@@ -1,5 +1,5 @@
 //! `cmdctl send`: one command message onto an SQS queue, for the Lambda or
-//! `cmdctl worker` to handle.
+//! `cmdctl worker` to handle; `--file` hands over to [`send_file`](crate::send_file).
 
 use std::io::Write;
 
@@ -10,11 +10,18 @@ use sqs_worker::is_fifo_queue_url;
 use crate::Exit;
 use crate::cli::SendArgs;
 use crate::context::Context;
-use crate::{aws_error, message, output};
+use crate::{aws_error, message, output, send_file};
 
 /// Sends the message; prints its SQS message id.
 pub(crate) fn run(ctx: &Context<'_>, args: &SendArgs, out: &mut dyn Write) -> anyhow::Result<Exit> {
-    let command = &args.command;
+    let Some(command) = args.command() else {
+        let file = args
+            .file
+            .as_deref()
+            .context("give TYPE ID COMMAND, or --file FILE")?;
+        return send_file::run(ctx, file, &args.queue_url, out);
+    };
+    let command = &command;
     // Always set: the idempotency key, and a FIFO queue's deduplication id.
     let command_id = command.command_id.clone().unwrap_or_else(message::fresh_id);
     let body = message::body(command, &command_id).to_string();

@@ -725,6 +725,14 @@ fn every_verb_has_help_with_an_example() {
         &["send", "--help"],
         &["worker", "--help"],
         &["setup", "--help"],
+        &["config", "diff", "--help"],
+        &["dlq", "--help"],
+        &["dlq", "list", "--help"],
+        &["dlq", "show", "--help"],
+        &["dlq", "redrive", "--help"],
+        &["dlq", "purge", "--help"],
+        &["list", "--help"],
+        &["replay", "--help"],
     ] {
         let run = cli.run(verb).ok();
         assert!(run.stdout.contains("Example"), "{verb:?}:\n{}", run.stdout);
@@ -763,9 +771,9 @@ impl AwsCli {
         cli
     }
 
-    fn run(&self, args: &[&str]) -> Run {
-        let output = Command::new(BIN)
-            .args(args)
+    fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(BIN);
+        cmd.args(args)
             .envs(moto().env())
             .env("DYNAMO_TABLE_NAME", &self.table)
             .env("S3_BUCKET_NAME", &self.bucket)
@@ -775,12 +783,33 @@ impl AwsCli {
             .env_remove("CMDCTL_CONFIG_DIR")
             .env_remove("CMDCTL_CONFIG")
             .env_remove("CMDCTL_QUEUE_URL")
+            .env_remove("CMDCTL_DLQ_URL")
+            .env_remove("REJECT_TO_DLQ_URL")
             .env_remove("AWS_PROFILE")
             .current_dir(self.dir.path())
-            .stdin(Stdio::null())
-            .output()
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    fn run(&self, args: &[&str]) -> Run {
+        Run::from(self.command(args).output().expect("cmdctl runs"))
+    }
+
+    fn run_with_stdin(&self, args: &[&str], stdin: &str) -> Run {
+        let mut child = self
+            .command(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
             .expect("cmdctl runs");
-        Run::from(output)
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(stdin.as_bytes())
+            .expect("stdin written");
+        Run::from(child.wait_with_output().expect("cmdctl ends"))
     }
 
     /// `setup` (JSON) of a queue named `prefix-N`: (queue URL, DLQ URL).
@@ -1079,4 +1108,511 @@ fn aws_config_upload_uploads_nothing_unless_every_file_is_valid() {
     ]);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("would be refused"), "{}", run.stderr);
+}
+
+// ---------------------------------------------------------------------------
+// The operator's verbs against moto: send --file, dlq, list, replay, config
+// diff.
+
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime")
+        .block_on(future)
+}
+
+fn sqs() -> aws_sdk_sqs::Client {
+    aws_sdk_sqs::Client::new(&block_on(moto().sdk_config()))
+}
+
+/// Every message of a queue, received (and hidden for 30 s) with all
+/// attributes: (body, group, deduplication id).
+fn receive_all(queue_url: &str) -> Vec<(Value, String, String)> {
+    use aws_sdk_sqs::types::MessageSystemAttributeName as A;
+    let sqs = sqs();
+    let mut out = Vec::new();
+    for _ in 0..5 {
+        let received = block_on(
+            sqs.receive_message()
+                .queue_url(queue_url)
+                .max_number_of_messages(10)
+                .visibility_timeout(30)
+                .message_system_attribute_names(A::All)
+                .send(),
+        )
+        .expect("ReceiveMessage");
+        for m in received.messages() {
+            let system = |name: A| {
+                m.attributes()
+                    .and_then(|a| a.get(&name))
+                    .cloned()
+                    .unwrap_or_default()
+            };
+            out.push((
+                serde_json::from_str(m.body().unwrap()).expect("a JSON body"),
+                system(A::MessageGroupId),
+                system(A::MessageDeduplicationId),
+            ));
+        }
+    }
+    out
+}
+
+fn create_line(id: &str) -> String {
+    format!(
+        r#"{{"aggregateType":"order","aggregateId":"{id}","command":"CreateOrder","payload":{{"itemId":"beans","quantity":1}}}}"#
+    )
+}
+
+#[test]
+fn aws_send_file_sends_every_line_by_batches_or_nothing() {
+    let cli = AwsCli::new();
+    let (queue_url, _) = cli.setup("cli-sf", &[]);
+    cli.run(&["config", "upload"]).ok();
+
+    // 13 commands (two batches), between comments and blank lines.
+    let mut text = "# orders for the test\n\n".to_owned();
+    for i in 0..13 {
+        text.push_str(&create_line(&format!("sf-{i:02}")));
+        text.push('\n');
+    }
+    let file = cli.dir.path().join("commands.jsonl");
+    std::fs::write(&file, &text).unwrap();
+    let file = file.to_str().unwrap();
+    let doc = cli
+        .run(&["send", "--file", file, "--queue-url", &queue_url, "--json"])
+        .ok()
+        .json();
+    let sent = doc["sent"].as_array().expect("sent");
+    assert_eq!(sent.len(), 13, "{doc}");
+    assert_eq!(sent[0]["line"], 3);
+    assert_eq!(sent[12]["line"], 15);
+    assert!(sent.iter().all(|s| s["messageId"].is_string()));
+    assert_eq!(doc["failed"].as_array().unwrap().len(), 0);
+    let summary = cli
+        .run(&[
+            "worker",
+            "--queue-url",
+            &queue_url,
+            "--until-empty",
+            "--json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(summary["applied"], 13, "{summary}");
+
+    // Any bad line: every one reported by number, nothing sent.
+    let bad = format!(
+        "{}\n{{not json\n{}\n{}\n",
+        create_line("sf-ok"),
+        create_line("a#b"),
+        create_line("sf-ok-2").replace("CreateOrder\"", "CreateOrder\",\"colour\":\"red\"")
+    );
+    let run = cli.run_with_stdin(&["send", "--file", "-", "--queue-url", &queue_url], &bad);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    for needle in [
+        "stdin:2: malformed",
+        "stdin:3: ",
+        "stdin:4: ",
+        "nothing sent: 3 invalid",
+    ] {
+        assert!(run.stderr.contains(needle), "{needle}: {}", run.stderr);
+    }
+    let summary = cli
+        .run(&[
+            "worker",
+            "--queue-url",
+            &queue_url,
+            "--until-empty",
+            "--json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(summary["received"], 0, "nothing was sent: {summary}");
+
+    // A file and a command at once is a usage error.
+    let run = cli.run(&[
+        "send",
+        "order",
+        "x",
+        "CreateOrder",
+        "--file",
+        file,
+        "--queue-url",
+        &queue_url,
+    ]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+}
+
+#[test]
+fn aws_send_file_on_fifo_groups_by_aggregate_and_dedupes_by_command_id() {
+    let cli = AwsCli::new();
+    let (queue_url, _) = cli.setup("cli-sff", &["--fifo"]);
+    let with_id = create_line("ff-b").replacen('{', r#"{"commandId":"fixed-id-1","#, 1);
+    let text = format!(
+        "{}\n{}\n{with_id}\n",
+        create_line("ff-a"),
+        create_line("ff-c")
+    );
+    let run = cli.run_with_stdin(
+        &["send", "--file", "-", "--queue-url", &queue_url, "--json"],
+        &text,
+    );
+    let doc = run.ok().json();
+    let sent = doc["sent"].as_array().expect("sent");
+    assert_eq!(sent.len(), 3, "{doc}");
+    assert_eq!(sent[0]["messageGroupId"], "order#ff-a");
+    assert_eq!(sent[2]["commandId"], "fixed-id-1");
+
+    let mut received = receive_all(&queue_url);
+    received.sort_by_key(|(_, group, _)| group.clone());
+    assert_eq!(received.len(), 3, "{received:?}");
+    for (body, group, dedup) in &received {
+        let aggregate = format!(
+            "order#{}",
+            body["aggregateId"].as_str().expect("an aggregateId")
+        );
+        assert_eq!(group, &aggregate);
+        assert_eq!(
+            body["commandId"].as_str(),
+            Some(dedup.as_str()),
+            "the deduplication id is the commandId, written into the body"
+        );
+    }
+    assert_eq!(received[1].2, "fixed-id-1");
+    assert!(received[0].2.starts_with("cmdctl-"), "{:?}", received[0]);
+}
+
+#[test]
+fn aws_dlq_list_show_redrive_purge() {
+    let cli = AwsCli::new();
+    let (queue_url, dlq_url) = cli.setup("cli-dlq", &["--visibility-timeout", "0"]);
+    cli.run(&["config", "upload"]).ok();
+    let send = |args: &[&str]| -> String {
+        let mut full = vec!["send"];
+        full.extend_from_slice(args);
+        full.extend_from_slice(&["--queue-url", &queue_url, "--json"]);
+        cli.run(&full).ok().json()["messageId"]
+            .as_str()
+            .expect("a message id")
+            .to_owned()
+    };
+    let worker = |extra: &[&str]| -> Value {
+        let mut args = vec![
+            "worker",
+            "--queue-url",
+            &queue_url,
+            "--until-empty",
+            "--wait-seconds",
+            "0",
+            "--json",
+        ];
+        args.extend_from_slice(extra);
+        cli.run(&args).ok().json()
+    };
+    let payload = r#"{"itemId":"beans","quantity":1}"#;
+    for id in ["dq-1", "dq-2"] {
+        send(&["order", id, "CreateOrder", "--payload", payload]);
+    }
+    worker(&[]);
+    let bad1 = send(&["order", "dq-1", "ConfirmOrder"]);
+    let bad2 = send(&["order", "dq-2", "ConfirmOrder"]);
+    let summary = worker(&["--reject-to-dlq", &dlq_url]);
+    assert_eq!(summary["deadLettered"], 2, "{summary}");
+
+    // list: found from the queue's redrive policy, each with its reason.
+    let run = cli.run(&["dlq", "list", "--queue-url", &queue_url]).ok();
+    assert!(run.lines()[0].starts_with("messageId"), "{}", run.stdout);
+    assert_eq!(run.lines().len(), 3, "{}", run.stdout);
+    assert!(
+        run.stdout.contains(
+            "invalid_transition: command `ConfirmOrder` is not allowed in state `Created`"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("order#dq-1"), "{}", run.stdout);
+    let listed = cli
+        .run(&["dlq", "list", "--dlq-url", &dlq_url, "--json"])
+        .ok()
+        .json();
+    let listed = listed.as_array().expect("an array").clone();
+    assert_eq!(listed.len(), 2);
+    let mut originals: Vec<&str> = listed
+        .iter()
+        .map(|m| m["originalMessageId"].as_str().unwrap())
+        .collect();
+    originals.sort();
+    let mut want = vec![bad1.as_str(), bad2.as_str()];
+    want.sort();
+    assert_eq!(originals, want);
+    for m in &listed {
+        assert_eq!(m["code"], "invalid_transition", "{m}");
+        assert_eq!(m["failures"], 1, "{m}");
+        assert_eq!(m["rejectedToDlq"], true, "{m}");
+        assert!(m["lastFailedAt"].is_string(), "{m}");
+    }
+
+    // show: by the original id; a missing one exits 1.
+    let run = cli
+        .run(&["dlq", "show", &bad1, "--queue-url", &queue_url])
+        .ok();
+    assert!(run.stdout.contains("ConfirmOrder"), "{}", run.stdout);
+    assert!(run.stdout.contains("body:"), "{}", run.stdout);
+    let shown = cli
+        .run(&["dlq", "show", &bad1, "--dlq-url", &dlq_url, "--json"])
+        .ok()
+        .json();
+    assert_eq!(shown["failure"]["last"]["code"], "invalid_transition");
+    assert_eq!(shown["attributes"]["rejectionCode"], "invalid_transition");
+    assert!(shown["body"].as_str().unwrap().contains("ConfirmOrder"));
+    let run = cli.run(&["dlq", "show", "no-such-id", "--dlq-url", &dlq_url]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+
+    // Fix the cause, then redrive one by its DLQ id, then all.
+    for id in ["dq-1", "dq-2"] {
+        send(&["order", id, "ReserveItem"]);
+        send(&[
+            "order",
+            id,
+            "ProcessPayment",
+            "--payload",
+            r#"{"amount":3,"currency":"EUR"}"#,
+        ]);
+    }
+    worker(&[]);
+    let first = listed
+        .iter()
+        .find(|m| m["originalMessageId"] == bad1.as_str())
+        .unwrap()["messageId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let run = cli
+        .run(&["dlq", "redrive", &first, "--queue-url", &queue_url])
+        .ok();
+    assert!(run.stdout.contains("1 message moved"), "{}", run.stdout);
+    assert_eq!(worker(&[])["applied"], 1);
+    let events = cli.run(&["events", "order", "dq-1", "--json"]).ok().json();
+    assert_eq!(events.as_array().unwrap().len(), 4);
+    assert_eq!(events[3]["eventType"], "OrderConfirmed");
+
+    let run = cli.run(&["dlq", "redrive", "--queue-url", &queue_url]);
+    assert_eq!(run.code, 2, "neither ids nor --all: {}", run.stderr);
+    let run = cli.run(&["dlq", "redrive", "--all", "--dlq-url", &dlq_url, "--json"]);
+    let report = run.ok().json();
+    assert_eq!(report["method"], "sendThenDelete", "{report}");
+    assert!(report["moveTaskRefused"].is_string(), "moto: {report}");
+    assert_eq!(report["moved"].as_array().unwrap().len(), 1, "{report}");
+    assert_eq!(
+        report["queueUrl"],
+        queue_url.as_str(),
+        "found by ListDeadLetterSourceQueues"
+    );
+    assert_eq!(worker(&[])["applied"], 1);
+
+    // purge: refused without a terminal or --yes; done with --yes.
+    send(&["order", "dq-1", "CreateOrder", "--payload", payload]);
+    worker(&["--reject-to-dlq", &dlq_url]);
+    let run = cli.run(&["dlq", "purge", "--queue-url", &queue_url]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("--yes"), "{}", run.stderr);
+    let listed = cli
+        .run(&["dlq", "list", "--dlq-url", &dlq_url, "--json"])
+        .ok()
+        .json();
+    assert_eq!(listed.as_array().unwrap().len(), 1, "nothing purged");
+    cli.run(&["dlq", "purge", "--queue-url", &queue_url, "--yes"])
+        .ok();
+    let listed = cli
+        .run(&["dlq", "list", "--dlq-url", &dlq_url, "--json"])
+        .ok()
+        .json();
+    assert_eq!(listed, serde_json::json!([]));
+
+    let run = cli.run(&["dlq", "list"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("which dead-letter queue"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn aws_list_pages_and_replay_detects_a_tampered_head() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let cli = AwsCli::new();
+    cli.setup("cli-ls", &[]);
+    cli.run(&["config", "upload"]).ok();
+    let payload = r#"{"itemId":"beans","quantity":2}"#;
+    for i in 1..=5 {
+        let id = format!("ls-{i:02}");
+        cli.run(&["exec", "order", &id, "CreateOrder", "--payload", payload])
+            .ok();
+    }
+    cli.run(&["exec", "order", "ls-02", "ReserveItem"]).ok();
+
+    // list: everything, or page by page.
+    let run = cli.run(&["list", "order"]).ok();
+    assert_eq!(run.lines().len(), 6, "{}", run.stdout);
+    assert_eq!(
+        run.lines()[2].split_whitespace().collect::<Vec<_>>(),
+        ["ls-02", "Reserved", "2"]
+    );
+    let mut after: Option<String> = None;
+    let mut pages = Vec::new();
+    loop {
+        let mut args = vec!["list", "order", "--limit", "2", "--json"];
+        if let Some(after) = &after {
+            args.extend_from_slice(&["--after", after]);
+        }
+        let doc = cli.run(&args).ok().json();
+        let ids: Vec<String> = doc["aggregates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["aggregateId"].as_str().unwrap().to_owned())
+            .collect();
+        pages.push(ids);
+        match doc["next"].as_str() {
+            Some(next) => after = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(
+        pages,
+        [
+            vec!["ls-01", "ls-02"],
+            vec!["ls-03", "ls-04"],
+            vec!["ls-05"]
+        ]
+    );
+    let empty = cli.run(&["list", "ticket", "--json"]).ok().json();
+    assert_eq!(empty["aggregates"], serde_json::json!([]));
+
+    // replay: consistent, then a head written behind the handler's back.
+    let run = cli.run(&["replay", "order", "ls-02"]).ok();
+    assert_eq!(
+        run.stdout.trim(),
+        "order#ls-02: consistent (2 events, Reserved v2)"
+    );
+    let dynamo = aws_sdk_dynamodb::Client::new(&block_on(moto().sdk_config()));
+    block_on(
+        dynamo
+            .update_item()
+            .table_name(&cli.table)
+            .key("pk", AttributeValue::S("order#ls-02".into()))
+            .key("sk", AttributeValue::N("0".into()))
+            .update_expression("SET #state = :state, #data = :data")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_names("#data", "data")
+            .expression_attribute_values(":state", AttributeValue::S("Paid".into()))
+            .expression_attribute_values(
+                ":data",
+                AttributeValue::S(r#"{"itemId":"beans","quantity":7,"secret":"x"}"#.into()),
+            )
+            .send(),
+    )
+    .expect("UpdateItem");
+    let run = cli.run(&["replay", "order", "ls-02"]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    for line in [
+        "state: head Paid, events give Reserved",
+        "data.quantity: differs",
+        "data.secret: only in the head",
+    ] {
+        assert!(run.stdout.contains(line), "{line}: {}", run.stdout);
+    }
+    assert!(
+        !run.stdout.contains('7'),
+        "no values by default: {}",
+        run.stdout
+    );
+    let run = cli.run(&["replay", "order", "ls-02", "--show-values"]);
+    assert!(
+        run.stdout
+            .contains("data.quantity: differs (head 7, events give 2)"),
+        "{}",
+        run.stdout
+    );
+    let doc = cli.run(&["replay", "order", "ls-02", "--json"]).json();
+    assert_eq!(doc["consistent"], false);
+    assert_eq!(doc["differences"].as_array().unwrap().len(), 3, "{doc}");
+    let run = cli.run(&["replay", "order", "nobody"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+}
+
+#[test]
+fn aws_config_diff_shows_what_an_upload_would_change() {
+    let cli = AwsCli::new();
+    cli.setup("cli-cd", &[]);
+    cli.run(&["config", "upload"]).ok();
+    let run = cli.run(&["config", "diff", "--exit-code"]).ok();
+    assert_eq!(run.lines().len(), 2, "{}", run.stdout);
+    assert!(
+        run.lines().iter().all(|l| l.ends_with("unchanged (v1)")),
+        "{}",
+        run.stdout
+    );
+
+    let mut order: Value =
+        serde_json::from_slice(&std::fs::read(config_dir().join("order.json")).unwrap()).unwrap();
+    order["version"] = 2.into();
+    order["states"]
+        .as_array_mut()
+        .unwrap()
+        .push("Shipped".into());
+    order["transitions"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({
+            "command": "Ship", "from": ["Confirmed"], "to": "Shipped", "event": "OrderShipped"
+        }));
+    let changed = cli.dir.path().join("next");
+    std::fs::create_dir(&changed).unwrap();
+    std::fs::write(changed.join("order.json"), order.to_string()).unwrap();
+    let mut invoice = order.clone();
+    invoice["aggregateType"] = "invoice".into();
+    std::fs::write(changed.join("invoice.json"), invoice.to_string()).unwrap();
+
+    let run = cli.run(&[
+        "--config",
+        changed.to_str().unwrap(),
+        "config",
+        "diff",
+        "--exit-code",
+    ]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    for needle in [
+        "order.json: changed, v1 -> v2",
+        "  + state Shipped",
+        "  + Ship from Confirmed -> Shipped (OrderShipped)",
+        "invoice.json: new (v2, nothing deployed)",
+    ] {
+        assert!(run.stdout.contains(needle), "{needle}: {}", run.stdout);
+    }
+    let doc = cli
+        .run(&[
+            "--config",
+            changed.to_str().unwrap(),
+            "config",
+            "diff",
+            "--json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(doc["changed"], true);
+    let statuses: Vec<&str> = doc["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["new", "changed"], "{doc}");
+
+    std::fs::write(changed.join("bad.json"), "{").unwrap();
+    let run = cli.run(&["config", "diff", changed.join("bad.json").to_str().unwrap()]);
+    assert_eq!(run.code, 2, "{}", run.stdout);
 }

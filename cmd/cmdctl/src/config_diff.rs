@@ -1,0 +1,447 @@
+//! `cmdctl config diff`: what `config upload` would change, config by
+//! config: states and transitions (keyed by command and from-state) added,
+//! removed or changed, and the version.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+
+use anyhow::Context as _;
+use handler_core::state_machine::{Config, Transition};
+use serde_json::{Value, json};
+
+use crate::Exit;
+use crate::cli::DiffArgs;
+use crate::config_cmd::{self, Verdict};
+use crate::context::Context;
+use crate::output;
+
+/// What a transition does from one state: where it leads, what it records,
+/// what it requires of the payload.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Edge {
+    pub(crate) to: String,
+    pub(crate) event: String,
+    pub(crate) payload_schema: Option<Value>,
+}
+
+/// A transition, keyed by (command, from-state), that differs.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum TransitionChange {
+    Added {
+        command: String,
+        from: String,
+        edge: Edge,
+    },
+    Removed {
+        command: String,
+        from: String,
+        edge: Edge,
+    },
+    Changed {
+        command: String,
+        from: String,
+        before: Edge,
+        after: Edge,
+    },
+}
+
+/// How a local config differs from the deployed one.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Changes {
+    pub(crate) version: Option<(u64, u64)>,
+    pub(crate) initial_state: Option<(String, String)>,
+    pub(crate) states_added: Vec<String>,
+    pub(crate) states_removed: Vec<String>,
+    pub(crate) transitions: Vec<TransitionChange>,
+}
+
+impl Changes {
+    /// True when the machines are the same (the version aside).
+    pub(crate) fn is_same_machine(&self) -> bool {
+        self.initial_state.is_none()
+            && self.states_added.is_empty()
+            && self.states_removed.is_empty()
+            && self.transitions.is_empty()
+    }
+
+    /// True when nothing differs at all.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.is_same_machine() && self.version.is_none()
+    }
+}
+
+/// What is deployed for a local config.
+enum Deployed {
+    Nothing,
+    Unreadable(String),
+    Config(Box<Config>),
+}
+
+/// One local config against its deployed object.
+struct FileDiff {
+    path: String,
+    uri: String,
+    local: Config,
+    deployed: Deployed,
+    changes: Changes,
+}
+
+impl FileDiff {
+    fn status(&self) -> &'static str {
+        match &self.deployed {
+            Deployed::Nothing => "new",
+            Deployed::Unreadable(_) => "unreadable",
+            Deployed::Config(_) if self.changes.is_empty() => "unchanged",
+            Deployed::Config(_) => "changed",
+        }
+    }
+
+    fn differs(&self) -> bool {
+        self.status() != "unchanged"
+    }
+}
+
+/// Compares every local config with S3. Exits 2 if a local config is
+/// invalid; with `--exit-code`, 1 if anything would change.
+pub(crate) fn run(ctx: &Context<'_>, args: &DiffArgs, out: &mut dyn Write) -> anyhow::Result<Exit> {
+    let (bucket, prefix) =
+        config_cmd::upload_target(ctx, args.bucket.as_deref(), args.prefix.as_deref())?;
+    let paths = config_cmd::local_paths(ctx, &args.paths)?;
+    let verdicts = config_cmd::check_files(&paths);
+    if !config_cmd::all_valid(&verdicts) {
+        if ctx.global.json {
+            output::write_json(
+                out,
+                &json!({ "valid": false, "files": config_cmd::verdicts_json(&verdicts) }),
+            )?;
+        } else {
+            config_cmd::write_verdicts(out, &verdicts)?;
+        }
+        output::note("fix the invalid configs first");
+        return Ok(Exit::Invalid);
+    }
+    let s3 = ctx.s3();
+    let mut diffs = Vec::with_capacity(paths.len());
+    for (path, verdict) in paths.iter().zip(&verdicts) {
+        let Verdict::Valid { aggregate_type, .. } = &verdict.1 else {
+            continue;
+        };
+        let bytes =
+            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let local: Config = serde_json::from_slice(&bytes)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        let uri = format!(
+            "s3://{bucket}/{}",
+            config_s3::object_key(&prefix, aggregate_type)
+        );
+        let fetched = ctx
+            .block_on(config_s3::fetch_config(
+                &s3,
+                &bucket,
+                &prefix,
+                aggregate_type,
+            ))
+            .with_context(|| format!("cannot read {uri}"))?;
+        let deployed = match fetched {
+            None => Deployed::Nothing,
+            Some((bytes, _etag)) => match serde_json::from_slice::<Config>(&bytes) {
+                Ok(config) => Deployed::Config(Box::new(config)),
+                Err(e) => Deployed::Unreadable(e.to_string()),
+            },
+        };
+        let changes = match &deployed {
+            Deployed::Config(deployed) => diff(deployed, &local),
+            _ => Changes::default(),
+        };
+        diffs.push(FileDiff {
+            path: path.display().to_string(),
+            uri,
+            local,
+            deployed,
+            changes,
+        });
+    }
+    let any = diffs.iter().any(FileDiff::differs);
+    if ctx.global.json {
+        let files: Vec<Value> = diffs.iter().map(file_json).collect();
+        output::write_json(out, &json!({ "changed": any, "files": files }))?;
+    } else {
+        for d in &diffs {
+            write_file(out, d)?;
+        }
+    }
+    Ok(if any && args.exit_code {
+        Exit::Refused
+    } else {
+        Exit::Ok
+    })
+}
+
+/// Each transition as (command, from) → edge.
+fn edges(config: &Config) -> BTreeMap<(String, String), Edge> {
+    let mut out = BTreeMap::new();
+    for Transition {
+        command,
+        from,
+        to,
+        event,
+        payload_schema,
+    } in &config.transitions
+    {
+        for state in from {
+            out.insert(
+                (command.clone(), state.clone()),
+                Edge {
+                    to: to.clone(),
+                    event: event.clone(),
+                    payload_schema: payload_schema.clone(),
+                },
+            );
+        }
+    }
+    out
+}
+
+/// What uploading `local` over `deployed` changes.
+pub(crate) fn diff(deployed: &Config, local: &Config) -> Changes {
+    let before: BTreeSet<&String> = deployed.states.iter().collect();
+    let after: BTreeSet<&String> = local.states.iter().collect();
+    let (old, new) = (edges(deployed), edges(local));
+    let mut transitions = Vec::new();
+    for ((command, from), edge) in &new {
+        match old.get(&(command.clone(), from.clone())) {
+            None => transitions.push(TransitionChange::Added {
+                command: command.clone(),
+                from: from.clone(),
+                edge: edge.clone(),
+            }),
+            Some(before) if before != edge => transitions.push(TransitionChange::Changed {
+                command: command.clone(),
+                from: from.clone(),
+                before: before.clone(),
+                after: edge.clone(),
+            }),
+            Some(_) => {}
+        }
+    }
+    for ((command, from), edge) in &old {
+        if !new.contains_key(&(command.clone(), from.clone())) {
+            transitions.push(TransitionChange::Removed {
+                command: command.clone(),
+                from: from.clone(),
+                edge: edge.clone(),
+            });
+        }
+    }
+    Changes {
+        version: (deployed.version != local.version).then_some((deployed.version, local.version)),
+        initial_state: (deployed.initial_state != local.initial_state)
+            .then(|| (deployed.initial_state.clone(), local.initial_state.clone())),
+        states_added: after.difference(&before).map(|s| (*s).clone()).collect(),
+        states_removed: before.difference(&after).map(|s| (*s).clone()).collect(),
+        transitions,
+    }
+}
+
+fn write_file(out: &mut dyn Write, d: &FileDiff) -> anyhow::Result<()> {
+    let head = format!("{} -> {}", d.path, d.uri);
+    match &d.deployed {
+        Deployed::Nothing => {
+            writeln!(out, "{head}: new (v{}, nothing deployed)", d.local.version)?;
+            return Ok(());
+        }
+        Deployed::Unreadable(error) => {
+            writeln!(
+                out,
+                "{head}: would replace a deployed object that is not a config ({error})"
+            )?;
+            return Ok(());
+        }
+        Deployed::Config(deployed) if d.changes.is_empty() => {
+            writeln!(out, "{head}: unchanged (v{})", deployed.version)?;
+            return Ok(());
+        }
+        Deployed::Config(deployed) => match d.changes.version {
+            Some((old, new)) => writeln!(out, "{head}: changed, v{old} -> v{new}")?,
+            None => writeln!(
+                out,
+                "{head}: changed, still v{} (raise the version so that events name the config that accepted them)",
+                deployed.version
+            )?,
+        },
+    }
+    let c = &d.changes;
+    if let Some((old, new)) = &c.initial_state {
+        writeln!(out, "  ~ initialState {old} -> {new}")?;
+    }
+    for state in &c.states_added {
+        writeln!(out, "  + state {state}")?;
+    }
+    for state in &c.states_removed {
+        writeln!(out, "  - state {state}")?;
+    }
+    for t in &c.transitions {
+        writeln!(out, "  {}", transition_text(t))?;
+    }
+    Ok(())
+}
+
+fn edge_text(edge: &Edge) -> String {
+    let schema = if edge.payload_schema.is_some() {
+        ", payloadSchema"
+    } else {
+        ""
+    };
+    format!("-> {} ({}{schema})", edge.to, edge.event)
+}
+
+fn transition_text(t: &TransitionChange) -> String {
+    match t {
+        TransitionChange::Added {
+            command,
+            from,
+            edge,
+        } => format!("+ {command} from {from} {}", edge_text(edge)),
+        TransitionChange::Removed {
+            command,
+            from,
+            edge,
+        } => format!("- {command} from {from} {}", edge_text(edge)),
+        TransitionChange::Changed {
+            command,
+            from,
+            before,
+            after,
+        } => {
+            let mut what = Vec::new();
+            if before.to != after.to {
+                what.push(format!("to {} -> {}", before.to, after.to));
+            }
+            if before.event != after.event {
+                what.push(format!("event {} -> {}", before.event, after.event));
+            }
+            if before.payload_schema != after.payload_schema {
+                what.push(
+                    match (&before.payload_schema, &after.payload_schema) {
+                        (None, Some(_)) => "payloadSchema added",
+                        (Some(_), None) => "payloadSchema removed",
+                        _ => "payloadSchema changed",
+                    }
+                    .to_owned(),
+                );
+            }
+            format!("~ {command} from {from}: {}", what.join(", "))
+        }
+    }
+}
+
+fn edge_json(edge: &Edge) -> Value {
+    json!({ "to": edge.to, "event": edge.event, "payloadSchema": edge.payload_schema })
+}
+
+fn file_json(d: &FileDiff) -> Value {
+    let c = &d.changes;
+    let (mut added, mut removed, mut changed) = (Vec::new(), Vec::new(), Vec::new());
+    for t in &c.transitions {
+        match t {
+            TransitionChange::Added {
+                command,
+                from,
+                edge,
+            } => added.push(json!({ "command": command, "from": from, "after": edge_json(edge) })),
+            TransitionChange::Removed {
+                command,
+                from,
+                edge,
+            } => {
+                removed.push(json!({ "command": command, "from": from, "before": edge_json(edge) }))
+            }
+            TransitionChange::Changed {
+                command,
+                from,
+                before,
+                after,
+            } => changed.push(json!({
+                "command": command,
+                "from": from,
+                "before": edge_json(before),
+                "after": edge_json(after),
+            })),
+        }
+    }
+    let deployed_version = match &d.deployed {
+        Deployed::Config(config) => Some(config.version),
+        _ => None,
+    };
+    json!({
+        "path": d.path,
+        "uri": d.uri,
+        "aggregateType": d.local.aggregate_type,
+        "status": d.status(),
+        "version": { "deployed": deployed_version, "local": d.local.version },
+        "deployedError": match &d.deployed {
+            Deployed::Unreadable(error) => Some(error.as_str()),
+            _ => None,
+        },
+        "initialState": c.initial_state.as_ref().map(|(old, new)| json!({ "deployed": old, "local": new })),
+        "statesAdded": c.states_added,
+        "statesRemoved": c.states_removed,
+        "transitionsAdded": added,
+        "transitionsRemoved": removed,
+        "transitionsChanged": changed,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(text: &str) -> Config {
+        serde_json::from_str(text).unwrap()
+    }
+
+    const DEPLOYED: &str = r#"{"aggregateType":"order","version":1,"initialState":"New",
+        "states":["New","Created","Paid","Gone"],
+        "transitions":[
+          {"command":"Create","from":["New"],"to":"Created","event":"Created"},
+          {"command":"Pay","from":["Created"],"to":"Paid","event":"Paid"},
+          {"command":"Drop","from":["Created","Paid"],"to":"Gone","event":"Dropped"}]}"#;
+
+    #[test]
+    fn the_same_machine_in_another_order_is_unchanged() {
+        let reordered = r#"{"aggregateType":"order","version":1,"initialState":"New",
+            "states":["Gone","Paid","Created","New"],
+            "transitions":[
+              {"command":"Drop","from":["Paid","Created"],"to":"Gone","event":"Dropped"},
+              {"command":"Pay","from":["Created"],"to":"Paid","event":"Paid"},
+              {"command":"Create","from":["New"],"to":"Created","event":"Created"}]}"#;
+        assert!(diff(&config(DEPLOYED), &config(reordered)).is_empty());
+    }
+
+    #[test]
+    fn states_and_transitions_by_command_and_from_state() {
+        let local = r#"{"aggregateType":"order","version":2,"initialState":"New",
+            "states":["New","Created","Paid","Shipped"],
+            "transitions":[
+              {"command":"Create","from":["New"],"to":"Created","event":"Created",
+               "payloadSchema":{"type":"object"}},
+              {"command":"Pay","from":["Created"],"to":"Paid","event":"PaymentTaken"},
+              {"command":"Ship","from":["Paid"],"to":"Shipped","event":"Shipped"}]}"#;
+        let changes = diff(&config(DEPLOYED), &config(local));
+        assert_eq!(changes.version, Some((1, 2)));
+        assert_eq!(changes.states_added, ["Shipped"]);
+        assert_eq!(changes.states_removed, ["Gone"]);
+        let text: Vec<String> = changes.transitions.iter().map(transition_text).collect();
+        assert_eq!(
+            text,
+            [
+                "~ Create from New: payloadSchema added",
+                "~ Pay from Created: event Paid -> PaymentTaken",
+                "+ Ship from Paid -> Shipped (Shipped)",
+                "- Drop from Created -> Gone (Dropped)",
+                "- Drop from Paid -> Gone (Dropped)",
+            ]
+        );
+        assert!(!changes.is_same_machine());
+    }
+}

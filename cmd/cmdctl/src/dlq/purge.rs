@@ -1,0 +1,57 @@
+//! `cmdctl dlq purge`: every message of the DLQ deleted, once the operator
+//! confirmed it (the queue's name typed on a terminal, or `--yes`).
+
+use std::io::{BufRead, IsTerminal, Write};
+
+use anyhow::{Context as _, bail};
+use serde_json::json;
+use sqs_dead_letter::queues;
+
+use super::dlq_url;
+use crate::Exit;
+use crate::cli::PurgeArgs;
+use crate::context::Context;
+use crate::output;
+
+/// Purges after confirmation. Exits 1 when not confirmed; 2 without `--yes`
+/// when stdin is not a terminal.
+pub(crate) fn run(
+    ctx: &Context<'_>,
+    args: &PurgeArgs,
+    out: &mut dyn Write,
+) -> anyhow::Result<Exit> {
+    let dlq = dlq_url(ctx, &args.target)?;
+    let name = queues::queue_name(&dlq).to_owned();
+    let sqs = ctx.sqs();
+    let count = ctx.block_on(queues::approximate_visible(&sqs, &dlq))?;
+    if !args.yes {
+        let stdin = std::io::stdin();
+        if !stdin.is_terminal() {
+            bail!(
+                "refusing to purge {dlq} without confirmation: stdin is not a terminal, so give --yes"
+            );
+        }
+        let mut err = std::io::stderr();
+        write!(
+            err,
+            "This deletes the {count} messages of {name} for good.\nType the DLQ's name to confirm: "
+        )?;
+        err.flush()?;
+        let mut answer = String::new();
+        stdin
+            .lock()
+            .read_line(&mut answer)
+            .context("cannot read the confirmation")?;
+        if answer.trim() != name {
+            output::note("not confirmed: nothing purged");
+            return Ok(Exit::Refused);
+        }
+    }
+    ctx.block_on(queues::purge(&sqs, &dlq))?;
+    if ctx.global.json {
+        output::write_json(out, &json!({ "purged": dlq, "approximateMessages": count }))?;
+    } else {
+        writeln!(out, "purged {dlq} (about {count} messages)")?;
+    }
+    Ok(Exit::Ok)
+}

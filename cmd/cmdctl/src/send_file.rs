@@ -1,0 +1,335 @@
+//! `cmdctl send --file`: many command messages onto an SQS queue. Every
+//! line is checked before anything is sent (all or nothing); then they go by
+//! `SendMessageBatch`, and each entry SQS refuses is reported by its line.
+
+use std::io::{Read, Write};
+use std::path::Path;
+
+use anyhow::Context as _;
+use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
+use serde_json::{Value, json};
+use sqs_dead_letter::batch::batches;
+use sqs_worker::is_fifo_queue_url;
+
+use crate::Exit;
+use crate::context::Context;
+use crate::progress::Bar;
+use crate::{aws_error, message, output};
+
+/// One command message to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Line {
+    /// Its line number in the file, from 1.
+    pub(crate) number: usize,
+    /// The body to send.
+    pub(crate) body: String,
+    /// Its `commandId`, if it has one (on a FIFO queue it always does).
+    pub(crate) command_id: Option<String>,
+    /// The FIFO message group, `TYPE#ID`.
+    pub(crate) group: Option<String>,
+}
+
+/// A line that would be refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct BadLine {
+    /// Its line number, from 1.
+    pub(crate) number: usize,
+    /// Why.
+    pub(crate) error: String,
+}
+
+/// What the sends came to, by line number.
+#[derive(Debug, Default)]
+struct Sent {
+    sent: Vec<(usize, String)>,
+    failed: Vec<(usize, String)>,
+}
+
+/// Sends every command of `file` (or stdin for `-`). Exits 2, sending
+/// nothing, if any line is invalid; 1 if SQS refused some.
+pub(crate) fn run(
+    ctx: &Context<'_>,
+    file: &Path,
+    queue_url: &str,
+    out: &mut dyn Write,
+) -> anyhow::Result<Exit> {
+    let (name, text) = read(file)?;
+    let fifo = is_fifo_queue_url(queue_url);
+    let stem = message::fresh_id();
+    let lines = match parse_lines(&text, fifo, |n| format!("{stem}-{n}")) {
+        Ok(lines) => lines,
+        Err(bad) => {
+            if ctx.global.json {
+                let invalid: Vec<Value> = bad
+                    .iter()
+                    .map(|b| json!({ "line": b.number, "error": b.error }))
+                    .collect();
+                output::write_json(
+                    out,
+                    &json!({ "sent": [], "failed": [], "invalid": invalid }),
+                )?;
+            }
+            for b in &bad {
+                output::note(&format!("{name}:{}: {}", b.number, b.error));
+            }
+            output::note(&format!(
+                "nothing sent: {} invalid line(s) in {name}",
+                bad.len()
+            ));
+            return Ok(Exit::Invalid);
+        }
+    };
+
+    let bar = Bar::new(ctx, "sending");
+    bar.set_total(lines.len() as u64);
+    let sqs = ctx.sqs();
+    let sent = ctx.block_on(send_all(&sqs, queue_url, &lines, &bar))?;
+    drop(bar);
+
+    let by_line = |number: usize| lines.iter().find(|l| l.number == number);
+    if ctx.global.json {
+        let sent_json: Vec<Value> = sent
+            .sent
+            .iter()
+            .map(|(number, id)| {
+                json!({
+                    "line": number,
+                    "messageId": id,
+                    "commandId": by_line(*number).and_then(|l| l.command_id.clone()),
+                    "messageGroupId": by_line(*number).and_then(|l| l.group.clone()),
+                })
+            })
+            .collect();
+        let failed_json: Vec<Value> = sent
+            .failed
+            .iter()
+            .map(|(number, reason)| json!({ "line": number, "reason": reason }))
+            .collect();
+        output::write_json(
+            out,
+            &json!({ "queueUrl": queue_url, "sent": sent_json, "failed": failed_json, "invalid": [] }),
+        )?;
+    } else {
+        writeln!(
+            out,
+            "sent {} of {} commands from {name} to {queue_url}",
+            sent.sent.len(),
+            lines.len()
+        )?;
+    }
+    for (number, reason) in &sent.failed {
+        output::note(&format!("{name}:{number}: not sent: {reason}"));
+    }
+    Ok(if sent.failed.is_empty() {
+        Exit::Ok
+    } else {
+        Exit::Refused
+    })
+}
+
+/// The text of `path`, or of stdin for `-`, with a name for messages.
+fn read(path: &Path) -> anyhow::Result<(String, String)> {
+    if path.as_os_str() == "-" {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .context("cannot read commands from stdin")?;
+        return Ok(("stdin".to_owned(), text));
+    }
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    Ok((path.display().to_string(), text))
+}
+
+/// Every command of the text, or every line that would be refused. Blank
+/// lines and lines starting with `#` are skipped. On a FIFO queue a line
+/// without a `commandId` is given one (`fresh_id(line number)`), written
+/// into its body.
+pub(crate) fn parse_lines(
+    text: &str,
+    fifo: bool,
+    fresh_id: impl Fn(usize) -> String,
+) -> Result<Vec<Line>, Vec<BadLine>> {
+    let mut lines = Vec::new();
+    let mut bad = Vec::new();
+    for (i, raw) in text.lines().enumerate() {
+        let number = i + 1;
+        let trimmed = raw.trim();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        match parse_line(number, trimmed, fifo, &fresh_id) {
+            Ok(line) => lines.push(line),
+            Err(error) => bad.push(BadLine { number, error }),
+        }
+    }
+    if bad.is_empty() { Ok(lines) } else { Err(bad) }
+}
+
+fn parse_line(
+    number: usize,
+    text: &str,
+    fifo: bool,
+    fresh_id: &impl Fn(usize) -> String,
+) -> Result<Line, String> {
+    let stand_in = format!("line-{number}");
+    let command = handler_core::parse_command(text, &stand_in).map_err(|e| e.to_string())?;
+    let given = match serde_json::from_str::<Value>(text) {
+        Ok(Value::Object(body)) => body
+            .get("commandId")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        _ => None,
+    };
+    let group = fifo.then(|| command.key.to_string());
+    let (body, command_id) = match given {
+        Some(id) => (text.to_owned(), Some(id)),
+        None if fifo => {
+            let id = fresh_id(number);
+            let mut body: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+            body["commandId"] = Value::String(id.clone());
+            (body.to_string(), Some(id))
+        }
+        None => (text.to_owned(), None),
+    };
+    Ok(Line {
+        number,
+        body,
+        command_id,
+        group,
+    })
+}
+
+/// Sends the lines in batches. A request that fails as a whole stops the
+/// sending: an error if nothing was sent yet, else the rest are reported
+/// as not sent.
+async fn send_all(
+    sqs: &aws_sdk_sqs::Client,
+    queue_url: &str,
+    lines: &[Line],
+    bar: &Bar,
+) -> anyhow::Result<Sent> {
+    let sizes: Vec<usize> = lines.iter().map(|l| l.body.len()).collect();
+    let mut outcome = Sent::default();
+    let mut stopped: Option<String> = None;
+    for range in batches(&sizes) {
+        let chunk = &lines[range];
+        if let Some(reason) = &stopped {
+            outcome
+                .failed
+                .extend(chunk.iter().map(|l| (l.number, reason.clone())));
+            continue;
+        }
+        let entries = chunk
+            .iter()
+            .enumerate()
+            .map(|(i, line)| entry(i, line))
+            .collect::<Result<Vec<_>, _>>()?;
+        let answer = sqs
+            .send_message_batch()
+            .queue_url(queue_url)
+            .set_entries(Some(entries))
+            .send()
+            .await;
+        let answer = match answer {
+            Ok(answer) => answer,
+            Err(e) if outcome.sent.is_empty() => {
+                return Err(aws_error::error(&e))
+                    .with_context(|| format!("cannot send to {queue_url}"));
+            }
+            Err(e) => {
+                let reason = aws_error::describe(&e);
+                outcome
+                    .failed
+                    .extend(chunk.iter().map(|l| (l.number, reason.clone())));
+                stopped = Some(format!("stopped after an earlier failure: {reason}"));
+                continue;
+            }
+        };
+        for ok in answer.successful() {
+            if let Some(line) = ok.id().parse::<usize>().ok().and_then(|i| chunk.get(i)) {
+                outcome.sent.push((line.number, ok.message_id().to_owned()));
+                bar.advance(1);
+            }
+        }
+        for failed in answer.failed() {
+            if let Some(line) = failed.id().parse::<usize>().ok().and_then(|i| chunk.get(i)) {
+                let reason = format!(
+                    "{}: {}",
+                    failed.code(),
+                    failed.message().unwrap_or_default()
+                );
+                outcome.failed.push((line.number, reason));
+            }
+        }
+    }
+    outcome.sent.sort();
+    outcome.failed.sort();
+    Ok(outcome)
+}
+
+fn entry(index: usize, line: &Line) -> anyhow::Result<SendMessageBatchRequestEntry> {
+    let mut entry = SendMessageBatchRequestEntry::builder()
+        .id(index.to_string())
+        .message_body(&line.body);
+    if let Some(group) = &line.group {
+        entry = entry.message_group_id(group);
+        if let Some(id) = &line.command_id {
+            entry = entry.message_deduplication_id(id);
+        }
+    }
+    entry
+        .build()
+        .with_context(|| format!("line {}: cannot build the SQS entry", line.number))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CREATE: &str = r#"{"aggregateType":"order","aggregateId":"o-1","command":"CreateOrder","payload":{"itemId":"tea","quantity":1}}"#;
+
+    #[test]
+    fn skips_blanks_and_comments_and_keeps_bodies_on_standard_queues() {
+        let text = format!(
+            "# orders\n\n{CREATE}\n  \n{}\n",
+            CREATE.replace("o-1", "o-2")
+        );
+        let lines = parse_lines(&text, false, |n| format!("gen-{n}")).unwrap();
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0].number, 3);
+        assert_eq!(lines[0].body, CREATE);
+        assert_eq!(lines[0].command_id, None);
+        assert_eq!(lines[0].group, None);
+        assert_eq!(lines[1].number, 5);
+    }
+
+    #[test]
+    fn on_fifo_the_group_is_the_aggregate_and_a_missing_command_id_is_written_in() {
+        let with_id = CREATE.replacen('{', r#"{"commandId":"c-9","#, 1);
+        let text = format!("{CREATE}\n{with_id}");
+        let lines = parse_lines(&text, true, |n| format!("gen-{n}")).unwrap();
+        assert_eq!(lines[0].group.as_deref(), Some("order#o-1"));
+        assert_eq!(lines[0].command_id.as_deref(), Some("gen-1"));
+        let body: Value = serde_json::from_str(&lines[0].body).unwrap();
+        assert_eq!(body["commandId"], "gen-1");
+        assert_eq!(body["payload"]["quantity"], 1);
+        assert_eq!(lines[1].command_id.as_deref(), Some("c-9"));
+        assert_eq!(lines[1].body, with_id, "a body with its id goes as it is");
+    }
+
+    #[test]
+    fn every_bad_line_is_reported_with_its_number() {
+        let text = format!(
+            "{CREATE}\n{{not json\n{}\n[1]\n{}",
+            CREATE.replace("\"o-1\"", "\"a#b\""),
+            CREATE.replace("CreateOrder\"", "CreateOrder\",\"extra\":1")
+        );
+        let bad = parse_lines(&text, false, |n| n.to_string()).unwrap_err();
+        let numbers: Vec<usize> = bad.iter().map(|b| b.number).collect();
+        assert_eq!(numbers, [2, 3, 4, 5]);
+        assert!(bad[0].error.contains("malformed"), "{:?}", bad[0]);
+        assert!(bad[1].error.contains("aggregateId"), "{:?}", bad[1]);
+        assert!(bad[3].error.contains("extra"), "{:?}", bad[3]);
+    }
+}
