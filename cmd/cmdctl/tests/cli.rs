@@ -1616,3 +1616,91 @@ fn aws_config_diff_shows_what_an_upload_would_change() {
     let run = cli.run(&["config", "diff", changed.join("bad.json").to_str().unwrap()]);
     assert_eq!(run.code, 2, "{}", run.stdout);
 }
+
+/// The repository root (two levels above this crate).
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// `cargo make local` (deploy/local.sh): starts its own moto on a free
+/// port, creates the walkthrough's resources with this cmdctl, uploads the
+/// configs, prints the environment; `stop` stops that moto.
+#[test]
+fn the_local_task_sets_up_an_emulator_and_stops_it() {
+    moto(); // provisions target/moto-venv on a machine without moto
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+        .to_string();
+    let script = repo_root().join("cmd/command-handler/deploy/local.sh");
+    let run = |args: &[&str]| {
+        Command::new("bash")
+            .arg(&script)
+            .args(args)
+            .env("MOTO_PORT", &port)
+            .env("CMDCTL", env!("CARGO_BIN_EXE_cmdctl"))
+            .env_remove("AWS_ENDPOINT_URL")
+            .output()
+            .expect("bash runs local.sh")
+    };
+    let up = run(&[]);
+    let stdout = String::from_utf8_lossy(&up.stdout);
+    let stderr = String::from_utf8_lossy(&up.stderr);
+    let stopped = run(&["stop"]);
+    assert!(up.status.success(), "local.sh failed:\n{stdout}\n{stderr}");
+    assert!(
+        stdout.contains(&format!("AWS_ENDPOINT_URL=http://127.0.0.1:{port}")),
+        "{stdout}"
+    );
+    assert!(stdout.contains("DYNAMO_TABLE_NAME=events"), "{stdout}");
+    assert!(stdout.contains("CMDCTL_QUEUE_URL="), "{stdout}");
+    assert!(
+        stderr.contains("order.json") && stderr.contains("ticket.json"),
+        "{stderr}"
+    );
+    assert!(stopped.status.success());
+    assert!(
+        String::from_utf8_lossy(&stopped.stdout).contains("stopped moto"),
+        "{}",
+        String::from_utf8_lossy(&stopped.stdout)
+    );
+}
+
+/// `cargo make zip` (deploy/stack.py zip): `bootstrap` at the root of the
+/// archive, executable, the same bytes for the same binary.
+#[test]
+fn the_zip_task_packages_bootstrap_at_the_root() {
+    let dir = tempfile::tempdir().unwrap();
+    let binary = dir.path().join("bootstrap");
+    std::fs::write(&binary, b"#!/bin/sh\necho not really a lambda\n").unwrap();
+    let script = repo_root().join("cmd/command-handler/deploy/stack.py");
+    let zip = |out: &Path| {
+        let status = Command::new("python3")
+            .arg(&script)
+            .arg("zip")
+            .arg(&binary)
+            .arg(out)
+            .status()
+            .expect("python3 runs stack.py");
+        assert!(status.success());
+        std::fs::read(out).unwrap()
+    };
+    let first = zip(&dir.path().join("a.zip"));
+    let second = zip(&dir.path().join("b.zip"));
+    assert_eq!(first, second, "deterministic");
+    let listing = Command::new("python3")
+        .args([
+            "-c",
+            "import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); \
+             print([(i.filename, oct(i.external_attr >> 16 & 0o777)) for i in z.infolist()])",
+        ])
+        .arg(dir.path().join("a.zip"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&listing.stdout).trim(),
+        "[('bootstrap', '0o755')]"
+    );
+}
