@@ -100,6 +100,49 @@ fn ids(list: &[&str]) -> BTreeSet<String> {
     list.iter().map(|s| (*s).to_owned()).collect()
 }
 
+/// cmdctl in `dir`, with none of the environment it reads (each test sets
+/// what it needs) and no stdin.
+fn bare_command(dir: &Path) -> Command {
+    let mut cmd = Command::new(BIN);
+    for var in [
+        "RUST_LOG",
+        "CMDCTL_STORE",
+        "CMDCTL_CONFIG_DIR",
+        "CMDCTL_CONFIG",
+        "CMDCTL_QUEUE_URL",
+        "CMDCTL_DLQ_URL",
+        "REJECT_TO_DLQ_URL",
+        "AWS_PROFILE",
+        "DYNAMO_TABLE_NAME",
+        "S3_BUCKET_NAME",
+        "S3_CONFIG_PREFIX",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.current_dir(dir).stdin(Stdio::null());
+    cmd
+}
+
+fn run(mut cmd: Command) -> Run {
+    Run::from(cmd.output().expect("cmdctl runs"))
+}
+
+fn run_with_stdin(mut cmd: Command, stdin: &str) -> Run {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("cmdctl runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("stdin written");
+    Run::from(child.wait_with_output().expect("cmdctl ends"))
+}
+
 impl Cli {
     fn new() -> Self {
         Cli {
@@ -112,44 +155,21 @@ impl Cli {
     }
 
     fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(BIN);
+        let mut cmd = bare_command(self.dir.path());
         cmd.arg("--store").arg(self.store());
         if !args.contains(&"--config-dir") {
             cmd.arg("--config-dir").arg(config_dir());
         }
-        cmd.args(args)
-            .env_remove("RUST_LOG")
-            .env_remove("CMDCTL_STORE")
-            .env_remove("CMDCTL_CONFIG_DIR")
-            .env_remove("CMDCTL_CONFIG")
-            .env_remove("CMDCTL_QUEUE_URL")
-            .env_remove("DYNAMO_TABLE_NAME")
-            .env_remove("S3_BUCKET_NAME")
-            .env_remove("S3_CONFIG_PREFIX")
-            .current_dir(self.dir.path())
-            .stdin(Stdio::null());
+        cmd.args(args);
         cmd
     }
 
     fn run(&self, args: &[&str]) -> Run {
-        Run::from(self.command(args).output().expect("cmdctl runs"))
+        run(self.command(args))
     }
 
     fn run_with_stdin(&self, args: &[&str], stdin: &str) -> Run {
-        let mut child = self
-            .command(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("cmdctl runs");
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(stdin.as_bytes())
-            .expect("stdin written");
-        Run::from(child.wait_with_output().expect("cmdctl ends"))
+        run_with_stdin(self.command(args), stdin)
     }
 
     fn process(&self, name: &str) -> Run {
@@ -772,44 +792,21 @@ impl AwsCli {
     }
 
     fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(BIN);
+        let mut cmd = bare_command(self.dir.path());
         cmd.args(args)
             .envs(moto().env())
             .env("DYNAMO_TABLE_NAME", &self.table)
             .env("S3_BUCKET_NAME", &self.bucket)
-            .env("S3_CONFIG_PREFIX", "configs/")
-            .env_remove("RUST_LOG")
-            .env_remove("CMDCTL_STORE")
-            .env_remove("CMDCTL_CONFIG_DIR")
-            .env_remove("CMDCTL_CONFIG")
-            .env_remove("CMDCTL_QUEUE_URL")
-            .env_remove("CMDCTL_DLQ_URL")
-            .env_remove("REJECT_TO_DLQ_URL")
-            .env_remove("AWS_PROFILE")
-            .current_dir(self.dir.path())
-            .stdin(Stdio::null());
+            .env("S3_CONFIG_PREFIX", "configs/");
         cmd
     }
 
     fn run(&self, args: &[&str]) -> Run {
-        Run::from(self.command(args).output().expect("cmdctl runs"))
+        run(self.command(args))
     }
 
     fn run_with_stdin(&self, args: &[&str], stdin: &str) -> Run {
-        let mut child = self
-            .command(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("cmdctl runs");
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(stdin.as_bytes())
-            .expect("stdin written");
-        Run::from(child.wait_with_output().expect("cmdctl ends"))
+        run_with_stdin(self.command(args), stdin)
     }
 
     /// `setup` (JSON) of a queue named `prefix-N`: (queue URL, DLQ URL).
