@@ -42,6 +42,7 @@ server.stop()
 #[derive(Debug)]
 pub struct Moto {
     endpoint: String,
+    python: PathBuf,
     _child: Mutex<Child>,
 }
 
@@ -62,6 +63,12 @@ impl Moto {
     /// `http://127.0.0.1:PORT`.
     pub fn endpoint(&self) -> &str {
         &self.endpoint
+    }
+
+    /// The interpreter running the server: it has moto and everything
+    /// `moto[server]` brings (boto3, cfn-lint), for tests that run Python.
+    pub fn python(&self) -> &Path {
+        &self.python
     }
 
     /// SDK config pointing every client at the server, with dummy
@@ -131,6 +138,7 @@ fn start() -> Result<Moto, String> {
     wait_until_listening(port)?;
     Ok(Moto {
         endpoint,
+        python,
         _child: Mutex::new(child),
     })
 }

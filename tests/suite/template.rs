@@ -678,9 +678,9 @@ fn the_template_declares_what_moto_skips() {
 /// The template against CloudFormation's own resource schemas and rules.
 #[test]
 fn the_template_passes_cfn_lint() {
-    moto(); // makes sure an interpreter with moto (and so cfn-lint) exists
-    let python = python_with("cfnlint");
-    let out = run(Command::new(&python).args([
+    // The interpreter that runs moto has cfn-lint (moto[server] brings it).
+    let python = moto().python();
+    let out = run(Command::new(python).args([
         "-c",
         "import sys; from cfnlint.runner import main; sys.argv = ['cfn-lint', sys.argv[1]]; sys.exit(main())",
         template_path().to_str().expect("UTF-8 path"),
@@ -700,7 +700,7 @@ fn the_template_passes_cfn_lint() {
 async fn the_deploy_script_creates_and_updates_the_stack_on_moto() {
     let started = Instant::now();
     let sdk = moto().sdk_config().await;
-    let python = python_with("boto3");
+    let python = moto().python();
     let dir = tempfile::tempdir().expect("tempdir");
     let binary = dir.path().join("bootstrap");
     let zip = dir.path().join("lambda").join("bootstrap.zip");
@@ -708,7 +708,7 @@ async fn the_deploy_script_creates_and_updates_the_stack_on_moto() {
     let stack = unique_name("deployed");
     let script = deploy_dir().join("stack.py");
     let stack_py = |args: &[&str]| {
-        let mut cmd = Command::new(&python);
+        let mut cmd = Command::new(python);
         cmd.arg(&script).args(args).envs(moto().env());
         for unset in [
             "STACK_NAME",
@@ -734,7 +734,7 @@ async fn the_deploy_script_creates_and_updates_the_stack_on_moto() {
     // The zip: `bootstrap`, executable, at the root; the same bytes each time.
     let first = zip_of(b"\x7fELF first build");
     assert_eq!(first, zip_of(b"\x7fELF first build"), "deterministic zip");
-    let listing = run(Command::new(&python).args([
+    let listing = run(Command::new(python).args([
         "-c",
         "import sys, zipfile; [print(i.filename, oct(i.external_attr >> 16)) for i in zipfile.ZipFile(sys.argv[1]).infolist()]",
         zip.to_str().expect("path"),
@@ -856,29 +856,6 @@ async fn stack_outputs(
         .iter()
         .filter_map(|o| Some((o.output_key()?.to_owned(), o.output_value()?.to_owned())))
         .collect()
-}
-
-/// An interpreter that can import `module`, in the order the moto harness
-/// looks for one (MOTO_PYTHON, python3, target/moto-venv).
-fn python_with(module: &str) -> PathBuf {
-    let venv = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"))
-        .join("moto-venv/bin/python");
-    let candidates = std::env::var_os("MOTO_PYTHON")
-        .map(PathBuf::from)
-        .into_iter()
-        .chain([PathBuf::from("python3"), venv]);
-    for python in candidates {
-        let imports = Command::new(&python)
-            .args(["-c", &format!("import {module}")])
-            .output()
-            .is_ok_and(|o| o.status.success());
-        if imports {
-            return python;
-        }
-    }
-    panic!("no python3 that can import {module} (it comes with moto[server])");
 }
 
 fn run(cmd: &mut Command) -> Output {
