@@ -11,6 +11,7 @@ pub mod audit;
 pub mod aws;
 pub mod conformance;
 pub mod fault_proxy;
+pub mod faulty;
 pub mod moto;
 pub mod requests;
 pub mod scenario;

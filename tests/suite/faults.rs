@@ -1,5 +1,6 @@
 //! The handler when the store misbehaves: a writer that wins the race, a
-//! store that fails. (Wrappers around the real embedded store.)
+//! store that fails. (Wrappers around the real embedded store, through
+//! `testkit::faulty`.)
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
@@ -7,11 +8,12 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use async_trait::async_trait;
 use config_dir::DirConfigSource;
 use handler_core::{
-    AggregateKey, AppendError, Batch, Commit, Event, EventStore, FailureRecord, Handler,
-    InboundMessage, Loaded, StoreError, StoreLimits, StoredFailure, all_events,
+    AggregateKey, AppendError, Batch, Commit, EventStore, Handler, InboundMessage, StoreError,
+    all_events,
 };
 use serde_json::json;
 use store_sqlite::SqliteStore;
+use testkit::faulty::{Faulty, StoreFaults};
 use testkit::scenario::config_dir;
 
 /// Lets another writer append one event just before the handler's first
@@ -26,9 +28,10 @@ struct RaceOnce {
 }
 
 #[async_trait]
-impl EventStore for RaceOnce {
-    async fn load(&self, key: &AggregateKey, ids: &[String]) -> Result<Loaded, StoreError> {
-        self.inner.load(key, ids).await
+impl StoreFaults for RaceOnce {
+    type Inner = SqliteStore;
+    fn inner(&self) -> &SqliteStore {
+        &self.inner
     }
     async fn append(&self, commit: &Commit) -> Result<(), AppendError> {
         self.attempts.fetch_add(1, Ordering::SeqCst);
@@ -50,33 +53,6 @@ impl EventStore for RaceOnce {
         }
         self.inner.append(commit).await
     }
-    async fn events(
-        &self,
-        key: &AggregateKey,
-        after: u64,
-        n: usize,
-    ) -> Result<Vec<Event>, StoreError> {
-        self.inner.events(key, after, n).await
-    }
-    async fn record_failures(&self, failures: &[FailureRecord]) -> Result<(), StoreError> {
-        self.inner.record_failures(failures).await
-    }
-    async fn failure(&self, message_id: &str) -> Result<Option<StoredFailure>, StoreError> {
-        self.inner.failure(message_id).await
-    }
-    async fn list_aggregates(
-        &self,
-        aggregate_type: &str,
-        after: Option<&str>,
-        limit: usize,
-    ) -> Result<Vec<handler_core::AggregateSummary>, StoreError> {
-        self.inner
-            .list_aggregates(aggregate_type, after, limit)
-            .await
-    }
-    fn limits(&self) -> StoreLimits {
-        self.inner.limits()
-    }
 }
 
 /// Fails every append for one aggregate type.
@@ -86,39 +62,16 @@ struct FailAppends {
 }
 
 #[async_trait]
-impl EventStore for FailAppends {
-    async fn load(&self, key: &AggregateKey, ids: &[String]) -> Result<Loaded, StoreError> {
-        self.inner.load(key, ids).await
+impl StoreFaults for FailAppends {
+    type Inner = SqliteStore;
+    fn inner(&self) -> &SqliteStore {
+        &self.inner
     }
     async fn append(&self, commit: &Commit) -> Result<(), AppendError> {
         if commit.key.aggregate_type == self.failing_type {
             return Err(StoreError::Unavailable("injected: throttled".into()).into());
         }
         self.inner.append(commit).await
-    }
-    async fn events(
-        &self,
-        key: &AggregateKey,
-        after: u64,
-        n: usize,
-    ) -> Result<Vec<Event>, StoreError> {
-        self.inner.events(key, after, n).await
-    }
-    async fn record_failures(&self, failures: &[FailureRecord]) -> Result<(), StoreError> {
-        self.inner.record_failures(failures).await
-    }
-    async fn failure(&self, message_id: &str) -> Result<Option<StoredFailure>, StoreError> {
-        self.inner.failure(message_id).await
-    }
-    async fn list_aggregates(
-        &self,
-        aggregate_type: &str,
-        after: Option<&str>,
-        limit: usize,
-    ) -> Result<Vec<handler_core::AggregateSummary>, StoreError> {
-        self.inner
-            .list_aggregates(aggregate_type, after, limit)
-            .await
     }
 }
 
@@ -142,12 +95,12 @@ fn open_ticket(id: &str) -> InboundMessage {
 
 #[tokio::test]
 async fn a_lost_race_is_retried_from_a_fresh_load() {
-    let store = Arc::new(RaceOnce {
+    let store = Arc::new(Faulty(RaceOnce {
         inner: SqliteStore::in_memory().unwrap(),
         raced: AtomicBool::new(true),
         more_races: AtomicU32::new(0),
         attempts: AtomicU32::new(0),
-    });
+    }));
     let handler = Handler::new(store.clone(), DirConfigSource::new(config_dir()));
     handler
         .handle(Batch::standard(vec![open_ticket("open")]))
@@ -180,10 +133,10 @@ async fn a_lost_race_is_retried_from_a_fresh_load() {
 
 #[tokio::test]
 async fn a_store_fault_fails_its_aggregate_only_and_transiently() {
-    let store = FailAppends {
+    let store = Faulty(FailAppends {
         inner: SqliteStore::in_memory().unwrap(),
         failing_type: "ticket",
-    };
+    });
     let handler = Handler::new(store, DirConfigSource::new(config_dir()));
     let report = handler
         .handle(Batch::standard(vec![
@@ -208,12 +161,12 @@ async fn a_store_fault_fails_its_aggregate_only_and_transiently() {
 
 #[tokio::test]
 async fn a_race_lost_every_time_ends_as_a_transient_conflict_after_the_bounded_attempts() {
-    let store = Arc::new(RaceOnce {
+    let store = Arc::new(Faulty(RaceOnce {
         inner: SqliteStore::in_memory().unwrap(),
         raced: AtomicBool::new(true),
         more_races: AtomicU32::new(0),
         attempts: AtomicU32::new(0),
-    });
+    }));
     let options = handler_core::HandlerOptions {
         max_attempts: 4,
         ..Default::default()

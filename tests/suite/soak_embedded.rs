@@ -15,8 +15,7 @@ use config_dir::DirConfigSource;
 use handler_core::state_machine::StateMachine;
 use handler_core::{
     AggregateKey, AppendError, Batch, CommandRecord, Commit, ConfigSource, Event, EventStore,
-    FailureRecord, Handler, HandlerOptions, InboundMessage, Loaded, StoreError, StoreLimits,
-    StoredFailure, fingerprint, now_rfc3339,
+    Handler, HandlerOptions, InboundMessage, Loaded, StoreError, fingerprint, now_rfc3339,
 };
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -24,6 +23,7 @@ use rand::{Rng, SeedableRng};
 use serde_json::{Map, Value, json};
 use store_sqlite::SqliteStore;
 use testkit::audit::{Sent, audit};
+use testkit::faulty::{Faulty, StoreFaults};
 use testkit::scenario::config_dir;
 
 const SEED: u64 = 0x50a1_c0de;
@@ -184,7 +184,12 @@ impl FaultyStore {
 }
 
 #[async_trait]
-impl EventStore for FaultyStore {
+impl StoreFaults for FaultyStore {
+    type Inner = SqliteStore;
+    fn inner(&self) -> &SqliteStore {
+        &self.inner
+    }
+
     async fn load(&self, key: &AggregateKey, ids: &[String]) -> Result<Loaded, StoreError> {
         if self.draw() < P_LOAD_UNAVAILABLE {
             self.faults.load_unavailable.fetch_add(1, Ordering::Relaxed);
@@ -231,37 +236,6 @@ impl EventStore for FaultyStore {
         self.count_store_conflict(&result);
         result
     }
-
-    async fn events(
-        &self,
-        key: &AggregateKey,
-        after: u64,
-        limit: usize,
-    ) -> Result<Vec<Event>, StoreError> {
-        self.inner.events(key, after, limit).await
-    }
-
-    async fn record_failures(&self, failures: &[FailureRecord]) -> Result<(), StoreError> {
-        self.inner.record_failures(failures).await
-    }
-
-    async fn failure(&self, message_id: &str) -> Result<Option<StoredFailure>, StoreError> {
-        self.inner.failure(message_id).await
-    }
-    async fn list_aggregates(
-        &self,
-        aggregate_type: &str,
-        after: Option<&str>,
-        limit: usize,
-    ) -> Result<Vec<handler_core::AggregateSummary>, StoreError> {
-        self.inner
-            .list_aggregates(aggregate_type, after, limit)
-            .await
-    }
-
-    fn limits(&self) -> StoreLimits {
-        self.inner.limits()
-    }
 }
 
 /// A message in the simulated queue.
@@ -291,7 +265,12 @@ struct Stats {
     failures: Mutex<HashMap<&'static str, u64>>,
 }
 
-async fn worker(n: usize, store: Arc<FaultyStore>, queue: Arc<Mutex<Queue>>, stats: Arc<Stats>) {
+async fn worker(
+    n: usize,
+    store: Arc<Faulty<FaultyStore>>,
+    queue: Arc<Mutex<Queue>>,
+    stats: Arc<Stats>,
+) {
     let options = HandlerOptions {
         retry_base_delay: Duration::from_millis(1),
         retry_max_delay: Duration::from_millis(8),
@@ -381,14 +360,14 @@ async fn soak_embedded_store_with_faults() {
         .state_machine("ticket")
         .await
         .expect("ticket config");
-    let store = Arc::new(FaultyStore {
+    let store = Arc::new(Faulty(FaultyStore {
         inner: SqliteStore::in_memory().expect("in-memory SQLite"),
         rng: Mutex::new(StdRng::seed_from_u64(SEED)),
         ticket: ticket.clone(),
         faults: FaultCounts::default(),
         rival_seq: AtomicU64::new(0),
         rivals: Mutex::new(Vec::new()),
-    });
+    }));
 
     // The workload: per ticket one OpenTicket, then comments and assignments;
     // every command twice (two message ids, one commandId), all shuffled.
