@@ -62,6 +62,23 @@ pub fn command(aggregate_type: &str, aggregate_id: &str, command: &str, payload:
     .to_string())
 }
 
+/// A command body (CONTRACT §2) as JSON, with a fresh `commandId`, for
+/// tests that put commands on a real queue.
+pub fn command_body(
+    aggregate_type: &str,
+    aggregate_id: &str,
+    command: &str,
+    payload: Value,
+) -> Value {
+    json!({
+        "commandId": format!("cmd-{}-{}", std::process::id(), NEXT_ID.fetch_add(1, Ordering::Relaxed)),
+        "aggregateType": aggregate_type,
+        "aggregateId": aggregate_id,
+        "command": command,
+        "payload": payload,
+    })
+}
+
 /// A message with any body.
 pub fn raw(body: impl Into<String>) -> Message {
     Message {

@@ -18,7 +18,7 @@ use sqs_dead_letter::{Redrive, RedriveMethod, RedriveOptions, Selection, SqsDead
 use sqs_worker::Worker;
 use store_dynamodb::DynamoStore;
 use testkit::aws::AwsStack;
-use testkit::moto::unique_name;
+use testkit::scenario::command_body;
 
 /// A stack, a queue and its DLQ.
 struct Ops {
@@ -101,15 +101,9 @@ impl Ops {
     }
 }
 
-/// A command body with a fresh command id.
+/// An order command body with a fresh command id.
 fn command(aggregate_id: &str, name: &str, payload: Value) -> Value {
-    json!({
-        "commandId": unique_name("cmd"),
-        "aggregateType": "order",
-        "aggregateId": aggregate_id,
-        "command": name,
-        "payload": payload,
-    })
+    command_body("order", aggregate_id, name, payload)
 }
 
 fn create(aggregate_id: &str) -> Value {

@@ -18,6 +18,7 @@ use sqs_worker::{PollStats, Worker};
 use store_dynamodb::DynamoStore;
 use testkit::aws::AwsStack;
 use testkit::moto::unique_name;
+use testkit::scenario::command_body;
 
 /// A test's AWS resources and clients: the shared [`AwsStack`] plus the
 /// worker-specific helpers below.
@@ -107,15 +108,9 @@ impl Aws {
     }
 }
 
-/// A command body (CONTRACT §2) with a fresh command id.
+/// An order command body with a fresh command id.
 fn command(aggregate_id: &str, name: &str, payload: Value) -> Value {
-    json!({
-        "commandId": unique_name("cmd"),
-        "aggregateType": "order",
-        "aggregateId": aggregate_id,
-        "command": name,
-        "payload": payload,
-    })
+    command_body("order", aggregate_id, name, payload)
 }
 
 fn create(aggregate_id: &str) -> Value {
