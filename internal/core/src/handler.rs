@@ -132,7 +132,7 @@ impl<S: EventStore, C: ConfigSource> Handler<S, C> {
         }
         drop(finished);
 
-        let outcomes = batch
+        let mut outcomes = batch
             .messages
             .iter()
             .zip(parsed)
@@ -149,7 +149,6 @@ impl<S: EventStore, C: ConfigSource> Handler<S, C> {
                 }
             })
             .collect::<Vec<_>>();
-        let mut outcomes = outcomes;
         if let Some(sink) = &self.rejections {
             let rejected: Vec<Rejected<'_>> = outcomes
                 .iter()
