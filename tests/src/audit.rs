@@ -7,6 +7,25 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use handler_core::state_machine::StateMachine;
 use handler_core::{AggregateKey, EventStore, all_events};
 
+/// The environment variable that enlarges the soaks: `SOAK_SCALE=N`
+/// multiplies their aggregates by `N` (default 1, the size that passes
+/// comfortably on a busy 2-core machine).
+pub const SCALE_VARIABLE: &str = "SOAK_SCALE";
+
+/// The soaks' size factor from [`SCALE_VARIABLE`]; panics, naming the
+/// variable, on anything but a positive integer.
+pub fn scale() -> usize {
+    match std::env::var(SCALE_VARIABLE) {
+        Err(std::env::VarError::NotPresent) => 1,
+        Ok(text) if text.trim().is_empty() => 1,
+        Ok(text) => match text.trim().parse::<usize>() {
+            Ok(n) if n > 0 => n,
+            _ => panic!("{SCALE_VARIABLE} must be a positive integer, not {text:?}"),
+        },
+        Err(e) => panic!("{SCALE_VARIABLE}: {e}"),
+    }
+}
+
 /// One command a soak test sent (possibly as several messages).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Sent {

@@ -2,6 +2,7 @@
 //! - [`conformance`]: the checks every `EventStore` must pass, and the
 //!   [`event_store_conformance!`] macro that runs them for one store;
 //! - [`scenario`]: given/when/then for the batch handler;
+//! - [`progress`]: waits bounded by lack of progress, not by total time;
 //! - [`fixtures`]: the files under `tests/fixtures/`.
 //!
 //! The end-to-end suite (`tests/suite/`) is this crate's one test binary.
@@ -13,6 +14,7 @@ pub mod conformance;
 pub mod fault_proxy;
 pub mod faulty;
 pub mod moto;
+pub mod progress;
 pub mod requests;
 pub mod scenario;
 

@@ -16,9 +16,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
+
+use crate::progress::Progress;
 
 /// The moto version the harness installs when the machine has none.
 pub const MOTO_PIN: &str = "moto[server]==5.2.1";
@@ -135,7 +137,7 @@ fn start() -> Result<Moto, String> {
         ));
     }
     let endpoint = format!("http://127.0.0.1:{port}");
-    wait_until_listening(port)?;
+    wait_until_listening(port, &mut child)?;
     Ok(Moto {
         endpoint,
         python,
@@ -143,17 +145,27 @@ fn start() -> Result<Moto, String> {
     })
 }
 
-fn wait_until_listening(port: u16) -> Result<(), String> {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while Instant::now() < deadline {
+/// The launcher said ready once the server had bound its port, so this
+/// normally connects at once. It gives up when the launcher exits, or after
+/// two minutes in which it neither listens nor exits (a hang, not a slow
+/// machine).
+fn wait_until_listening(port: u16, child: &mut Child) -> Result<(), String> {
+    let mut alive = Progress::new(Duration::from_secs(120));
+    loop {
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
             return Ok(());
         }
+        if let Ok(Some(status)) = child.try_wait() {
+            return Err(format!(
+                "moto exited ({status}) before listening on 127.0.0.1:{port}; its stderr is above"
+            ));
+        }
+        alive.check(()).map_err(|stalled| {
+            let _ = child.kill();
+            format!("moto is not listening on 127.0.0.1:{port}: {stalled}")
+        })?;
         std::thread::sleep(Duration::from_millis(50));
     }
-    Err(format!(
-        "moto did not listen on 127.0.0.1:{port} within 20 s"
-    ))
 }
 
 /// An interpreter that can `import moto.server`: `MOTO_PYTHON`, the

@@ -4,6 +4,8 @@
 //! and append failures, lost append responses, spurious conflicts, a real
 //! rival writer). At the end the audit must find nothing lost, nothing
 //! doubled, versions gapless and every head equal to the fold of its events.
+//! `SOAK_SCALE=N` multiplies the tickets by `N`. Nothing in it waits on a
+//! clock: the workers stop when the simulated queue is empty.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -22,12 +24,13 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use serde_json::{Map, Value, json};
 use store_sqlite::SqliteStore;
-use testkit::audit::{Sent, audit};
+use testkit::audit::{self, Sent, audit};
 use testkit::faulty::{Faulty, StoreFaults};
 use testkit::scenario::config_dir;
 
 const SEED: u64 = 0x50a1_c0de;
-const TICKETS: usize = 200;
+/// Tickets per unit of `SOAK_SCALE`.
+const TICKETS_PER_SCALE: usize = 200;
 const COMMANDS_PER_TICKET: usize = 50;
 /// Every this-many-th command is invalid (an empty comment): it must end in
 /// the dead-letter queue with its reason recorded.
@@ -369,13 +372,14 @@ async fn soak_embedded_store_with_faults() {
         rivals: Mutex::new(Vec::new()),
     }));
 
+    let tickets = TICKETS_PER_SCALE * audit::scale();
     // The workload: per ticket one OpenTicket, then comments and assignments;
     // every command twice (two message ids, one commandId), all shuffled.
     let mut rng = StdRng::seed_from_u64(SEED);
     let mut sent = Vec::new();
     let mut bad = Vec::new();
     let mut messages = Vec::new();
-    for t in 0..TICKETS {
+    for t in 0..tickets {
         let ticket_id = format!("t-{t:03}");
         for c in 0..COMMANDS_PER_TICKET {
             let i = sent.len();
@@ -446,7 +450,7 @@ async fn soak_embedded_store_with_faults() {
     failures.sort();
     let line = format!(
         "in-process soak (embedded store, {WORKERS} concurrent handlers): {workload} commands + {} rival commands \
-         over {TICKETS} tickets, {message_count} messages, {} receives in {} batches; \
+         over {tickets} tickets, {message_count} messages, {} receives in {} batches; \
          {} applied outcomes of which {} duplicates, {} lost deletes; faults: {}; \
          {} messages dead-lettered; audit: {}; {:.1} s",
         rivals.len(),
@@ -482,7 +486,7 @@ async fn soak_embedded_store_with_faults() {
         report.commands,
         "{line}"
     );
-    assert!(report.commands >= 10_000);
+    assert!(report.commands >= 10_000 * audit::scale());
     // Exactly the invalid commands ended in the dead-letter queue, each
     // message with its reason recorded.
     assert_eq!(report.dead_lettered, bad.len(), "{line}");

@@ -7,6 +7,12 @@
 //! the workers talk to it through a [`FaultProxy`]. The figures of a run are
 //! printed and written as one line to `target/soak-moto.txt`.
 //!
+//! The default size (16 tickets) passes comfortably on a busy 2-core
+//! machine; `SOAK_SCALE=N` multiplies the tickets by `N`. No wait has a
+//! total time cap: the drain fails only after [`QUIET`] without a single
+//! message handled or leaving the queue, so a slow machine only takes
+//! longer.
+//!
 //! Two allowances for moto 5.2.1, neither of which AWS needs: the proxy
 //! forwards DynamoDB requests one at a time, because moto's
 //! `TransactWriteItems` is not isolated from concurrent requests (a cancelled
@@ -18,7 +24,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use aws_config::SdkConfig;
@@ -33,24 +39,29 @@ use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 use sqs_worker::{Polled, Worker, WorkerOptions};
 use store_dynamodb::DynamoStore;
-use testkit::audit::{Sent, audit};
+use testkit::audit::{self, Sent, audit};
 use testkit::aws::{AwsStack, PREFIX};
 use testkit::fault_proxy::{FaultPlan, FaultProxy};
 use testkit::moto::{moto, unique_name};
+use testkit::progress::{Progress, Stalled};
 
-const AGGREGATES: usize = 32;
+/// Tickets per unit of `SOAK_SCALE`.
+const AGGREGATES_PER_SCALE: usize = 16;
 /// One `OpenTicket`, then `Comment`/`Assign` alternately.
 const COMMANDS_PER_AGGREGATE: usize = 16;
-/// Aggregates (every `AGGREGATES / POISONED`-th) that get one more command,
-/// a `Comment` whose empty text its schema refuses: it must end in the DLQ
-/// with its reason recorded.
-const POISONED: usize = 4;
+/// Every this-many-th aggregate gets one more command, a `Comment` whose
+/// empty text its schema refuses: it must end in the DLQ with its reason
+/// recorded.
+const POISON_EVERY: usize = 4;
 const COPIES: usize = 2;
 const WORKERS: usize = 4;
 const VISIBILITY_TIMEOUT_SECONDS: u32 = 2;
 const MAX_RECEIVE_COUNT: u32 = 10;
-/// From the first message sent to the source queue found empty.
-const DRAIN_CAP: Duration = Duration::from_secs(240);
+/// The drain fails only after this long with no message handled by a
+/// worker and none deleted or moved off the source queue. Each of those
+/// can happen only finitely often (a message is received at most
+/// `MAX_RECEIVE_COUNT` times), so a drain that keeps moving ends.
+const QUIET: Duration = Duration::from_secs(120);
 const SEED: u64 = 0x5eed_2024;
 
 fn soak_plan() -> FaultPlan {
@@ -70,6 +81,8 @@ fn soak_plan() -> FaultPlan {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn soak_against_moto_with_faults() {
     let started = Instant::now();
+    let aggregates = AGGREGATES_PER_SCALE * audit::scale();
+    let poisoned = aggregates.div_ceil(POISON_EVERY);
     let stack = AwsStack::new().await;
     let sqs = aws_sdk_sqs::Client::new(&stack.sdk);
     let (queue_url, dlq_url) = create_queues(&sqs).await;
@@ -82,17 +95,18 @@ async fn soak_against_moto_with_faults() {
         .build();
 
     let stop = Arc::new(AtomicBool::new(false));
+    let handled = Arc::new(AtomicU64::new(0));
     let workers: Vec<_> = (0..WORKERS)
         .map(|_| {
             let worker = worker(&via_proxy, &table, &stack.bucket, &queue_url);
-            tokio::spawn(work(worker, stop.clone()))
+            tokio::spawn(work(worker, stop.clone(), handled.clone()))
         })
         .collect();
 
     let sending = Instant::now();
-    let sent = send_workload(&sqs, &queue_url).await;
+    let sent = send_workload(&sqs, &queue_url, aggregates).await;
     let sent_in = sending.elapsed();
-    let drained = wait_until_drained(&sqs, &queue_url, sending + DRAIN_CAP).await;
+    let drained = wait_until_drained(&sqs, &queue_url, &handled).await;
     stop.store(true, Ordering::SeqCst);
     let mut tally = Tally::default();
     for worker in workers {
@@ -104,13 +118,15 @@ async fn soak_against_moto_with_faults() {
             times.count, times.upstream, times.slowest, times.queued
         );
     }
-    if let Err(depth) = drained {
-        panic!(
-            "the source queue was not drained within {DRAIN_CAP:?} (visible, in flight: {depth:?}); \
+    let longest_quiet = match drained {
+        Ok(longest_quiet) => longest_quiet,
+        Err(stalled) => panic!(
+            "the source queue stopped draining: {stalled} \
+             (handled by the workers, messages left in the queue); \
              proxy: {:?}; workers: {tally:?}",
             proxy.stats()
-        );
-    }
+        ),
+    };
     let drain_time = sending.elapsed();
 
     let dead_letters = dead_letter_ids(&sqs, &dlq_url).await;
@@ -137,9 +153,13 @@ async fn soak_against_moto_with_faults() {
          workers saw {received} deliveries, {duplicates} duplicates, {failed} failures {codes:?}, \
          {receive_errors} failed receives, {delete_failed} failed deletes; \
          proxy: {requests} requests, {e500} x 500, {throttled} throttled, {delayed} delayed, \
-         {dropped} dropped after forwarding; sent in {sent_in:.1?}, drained in {drain_time:.1?}, \
-         test {elapsed:.1?}",
+         {dropped} dropped after forwarding; sent in {sent_in:.1?}, drained in {drain_time:.1?} \
+         (longest stretch without progress {longest_quiet:.1?}), test {elapsed:.1?} \
+         ({tickets} tickets, {variable}={scale})",
         workers = WORKERS,
+        tickets = aggregates,
+        variable = audit::SCALE_VARIABLE,
+        scale = audit::scale(),
         summary = report.summary(),
         dlq = dead_letters.len(),
         received = tally.received,
@@ -160,8 +180,9 @@ async fn soak_against_moto_with_faults() {
 
     assert_eq!(
         report.commands,
-        AGGREGATES * COMMANDS_PER_AGGREGATE + POISONED
+        aggregates * COMMANDS_PER_AGGREGATE + poisoned
     );
+    assert_eq!(report.dead_lettered, poisoned, "{}", report.summary());
     assert_eq!(report.messages, report.commands * COPIES);
     assert_eq!(report.lost, 0, "lost commands: {}", report.summary());
     assert_eq!(report.doubled, 0, "doubled commands: {}", report.summary());
@@ -375,13 +396,16 @@ fn worker(via_proxy: &SdkConfig, table: &str, bucket: &str, queue_url: &str) -> 
     })
 }
 
-/// Polls until told to stop; a failed receive is counted and followed by a
-/// short pause.
-async fn work(worker: SoakWorker, stop: Arc<AtomicBool>) -> Tally {
+/// Polls until told to stop, adding each message handled to `handled`; a
+/// failed receive is counted and followed by a short pause.
+async fn work(worker: SoakWorker, stop: Arc<AtomicBool>, handled: Arc<AtomicU64>) -> Tally {
     let mut tally = Tally::default();
     while !stop.load(Ordering::SeqCst) {
         match worker.poll().await {
-            Ok(polled) => tally.add(&polled),
+            Ok(polled) => {
+                handled.fetch_add(polled.report.outcomes.len() as u64, Ordering::SeqCst);
+                tally.add(&polled);
+            }
             Err(_) => {
                 tally.receive_errors += 1;
                 tokio::time::sleep(Duration::from_millis(100)).await;
@@ -475,11 +499,11 @@ async fn create_queues(sqs: &aws_sdk_sqs::Client) -> (String, String) {
 /// The commands of the soak: per aggregate an `OpenTicket`, then `Comment`
 /// and `Assign` alternately, each with its own command id; and the poisoned
 /// aggregates' last command, refused by its schema.
-fn workload(run: &str) -> Vec<Vec<(String, Value)>> {
-    (0..AGGREGATES)
+fn workload(run: &str, aggregates: usize) -> Vec<Vec<(String, Value)>> {
+    (0..aggregates)
         .map(|a| {
             let id = format!("t-{a:02}");
-            let poisoned = a % (AGGREGATES / POISONED) == 0;
+            let poisoned = a % POISON_EVERY == 0;
             (0..COMMANDS_PER_AGGREGATE + usize::from(poisoned))
                 .map(|n| {
                     let (command, payload) = match n {
@@ -510,14 +534,14 @@ fn workload(run: &str) -> Vec<Vec<(String, Value)>> {
 /// second copies are shuffled and mixed into the first ones at random; the
 /// poisoned commands go, both copies, right after the `OpenTicket`s.
 /// Returns what was sent, per command.
-async fn send_workload(sqs: &aws_sdk_sqs::Client, queue_url: &str) -> Vec<Sent> {
+async fn send_workload(sqs: &aws_sdk_sqs::Client, queue_url: &str, aggregates: usize) -> Vec<Sent> {
     let mut rng = StdRng::seed_from_u64(SEED);
-    let commands = workload(&unique_name("soak"));
+    let commands = workload(&unique_name("soak"), aggregates);
     // Early, so that the poisoned commands' ten receives overlap the run.
     let mut firsts = Vec::new();
     let mut poison = Vec::new();
     for round in 0..=COMMANDS_PER_AGGREGATE {
-        let mut order: Vec<usize> = (0..AGGREGATES)
+        let mut order: Vec<usize> = (0..aggregates)
             .filter(|&a| commands[a].len() > round)
             .collect();
         order.shuffle(&mut rng);
@@ -528,9 +552,9 @@ async fn send_workload(sqs: &aws_sdk_sqs::Client, queue_url: &str) -> Vec<Sent> 
             firsts.extend(slots);
         }
     }
-    let mut order: Vec<(usize, usize)> = firsts.drain(..AGGREGATES).collect();
+    let mut order: Vec<(usize, usize)> = firsts.drain(..aggregates).collect();
     order.append(&mut poison);
-    let mut seconds = [order[..AGGREGATES].to_vec(), firsts.clone()].concat();
+    let mut seconds = [order[..aggregates].to_vec(), firsts.clone()].concat();
     seconds.shuffle(&mut rng);
     let (mut firsts, mut seconds) = (firsts.into_iter(), seconds.into_iter());
     loop {
@@ -617,26 +641,28 @@ async fn depth(sqs: &aws_sdk_sqs::Client, queue_url: &str) -> (u64, u64) {
 }
 
 /// Waits until the source queue is empty (no visible, no in-flight message)
-/// on three checks in a row; `Err` with the last depth at `deadline`.
+/// on three checks in a row, however long that takes while it progresses:
+/// `Err` only after [`QUIET`] in which the workers handled no message and
+/// the queue lost none (the mark is: messages handled, messages left). `Ok`
+/// with the longest stretch without progress seen.
 async fn wait_until_drained(
     sqs: &aws_sdk_sqs::Client,
     queue_url: &str,
-    deadline: Instant,
-) -> Result<(), (u64, u64)> {
+    handled: &AtomicU64,
+) -> Result<Duration, Stalled<(u64, u64)>> {
+    let mut progress = Progress::new(QUIET);
     let mut empty_in_a_row = 0;
     loop {
-        let now = depth(sqs, queue_url).await;
-        if now == (0, 0) {
+        let (visible, in_flight) = depth(sqs, queue_url).await;
+        if (visible, in_flight) == (0, 0) {
             empty_in_a_row += 1;
             if empty_in_a_row == 3 {
-                return Ok(());
+                return Ok(progress.longest_quiet());
             }
         } else {
             empty_in_a_row = 0;
         }
-        if Instant::now() > deadline {
-            return Err(now);
-        }
+        progress.check((handled.load(Ordering::SeqCst), visible + in_flight))?;
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
 }

@@ -22,6 +22,7 @@ use aws_sdk_dynamodb::types::TableDescription;
 use aws_sdk_sqs::types::QueueAttributeName as Q;
 use serde_json::{Value, json};
 use testkit::moto::{moto, unique_name};
+use testkit::progress::Progress;
 
 /// What every function environment holds besides the resource names.
 const DEFAULT_ENV: [(&str, &str); 5] = [
@@ -273,11 +274,14 @@ async fn deploy_and_check(
     Ok(())
 }
 
+/// Waits for the stack to be created, as long as it progresses: it fails
+/// on any other final status, or after a minute in which neither the
+/// stack's nor any resource's status changed.
 async fn wait_for_stack(
     cf: &aws_sdk_cloudformation::Client,
     name: &str,
 ) -> Result<BTreeMap<String, String>, String> {
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut progress = Progress::new(Duration::from_secs(60));
     loop {
         let described = cf
             .describe_stacks()
@@ -296,7 +300,28 @@ async fn wait_for_stack(
                     })
                     .collect());
             }
-            Some(StackStatus::CreateInProgress) if Instant::now() < deadline => {
+            Some(StackStatus::CreateInProgress) => {
+                let resources = cf
+                    .list_stack_resources()
+                    .stack_name(name)
+                    .send()
+                    .await
+                    .map_err(|e| format!("ListStackResources: {e:?}"))?;
+                let statuses: Vec<(String, String)> = resources
+                    .stack_resource_summaries()
+                    .iter()
+                    .map(|r| {
+                        (
+                            r.logical_resource_id().unwrap_or_default().to_owned(),
+                            r.resource_status()
+                                .map(|s| s.to_string())
+                                .unwrap_or_default(),
+                        )
+                    })
+                    .collect();
+                progress.check(statuses).map_err(|stalled| {
+                    format!("stack {name} stays CREATE_IN_PROGRESS: {stalled}")
+                })?;
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
             other => {

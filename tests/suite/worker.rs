@@ -349,7 +349,9 @@ async fn a_message_failing_every_time_reaches_the_dlq_after_exactly_ten_receives
 #[tokio::test]
 async fn a_fifo_group_stops_at_its_first_failure_and_the_others_go_on() {
     let aws = Aws::new().await;
-    let (queue, _dlq) = aws.queues(30, true).await;
+    // A visibility timeout far longer than the test, however slow the
+    // machine: the failed messages must still be in flight at the end.
+    let (queue, _dlq) = aws.queues(3600, true).await;
     let (group_a, group_b) = ("order#fifo-a", "order#fifo-b");
     let a = [
         create("fifo-a"),

@@ -1123,8 +1123,9 @@ fn sqs() -> aws_sdk_sqs::Client {
     aws_sdk_sqs::Client::new(&block_on(moto().sdk_config()))
 }
 
-/// Every message of a queue, received (and hidden for 30 s) with all
-/// attributes: (body, group, deduplication id).
+/// Every message of a queue, received (and hidden for an hour, so that no
+/// slowness shows one twice) with all attributes: (body, group,
+/// deduplication id).
 fn receive_all(queue_url: &str) -> Vec<(Value, String, String)> {
     use aws_sdk_sqs::types::MessageSystemAttributeName as A;
     let sqs = sqs();
@@ -1134,7 +1135,7 @@ fn receive_all(queue_url: &str) -> Vec<(Value, String, String)> {
             sqs.receive_message()
                 .queue_url(queue_url)
                 .max_number_of_messages(10)
-                .visibility_timeout(30)
+                .visibility_timeout(3600)
                 .message_system_attribute_names(A::All)
                 .send(),
         )
