@@ -1018,6 +1018,7 @@ async fn the_deploy_script_creates_and_updates_the_stack_on_moto() {
 fn the_deploy_script_makes_a_code_bucket_that_only_its_account_reaches() {
     const RECORD: &str = r#"
 import importlib.util, json, sys
+sys.dont_write_bytecode = True
 from botocore.exceptions import ClientError
 spec = importlib.util.spec_from_file_location("stack", sys.argv[1])
 stack = importlib.util.module_from_spec(spec)
