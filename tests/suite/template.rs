@@ -1138,3 +1138,65 @@ fn run(cmd: &mut Command) -> Output {
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
+
+/// The role's DynamoDB and S3 grants are what the Lambda really sends: the
+/// function body runs a batch with applied and failed commands (load,
+/// append, failure records, configs) on counting clients, and each request
+/// is mapped to the IAM action that authorises it.
+#[tokio::test]
+async fn the_role_grants_what_the_lambda_sends() {
+    use lambda_runtime::{Context, LambdaEvent};
+
+    let stack = testkit::aws::AwsStack::new().await;
+    let event = lambda_sqs::parse_event(&testkit::fixtures::read("sqs-event-mixed.json"))
+        .expect("fixture is an SQS event");
+    let response = lambda_sqs::handle_event(
+        &stack.handler(),
+        LambdaEvent::new(event, Context::default()),
+    )
+    .await;
+    assert!(
+        !response.batch_item_failures.is_empty(),
+        "the batch has failures, so failure records are written"
+    );
+    let authorised_by = |operation: &str| -> &'static str {
+        match operation {
+            "BatchGetItem" => "dynamodb:BatchGetItem",
+            // The store's transactions hold Puts only (no ConditionCheck,
+            // Update or Delete): IAM authorises each as PutItem.
+            "TransactWriteItems" => "dynamodb:PutItem",
+            "UpdateItem" => "dynamodb:UpdateItem",
+            "GetObject" => "s3:GetObject",
+            other => panic!("the Lambda sends {other}: grant it in template.json and map it here"),
+        }
+    };
+    let sent = |counter: &testkit::requests::RequestCounter| -> BTreeSet<String> {
+        counter
+            .sent()
+            .iter()
+            .map(|op| authorised_by(op).to_owned())
+            .collect()
+    };
+    let statement = |sid: &str| -> Vec<String> {
+        let t = template();
+        let statements = &t["Resources"]["FunctionRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+            ["Statement"];
+        let found = statements
+            .as_array()
+            .expect("statements")
+            .iter()
+            .find(|s| s["Sid"] == sid)
+            .unwrap_or_else(|| panic!("statement {sid}"));
+        strings(&found["Action"])
+    };
+    assert_eq!(
+        sent(&stack.dynamo_requests),
+        statement("EventStore").into_iter().collect(),
+        "the table's grants are exactly the actions the Lambda's requests need"
+    );
+    assert_eq!(
+        sent(&stack.s3_requests),
+        BTreeSet::from(["s3:GetObject".to_owned()])
+    );
+    assert_eq!(statement("ReadConfigs"), ["s3:GetObject"]);
+}
