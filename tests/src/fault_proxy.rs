@@ -13,8 +13,10 @@
 //!   (hyper's "connection closed before message completed");
 //! - or just forward it.
 //!
-//! Every kind is counted ([`FaultProxy::stats`]). The proxy listens on
-//! `127.0.0.1:0` only and stops when dropped.
+//! Every kind is counted ([`FaultProxy::stats`]). On request
+//! ([`FaultProxy::record`]) it also keeps every request's operation, path
+//! and headers, for tests that check what a client sends. The proxy listens
+//! on `127.0.0.1:0` only and stops when dropped.
 //!
 //! ```no_run
 //! # async fn demo() {
@@ -149,6 +151,28 @@ struct Counters {
     upstream_errors: AtomicU64,
 }
 
+/// A request as the proxy received it (see [`FaultProxy::record`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeenRequest {
+    /// Its `x-amz-target`, or `S3 METHOD` (also for the other query-protocol
+    /// services; [`SeenRequest::service`] tells them apart).
+    pub operation: String,
+    /// Path and query.
+    pub path: String,
+    /// Every header, names in lowercase.
+    pub headers: BTreeMap<String, String>,
+}
+
+impl SeenRequest {
+    /// The service the request was signed for (`s3`, `sts`,
+    /// `cloudformation`...), from its SigV4 credential scope.
+    pub fn service(&self) -> Option<&str> {
+        let authorization = self.headers.get("authorization")?;
+        let scope = authorization.split("Credential=").nth(1)?;
+        scope.split(['/', ',']).nth(3)
+    }
+}
+
 /// One request's fate.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Fate {
@@ -169,6 +193,8 @@ struct Shared {
     dynamodb: tokio::sync::Mutex<()>,
     counters: Counters,
     times: Mutex<BTreeMap<String, OperationTimes>>,
+    /// `Some` once [`FaultProxy::record`] was called.
+    seen: Mutex<Option<Vec<SeenRequest>>>,
 }
 
 impl Shared {
@@ -216,6 +242,26 @@ impl Shared {
         // Read the whole request first, so that a connection answered
         // without forwarding stays usable.
         let (parts, body) = request.into_parts();
+        if let Some(seen) = self.seen.lock().expect("seen lock").as_mut() {
+            seen.push(SeenRequest {
+                operation: operation(&parts),
+                path: parts
+                    .uri
+                    .path_and_query()
+                    .map_or("/", |p| p.as_str())
+                    .to_owned(),
+                headers: parts
+                    .headers
+                    .iter()
+                    .map(|(k, v)| {
+                        (
+                            k.as_str().to_owned(),
+                            String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                        )
+                    })
+                    .collect(),
+            });
+        }
         let request = Request::from_parts(
             parts,
             body.collect().await.map_err(ProxyError::other)?.to_bytes(),
@@ -350,6 +396,7 @@ impl FaultProxy {
             dynamodb: tokio::sync::Mutex::new(()),
             counters: Counters::default(),
             times: Mutex::default(),
+            seen: Mutex::default(),
         });
         let task = tokio::spawn(serve(listener, shared.clone()));
         FaultProxy {
@@ -368,6 +415,25 @@ impl FaultProxy {
     /// `AmazonSQS.ReceiveMessage`, `S3 GET`, ...).
     pub fn times(&self) -> BTreeMap<String, OperationTimes> {
         self.shared.times.lock().expect("times lock").clone()
+    }
+
+    /// Keeps every request received from now on ([`FaultProxy::seen`]).
+    pub fn record(&self) {
+        self.shared
+            .seen
+            .lock()
+            .expect("seen lock")
+            .get_or_insert_with(Vec::new);
+    }
+
+    /// The requests received since [`FaultProxy::record`], in arrival order.
+    pub fn seen(&self) -> Vec<SeenRequest> {
+        self.shared
+            .seen
+            .lock()
+            .expect("seen lock")
+            .clone()
+            .unwrap_or_default()
     }
 
     /// The counts so far.

@@ -4,10 +4,12 @@
 //!
 //! moto makes the queues, the table (keys, index, stream), the bucket (with
 //! its encryption), the role and its inline policies, the function and the
-//! event source mapping; it skips `AWS::CloudWatch::Alarm` and
-//! `AWS::S3::BucketPolicy`, and ignores a table's TTL and point-in-time
-//! recovery, a bucket's public access block, versioning and ownership, and a
-//! function's `Architectures`. Those are checked in the template itself, and
+//! event source mapping; it skips `AWS::CloudWatch::Alarm`,
+//! `AWS::S3::BucketPolicy` and `AWS::SQS::QueuePolicy`, and ignores a
+//! table's TTL and point-in-time recovery, a bucket's public access block,
+//! versioning and ownership, a queue's `RedriveAllowPolicy`, and a
+//! function's `Architectures` and `S3ObjectVersion`. Those are checked in
+//! the template itself, and
 //! the whole template against CloudFormation's resource schemas (cfn-lint,
 //! which comes with moto).
 
@@ -21,6 +23,7 @@ use aws_sdk_cloudformation::types::{Capability, Parameter, StackStatus};
 use aws_sdk_dynamodb::types::TableDescription;
 use aws_sdk_sqs::types::QueueAttributeName as Q;
 use serde_json::{Value, json};
+use testkit::fault_proxy::{FaultPlan, FaultProxy};
 use testkit::moto::{moto, unique_name};
 use testkit::progress::Progress;
 
@@ -61,7 +64,7 @@ struct Expect {
 async fn the_template_makes_what_the_handler_needs_on_moto() {
     let started = Instant::now();
     let sdk = moto().sdk_config().await;
-    let (code_bucket, code_key) = code_in_s3(&sdk).await;
+    let code = code_in_s3(&sdk).await;
     let defaults = Expect {
         params: vec![("EventSourceEnabled", "false")],
         function_timeout: 30,
@@ -87,16 +90,23 @@ async fn the_template_makes_what_the_handler_needs_on_moto() {
         batching_window: 5,
     };
     let (a, b) = tokio::join!(
-        deploy_and_check(&sdk, &code_bucket, &code_key, &defaults),
-        deploy_and_check(&sdk, &code_bucket, &code_key, &tuned),
+        deploy_and_check(&sdk, &code, &defaults),
+        deploy_and_check(&sdk, &code, &tuned),
     );
     a.expect("stack with the defaults");
     b.expect("stack with tuned parameters");
     eprintln!("two stacks made and checked in {:?}", started.elapsed());
 }
 
-/// A bucket holding an (empty, valid) zip for the function's code.
-async fn code_in_s3(sdk: &SdkConfig) -> (String, String) {
+/// Where the function's code is: bucket, key and object version.
+struct Code {
+    bucket: String,
+    key: String,
+    version: String,
+}
+
+/// A versioned bucket holding an (empty, valid) zip for the function's code.
+async fn code_in_s3(sdk: &SdkConfig) -> Code {
     let s3 = aws_sdk_s3::Client::new(sdk);
     let bucket = unique_name("code");
     s3.create_bucket()
@@ -104,28 +114,43 @@ async fn code_in_s3(sdk: &SdkConfig) -> (String, String) {
         .send()
         .await
         .expect("create code bucket");
+    s3.put_bucket_versioning()
+        .bucket(&bucket)
+        .versioning_configuration(
+            aws_sdk_s3::types::VersioningConfiguration::builder()
+                .status(aws_sdk_s3::types::BucketVersioningStatus::Enabled)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("version the code bucket");
     let empty_zip: Vec<u8> = [b"PK\x05\x06".as_slice(), &[0; 18]].concat();
     let key = "command-handler/test.zip".to_owned();
-    s3.put_object()
+    let put = s3
+        .put_object()
         .bucket(&bucket)
         .key(&key)
         .body(empty_zip.into())
         .send()
         .await
         .expect("upload code");
-    (bucket, key)
+    let version = put.version_id().expect("a versioned object").to_owned();
+    Code {
+        bucket,
+        key,
+        version,
+    }
 }
 
-async fn deploy_and_check(
-    sdk: &SdkConfig,
-    code_bucket: &str,
-    code_key: &str,
-    expect: &Expect,
-) -> Result<(), String> {
+async fn deploy_and_check(sdk: &SdkConfig, code: &Code, expect: &Expect) -> Result<(), String> {
     let cf = aws_sdk_cloudformation::Client::new(sdk);
     let name = unique_name("stack");
     let body = std::fs::read_to_string(template_path()).expect("read template.json");
-    let mut params = vec![("CodeBucket", code_bucket), ("CodeKey", code_key)];
+    let mut params = vec![
+        ("CodeBucket", code.bucket.as_str()),
+        ("CodeKey", code.key.as_str()),
+        ("CodeObjectVersion", code.version.as_str()),
+    ];
     params.extend(expect.params.iter().copied());
     cf.create_stack()
         .stack_name(&name)
@@ -224,9 +249,13 @@ async fn deploy_and_check(
     let account = queue_arn.split(':').nth(4).expect("account in ARN");
     let bucket = out("ConfigBucketName");
     let mut allowed = BTreeSet::new();
-    let mut allow = |actions: &[&str], resource: String| {
+    let mut allow = |actions: &[&str], resource: String, condition: Option<Value>| {
         for a in actions {
-            allowed.insert(((*a).to_owned(), resource.clone()));
+            allowed.insert(Grant {
+                action: (*a).to_owned(),
+                resource: resource.clone(),
+                condition: condition.as_ref().map(Value::to_string),
+            });
         }
     };
     allow(
@@ -235,25 +264,34 @@ async fn deploy_and_check(
             "arn:aws:logs:us-east-1:{account}:log-group:/aws/lambda/{}:*",
             out("FunctionName")
         ),
+        None,
     );
+    // What the Lambda's store calls: `load` is one BatchGetItem, `append`
+    // one TransactWriteItems of Puts (authorised as PutItem),
+    // `record_failures` UpdateItems. GetItem and Query serve cmdctl only.
     allow(
         &[
             "dynamodb:BatchGetItem",
-            "dynamodb:GetItem",
-            "dynamodb:Query",
             "dynamodb:PutItem",
             "dynamodb:UpdateItem",
-            "dynamodb:ConditionCheckItem",
         ],
         table_arn,
+        None,
     );
     allow(
         &["s3:GetObject"],
         format!("arn:aws:s3:::{bucket}/{}*", expect.prefix),
+        None,
     );
     // Without it S3 answers a missing config with 403, not 404, and the
-    // handler could not tell `unknown_aggregate_type` from an outage.
-    allow(&["s3:ListBucket"], format!("arn:aws:s3:::{bucket}"));
+    // handler could not tell `unknown_aggregate_type` from an outage. S3
+    // checks it with the missing key as `s3:prefix`: only keys below the
+    // config prefix may be listed.
+    allow(
+        &["s3:ListBucket"],
+        format!("arn:aws:s3:::{bucket}"),
+        Some(json!({"StringLike": {"s3:prefix": format!("{}*", expect.prefix)}})),
+    );
     allow(
         &[
             "sqs:ReceiveMessage",
@@ -262,10 +300,11 @@ async fn deploy_and_check(
             "sqs:ChangeMessageVisibility",
         ],
         queue_arn.clone(),
+        None,
     );
     if expect.reject_to_dlq {
         let dlq_arn = self::queue_arn(sdk, &out("DeadLetterQueueUrl")).await;
-        allow(&["sqs:SendMessage"], dlq_arn);
+        allow(&["sqs:SendMessage"], dlq_arn, None);
     }
     assert_eq!(
         granted, allowed,
@@ -508,9 +547,18 @@ async fn check_bucket(sdk: &SdkConfig, bucket: &str) {
     }
 }
 
-/// Every (action, resource) the role allows, from its inline policies; it
-/// must have no managed ones and no `Deny`, `NotAction` or conditions.
-async fn granted(sdk: &SdkConfig, role_arn: &str) -> BTreeSet<(String, String)> {
+/// One (action, resource) a role allows, and the condition it is allowed
+/// under (its JSON), if any.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Grant {
+    action: String,
+    resource: String,
+    condition: Option<String>,
+}
+
+/// Every grant of the role, from its inline policies; it must have no
+/// managed ones and no `Deny`, `NotAction` or `NotResource`.
+async fn granted(sdk: &SdkConfig, role_arn: &str) -> BTreeSet<Grant> {
     let iam = aws_sdk_iam::Client::new(sdk);
     let role = role_arn.rsplit('/').next().expect("a role name");
     let attached = iam
@@ -545,12 +593,17 @@ async fn granted(sdk: &SdkConfig, role_arn: &str) -> BTreeSet<(String, String)> 
         };
         for s in statements {
             assert_eq!(s["Effect"], "Allow", "{name}: {s}");
-            for forbidden in ["NotAction", "NotResource", "Condition"] {
+            for forbidden in ["NotAction", "NotResource"] {
                 assert!(s.get(forbidden).is_none(), "{name}: {forbidden} in {s}");
             }
+            let condition = s.get("Condition").map(Value::to_string);
             for action in strings(&s["Action"]) {
                 for resource in strings(&s["Resource"]) {
-                    out.insert((action.clone(), resource));
+                    out.insert(Grant {
+                        action: action.clone(),
+                        resource,
+                        condition: condition.clone(),
+                    });
                 }
             }
         }
@@ -645,10 +698,69 @@ fn the_template_declares_what_moto_skips() {
     assert_eq!(alarm["Threshold"], json!({"Ref": "AlarmThreshold"}));
     assert_eq!(alarm["ComparisonOperator"], "GreaterThanOrEqualToThreshold");
 
-    // The function: its architecture is the parameter's.
+    // The bucket and both queues refuse requests not made over TLS.
+    let deny_plain_http = |action: &str, resources: Value| {
+        json!({
+            "Sid": "DenyInsecureTransport",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": action,
+            "Resource": resources,
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}}
+        })
+    };
+    assert_eq!(
+        props("ConfigBucketPolicy")["PolicyDocument"]["Statement"],
+        json!([deny_plain_http(
+            "s3:*",
+            json!([{"Fn::GetAtt": ["ConfigBucket", "Arn"]}, {"Fn::Sub": "${ConfigBucket.Arn}/*"}])
+        )])
+    );
+    assert_eq!(resource("QueuesPolicy")["Type"], "AWS::SQS::QueuePolicy");
+    assert_eq!(
+        props("QueuesPolicy")["Queues"],
+        json!([{"Ref": "CommandQueue"}, {"Ref": "DeadLetterQueue"}])
+    );
+    assert_eq!(
+        props("QueuesPolicy")["PolicyDocument"]["Statement"],
+        json!([deny_plain_http(
+            "sqs:*",
+            json!([
+                {"Fn::GetAtt": ["CommandQueue", "Arn"]},
+                {"Fn::GetAtt": ["DeadLetterQueue", "Arn"]}
+            ])
+        )])
+    );
+
+    // Only the command queue may use the DLQ as its dead-letter queue. Its
+    // ARN is spelled out from its name: a GetAtt would be a cycle with the
+    // command queue's RedrivePolicy.
+    let queue_name = props("CommandQueue")["QueueName"]["Fn::Sub"]
+        .as_str()
+        .expect("the command queue's name is a Fn::Sub");
+    assert_eq!(
+        props("DeadLetterQueue")["RedriveAllowPolicy"],
+        json!({
+            "redrivePermission": "byQueue",
+            "sourceQueueArns": [{"Fn::Sub": format!(
+                "arn:${{AWS::Partition}}:sqs:${{AWS::Region}}:${{AWS::AccountId}}:{queue_name}"
+            )}]
+        })
+    );
+
+    // The function: its architecture is the parameter's; its code is the
+    // object version the deploy uploaded, not whatever the key holds later.
     assert_eq!(
         props("Function")["Architectures"],
         json!([{"Ref": "Architecture"}])
+    );
+    assert_eq!(
+        props("Function")["Code"],
+        json!({
+            "S3Bucket": {"Ref": "CodeBucket"},
+            "S3Key": {"Ref": "CodeKey"},
+            "S3ObjectVersion": {"Ref": "CodeObjectVersion"}
+        })
     );
     assert_eq!(props("Function")["Runtime"], "provided.al2023");
 
@@ -721,11 +833,18 @@ fn the_template_passes_cfn_lint() {
 /// `cargo make zip` and `cargo make deploy` run `stack.py`; here it runs
 /// against moto: a deterministic zip, a stack created, an unchanged
 /// redeploy, new code and a parameter rolled out, a bad parameter refused.
-#[tokio::test]
+/// The code bucket is versioned and TLS-only, the stack pins the zip's
+/// version, and every S3 request names the caller's account as the
+/// bucket's expected owner (moto does not check it: a proxy between the
+/// script and moto records the requests).
+// Two workers: the script runs blocking on one, the proxy serves on the other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_deploy_script_creates_and_updates_the_stack_on_moto() {
     let started = Instant::now();
     let sdk = moto().sdk_config().await;
     let python = moto().python();
+    let proxy = FaultProxy::start(moto().endpoint(), FaultPlan::default()).await;
+    proxy.record();
     let dir = tempfile::tempdir().expect("tempdir");
     let binary = dir.path().join("bootstrap");
     let zip = dir.path().join("lambda").join("bootstrap.zip");
@@ -734,7 +853,10 @@ async fn the_deploy_script_creates_and_updates_the_stack_on_moto() {
     let script = deploy_dir().join("stack.py");
     let stack_py = |args: &[&str]| {
         let mut cmd = Command::new(python);
-        cmd.arg(&script).args(args).envs(moto().env());
+        cmd.arg(&script)
+            .args(args)
+            .envs(moto().env())
+            .env("AWS_ENDPOINT_URL", proxy.endpoint());
         for unset in [
             "STACK_NAME",
             "CODE_BUCKET",
@@ -805,6 +927,44 @@ async fn the_deploy_script_creates_and_updates_the_stack_on_moto() {
         assert!(env.contains(&format!("export {name}=")), "{name} in {env}");
     }
     let outputs = stack_outputs(&cf, &stack).await;
+    let account = outputs["QueueArn"]
+        .split(':')
+        .nth(4)
+        .expect("account in ARN");
+    let s3 = aws_sdk_s3::Client::new(&sdk);
+    let code_bucket = format!("{stack}-code-{account}-us-east-1");
+    assert_eq!(params["CodeBucket"], code_bucket);
+    // No TLS to moto: a TLS-only policy would lock the script out (moto
+    // ignores its condition); on AWS the bucket gets one (see
+    // `the_deploy_script_makes_a_code_bucket_that_only_its_account_reaches`).
+    assert!(
+        stderr(&out).contains("gets no TLS-only policy"),
+        "{}",
+        stderr(&out)
+    );
+    let current_version = |key: String| {
+        let s3 = s3.clone();
+        let bucket = code_bucket.clone();
+        async move {
+            s3.head_object()
+                .bucket(bucket)
+                .key(key)
+                .send()
+                .await
+                .expect("HeadObject of the zip")
+                .version_id()
+                .expect("a version id")
+                .to_owned()
+        }
+    };
+    // A versioned bucket gives every object a version id ("null" without).
+    // (moto answers GetBucketVersioning with a root the Rust SDK refuses.)
+    let first_version = current_version(params["CodeKey"].clone()).await;
+    assert_ne!(first_version, "null", "the code bucket is versioned");
+    assert_eq!(
+        params["CodeObjectVersion"], first_version,
+        "the stack pins the version uploaded"
+    );
     let lambda = aws_sdk_lambda::Client::new(&sdk);
     let code_sha = || async {
         lambda
@@ -832,6 +992,37 @@ async fn the_deploy_script_creates_and_updates_the_stack_on_moto() {
     assert_eq!(queue["VisibilityTimeout"], "360");
     let params = stack_parameters(&cf, &stack).await;
     assert_eq!(params["EventSourceEnabled"], "false", "kept from before");
+    let second_version = current_version(params["CodeKey"].clone()).await;
+    assert_eq!(params["CodeObjectVersion"], second_version);
+    assert_ne!(second_version, first_version);
+
+    // Every S3 request, the upload's included, names the caller's account
+    // as the bucket's owner: S3 refuses it for a bucket someone else made.
+    // CreateBucket takes no owner (S3 refuses a name already taken anyway).
+    let create_bucket = format!("/{code_bucket}");
+    let s3_requests: Vec<_> = proxy
+        .seen()
+        .into_iter()
+        .filter(|r| r.service() == Some("s3"))
+        .filter(|r| !(r.operation == "S3 PUT" && r.path == create_bucket))
+        .collect();
+    assert!(
+        s3_requests
+            .iter()
+            .any(|r| r.operation == "S3 PUT" && r.path.contains("/command-handler/")),
+        "the uploads went through the proxy: {s3_requests:#?}"
+    );
+    for r in &s3_requests {
+        assert_eq!(
+            r.headers
+                .get("x-amz-expected-bucket-owner")
+                .map(String::as_str),
+            Some(account),
+            "{} {} without the expected bucket owner",
+            r.operation,
+            r.path
+        );
+    }
 
     // A parameter the template does not have: refused before anything runs.
     let out = deploy(&["Nope=1"]);
@@ -842,6 +1033,87 @@ async fn the_deploy_script_creates_and_updates_the_stack_on_moto() {
         stderr(&out)
     );
     eprintln!("deploy script checked in {:?}", started.elapsed());
+}
+
+/// On AWS (an endpoint with TLS), a new code bucket is made private,
+/// encrypted, versioned and TLS-only, and every call after its creation
+/// names the caller's account as its owner. Runs stack.py's
+/// `ensure_code_bucket` on a client that records its calls.
+#[test]
+fn the_deploy_script_makes_a_code_bucket_that_only_its_account_reaches() {
+    const RECORD: &str = r#"
+import importlib.util, json, sys
+sys.dont_write_bytecode = True
+from botocore.exceptions import ClientError
+spec = importlib.util.spec_from_file_location("stack", sys.argv[1])
+stack = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(stack)
+calls = []
+class Recorder:
+    def __getattr__(self, name):
+        def call(**params):
+            calls.append({"call": name, "params": params})
+            if name in ("head_bucket", "get_bucket_policy"):
+                code = "404" if name == "head_bucket" else "NoSuchBucketPolicy"
+                raise ClientError({"Error": {"Code": code}}, name)
+            return {}
+        return call
+stack.ensure_code_bucket(Recorder(), "code-bucket", "eu-west-1", "111122223333", tls_only=True)
+print(json.dumps(calls))
+"#;
+    let python = moto().python();
+    let out = run(Command::new(python).args([
+        "-c",
+        RECORD,
+        deploy_dir().join("stack.py").to_str().expect("UTF-8 path"),
+    ]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let calls: Vec<Value> = serde_json::from_slice(&out.stdout).expect("the calls, as JSON");
+    let names: Vec<&str> = calls.iter().filter_map(|c| c["call"].as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "head_bucket",
+            "create_bucket",
+            "put_public_access_block",
+            "put_bucket_encryption",
+            "get_bucket_versioning",
+            "put_bucket_versioning",
+            "get_bucket_policy",
+            "put_bucket_policy"
+        ]
+    );
+    for call in &calls {
+        if call["call"] != "create_bucket" {
+            assert_eq!(
+                call["params"]["ExpectedBucketOwner"], "111122223333",
+                "{call}"
+            );
+        }
+    }
+    let params = |name: &str| &calls[names.iter().position(|n| *n == name).expect(name)]["params"];
+    assert_eq!(
+        params("put_bucket_versioning")["VersioningConfiguration"],
+        json!({"Status": "Enabled"})
+    );
+    let policy: Value = serde_json::from_str(
+        params("put_bucket_policy")["Policy"]
+            .as_str()
+            .expect("a policy"),
+    )
+    .expect("JSON policy");
+    assert_eq!(
+        policy["Statement"],
+        json!([{
+            "Sid": "DenyInsecureTransport",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": ["arn:aws:s3:::code-bucket", "arn:aws:s3:::code-bucket/*"],
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}}
+        }]),
+        "the code bucket refuses plain HTTP"
+    );
 }
 
 async fn stack_parameters(
@@ -890,4 +1162,66 @@ fn run(cmd: &mut Command) -> Output {
 
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// The role's DynamoDB and S3 grants are what the Lambda really sends: the
+/// function body runs a batch with applied and failed commands (load,
+/// append, failure records, configs) on counting clients, and each request
+/// is mapped to the IAM action that authorises it.
+#[tokio::test]
+async fn the_role_grants_what_the_lambda_sends() {
+    use lambda_runtime::{Context, LambdaEvent};
+
+    let stack = testkit::aws::AwsStack::new().await;
+    let event = lambda_sqs::parse_event(&testkit::fixtures::read("sqs-event-mixed.json"))
+        .expect("fixture is an SQS event");
+    let response = lambda_sqs::handle_event(
+        &stack.handler(),
+        LambdaEvent::new(event, Context::default()),
+    )
+    .await;
+    assert!(
+        !response.batch_item_failures.is_empty(),
+        "the batch has failures, so failure records are written"
+    );
+    let authorised_by = |operation: &str| -> &'static str {
+        match operation {
+            "BatchGetItem" => "dynamodb:BatchGetItem",
+            // The store's transactions hold Puts only (no ConditionCheck,
+            // Update or Delete): IAM authorises each as PutItem.
+            "TransactWriteItems" => "dynamodb:PutItem",
+            "UpdateItem" => "dynamodb:UpdateItem",
+            "GetObject" => "s3:GetObject",
+            other => panic!("the Lambda sends {other}: grant it in template.json and map it here"),
+        }
+    };
+    let sent = |counter: &testkit::requests::RequestCounter| -> BTreeSet<String> {
+        counter
+            .sent()
+            .iter()
+            .map(|op| authorised_by(op).to_owned())
+            .collect()
+    };
+    let statement = |sid: &str| -> Vec<String> {
+        let t = template();
+        let statements = &t["Resources"]["FunctionRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+            ["Statement"];
+        let found = statements
+            .as_array()
+            .expect("statements")
+            .iter()
+            .find(|s| s["Sid"] == sid)
+            .unwrap_or_else(|| panic!("statement {sid}"));
+        strings(&found["Action"])
+    };
+    assert_eq!(
+        sent(&stack.dynamo_requests),
+        statement("EventStore").into_iter().collect(),
+        "the table's grants are exactly the actions the Lambda's requests need"
+    );
+    assert_eq!(
+        sent(&stack.s3_requests),
+        BTreeSet::from(["s3:GetObject".to_owned()])
+    );
+    assert_eq!(statement("ReadConfigs"), ["s3:GetObject"]);
 }

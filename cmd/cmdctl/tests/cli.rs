@@ -1622,7 +1622,9 @@ fn repo_root() -> PathBuf {
 
 /// `cargo make local` (deploy/local.sh): starts its own moto on a free
 /// port, creates the walkthrough's resources with this cmdctl, uploads the
-/// configs, prints the environment; `stop` stops that moto.
+/// configs, prints the environment; `stop` stops that moto. Run from a
+/// shell holding real AWS credentials (fake ones here), it gives moto the
+/// dummy pair and never prints or writes the caller's.
 #[test]
 fn the_local_task_sets_up_an_emulator_and_stops_it() {
     moto(); // provisions target/moto-venv on a machine without moto
@@ -1640,6 +1642,7 @@ fn the_local_task_sets_up_an_emulator_and_stops_it() {
             .env("MOTO_PORT", &port)
             .env("CMDCTL", env!("CARGO_BIN_EXE_cmdctl"))
             .env_remove("AWS_ENDPOINT_URL")
+            .envs(REAL_CREDENTIALS)
             .output()
             .expect("bash runs local.sh")
     };
@@ -1654,6 +1657,21 @@ fn the_local_task_sets_up_an_emulator_and_stops_it() {
     );
     assert!(stdout.contains("DYNAMO_TABLE_NAME=events"), "{stdout}");
     assert!(stdout.contains("CMDCTL_QUEUE_URL="), "{stdout}");
+    let env_file = std::fs::read_to_string(repo_root().join("target/deploy/local.env"))
+        .expect("local.sh writes target/deploy/local.env");
+    assert!(
+        env_file.contains("AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing"),
+        "{env_file}"
+    );
+    for (name, secret) in REAL_CREDENTIALS {
+        for (place, text) in [
+            ("stdout", &*stdout),
+            ("stderr", &*stderr),
+            ("local.env", &*env_file),
+        ] {
+            assert!(!text.contains(secret), "{name}'s value in {place}:\n{text}");
+        }
+    }
     assert!(
         stderr.contains("order.json") && stderr.contains("ticket.json"),
         "{stderr}"
@@ -1665,6 +1683,14 @@ fn the_local_task_sets_up_an_emulator_and_stops_it() {
         String::from_utf8_lossy(&stopped.stdout)
     );
 }
+
+/// What a shell logged in to AWS holds (fake values, unlike any moto uses).
+const REAL_CREDENTIALS: [(&str, &str); 4] = [
+    ("AWS_ACCESS_KEY_ID", "AKIAREALKEYNOTFORMOTO"),
+    ("AWS_SECRET_ACCESS_KEY", "real/secret+key/not-for-moto"),
+    ("AWS_SESSION_TOKEN", "real-session-token-not-for-moto"),
+    ("AWS_PROFILE", "real-profile-not-for-moto"),
+];
 
 /// `cargo make zip` (deploy/stack.py zip): `bootstrap` at the root of the
 /// archive, executable, the same bytes for the same binary.

@@ -5,6 +5,11 @@
 # config/*.json, and prints the environment to use them with (also written to
 # target/deploy/local.env). `local.sh stop` stops the moto it started.
 #
+# Credentials: moto always gets the dummy pair testing/testing. Whatever AWS
+# credentials, session token, profile or role the calling shell holds are
+# unset before moto or cmdctl start, so a real secret is never sent to the
+# emulator, written to local.env or printed.
+#
 # moto: `moto_server` on PATH, else target/moto-venv (made by the tests), else
 # a python3 that can import moto.server; none of these:
 # `pip install 'moto[server]==5.2.1'`. MOTO_PORT changes the port.
@@ -16,6 +21,15 @@ endpoint=http://127.0.0.1:$port
 pidfile=target/deploy/moto-$port.pid
 logfile=target/deploy/moto-$port.log
 mkdir -p target/deploy
+
+# Nothing of the caller's AWS identity reaches moto, cmdctl or the env file.
+unset AWS_SESSION_TOKEN AWS_SECURITY_TOKEN AWS_PROFILE AWS_DEFAULT_PROFILE \
+      AWS_SHARED_CREDENTIALS_FILE AWS_CONFIG_FILE AWS_ROLE_ARN AWS_ROLE_SESSION_NAME \
+      AWS_WEB_IDENTITY_TOKEN_FILE AWS_CONTAINER_CREDENTIALS_RELATIVE_URI \
+      AWS_CONTAINER_CREDENTIALS_FULL_URI AWS_CONTAINER_AUTHORIZATION_TOKEN \
+      AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE AWS_CREDENTIAL_EXPIRATION
+export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
+export AWS_EC2_METADATA_DISABLED=true
 
 answers() { python3 - "$endpoint" <<'PY' 2>/dev/null
 import sys, urllib.request
@@ -57,8 +71,6 @@ else
 fi
 
 export AWS_ENDPOINT_URL=$endpoint AWS_REGION=${AWS_REGION:-us-east-1}
-export AWS_ACCESS_KEY_ID=${AWS_ACCESS_KEY_ID:-testing} AWS_SECRET_ACCESS_KEY=${AWS_SECRET_ACCESS_KEY:-testing}
-export AWS_EC2_METADATA_DISABLED=true
 # CMDCTL names a built cmdctl to use instead of `cargo run` (for tests).
 if [[ -n "${CMDCTL:-}" ]]; then
     cmdctl() { "$CMDCTL" "$@"; }
@@ -76,7 +88,8 @@ cmdctl config upload >&2
 
 {
     echo "export AWS_ENDPOINT_URL=$endpoint AWS_REGION=$AWS_REGION \\"
-    echo "       AWS_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY"
+    echo "       AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_EC2_METADATA_DISABLED=true"
+    echo "unset AWS_SESSION_TOKEN AWS_SECURITY_TOKEN AWS_PROFILE AWS_DEFAULT_PROFILE"
     echo "export DYNAMO_TABLE_NAME=events S3_BUCKET_NAME=configs S3_CONFIG_PREFIX=''"
     echo "export CMDCTL_QUEUE_URL=$queue_url CMDCTL_DLQ_URL=$dlq_url"
 } >target/deploy/local.env

@@ -12,10 +12,15 @@
         (NAME: STACK_NAME or command-handler; the architecture: the ARCH file
         build.sh wrote beside the zip; BUCKET: CODE_BUCKET; PATH:
         target/deploy/NAME.env)
-        1. ensures the code bucket (default `NAME-code-ACCOUNT-REGION`, private,
-           encrypted) and uploads ZIP as `command-handler/SHA256.zip` (skipped
-           when that key is there: the key changes exactly when the code does);
-        2. creates or updates the stack with CodeBucket/CodeKey/Architecture,
+        1. ensures the code bucket (default `NAME-code-ACCOUNT-REGION`: private,
+           encrypted, versioned, TLS only) and uploads ZIP as
+           `command-handler/SHA256.zip` (skipped when that key is there: the
+           key changes exactly when the code does). Every S3 call names the
+           caller's account as ExpectedBucketOwner, so a bucket of that name
+           owned by anyone else is refused, never written to or read from;
+        2. creates or updates the stack with CodeBucket/CodeKey/
+           CodeObjectVersion (the S3 version of the zip, pinned: the function
+           runs that object even if the key is overwritten later)/Architecture,
            the Key=Value parameters given, and for every other parameter the
            stack's current value (the template's default on creation);
         3. prints the stack's events as they come, then its outputs, and writes
@@ -127,55 +132,116 @@ def error_code(e):
     return getattr(e, "response", {}).get("Error", {}).get("Code", "")
 
 
-def ensure_code_bucket(s3, bucket, region):
+def tls_only_policy(bucket, partition="aws"):
+    """Refuses every request to the bucket that does not come over TLS."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "DenyInsecureTransport",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "s3:*",
+                    "Resource": [f"arn:{partition}:s3:::{bucket}", f"arn:{partition}:s3:::{bucket}/*"],
+                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                }
+            ],
+        }
+    )
+
+
+def plain_http_endpoint():
+    """True when AWS_ENDPOINT_URL is an emulator reached without TLS."""
+    return os.environ.get("AWS_ENDPOINT_URL", "").lower().startswith("http://")
+
+
+def ensure_code_bucket(s3, bucket, region, owner, tls_only=True, partition="aws"):
+    """Makes the code bucket, or checks that the one there is the caller's
+    own (`owner`: its account id). Either way it ends versioned, since the
+    stack pins the version of the zip it deploys, and with a TLS-only policy
+    unless `tls_only` is false (an endpoint without TLS: the policy would
+    refuse every request of this script; moto even ignores its condition)."""
     from botocore.exceptions import ClientError  # noqa: PLC0415
 
     try:
-        s3.head_bucket(Bucket=bucket)
-        return
+        s3.head_bucket(Bucket=bucket, ExpectedBucketOwner=owner)
+        created = False
     except ClientError as e:
         if error_code(e) not in ("404", "NoSuchBucket", "NotFound"):
             raise Fail(
-                f"code bucket {bucket} exists but is not reachable with these "
-                f"credentials ({error_code(e)}): pass CODE_BUCKET=another-bucket"
+                f"code bucket {bucket} exists but is not this account's ({owner}) or not "
+                f"reachable with these credentials ({error_code(e)}): pass CODE_BUCKET=another-bucket"
             ) from None
-    say(f"creating code bucket {bucket}")
-    create = {"Bucket": bucket}
-    if region != "us-east-1":
-        create["CreateBucketConfiguration"] = {"LocationConstraint": region}
-    s3.create_bucket(**create)
-    s3.put_public_access_block(
-        Bucket=bucket,
-        PublicAccessBlockConfiguration={
-            "BlockPublicAcls": True,
-            "IgnorePublicAcls": True,
-            "BlockPublicPolicy": True,
-            "RestrictPublicBuckets": True,
-        },
-    )
-    s3.put_bucket_encryption(
-        Bucket=bucket,
-        ServerSideEncryptionConfiguration={
-            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
-        },
-    )
+        created = True
+    if created:
+        say(f"creating code bucket {bucket}")
+        create = {"Bucket": bucket}
+        if region != "us-east-1":
+            create["CreateBucketConfiguration"] = {"LocationConstraint": region}
+        try:
+            s3.create_bucket(**create)
+        except ClientError as e:
+            # Taken between the check and the creation, by someone else
+            # (BucketAlreadyExists) or by us (BucketAlreadyOwnedByYou).
+            raise Fail(f"cannot create code bucket {bucket} ({error_code(e)}): pass CODE_BUCKET=another-bucket") from None
+        s3.put_public_access_block(
+            Bucket=bucket,
+            ExpectedBucketOwner=owner,
+            PublicAccessBlockConfiguration={
+                "BlockPublicAcls": True,
+                "IgnorePublicAcls": True,
+                "BlockPublicPolicy": True,
+                "RestrictPublicBuckets": True,
+            },
+        )
+        s3.put_bucket_encryption(
+            Bucket=bucket,
+            ExpectedBucketOwner=owner,
+            ServerSideEncryptionConfiguration={
+                "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+            },
+        )
+    versioning = s3.get_bucket_versioning(Bucket=bucket, ExpectedBucketOwner=owner)
+    if versioning.get("Status") != "Enabled":
+        if not created:
+            say(f"enabling versioning on code bucket {bucket} (the stack pins the zip's version)")
+        s3.put_bucket_versioning(
+            Bucket=bucket, ExpectedBucketOwner=owner, VersioningConfiguration={"Status": "Enabled"}
+        )
+    # A policy already there (a bucket given with CODE_BUCKET) is its owner's
+    # to keep; a bucket without one gets the TLS-only policy.
+    if not tls_only:
+        say(f"AWS_ENDPOINT_URL has no TLS: code bucket {bucket} gets no TLS-only policy")
+        return
+    try:
+        s3.get_bucket_policy(Bucket=bucket, ExpectedBucketOwner=owner)
+    except ClientError as e:
+        if error_code(e) != "NoSuchBucketPolicy":
+            raise
+        s3.put_bucket_policy(Bucket=bucket, ExpectedBucketOwner=owner, Policy=tls_only_policy(bucket, partition))
 
 
-def upload_code(s3, bucket, zip_path):
+def upload_code(s3, bucket, zip_path, owner):
+    """Uploads the zip unless its key is there; returns (key, version id)."""
     from botocore.exceptions import ClientError  # noqa: PLC0415
 
     with open(zip_path, "rb") as f:
         digest = hashlib.sha256(f.read()).hexdigest()
     key = f"command-handler/{digest}.zip"
     try:
-        s3.head_object(Bucket=bucket, Key=key)
+        head = s3.head_object(Bucket=bucket, Key=key, ExpectedBucketOwner=owner)
         say(f"code unchanged: s3://{bucket}/{key}")
     except ClientError as e:
         if error_code(e) not in ("404", "NoSuchKey", "NotFound"):
             raise
         say(f"uploading {zip_path} to s3://{bucket}/{key}")
-        s3.upload_file(zip_path, bucket, key)
-    return key
+        s3.upload_file(zip_path, bucket, key, ExtraArgs={"ExpectedBucketOwner": owner})
+        head = s3.head_object(Bucket=bucket, Key=key, ExpectedBucketOwner=owner)
+    version = head.get("VersionId")
+    if not version or version == "null":
+        raise Fail(f"s3://{bucket}/{key} has no version id: the code bucket must be versioned")
+    return key, version
 
 
 def describe(cf, name):
@@ -291,11 +357,12 @@ def deploy(args):
     s = session(boto3)
     region = s.region_name
     cf, s3 = s.client("cloudformation"), s.client("s3")
-    account = s.client("sts").get_caller_identity()["Account"]
+    caller = s.client("sts").get_caller_identity()
+    account, partition = caller["Account"], caller["Arn"].split(":")[1]
     bucket = args.code_bucket or f"{args.stack_name.lower()}-code-{account}-{region}"[:63]
 
-    ensure_code_bucket(s3, bucket, region)
-    key = upload_code(s3, bucket, args.zip)
+    ensure_code_bucket(s3, bucket, region, account, tls_only=not plain_http_endpoint(), partition=partition)
+    key, version = upload_code(s3, bucket, args.zip, account)
 
     existing = describe(cf, args.stack_name)
     if existing and existing["StackStatus"] == "ROLLBACK_COMPLETE":
@@ -312,7 +379,7 @@ def deploy(args):
     if os.environ.get("AWS_ENDPOINT_URL") and "EventSourceEnabled" not in overrides and not existing:
         say("AWS_ENDPOINT_URL is set: creating the event source mapping disabled (EventSourceEnabled=false)")
         values["EventSourceEnabled"] = "false"
-    values.update({"CodeBucket": bucket, "CodeKey": key})
+    values.update({"CodeBucket": bucket, "CodeKey": key, "CodeObjectVersion": version})
     architecture = args.architecture or recorded_architecture(args.zip)
     if architecture:
         values["Architecture"] = architecture
