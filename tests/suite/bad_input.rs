@@ -14,6 +14,8 @@ use testkit::scenario::{Scenario, command, config_dir, raw};
 
 /// Planted in payloads and metadata of bad messages: no reason may quote it.
 const SECRET: &str = "SECRET-4111-1111";
+/// Its digits, planted as numbers: no reason may quote them either.
+const SECRET_DIGITS: &str = "4111";
 
 /// A valid envelope for a fresh ticket, as a JSON object to spoil.
 fn envelope(id: &str) -> Value {
@@ -446,7 +448,7 @@ fn table() -> Vec<Bad> {
             "expectedVersion-negative",
             with("t-x", "expectedVersion", json!(-1)),
             m,
-            "expectedVersion: invalid value: integer `-1`, expected u64",
+            "expectedVersion: invalid value: a negative integer, expected a non-negative integer",
         ),
         bad(
             "expectedVersion-1e30",
@@ -595,6 +597,204 @@ fn table() -> Vec<Bad> {
             "command_id_reused",
             "commandId `given-comment` was already applied",
         ),
+        // The marker in every value position of a malformed message: the
+        // reason names the field or path and the shape expected, never it.
+        bad(
+            "secret-as-expectedVersion",
+            with("t-x", "expectedVersion", json!(SECRET)),
+            m,
+            "expectedVersion: invalid type: string, expected a non-negative integer",
+        ),
+        bad(
+            "secret-negative-expectedVersion",
+            with_raw("t-x", "expectedVersion", "-4111111111111111"),
+            m,
+            "expectedVersion: invalid value: a negative integer",
+        ),
+        bad(
+            "secret-float-expectedVersion",
+            with_raw("t-x", "expectedVersion", "4111.1111"),
+            m,
+            "expectedVersion: invalid type: floating point, expected a non-negative integer",
+        ),
+        bad(
+            "secret-in-array-as-aggregateType",
+            with("t-x", "aggregateType", json!([SECRET])),
+            m,
+            "aggregateType: invalid type: sequence, expected a string",
+        ),
+        bad(
+            "secret-in-object-as-command",
+            with("t-x", "command", json!({"name": SECRET})),
+            m,
+            "command: invalid type: map, expected a string",
+        ),
+        bad(
+            "secret-number-as-commandId",
+            with_raw("t-x", "commandId", "41111111111111111111"),
+            m,
+            "commandId: invalid type: floating point, expected a string",
+        ),
+        bad(
+            "secret-as-unknown-field-value",
+            with("t-x", "cardNumber", json!(SECRET)),
+            m,
+            "unknown field `cardNumber`",
+        ),
+        bad(
+            "secret-in-aggregateId-with-hash",
+            with("t-x", "aggregateId", json!(format!("{SECRET}#1"))),
+            m,
+            "`aggregateId` contains '#'",
+        ),
+        bad(
+            "secret-in-aggregateId-with-newline",
+            with("t-x", "aggregateId", json!(format!("{SECRET}\n"))),
+            m,
+            "`aggregateId` contains a control character",
+        ),
+        bad(
+            "secret-in-long-commandId",
+            with("t-x", "commandId", json!(SECRET.repeat(20))),
+            m,
+            "`commandId` is 320 bytes, over the 256-byte limit",
+        ),
+        bad(
+            "secret-before-a-syntax-error",
+            with_raw("t-x", "payload", &format!("{{\"note\":\"{SECRET}\" 4111}}")),
+            m,
+            "expected `,` or `}` at line 1",
+        ),
+        bad(
+            "secret-unterminated",
+            with_raw("t-x", "payload", &format!("{{\"note\":\"{SECRET}")),
+            m,
+            "EOF while parsing",
+        ),
+        bad(
+            "secret-bare-word",
+            with_raw("t-x", "payload", &format!("{{\"note\":{SECRET}}}")),
+            m,
+            "expected value at line 1",
+        ),
+        bad(
+            "secret-after-the-object",
+            format!("{valid} \"{SECRET}\""),
+            m,
+            "trailing characters",
+        ),
+        // An unknown member is named by its key, with control and format
+        // characters escaped, so the reason cannot forge a line or reorder text.
+        bad(
+            "unknown-field-with-newline-and-bidi",
+            with("t-x", "a\nb\u{202E}c", json!(SECRET)),
+            m,
+            r"unknown field `a\u{a}b\u{202e}c`",
+        ),
+        // Numbers past 2^53 (RFC 7493): refused by their path, not rounded.
+        bad(
+            "number-past-2^53-in-payload",
+            with(
+                "t-x",
+                "payload",
+                json!({"title": "t", "amount": 4_111_111_111_111_111_111_u64}),
+            ),
+            m,
+            "`/payload/amount` holds a number beyond ±(2^53 − 1)",
+        ),
+        bad(
+            "number-just-past-2^53",
+            with_raw(
+                "t-x",
+                "payload",
+                r#"{"title":"t","n":[1,9007199254740992]}"#,
+            ),
+            m,
+            "`/payload/n/1` holds a number beyond",
+        ),
+        bad(
+            "negative-number-past-2^53",
+            with_raw("t-x", "payload", r#"{"title":"t","n":-9007199254740992}"#),
+            m,
+            "`/payload/n` holds a number beyond",
+        ),
+        bad(
+            "number-past-2^64-in-payload",
+            with_raw(
+                "t-x",
+                "payload",
+                r#"{"title":"t","deep":{"x":[{"y":41111111111111111111111}]}}"#,
+            ),
+            m,
+            "`/payload/deep/x/0/y` holds a number beyond",
+        ),
+        bad(
+            "huge-float-in-payload",
+            with_raw("t-x", "payload", r#"{"title":"t","n":4.111e300}"#),
+            m,
+            "`/payload/n` holds a number beyond",
+        ),
+        bad(
+            "number-past-2^53-in-metadata",
+            with_raw("t-x", "metadata", r#"{"trace":[41111111111111111]}"#),
+            m,
+            "`/metadata/trace/0` holds a number beyond",
+        ),
+        // Invisible characters in ids: named by code point, never shown.
+        bad(
+            "bidi-override-in-aggregateId",
+            with("t-x", "aggregateId", json!(format!("t-1\u{202E}{SECRET}"))),
+            m,
+            "`aggregateId` contains U+202E, an invisible format character (Unicode category Cf)",
+        ),
+        bad(
+            "bidi-isolate-in-aggregateId",
+            with("t-x", "aggregateId", json!("t-\u{2066}1\u{2069}")),
+            m,
+            "`aggregateId` contains U+2066",
+        ),
+        bad(
+            "zero-width-space-in-aggregateId",
+            with("t-x", "aggregateId", json!("t\u{200B}-1")),
+            m,
+            "`aggregateId` contains U+200B",
+        ),
+        bad(
+            "zero-width-joiner-in-command",
+            with("t-x", "command", json!("Open\u{200D}Ticket")),
+            m,
+            "`command` contains U+200D",
+        ),
+        bad(
+            "rtl-mark-in-commandId",
+            with("t-x", "commandId", json!("c-1\u{200F}")),
+            m,
+            "`commandId` contains U+200F",
+        ),
+        bad(
+            "bom-in-commandId",
+            with("t-x", "commandId", json!("\u{FEFF}c-1")),
+            m,
+            "`commandId` contains U+FEFF",
+        ),
+        bad(
+            "bidi-in-aggregateType",
+            with("t-x", "aggregateType", json!("ticket\u{202D}")),
+            m,
+            "`aggregateType` contains U+202D",
+        ),
+        bad(
+            "line-separator-in-aggregateId",
+            with("t-x", "aggregateId", json!("t-1\u{2028}t-2")),
+            m,
+            "`aggregateId` contains U+2028, a line or paragraph separator",
+        ),
+        bad(
+            "tag-character-in-aggregateId",
+            with("t-x", "aggregateId", json!("t-1\u{E0041}")),
+            m,
+            "`aggregateId` contains U+E0041",
+        ),
     ]
 }
 
@@ -683,6 +883,18 @@ fn valid() -> Vec<(
                 .body,
             vec!["TicketOpened"],
         ),
+        // Numbers at ±(2^53 − 1), the edge of what every JSON reader holds.
+        (
+            "ok-numbers-at-the-limit",
+            "ticket",
+            "t-limit".into(),
+            with_raw(
+                "t-limit",
+                "payload",
+                r#"{"title":"ok","n":[9007199254740991,-9007199254740991,9007199254740991.0,0.5]}"#,
+            ),
+            vec!["TicketOpened"],
+        ),
         (
             "ok-deep-but-allowed",
             "ticket",
@@ -763,7 +975,7 @@ async fn every_bad_message_is_refused_on_its_own_with_its_reason() {
                         case.reason
                     ));
                 }
-                if reason.contains(SECRET) {
+                if reason.contains(SECRET) || reason.contains(SECRET_DIGITS) {
                     wrong.push(format!(
                         "{}: the reason quotes a payload value: {reason}",
                         case.name
@@ -824,7 +1036,49 @@ async fn every_bad_message_is_refused_on_its_own_with_its_reason() {
             stored.last.reason
         );
         assert!(!stored.last.reason.contains(SECRET), "{}", case.name);
+        assert!(!stored.last.reason.contains(SECRET_DIGITS), "{}", case.name);
     }
+}
+
+/// The same command resent with its numbers written as integral floats
+/// (`2.0`, `2e0`) and its keys in another order is a duplicate: the
+/// fingerprint takes one canonical form. A really different payload is still
+/// `command_id_reused`.
+#[tokio::test]
+async fn a_resend_written_with_integral_floats_is_a_duplicate() {
+    let first = r#"{"commandId":"c-float","aggregateType":"order","aggregateId":"o-float",
+        "command":"CreateOrder","payload":{"itemId":"tea","quantity":2}}"#;
+    let resends = [
+        (
+            "as-float",
+            r#"{"commandId":"c-float","aggregateType":"order","aggregateId":"o-float",
+            "command":"CreateOrder","payload":{"quantity":2.0,"itemId":"tea"}}"#,
+        ),
+        (
+            "as-exponent",
+            r#"{"commandId":"c-float","aggregateType":"order","aggregateId":"o-float",
+            "command":"CreateOrder","payload":{"itemId":"tea","quantity":2e0}}"#,
+        ),
+    ];
+    let other = r#"{"commandId":"c-float","aggregateType":"order","aggregateId":"o-float",
+        "command":"CreateOrder","payload":{"itemId":"tea","quantity":2.5}}"#;
+    let mut then = Scenario::new()
+        .given_commands(vec![raw(first).id("first")])
+        .await
+        .when(
+            resends
+                .iter()
+                .map(|(id, body)| raw(*body).id(id))
+                .chain([raw(other).id("other")])
+                .collect(),
+        )
+        .await;
+    for (id, _) in resends {
+        then = then.then_applied(id, 1, true);
+    }
+    then.then_reason("other", "command_id_reused")
+        .then_events("order", "o-float", &["OrderCreated"])
+        .await;
 }
 
 /// A Lambda SQS event whose records lack a `messageId`, a `body` or their

@@ -1,5 +1,6 @@
 //! The S3 config source against moto: upload with validation, the TTL cache,
-//! revalidation by ETag (304), a bad config never replacing a good one, and
+//! revalidation by ETag (304), a bad config never replacing a good one, an
+//! older version replacing a newer one only when forced (and logged), and
 //! key prefixes.
 
 use std::sync::{Arc, Mutex};
@@ -9,7 +10,10 @@ use aws_sdk_s3::config::interceptors::BeforeDeserializationInterceptorContextRef
 use aws_sdk_s3::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
-use config_s3::{S3ConfigSource, UploadError, fetch_config, object_key, upload_config};
+use config_s3::{
+    S3ConfigSource, UploadError, deployed_version, fetch_config, force_upload_config, object_key,
+    upload_config,
+};
 use handler_core::{ConfigSource, ConfigSourceError};
 use testkit::moto::{moto, unique_name};
 
@@ -180,6 +184,8 @@ async fn an_unchanged_config_is_revalidated_by_etag_once_per_ttl() {
     upload_config(&client, &bucket, "", &order_v1(), Some("order"))
         .await
         .expect("upload");
+    // The upload's own GetObject (the deployed version) is not the source's.
+    log.clear();
     let source = S3ConfigSource::new(client.clone(), &bucket, "").with_ttl(TTL);
 
     // Each "no request within the TTL" is checked only when the TTL has
@@ -366,4 +372,104 @@ async fn the_prefix_is_used_as_given() {
         .expect("upload");
     assert_eq!(up.key, "order.json");
     assert_eq!(bare.state_machine("order").await.unwrap().version(), 2);
+}
+
+/// Log lines written while a guard from [`capture_logs`] lives (this
+/// thread only: `#[tokio::test]` runs the test on one thread).
+#[derive(Clone, Default)]
+struct Logs(Arc<Mutex<Vec<u8>>>);
+
+impl Logs {
+    fn lines(&self) -> Vec<serde_json::Value> {
+        let text = String::from_utf8(self.0.lock().unwrap().clone()).unwrap();
+        text.lines()
+            .map(|l| serde_json::from_str(l).expect("a JSON log line"))
+            .collect()
+    }
+}
+
+impl std::io::Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn capture_logs() -> (Logs, tracing::subscriber::DefaultGuard) {
+    let logs = Logs::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .json()
+        .with_max_level(tracing::Level::WARN)
+        .with_writer(move || writer.clone())
+        .finish();
+    (logs, tracing::subscriber::set_default(subscriber))
+}
+
+#[tokio::test]
+async fn an_older_version_replaces_a_newer_one_only_when_forced_and_is_logged() {
+    let (client, bucket, _) = bucket().await;
+    upload_config(&client, &bucket, "", &order_v2(), Some("order"))
+        .await
+        .expect("upload v2");
+    let source = S3ConfigSource::new(client.clone(), &bucket, "").with_ttl(TTL);
+    assert_eq!(source.state_machine("order").await.unwrap().version(), 2);
+
+    // Refused against the deployed object, naming both versions; nothing written.
+    let refused = upload_config(&client, &bucket, "", &order_v1(), Some("order"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        refused,
+        UploadError::Older {
+            location: format!("s3://{bucket}/order.json"),
+            deployed: 2,
+            uploading: 1,
+        }
+    );
+    assert_eq!(
+        deployed_version(&client, &bucket, "", "order").await,
+        Ok(Some(2))
+    );
+    // The same version again, or a newer one, is not a downgrade.
+    upload_config(&client, &bucket, "", &order_v2(), Some("order"))
+        .await
+        .expect("the same version again");
+    assert_eq!(
+        deployed_version(&client, &bucket, "", "invoice").await,
+        Ok(None)
+    );
+
+    // Forced, it goes back; the source serves it and warns.
+    let (logs, _guard) = capture_logs();
+    let up = force_upload_config(&client, &bucket, "", &order_v1(), Some("order"))
+        .await
+        .expect("forced");
+    assert_eq!(up.version, 1);
+    tokio::time::sleep(PAST_TTL).await;
+    assert_eq!(source.state_machine("order").await.unwrap().version(), 1);
+    let warnings: Vec<_> = logs
+        .lines()
+        .into_iter()
+        .filter(|l| l["level"] == "WARN")
+        .collect();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    let fields = &warnings[0]["fields"];
+    assert_eq!(fields["version"], 1, "{fields}");
+    assert_eq!(fields["previous"], 2, "{fields}");
+    assert_eq!(fields["location"], format!("s3://{bucket}/order.json"));
+
+    // Going up again is no warning.
+    upload_config(&client, &bucket, "", &order_v2(), Some("order"))
+        .await
+        .expect("upload v2");
+    tokio::time::sleep(PAST_TTL).await;
+    assert_eq!(source.state_machine("order").await.unwrap().version(), 2);
+    assert_eq!(
+        logs.lines().iter().filter(|l| l["level"] == "WARN").count(),
+        1
+    );
 }

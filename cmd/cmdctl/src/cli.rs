@@ -275,7 +275,7 @@ pub(crate) struct ProcessArgs {
 #[derive(Debug, Args)]
 pub(crate) struct CommandArgs {
     /// The aggregate type, which names its config (e.g. `order`).
-    #[arg(value_name = "TYPE")]
+    #[arg(value_name = "TYPE", value_parser = aggregate_type)]
     pub(crate) aggregate_type: String,
     /// The aggregate's id.
     #[arg(value_name = "ID")]
@@ -302,7 +302,11 @@ pub(crate) struct CommandArgs {
 #[derive(Debug, Args)]
 pub(crate) struct SendArgs {
     /// The aggregate type, which names its config (e.g. `order`).
-    #[arg(value_name = "TYPE", required_unless_present = "file")]
+    #[arg(
+        value_name = "TYPE",
+        required_unless_present = "file",
+        value_parser = aggregate_type
+    )]
     pub(crate) aggregate_type: Option<String>,
     /// The aggregate's id.
     #[arg(value_name = "ID", required_unless_present = "file")]
@@ -407,7 +411,7 @@ pub(crate) struct SetupArgs {
 #[derive(Debug, Args)]
 pub(crate) struct AggregateArgs {
     /// The aggregate type (e.g. `order`).
-    #[arg(value_name = "TYPE")]
+    #[arg(value_name = "TYPE", value_parser = aggregate_type)]
     pub(crate) aggregate_type: String,
     /// The aggregate's id.
     #[arg(value_name = "ID")]
@@ -440,12 +444,14 @@ pub(crate) enum ConfigVerb {
     /// Upload config files to S3, where the Lambda reads them.
     ///
     /// Each goes to `{prefix}{aggregateType}.json`. Every file is checked first, as `config validate` does; if any is
-    /// invalid nothing is uploaded and the command exits 2. Prints the key
-    /// and ETag of each uploaded file.
+    /// invalid, or has a lower `version` than the config deployed for its
+    /// type (unless --force), nothing is uploaded and the command exits 2.
+    /// Prints the key and ETag of each uploaded file.
     #[command(after_help = examples!(
         "Example:\n  \
          cmdctl config upload --bucket my-configs --prefix prod/\n  \
-         S3_BUCKET_NAME=my-configs cmdctl config upload config/order.json"
+         S3_BUCKET_NAME=my-configs cmdctl config upload config/order.json\n  \
+         cmdctl config upload --force config/order.json   # back to an older version"
     ))]
     Upload(UploadArgs),
     /// Show what `config upload` would change in S3.
@@ -490,6 +496,10 @@ pub(crate) struct UploadArgs {
     /// the prefix of an `s3://` --config, else none].
     #[arg(long, value_name = "PREFIX", env = "S3_CONFIG_PREFIX")]
     pub(crate) prefix: Option<String>,
+    /// Replace a deployed config even when its `version` is higher than the
+    /// file's (going back on purpose).
+    #[arg(long)]
+    pub(crate) force: bool,
 }
 
 /// `config diff`.
@@ -509,6 +519,14 @@ pub(crate) struct DiffArgs {
     /// Exit 1 when something would change (like `git diff --exit-code`).
     #[arg(long)]
     pub(crate) exit_code: bool,
+}
+
+/// A TYPE argument, checked by the envelope's own rules (a type the handler
+/// would refuse is refused here, exit 2).
+pub(crate) fn aggregate_type(text: &str) -> Result<String, String> {
+    handler_core::envelope::check_aggregate_type(text)
+        .map(|()| text.to_owned())
+        .map_err(|e| e.to_string())
 }
 
 fn json_object(text: &str) -> Result<Map<String, Value>, String> {

@@ -1,7 +1,8 @@
 //! `cmdctl config validate` and `config upload`: checks state-machine
 //! configs (files, or the objects under an S3 prefix) the way the handler
 //! loads them, listing every fault of each invalid one; and uploads files to
-//! S3 only when all of them are valid.
+//! S3 only when all of them are valid and none would replace a newer deployed
+//! version (unless `--force`).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -84,16 +85,33 @@ pub(crate) fn upload(
     }
 
     let s3 = ctx.s3();
+    if !args.force {
+        let older = ctx.block_on(older_than_deployed(&s3, &bucket, &prefix, &verdicts))?;
+        if !older.is_empty() {
+            for line in &older {
+                output::note(line);
+            }
+            output::note(
+                "nothing uploaded: a config would replace a newer deployed version (--force to go back)",
+            );
+            return Ok(Exit::Invalid);
+        }
+    }
     let mut uploaded = Vec::with_capacity(paths.len());
     for path in &paths {
         let bytes =
             std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
         let stem = path.file_stem().and_then(|s| s.to_str());
-        let up = ctx
-            .block_on(config_s3::upload_config(
+        let up = if args.force {
+            ctx.block_on(config_s3::force_upload_config(
                 &s3, &bucket, &prefix, &bytes, stem,
             ))
-            .with_context(|| format!("cannot upload {}", path.display()))?;
+        } else {
+            ctx.block_on(config_s3::upload_config(
+                &s3, &bucket, &prefix, &bytes, stem,
+            ))
+        }
+        .with_context(|| format!("cannot upload {}", path.display()))?;
         uploaded.push((path.display().to_string(), up));
     }
 
@@ -130,6 +148,37 @@ pub(crate) fn upload(
         output::write_table(out, &rows)?;
     }
     Ok(Exit::Ok)
+}
+
+/// One line for each valid config whose `version` is lower than the one
+/// deployed for its type, checked before anything is uploaded.
+async fn older_than_deployed(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    prefix: &str,
+    verdicts: &[(String, Verdict)],
+) -> anyhow::Result<Vec<String>> {
+    let mut older = Vec::new();
+    for (name, verdict) in verdicts {
+        let Verdict::Valid {
+            aggregate_type,
+            version,
+            ..
+        } = verdict
+        else {
+            continue;
+        };
+        let deployed = config_s3::deployed_version(s3, bucket, prefix, aggregate_type)
+            .await
+            .with_context(|| format!("cannot read the deployed config of `{aggregate_type}`"))?;
+        if let Some(deployed) = deployed.filter(|d| d > version) {
+            older.push(format!(
+                "{name} is version {version}, older than version {deployed} deployed at s3://{bucket}/{}",
+                config_s3::object_key(prefix, aggregate_type)
+            ));
+        }
+    }
+    Ok(older)
 }
 
 /// The files given, else every `*.json` of the config directory (--config

@@ -3,7 +3,7 @@
 //! `tests/fixtures/`. The AWS tests run it against moto (the `testkit`
 //! harness), each with its own table, bucket and queues.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -730,6 +730,45 @@ fn errors_exit_non_zero_with_an_error_line() {
     assert!(run.stderr.starts_with("error: "), "{}", run.stderr);
 }
 
+/// Every verb that takes a TYPE checks it by the envelope's rules, before
+/// touching a store, a config or a queue: exit 2, naming `aggregateType`.
+#[test]
+fn a_type_the_envelope_would_refuse_is_refused_by_every_verb() {
+    let cli = Cli::new();
+    let queue = ["--queue-url", "http://127.0.0.1:1/q"];
+    for (bad, why) in [
+        ("ord/er", "ASCII letters"),
+        ("../order", "ASCII letters"),
+        ("or#der", "'#'"),
+        ("", "must not be empty"),
+        ("order\u{202E}", "U+202E"),
+        ("or\u{200B}der", "U+200B"),
+    ] {
+        let mut cases: Vec<Vec<&str>> = vec![
+            vec!["state", bad, "o-1"],
+            vec!["events", bad, "o-1"],
+            vec!["exec", bad, "o-1", "CreateOrder"],
+            vec!["send", bad, "o-1", "CreateOrder"],
+            vec!["list", bad],
+            vec!["replay", bad, "o-1"],
+        ];
+        cases[3].extend(queue);
+        for args in cases {
+            let run = cli.run(&args);
+            assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+            assert!(
+                run.stderr.contains("`aggregateType`") && run.stderr.contains(why),
+                "{args:?}: {}",
+                run.stderr
+            );
+            assert!(run.stdout.is_empty(), "{args:?}: {}", run.stdout);
+        }
+    }
+    // A valid type still goes through to the store.
+    let run = cli.run(&["state", "order", "o-none"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+}
+
 #[test]
 fn every_verb_has_help_with_an_example() {
     let cli = Cli::new();
@@ -1105,6 +1144,60 @@ fn aws_config_upload_uploads_nothing_unless_every_file_is_valid() {
     ]);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("would be refused"), "{}", run.stderr);
+}
+
+/// `config upload` compares with the deployed object: a file with a lower
+/// `version` than the deployed config of its type is refused (exit 2,
+/// nothing uploaded, not even the other files) unless `--force`.
+#[test]
+fn aws_config_upload_refuses_an_older_version_unless_forced() {
+    let cli = AwsCli::new();
+    cli.setup("cli-older", &[]);
+    let v2_dir = cli.dir.path().join("v2");
+    std::fs::create_dir(&v2_dir).unwrap();
+    let v1 = std::fs::read_to_string(cli.dir.path().join("config/order.json")).unwrap();
+    assert!(
+        v1.contains(r#""version": 1,"#),
+        "config/order.json changed shape"
+    );
+    let v2 = v2_dir.join("order.json");
+    std::fs::write(&v2, v1.replacen(r#""version": 1,"#, r#""version": 2,"#, 1)).unwrap();
+    let deployed = || {
+        let doc = cli.run(&["config", "validate", "--json"]).ok().json();
+        let files = doc["files"].as_array().expect("files").clone();
+        files
+            .iter()
+            .map(|f| {
+                (
+                    f["aggregateType"].as_str().unwrap().to_owned(),
+                    f["version"].as_u64().unwrap(),
+                )
+            })
+            .collect::<BTreeMap<_, _>>()
+    };
+
+    cli.run(&["config", "upload", v2.to_str().unwrap()]).ok();
+    let run = cli.run(&["config", "upload"]);
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr
+            .contains("config/order.json is version 1, older than version 2 deployed at s3://")
+            && run.stderr.contains("--force"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+    // Nothing was uploaded, not even ticket.json.
+    assert_eq!(deployed(), BTreeMap::from([("order".to_owned(), 2)]));
+
+    // The same version again is no downgrade; --force goes back.
+    cli.run(&["config", "upload", v2.to_str().unwrap()]).ok();
+    let run = cli.run(&["config", "upload", "--force"]).ok();
+    assert!(run.stdout.contains("(order v1)"), "{}", run.stdout);
+    assert_eq!(
+        deployed(),
+        BTreeMap::from([("order".to_owned(), 1), ("ticket".to_owned(), 1)])
+    );
 }
 
 // ---------------------------------------------------------------------------

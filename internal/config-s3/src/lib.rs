@@ -23,8 +23,9 @@
 //! # }
 //! ```
 //!
-//! Uploading, as `cmdctl config upload` does: an invalid config is refused
-//! before anything is written.
+//! Uploading, as `cmdctl config upload` does: an invalid config, or one
+//! whose `version` is lower than the deployed one's, is refused before
+//! anything is written ([`force_upload_config`] goes back on purpose).
 //!
 //! ```no_run
 //! # async fn demo(client: aws_sdk_s3::Client) -> Result<(), config_s3::UploadError> {
@@ -80,7 +81,8 @@ struct Entry {
 /// confirms it (304) or brings the new version. A new version that is invalid
 /// is logged and the last good one kept (with its old ETag, so the next check
 /// downloads and reports it again); when S3 cannot be reached the cached one
-/// is served too. Either way the check waits another TTL, so a broken config
+/// is served too. A valid config with a lower `version` than the cached one
+/// is served, and logged as a warning (an older config replaced a newer one). Either way the check waits another TTL, so a broken config
 /// or a throttled bucket costs one request per TTL, not one per batch. A
 /// deleted object (`NoSuchKey`) is `NotFound` at once and drops the cache.
 /// See the crate docs for an example.
@@ -205,6 +207,19 @@ impl ConfigSource for S3ConfigSource {
         match compile(&location, &bytes, Some(aggregate_type)) {
             Ok(machine) => {
                 let machine = Arc::new(machine);
+                let previous = self
+                    .cache()
+                    .get(aggregate_type)
+                    .map(|e| e.machine.version());
+                if let Some(previous) = previous.filter(|v| *v > machine.version()) {
+                    tracing::warn!(
+                        location = %location,
+                        version = machine.version(),
+                        previous,
+                        "config {location} went back from version {previous} to {}: an older config replaced a newer one",
+                        machine.version()
+                    );
+                }
                 self.cache().insert(
                     aggregate_type.to_owned(),
                     Entry {
@@ -372,24 +387,86 @@ pub enum UploadError {
         /// What the caller expected.
         expected: String,
     },
+    /// The deployed config has a higher `version` than the one uploaded;
+    /// nothing was written ([`force_upload_config`] replaces it anyway).
+    #[error(
+        "config {location} is at version {deployed}, newer than the uploaded version {uploading}: not replaced (force it to go back)"
+    )]
+    Older {
+        /// The deployed object (`s3://bucket/key`).
+        location: String,
+        /// The deployed config's `version`.
+        deployed: u64,
+        /// The uploaded config's `version`.
+        uploading: u64,
+    },
     /// S3 refused or could not be reached (the SDK's full message).
     #[error("S3: {0}")]
     S3(String),
 }
 
 /// Validates `bytes` (it must compile as a state machine, and declare
-/// `expected_type` as its `aggregateType` when that is given) and only then
-/// puts it to `{prefix}{aggregateType}.json` in `bucket`.
+/// `expected_type` as its `aggregateType` when that is given), checks that
+/// the deployed config, if any, has no higher `version`, and only then puts
+/// it to `{prefix}{aggregateType}.json` in `bucket`.
 ///
 /// # Errors
 /// [`UploadError::Invalid`] or [`UploadError::WrongType`] when the config is
-/// refused (nothing is written); [`UploadError::S3`] when the put fails.
+/// refused, [`UploadError::Older`] when it would replace a newer one (nothing
+/// is written); [`UploadError::S3`] when S3 fails.
 pub async fn upload_config(
     client: &aws_sdk_s3::Client,
     bucket: &str,
     prefix: &str,
     bytes: &[u8],
     expected_type: Option<&str>,
+) -> Result<Uploaded, UploadError> {
+    put_config(client, bucket, prefix, bytes, expected_type, true).await
+}
+
+/// [`upload_config`] without the version check: replaces whatever is
+/// deployed, even a newer version (still validated first).
+///
+/// # Errors
+/// As [`upload_config`], never [`UploadError::Older`].
+pub async fn force_upload_config(
+    client: &aws_sdk_s3::Client,
+    bucket: &str,
+    prefix: &str,
+    bytes: &[u8],
+    expected_type: Option<&str>,
+) -> Result<Uploaded, UploadError> {
+    put_config(client, bucket, prefix, bytes, expected_type, false).await
+}
+
+/// The `version` of the deployed config of `aggregate_type`: `None` when
+/// there is no such object, or when it has no readable `version` (an invalid
+/// config is no version to protect).
+///
+/// # Errors
+/// [`UploadError::S3`] when S3 refuses or cannot be reached.
+pub async fn deployed_version(
+    client: &aws_sdk_s3::Client,
+    bucket: &str,
+    prefix: &str,
+    aggregate_type: &str,
+) -> Result<Option<u64>, UploadError> {
+    let deployed = fetch_config(client, bucket, prefix, aggregate_type).await?;
+    Ok(deployed.and_then(|(bytes, _)| {
+        serde_json::from_slice::<serde_json::Value>(&bytes)
+            .ok()?
+            .get("version")?
+            .as_u64()
+    }))
+}
+
+async fn put_config(
+    client: &aws_sdk_s3::Client,
+    bucket: &str,
+    prefix: &str,
+    bytes: &[u8],
+    expected_type: Option<&str>,
+    refuse_older: bool,
 ) -> Result<Uploaded, UploadError> {
     let machine = StateMachine::from_json(bytes).map_err(|error| UploadError::Invalid {
         location: upload_location(bucket, prefix, bytes, expected_type),
@@ -406,6 +483,16 @@ pub async fn upload_config(
         });
     }
     let key = object_key(prefix, &aggregate_type);
+    if refuse_older
+        && let Some(deployed) = deployed_version(client, bucket, prefix, &aggregate_type).await?
+        && deployed > machine.version()
+    {
+        return Err(UploadError::Older {
+            location: s3_uri(bucket, &key),
+            deployed,
+            uploading: machine.version(),
+        });
+    }
     let put = client
         .put_object()
         .bucket(bucket)

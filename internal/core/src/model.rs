@@ -99,7 +99,14 @@ impl Commit {
 }
 
 /// A stable hash of what a command asks for (aggregate, command, payload),
-/// independent of key order in the payload.
+/// independent of how the payload was written: key order, and a number
+/// written as an integer or as an integral float (`1`, `1.0`, `1e0` and `-0.0`
+/// against `0` are the same), so that a resend written differently is a
+/// duplicate, not `command_id_reused`.
+///
+/// Records stored before numbers were canonicalized carry the older hash,
+/// which differs only for payloads holding an integral float; no deployment
+/// predates the change.
 pub fn fingerprint(key: &AggregateKey, command: &str, payload: &Map<String, Value>) -> String {
     let doc = Value::Array(vec![
         Value::String(key.aggregate_type.clone()),
@@ -111,8 +118,9 @@ pub fn fingerprint(key: &AggregateKey, command: &str, payload: &Map<String, Valu
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Rebuilds a value with every object's keys inserted in sorted order, so its
-/// text is the same whatever order the producer wrote.
+/// Rebuilds a value with every object's keys inserted in sorted order and
+/// every integral float within ±2^53 as an integer, so its text is the same
+/// however the producer wrote it.
 fn canonical(value: &Value) -> Value {
     match value {
         Value::Object(map) => {
@@ -125,7 +133,21 @@ fn canonical(value: &Value) -> Value {
             )
         }
         Value::Array(items) => Value::Array(items.iter().map(canonical).collect()),
+        Value::Number(n) => Value::Number(canonical_number(n)),
         other => other.clone(),
+    }
+}
+
+/// An integral float within ±2^53 (where a double holds every integer
+/// exactly) as that integer; any other number as it is.
+fn canonical_number(n: &serde_json::Number) -> serde_json::Number {
+    const EXACT: f64 = (1u64 << 53) as f64;
+    match n.as_f64() {
+        Some(f) if n.is_f64() && f.fract() == 0.0 && f.abs() <= EXACT => {
+            // In range, so the cast is exact; `-0.0` becomes 0.
+            serde_json::Number::from(f as i64)
+        }
+        _ => n.clone(),
     }
 }
 
@@ -148,6 +170,7 @@ mod tests {
         let fp = |v: &Value| fingerprint(&key, "C", v.as_object().unwrap());
         assert_eq!(fp(&a), fp(&b));
         assert_ne!(fp(&a), fp(&c));
+        assert_ne!(fp(&json!({"a": 1})), fp(&json!({"a": 1.5})));
         assert_ne!(
             fp(&a),
             fingerprint(
@@ -156,5 +179,25 @@ mod tests {
                 a.as_object().unwrap()
             )
         );
+    }
+
+    #[test]
+    fn fingerprint_takes_integral_floats_as_integers() {
+        let key = AggregateKey::new("order", "o-1");
+        let fp = |text: &str| {
+            let payload: Map<String, Value> = serde_json::from_str(text).unwrap();
+            fingerprint(&key, "C", &payload)
+        };
+        let int = fp(r#"{"q": 1, "n": [0, 100, -3], "m": {"x": 9007199254740992}}"#);
+        for same in [
+            r#"{"q": 1.0, "n": [0.0, 100.0, -3.0], "m": {"x": 9007199254740992.0}}"#,
+            r#"{"q": 1e0, "n": [-0.0, 1e2, -3.00], "m": {"x": 9.007199254740992e15}}"#,
+        ] {
+            assert_eq!(fp(same), int, "{same}");
+        }
+        assert_ne!(fp(r#"{"q": 1.5}"#), fp(r#"{"q": 1}"#));
+        assert_ne!(fp(r#"{"q": "1"}"#), fp(r#"{"q": 1}"#));
+        // Beyond 2^53 a float is left as it is (the envelope refuses it anyway).
+        assert_ne!(fp(r#"{"q": 1e300}"#), fp(r#"{"q": 1}"#));
     }
 }

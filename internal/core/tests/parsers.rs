@@ -5,11 +5,12 @@
 
 use handler_core::envelope::{
     MAX_AGGREGATE_ID_BYTES, MAX_AGGREGATE_TYPE_BYTES, MAX_BODY_BYTES, MAX_COMMAND_BYTES,
-    MAX_COMMAND_ID_BYTES,
+    MAX_COMMAND_ID_BYTES, MAX_SAFE_INTEGER,
 };
 use handler_core::{Command, EnvelopeError, parse_command};
 use proptest::prelude::*;
 use serde_json::{Map, Number, Value};
+use unicode_general_category::{GeneralCategory, get_general_category};
 
 const MESSAGE_ID: &str = "msg-prop-1";
 
@@ -30,6 +31,8 @@ fn tricky_string() -> impl Strategy<Value = String> {
         1 => Just("\u{1b}[0m".to_owned()),
         1 => Just("t\u{85}".to_owned()),
         1 => Just("é✓🎫".to_owned()),
+        1 => prop::sample::select(vec!['\u{202E}', '\u{200B}', '\u{2066}', '\u{FEFF}', '\u{2028}', '\u{AD}'])
+            .prop_map(|c| format!("t{c}1")),
         1 => prop::sample::select(vec![
             MAX_AGGREGATE_TYPE_BYTES,
             MAX_COMMAND_ID_BYTES,
@@ -50,6 +53,8 @@ fn number() -> impl Strategy<Value = Value> {
         any::<f64>().prop_filter_map("finite", |f| Number::from_f64(f).map(Value::Number)),
         Just(Value::from(1e300)),
         Just(Value::from(-0.0)),
+        Just(Value::from(MAX_SAFE_INTEGER)),
+        Just(Value::from(MAX_SAFE_INTEGER + 1)),
     ]
 }
 
@@ -144,6 +149,29 @@ fn envelope() -> impl Strategy<Value = Map<String, Value>> {
         })
 }
 
+/// A control, format (Cf) or separator (Zl, Zp) character: none is accepted in an id.
+fn is_invisible(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            get_general_category(c),
+            GeneralCategory::Format
+                | GeneralCategory::LineSeparator
+                | GeneralCategory::ParagraphSeparator
+        )
+}
+
+/// Whether a value holds, at any depth, a number past ±(2^53 − 1).
+fn has_unsafe_number(value: &Value) -> bool {
+    match value {
+        Value::Number(n) => n
+            .as_f64()
+            .is_some_and(|f| f.abs() > MAX_SAFE_INTEGER as f64),
+        Value::Array(items) => items.iter().any(has_unsafe_number),
+        Value::Object(map) => map.values().any(has_unsafe_number),
+        _ => false,
+    }
+}
+
 /// The invariants of every accepted command.
 fn check_accepted(cmd: &Command) -> Result<(), TestCaseError> {
     let t = &cmd.key.aggregate_type;
@@ -168,8 +196,11 @@ fn check_accepted(cmd: &Command) -> Result<(), TestCaseError> {
     ] {
         prop_assert!(!value.is_empty(), "{name} empty");
         prop_assert!(value.len() <= max, "{name} too long");
-        prop_assert!(!value.chars().any(char::is_control), "{name}: {value:?}");
+        prop_assert!(!value.chars().any(is_invisible), "{name}: {value:?}");
         prop_assert!(!key_part || !value.contains('#'), "{name}: {value:?}");
+    }
+    for object in [&cmd.payload, &cmd.metadata] {
+        prop_assert!(!has_unsafe_number(&Value::Object(object.clone())));
     }
     Ok(())
 }
@@ -193,7 +224,7 @@ fn check_against(map: &Map<String, Value>, cmd: &Command) -> Result<(), TestCase
             prop_assert_eq!(&Value::from(cmd.command_id.clone()), given);
             prop_assert!(!cmd.command_id.is_empty());
             prop_assert!(cmd.command_id.len() <= MAX_COMMAND_ID_BYTES);
-            prop_assert!(!cmd.command_id.chars().any(char::is_control));
+            prop_assert!(!cmd.command_id.chars().any(is_invisible));
         }
     }
     for (field, parsed) in [("payload", &cmd.payload), ("metadata", &cmd.metadata)] {
@@ -300,9 +331,18 @@ proptest! {
         if let Some(id) = command_id {
             map.insert("commandId".into(), id.into());
         }
+        let unsafe_number = has_unsafe_number(&map["payload"]);
         let cmd = parse_command(&Value::Object(map.clone()).to_string(), MESSAGE_ID);
-        prop_assert!(cmd.is_ok(), "{:?}", cmd);
-        check_against(&map, &cmd.unwrap())?;
+        if unsafe_number {
+            prop_assert!(
+                matches!(cmd, Err(EnvelopeError::NumberOutOfRange { ref path }) if path.starts_with("/payload/")),
+                "{:?}",
+                cmd
+            );
+        } else {
+            prop_assert!(cmd.is_ok(), "{:?}", cmd);
+            check_against(&map, &cmd.unwrap())?;
+        }
     }
 }
 

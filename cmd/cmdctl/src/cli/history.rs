@@ -7,7 +7,7 @@ use clap::Args;
 #[derive(Debug, Args)]
 pub(crate) struct ListArgs {
     /// The aggregate type (e.g. `order`).
-    #[arg(value_name = "TYPE")]
+    #[arg(value_name = "TYPE", value_parser = super::aggregate_type)]
     pub(crate) aggregate_type: String,
     /// Start after this aggregate id.
     #[arg(long, value_name = "ID")]
@@ -21,7 +21,7 @@ pub(crate) struct ListArgs {
 #[derive(Debug, Args)]
 pub(crate) struct ReplayArgs {
     /// The aggregate type (e.g. `order`).
-    #[arg(value_name = "TYPE")]
+    #[arg(value_name = "TYPE", value_parser = super::aggregate_type)]
     pub(crate) aggregate_type: String,
     /// The aggregate's id.
     #[arg(value_name = "ID")]
