@@ -55,7 +55,10 @@ pub(crate) enum DlqVerb {
     /// Put DLQ messages back on the source queue, losing none.
     ///
     /// With --all, SQS's own message move task is used where the service
-    /// has it (not on emulators such as moto; --no-move-task skips it).
+    /// has it (not on emulators such as moto; --no-move-task skips it), and
+    /// only when a listing of the DLQ finds a commandId in every body: a
+    /// moved message gets a new message id, which would become the key of a
+    /// body without one.
     /// Otherwise cmdctl sends each message to the source queue and deletes
     /// it from the DLQ only once SQS accepted the copy, never the other way
     /// round: interrupted halfway, a message is in both queues, and the
@@ -65,6 +68,7 @@ pub(crate) enum DlqVerb {
     /// FIFO the message group is kept (or is the aggregate) and the
     /// deduplication id is `redrive-{DLQ message id}`. Fix the cause first
     /// (a config, a missing earlier command), or the messages fail again.
+    /// Refuses a queue that is no queue's dead-letter queue.
     #[command(after_help = examples_and_exits!(
         "Examples:\n  \
          cmdctl dlq redrive --all\n  \
