@@ -478,3 +478,104 @@ async fn a_fifo_redrive_keeps_the_message_group() {
         Some("OrderConfirmed")
     );
 }
+
+#[tokio::test]
+async fn redrive_all_does_not_use_the_move_task_while_a_body_lacks_its_command_id() {
+    // A moved message gets a new message id, which would become the key of
+    // a body without commandId: redrive --all checks every body first.
+    let ops = Ops::new(0, false).await;
+    for id in ["nk-1", "nk-2"] {
+        ops.send(&create(id)).await;
+    }
+    ops.drain(&ops.worker()).await;
+    let keyed = ops.send(&command("nk-1", "ConfirmOrder", json!({}))).await;
+    let bare =
+        json!({ "aggregateType": "order", "aggregateId": "nk-2", "command": "ConfirmOrder" });
+    let unkeyed = ops.send(&bare).await;
+    let stats = ops.drain(&ops.rejecting_worker()).await;
+    assert_eq!(stats.dead_lettered, 2, "{stats:?}");
+    for id in ["nk-1", "nk-2"] {
+        for body in fix(id) {
+            ops.send(&body).await;
+        }
+    }
+    ops.drain(&ops.worker()).await;
+
+    // An earlier redrive was interrupted: both copies sent, neither deleted.
+    let redrive = Redrive::new(ops.sqs(), &ops.dlq, &ops.queue);
+    let letters = peek::receive(ops.aws.sqs(), &ops.dlq, 10, 30, 1)
+        .await
+        .unwrap();
+    assert_eq!(letters.len(), 2);
+    assert_eq!(redrive.send_copies(&letters).await.unwrap().sent.len(), 2);
+    peek::release(ops.aws.sqs(), &ops.dlq, &letters)
+        .await
+        .unwrap();
+    let stats = ops.drain(&ops.worker()).await;
+    assert_eq!((stats.applied, stats.failed), (2, 0), "{stats:?}");
+
+    // Now --all, the move task allowed: it is not even tried.
+    let report = redrive.run(&Selection::All, &()).await.expect("redrive");
+    assert!(report.is_complete(), "{report:?}");
+    match &report.method {
+        RedriveMethod::SendThenDelete {
+            move_task_refused: Some(why),
+        } => assert!(
+            why.starts_with("not used: 1 of 2 message(s) carry no commandId"),
+            "{why}"
+        ),
+        other => panic!("expected send-then-delete, got {other:?}"),
+    }
+    let mut originals: Vec<&str> = report
+        .moved
+        .iter()
+        .map(|m| m.original_message_id.as_str())
+        .collect();
+    originals.sort_unstable();
+    let mut want = [keyed.as_str(), unkeyed.as_str()];
+    want.sort_unstable();
+    assert_eq!(originals, want);
+    let stats = ops.drain(&ops.worker()).await;
+    assert_eq!(
+        (stats.received, stats.applied, stats.failed),
+        (2, 2, 0),
+        "both copies are duplicates: {stats:?}"
+    );
+    for id in ["nk-1", "nk-2"] {
+        assert_eq!(
+            ops.event_types(id).await,
+            [
+                "OrderCreated",
+                "ItemReserved",
+                "PaymentProcessed",
+                "OrderConfirmed"
+            ],
+            "{id} confirmed once"
+        );
+    }
+    assert_eq!(ops.aws.depth(&ops.dlq).await, (0, 0));
+}
+
+#[tokio::test]
+async fn purge_and_redrive_refuse_a_queue_that_is_no_dead_letter_queue() {
+    let ops = Ops::new(30, false).await;
+    ops.send(&create("live-1")).await;
+    let sqs = ops.sqs();
+    for result in [
+        queues::purge(&sqs, &ops.queue).await,
+        Redrive::new(ops.sqs(), &ops.queue, &ops.dlq)
+            .run(&Selection::All, &())
+            .await
+            .map(|_| ()),
+    ] {
+        let error = result.expect_err("a live queue is refused");
+        assert_eq!(
+            error,
+            sqs_dead_letter::DlqError::NoSourceQueue {
+                dlq: ops.queue.clone()
+            }
+        );
+    }
+    assert_eq!(ops.aws.depth(&ops.queue).await, (1, 0), "nothing purged");
+    assert_eq!(ops.aws.depth(&ops.dlq).await, (0, 0), "nothing moved");
+}

@@ -166,9 +166,13 @@ pub(crate) enum Verb {
     /// Each message body is the command message of CONTRACT §2, checked as
     /// the handler would parse it before anything is sent. On a FIFO queue
     /// (URL ending in `.fifo`) the message group is `TYPE#ID` and the
-    /// deduplication id is the command id; one is generated when not given
-    /// (and, with --file, written into the body so that redeliveries
-    /// dedupe). Prints the SQS message id.
+    /// deduplication id is the command id. A command without a commandId is
+    /// given one, written into its body on every queue type: a fresh one
+    /// for a single command; with --file, one derived from the line (its
+    /// text and which occurrence of that text in the file it is), the same
+    /// on every run, so a file sent again after a partial failure applies
+    /// each line once (give new commandIds to apply the same lines again).
+    /// Prints the SQS message id.
     ///
     /// With `--file FILE` (or `-` for stdin): one body per line (blank lines
     /// and `#` comments are skipped). Every line is checked first: if any is

@@ -1,20 +1,29 @@
 //! `cmdctl send --file`: many command messages onto an SQS queue. Every
 //! line is checked before anything is sent (all or nothing); then they go by
 //! `SendMessageBatch`, and each entry SQS refuses is reported by its line.
+//!
+//! Every line is sent with a `commandId` in its body, on every queue type:
+//! its own, or one derived from the line ([`derived_command_id`]), the same
+//! on every run. An SDK retry of an ambiguous `SendMessageBatch`, or the
+//! file run again after a partial failure, then puts a line on the queue
+//! twice but applies it once.
 
+use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::path::Path;
 
 use anyhow::Context as _;
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
 use sqs_dead_letter::batch::batches;
+use sqs_dead_letter::command_id::with_command_id;
 use sqs_worker::is_fifo_queue_url;
 
 use crate::Exit;
 use crate::context::Context;
 use crate::progress::Bar;
-use crate::{aws_error, message, output};
+use crate::{aws_error, output};
 
 /// One command message to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,8 +32,8 @@ pub(crate) struct Line {
     pub(crate) number: usize,
     /// The body to send.
     pub(crate) body: String,
-    /// Its `commandId`, if it has one (on a FIFO queue it always does).
-    pub(crate) command_id: Option<String>,
+    /// Its `commandId`: the line's own, or [`derived_command_id`].
+    pub(crate) command_id: String,
     /// The FIFO message group, `TYPE#ID`.
     pub(crate) group: Option<String>,
 }
@@ -55,8 +64,7 @@ pub(crate) fn run(
 ) -> anyhow::Result<Exit> {
     let (name, text) = read(file)?;
     let fifo = is_fifo_queue_url(queue_url);
-    let stem = message::fresh_id();
-    let lines = match parse_lines(&text, fifo, |n| format!("{stem}-{n}")) {
+    let lines = match parse_lines(&text, fifo) {
         Ok(lines) => lines,
         Err(bad) => {
             if ctx.global.json {
@@ -95,7 +103,7 @@ pub(crate) fn run(
                 json!({
                     "line": number,
                     "messageId": id,
-                    "commandId": by_line(*number).and_then(|l| l.command_id.clone()),
+                    "commandId": by_line(*number).map(|l| l.command_id.clone()),
                     "messageGroupId": by_line(*number).and_then(|l| l.group.clone()),
                 })
             })
@@ -142,23 +150,21 @@ fn read(path: &Path) -> anyhow::Result<(String, String)> {
 }
 
 /// Every command of the text, or every line that would be refused. Blank
-/// lines and lines starting with `#` are skipped. On a FIFO queue a line
-/// without a `commandId` is given one (`fresh_id(line number)`), written
-/// into its body.
-pub(crate) fn parse_lines(
-    text: &str,
-    fifo: bool,
-    fresh_id: impl Fn(usize) -> String,
-) -> Result<Vec<Line>, Vec<BadLine>> {
+/// lines and lines starting with `#` are skipped. A line without a
+/// `commandId` is given [`derived_command_id`], written into its body.
+pub(crate) fn parse_lines(text: &str, fifo: bool) -> Result<Vec<Line>, Vec<BadLine>> {
     let mut lines = Vec::new();
     let mut bad = Vec::new();
+    let mut seen: HashMap<&str, usize> = HashMap::new();
     for (i, raw) in text.lines().enumerate() {
         let number = i + 1;
         let trimmed = raw.trim();
         if trimmed.is_empty() || trimmed.starts_with('#') {
             continue;
         }
-        match parse_line(number, trimmed, fifo, &fresh_id) {
+        let occurrence = seen.entry(trimmed).or_insert(0);
+        *occurrence += 1;
+        match parse_line(number, trimmed, fifo, *occurrence) {
             Ok(line) => lines.push(line),
             Err(error) => bad.push(BadLine { number, error }),
         }
@@ -166,36 +172,37 @@ pub(crate) fn parse_lines(
     if bad.is_empty() { Ok(lines) } else { Err(bad) }
 }
 
-fn parse_line(
-    number: usize,
-    text: &str,
-    fifo: bool,
-    fresh_id: &impl Fn(usize) -> String,
-) -> Result<Line, String> {
+/// The `commandId` of a line that has none: `file-` and 32 hex digits of
+/// the SHA-256 of the line's text (trimmed) and of which occurrence of that
+/// text in the file it is (1 for the first). The same line gets the same id
+/// on every run, whatever comes before or after it, so a file sent again
+/// (whole, or after a partial failure) applies each command once; two equal
+/// lines of one file are two commands. Valid as a FIFO deduplication id.
+pub(crate) fn derived_command_id(line: &str, occurrence: usize) -> String {
+    let mut digest = Sha256::new();
+    digest.update(b"cmdctl send --file\n");
+    digest.update(occurrence.to_string().as_bytes());
+    digest.update(b"\n");
+    digest.update(line.as_bytes());
+    let hex: String = digest.finalize()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("file-{hex}")
+}
+
+fn parse_line(number: usize, text: &str, fifo: bool, occurrence: usize) -> Result<Line, String> {
     let stand_in = format!("line-{number}");
-    let command = handler_core::parse_command(text, &stand_in).map_err(|e| e.to_string())?;
-    let given = match serde_json::from_str::<Value>(text) {
-        Ok(Value::Object(body)) => body
-            .get("commandId")
-            .and_then(Value::as_str)
-            .map(str::to_owned),
-        _ => None,
-    };
+    handler_core::parse_command(text, &stand_in).map_err(|e| e.to_string())?;
+    let derived = derived_command_id(text, occurrence);
+    let body = with_command_id(text, &derived).ok_or("not a JSON object")?;
+    // The id the handler will read: the line's own, or the one written in.
+    let command = handler_core::parse_command(&body, &stand_in).map_err(|e| e.to_string())?;
     let group = fifo.then(|| command.key.to_string());
-    let (body, command_id) = match given {
-        Some(id) => (text.to_owned(), Some(id)),
-        None if fifo => {
-            let id = fresh_id(number);
-            let mut body: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
-            body["commandId"] = Value::String(id.clone());
-            (body.to_string(), Some(id))
-        }
-        None => (text.to_owned(), None),
-    };
     Ok(Line {
         number,
         body,
-        command_id,
+        command_id: command.command_id,
         group,
     })
 }
@@ -273,10 +280,9 @@ fn entry(index: usize, line: &Line) -> anyhow::Result<SendMessageBatchRequestEnt
         .id(index.to_string())
         .message_body(&line.body);
     if let Some(group) = &line.group {
-        entry = entry.message_group_id(group);
-        if let Some(id) = &line.command_id {
-            entry = entry.message_deduplication_id(id);
-        }
+        entry = entry
+            .message_group_id(group)
+            .message_deduplication_id(&line.command_id);
     }
     entry
         .build()
@@ -289,32 +295,80 @@ mod tests {
 
     const CREATE: &str = r#"{"aggregateType":"order","aggregateId":"o-1","command":"CreateOrder","payload":{"itemId":"tea","quantity":1}}"#;
 
+    fn body(line: &Line) -> Value {
+        serde_json::from_str(&line.body).unwrap()
+    }
+
     #[test]
-    fn skips_blanks_and_comments_and_keeps_bodies_on_standard_queues() {
+    fn skips_blanks_and_comments_and_writes_a_derived_command_id_on_standard_queues() {
         let text = format!(
             "# orders\n\n{CREATE}\n  \n{}\n",
             CREATE.replace("o-1", "o-2")
         );
-        let lines = parse_lines(&text, false, |n| format!("gen-{n}")).unwrap();
+        let lines = parse_lines(&text, false).unwrap();
         assert_eq!(lines.len(), 2);
         assert_eq!(lines[0].number, 3);
-        assert_eq!(lines[0].body, CREATE);
-        assert_eq!(lines[0].command_id, None);
+        assert_eq!(lines[0].command_id, derived_command_id(CREATE, 1));
+        assert_eq!(body(&lines[0])["commandId"], lines[0].command_id.as_str());
+        assert_eq!(
+            lines[0].body,
+            CREATE.replacen(
+                '{',
+                &format!(r#"{{"commandId":"{}","#, lines[0].command_id),
+                1
+            ),
+            "the rest of the line is sent as it is"
+        );
         assert_eq!(lines[0].group, None);
         assert_eq!(lines[1].number, 5);
     }
 
     #[test]
-    fn on_fifo_the_group_is_the_aggregate_and_a_missing_command_id_is_written_in() {
+    fn derived_ids_depend_on_the_line_and_its_occurrence_only() {
+        let other = CREATE.replace("o-1", "o-2");
+        let whole = format!("{CREATE}\n{other}\n{CREATE}\n");
+        let ids = |text: &str, fifo| -> Vec<String> {
+            parse_lines(text, fifo)
+                .unwrap()
+                .into_iter()
+                .map(|l| l.command_id)
+                .collect()
+        };
+        let all = ids(&whole, false);
+        assert_eq!(all, ids(&whole, false), "the same on every run");
+        assert_eq!(all, ids(&whole, true), "and on every queue type");
+        assert_ne!(all[0], all[2], "two equal lines are two commands");
+        assert_ne!(all[0], all[1]);
+        assert_eq!(
+            ids(&format!("{CREATE}\n"), false),
+            all[..1],
+            "a file's first part"
+        );
+        assert_eq!(
+            ids(
+                &format!("# new comment\n{other}\n\n{CREATE}\n{CREATE}\n"),
+                false
+            ),
+            [all[1].clone(), all[0].clone(), all[2].clone()],
+            "whatever comes before"
+        );
+        assert!(
+            all[0].starts_with("file-") && all[0].len() == 37,
+            "{}",
+            all[0]
+        );
+    }
+
+    #[test]
+    fn on_fifo_the_group_is_the_aggregate_and_a_given_command_id_is_kept() {
         let with_id = CREATE.replacen('{', r#"{"commandId":"c-9","#, 1);
         let text = format!("{CREATE}\n{with_id}");
-        let lines = parse_lines(&text, true, |n| format!("gen-{n}")).unwrap();
+        let lines = parse_lines(&text, true).unwrap();
         assert_eq!(lines[0].group.as_deref(), Some("order#o-1"));
-        assert_eq!(lines[0].command_id.as_deref(), Some("gen-1"));
-        let body: Value = serde_json::from_str(&lines[0].body).unwrap();
-        assert_eq!(body["commandId"], "gen-1");
-        assert_eq!(body["payload"]["quantity"], 1);
-        assert_eq!(lines[1].command_id.as_deref(), Some("c-9"));
+        assert_eq!(lines[0].command_id, derived_command_id(CREATE, 1));
+        assert_eq!(body(&lines[0])["commandId"], lines[0].command_id.as_str());
+        assert_eq!(body(&lines[0])["payload"]["quantity"], 1);
+        assert_eq!(lines[1].command_id, "c-9");
         assert_eq!(lines[1].body, with_id, "a body with its id goes as it is");
     }
 
@@ -325,7 +379,7 @@ mod tests {
             CREATE.replace("\"o-1\"", "\"a#b\""),
             CREATE.replace("CreateOrder\"", "CreateOrder\",\"extra\":1")
         );
-        let bad = parse_lines(&text, false, |n| n.to_string()).unwrap_err();
+        let bad = parse_lines(&text, false).unwrap_err();
         let numbers: Vec<usize> = bad.iter().map(|b| b.number).collect();
         assert_eq!(numbers, [2, 3, 4, 5]);
         assert!(bad[0].error.contains("malformed"), "{:?}", bad[0]);

@@ -1372,7 +1372,181 @@ fn aws_send_file_on_fifo_groups_by_aggregate_and_dedupes_by_command_id() {
         );
     }
     assert_eq!(received[1].2, "fixed-id-1");
-    assert!(received[0].2.starts_with("cmdctl-"), "{:?}", received[0]);
+    assert!(received[0].2.starts_with("file-"), "{:?}", received[0]);
+}
+
+/// Sends the first half of a file, then (as an operator re-running it
+/// after a partial failure) the whole file, with a worker run after each:
+/// every line applies once, also the two equal lines, which are two
+/// commands. None of the lines has a `commandId`.
+fn send_file_again_applies_each_line_once(fifo: bool) {
+    let cli = AwsCli::new();
+    let extra: &[&str] = if fifo { &["--fifo"] } else { &[] };
+    let (queue_url, _) = cli.setup("cli-sfa", extra);
+    cli.run(&["config", "upload"]).ok();
+    let ticket = unique_name("t");
+    let line = |command: &str, payload: &str| {
+        format!(
+            r#"{{"aggregateType":"ticket","aggregateId":"{ticket}","command":"{command}","payload":{payload}}}"#
+        )
+    };
+    let lines = [
+        line("OpenTicket", r#"{"title":"wet beans"}"#),
+        line("Comment", r#"{"text":"+1"}"#),
+        line("Comment", r#"{"text":"photos attached"}"#),
+        line("Comment", r#"{"text":"+1"}"#),
+        line("Assign", r#"{"assignee":"ana"}"#),
+        line("Comment", r#"{"text":"on it"}"#),
+    ];
+    let half = lines[..3].join("\n");
+    let whole = lines.join("\n");
+    let worker = || -> Value {
+        cli.run(&[
+            "worker",
+            "--queue-url",
+            &queue_url,
+            "--until-empty",
+            "--wait-seconds",
+            "0",
+            "--json",
+        ])
+        .ok()
+        .json()
+    };
+    let send = |text: &str| -> Value {
+        cli.run_with_stdin(
+            &["send", "--file", "-", "--queue-url", &queue_url, "--json"],
+            text,
+        )
+        .ok()
+        .json()
+    };
+
+    let first = send(&half);
+    assert_eq!(first["sent"].as_array().unwrap().len(), 3, "{first}");
+    let stats = worker();
+    assert_eq!(
+        (&stats["applied"], &stats["failed"]),
+        (&serde_json::json!(3), &serde_json::json!(0)),
+        "{stats}"
+    );
+    let again = send(&whole);
+    assert_eq!(again["sent"].as_array().unwrap().len(), 6, "{again}");
+    for i in 0..3 {
+        assert_eq!(
+            again["sent"][i]["commandId"],
+            first["sent"][i]["commandId"],
+            "line {} keeps its commandId: {again}",
+            i + 1
+        );
+    }
+    let stats = worker();
+    assert_eq!(
+        (&stats["received"], &stats["applied"], &stats["failed"]),
+        (
+            &serde_json::json!(6),
+            &serde_json::json!(6),
+            &serde_json::json!(0)
+        ),
+        "the first three are duplicates, the rest apply: {stats}"
+    );
+
+    let events = cli
+        .run(&["events", "ticket", &ticket, "--json"])
+        .ok()
+        .json();
+    let types: Vec<&str> = events
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|e| e["eventType"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "TicketOpened",
+            "CommentAdded",
+            "CommentAdded",
+            "CommentAdded",
+            "TicketAssigned",
+            "CommentAdded"
+        ],
+        "each line applied once: {events}"
+    );
+}
+
+#[test]
+fn aws_send_file_run_again_applies_each_line_once_on_a_standard_queue() {
+    send_file_again_applies_each_line_once(false);
+}
+
+#[test]
+fn aws_send_file_run_again_applies_each_line_once_on_a_fifo_queue() {
+    send_file_again_applies_each_line_once(true);
+}
+
+#[test]
+fn aws_dlq_purge_and_redrive_refuse_a_queue_that_is_no_dead_letter_queue() {
+    let cli = AwsCli::new();
+    let (queue_url, dlq_url) = cli.setup("cli-live", &[]);
+    // A command waits on the live queue; its URL is given as the DLQ's.
+    let run = cli.run(&[
+        "send",
+        "order",
+        "live-1",
+        "CreateOrder",
+        "--payload",
+        r#"{"itemId":"beans","quantity":1}"#,
+        "--queue-url",
+        &queue_url,
+    ]);
+    run.ok();
+    for args in [
+        vec!["dlq", "purge", "--yes", "--dlq-url", &queue_url],
+        vec!["dlq", "redrive", "--all", "--dlq-url", &queue_url],
+        vec![
+            "dlq",
+            "redrive",
+            "--all",
+            "--no-move-task",
+            "--dlq-url",
+            &queue_url,
+            "--queue-url",
+            &dlq_url,
+        ],
+    ] {
+        let run = cli.run(&args);
+        assert_eq!(run.code, 2, "{args:?}: {}{}", run.stdout, run.stderr);
+        assert!(
+            run.stderr
+                .contains(&format!("{queue_url} is no queue's dead-letter queue")),
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
+    let depth = |url: &str| -> String {
+        let out = block_on(
+            sqs()
+                .get_queue_attributes()
+                .queue_url(url)
+                .attribute_names(
+                    aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages,
+                )
+                .send(),
+        )
+        .expect("GetQueueAttributes");
+        out.attributes()
+            .and_then(|a| {
+                a.get(&aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages)
+            })
+            .cloned()
+            .unwrap_or_default()
+    };
+    assert_eq!(depth(&queue_url), "1", "the live queue keeps its command");
+    assert_eq!(depth(&dlq_url), "0", "and nothing was moved");
+    // The real DLQ is still purged.
+    cli.run(&["dlq", "purge", "--yes", "--dlq-url", &dlq_url])
+        .ok();
 }
 
 #[test]

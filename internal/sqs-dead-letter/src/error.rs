@@ -32,8 +32,11 @@ pub enum DlqError {
         /// What is wrong with it.
         detail: String,
     },
-    /// No queue names this one as its DLQ.
-    #[error("no queue uses {dlq} as its dead-letter queue: give the source queue's URL")]
+    /// No queue names this one as its DLQ: it may be a live queue, so it is
+    /// neither purged nor redriven.
+    #[error(
+        "{dlq} is no queue's dead-letter queue (ListDeadLetterSourceQueues names none), so it may be a live queue: refused; give the URL of a dead-letter queue"
+    )]
     NoSourceQueue {
         /// The DLQ's URL.
         dlq: String,

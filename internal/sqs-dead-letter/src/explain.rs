@@ -14,7 +14,7 @@ pub struct Explained {
     /// The message.
     pub letter: DeadLetter,
     /// The failure record under [`DeadLetter::original_message_id`], if the
-    /// store has one (records expire after 15 days).
+    /// store has one (records expire after 60 days).
     pub failure: Option<StoredFailure>,
     /// Why the record could not be read, if it could not.
     pub lookup_error: Option<StoreError>,

@@ -6,6 +6,7 @@ use aws_sdk_sqs::types::{Message, MessageAttributeValue, MessageSystemAttributeN
 use serde_json::Value;
 
 use crate::attributes;
+use crate::command_id::with_command_id;
 
 /// A message received from a DLQ: what identifies it, what it says, and
 /// the attributes that explain it.
@@ -130,17 +131,7 @@ impl DeadLetter {
     /// a new message id, so a message redriven twice (an interrupted
     /// redrive) still applies once.
     pub fn redrive_body(&self) -> String {
-        let Ok(Value::Object(mut body)) = serde_json::from_str::<Value>(&self.body) else {
-            return self.body.clone();
-        };
-        if body.get("commandId").is_some_and(|id| !id.is_null()) {
-            return self.body.clone();
-        }
-        body.insert(
-            "commandId".to_owned(),
-            Value::String(self.original_message_id().to_owned()),
-        );
-        Value::Object(body).to_string()
+        with_command_id(&self.body, self.original_message_id()).unwrap_or_else(|| self.body.clone())
     }
 
     /// The message attributes to send back: all of them, less those a

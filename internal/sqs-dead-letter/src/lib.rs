@@ -18,7 +18,9 @@
 //!
 //! **The operator's side**, which `cmdctl dlq` wires to the command line:
 //! - [`queues`]: which queue is whose DLQ (the source queue's
-//!   `RedrivePolicy`, or `ListDeadLetterSourceQueues`), depth, purge;
+//!   `RedrivePolicy`, or `ListDeadLetterSourceQueues`), depth, purge.
+//!   Purge and redrive refuse a queue that is no queue's DLQ: a live
+//!   queue's URL given by mistake is never emptied;
 //! - [`peek`]: listing a DLQ without consuming it (receive with a short
 //!   visibility timeout until no new message comes, then make every one
 //!   visible again), as [`DeadLetter`]s;
@@ -30,8 +32,9 @@
 //!   send-then-delete, never delete-then-send, so an interruption leaves a
 //!   message in both queues (applied once, by its `commandId`), never in
 //!   neither;
-//! - [`batch`]: `SendMessageBatch` chunking by count and size, shared with
-//!   bulk senders.
+//! - [`batch`]: `SendMessageBatch` chunking by count and size, and
+//!   [`command_id`](mod@command_id): a `commandId` written into a body that
+//!   has none; both shared with bulk senders.
 //!
 //! Depends on `handler-core` (the [`RejectionSink`](handler_core::RejectionSink)
 //! trait, failure records) and `aws-sdk-sqs`.
@@ -59,6 +62,7 @@
 
 pub mod attributes;
 pub mod batch;
+pub mod command_id;
 mod error;
 pub mod explain;
 mod letter;

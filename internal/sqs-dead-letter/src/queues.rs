@@ -76,6 +76,22 @@ pub async fn approximate_visible(client: &Client, queue_url: &str) -> Result<u64
     .unwrap_or(0))
 }
 
+/// SQS's approximate count of the messages in flight or delayed (which a
+/// receive cannot see).
+pub async fn approximate_hidden(client: &Client, queue_url: &str) -> Result<u64, DlqError> {
+    let mut hidden = 0;
+    for name in [
+        QueueAttributeName::ApproximateNumberOfMessagesNotVisible,
+        QueueAttributeName::ApproximateNumberOfMessagesDelayed,
+    ] {
+        hidden += attribute(client, queue_url, name)
+            .await?
+            .and_then(|n| n.parse::<u64>().ok())
+            .unwrap_or(0);
+    }
+    Ok(hidden)
+}
+
 /// The URL of the source queue's DLQ: its `RedrivePolicy`'s
 /// `deadLetterTargetArn`, looked up by name (and account).
 pub async fn dead_letter_queue_of(client: &Client, source_url: &str) -> Result<String, DlqError> {
@@ -112,9 +128,9 @@ pub async fn dead_letter_queue_of(client: &Client, source_url: &str) -> Result<S
         })
 }
 
-/// The one queue that uses `dlq_url` as its DLQ
-/// (`ListDeadLetterSourceQueues`).
-pub async fn source_queue_of(client: &Client, dlq_url: &str) -> Result<String, DlqError> {
+/// Every queue that uses `dlq_url` as its DLQ
+/// (`ListDeadLetterSourceQueues`); empty when it is no queue's DLQ.
+pub async fn source_queues_of(client: &Client, dlq_url: &str) -> Result<Vec<String>, DlqError> {
     let mut sources = Vec::new();
     let mut pages = client
         .list_dead_letter_source_queues()
@@ -125,27 +141,51 @@ pub async fn source_queue_of(client: &Client, dlq_url: &str) -> Result<String, D
         let page = page.map_err(|e| DlqError::sqs("ListDeadLetterSourceQueues", dlq_url, &e))?;
         sources.extend(page.queue_urls().iter().cloned());
     }
-    match sources.len() {
-        0 => Err(DlqError::NoSourceQueue {
-            dlq: dlq_url.to_owned(),
-        }),
-        1 => Ok(sources.remove(0)),
-        _ => Err(DlqError::SeveralSourceQueues {
-            dlq: dlq_url.to_owned(),
-            queues: sources.join(", "),
-        }),
-    }
+    Ok(sources)
 }
 
-/// Deletes every message of the queue (`PurgeQueue`; SQS may take up to a
-/// minute, and allows one purge a minute).
-pub async fn purge(client: &Client, queue_url: &str) -> Result<(), DlqError> {
+/// The queues that use `dlq_url` as their DLQ, or
+/// [`DlqError::NoSourceQueue`] when there are none: what is about to be
+/// purged or redriven may then be a live queue (a command queue's URL given
+/// as the DLQ's), and is refused.
+pub async fn ensure_dead_letter_queue(
+    client: &Client,
+    dlq_url: &str,
+) -> Result<Vec<String>, DlqError> {
+    let sources = source_queues_of(client, dlq_url).await?;
+    if sources.is_empty() {
+        return Err(DlqError::NoSourceQueue {
+            dlq: dlq_url.to_owned(),
+        });
+    }
+    Ok(sources)
+}
+
+/// The one queue that uses `dlq_url` as its DLQ
+/// (`ListDeadLetterSourceQueues`).
+pub async fn source_queue_of(client: &Client, dlq_url: &str) -> Result<String, DlqError> {
+    let mut sources = ensure_dead_letter_queue(client, dlq_url).await?;
+    if sources.len() == 1 {
+        return Ok(sources.remove(0));
+    }
+    Err(DlqError::SeveralSourceQueues {
+        dlq: dlq_url.to_owned(),
+        queues: sources.join(", "),
+    })
+}
+
+/// Deletes every message of the dead-letter queue (`PurgeQueue`; SQS may
+/// take up to a minute, and allows one purge a minute). Refuses a queue
+/// that is no queue's DLQ ([`ensure_dead_letter_queue`]): a mistyped URL
+/// must not empty a live queue.
+pub async fn purge(client: &Client, dlq_url: &str) -> Result<(), DlqError> {
+    ensure_dead_letter_queue(client, dlq_url).await?;
     client
         .purge_queue()
-        .queue_url(queue_url)
+        .queue_url(dlq_url)
         .send()
         .await
-        .map_err(|e| DlqError::sqs("PurgeQueue", queue_url, &e))?;
+        .map_err(|e| DlqError::sqs("PurgeQueue", dlq_url, &e))?;
     Ok(())
 }
 

@@ -1,7 +1,10 @@
 //! Redrive: dead letters back to their source queue, losing none.
 //!
-//! For `--all`, SQS's message move task is tried first ([`move_task`]).
-//! Otherwise (or when the service refuses it) each selected message is
+//! For `--all`, SQS's message move task is tried first ([`move_task`]), but
+//! only when it keeps every idempotency key: a listing of the whole DLQ
+//! finds a `commandId` in every body ([`move_task::unsafe_for`]), since a
+//! moved message gets a new message id. Otherwise (or when the service
+//! refuses it) each selected message is
 //! **sent** to the source queue and only once SQS accepted the copy
 //! **deleted** from the DLQ, never the other way round. Interrupted
 //! between the two, a message is in both queues, and the handler applies
@@ -20,7 +23,7 @@ use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, SendMessageBatchRequest
 
 use crate::batch::{MAX_BATCH, batches};
 use crate::move_task::{self, MoveTask};
-use crate::peek::{receive, release};
+use crate::peek::{PeekOptions, peek, receive, release};
 use crate::{DeadLetter, DlqError, Progress, queues};
 
 /// Which dead letters to move.
@@ -60,7 +63,9 @@ pub enum RedriveMethod {
     MoveTask(MoveTask),
     /// Sent to the source queue, then deleted from the DLQ, here.
     SendThenDelete {
-        /// Why the move task was not used, when it was tried.
+        /// Why the move task was not used, with `--all`: the service
+        /// refused it, or (`not used: ...`) it would have lost an
+        /// idempotency key.
         move_task_refused: Option<String>,
     },
 }
@@ -170,21 +175,30 @@ impl Redrive {
     }
 
     /// Moves the selected messages. Fails only when nothing could be done
-    /// (the DLQ cannot be read, the first send is impossible); an error
-    /// after some messages moved ends the run and is in
-    /// [`RedriveReport::stopped`].
+    /// (the DLQ is no queue's DLQ, so it may be a live queue; the DLQ cannot
+    /// be read; the first send is impossible); an error after some messages
+    /// moved ends the run and is in [`RedriveReport::stopped`].
     pub async fn run(
         &self,
         selection: &Selection,
         progress: &dyn Progress,
     ) -> Result<RedriveReport, DlqError> {
+        queues::ensure_dead_letter_queue(&self.client, &self.dlq_url).await?;
         let mut move_task_refused = None;
         if *selection == Selection::All && self.options.use_move_task {
-            match move_task::start(&self.client, &self.dlq_url, &self.source_url).await {
-                Ok(task) => return Ok(RedriveReport::new(RedriveMethod::MoveTask(task))),
-                Err(e) => {
-                    tracing::info!(error = %e, "no message move task; sending then deleting");
-                    move_task_refused = Some(e.to_string());
+            match self.move_task_unsafe().await? {
+                Some(why) => {
+                    tracing::info!(reason = %why, "message move task not used; sending then deleting");
+                    move_task_refused = Some(format!("not used: {why}"));
+                }
+                None => {
+                    match move_task::start(&self.client, &self.dlq_url, &self.source_url).await {
+                        Ok(task) => return Ok(RedriveReport::new(RedriveMethod::MoveTask(task))),
+                        Err(e) => {
+                            tracing::info!(error = %e, "no message move task; sending then deleting");
+                            move_task_refused = Some(e.to_string());
+                        }
+                    }
                 }
             }
         }
@@ -208,6 +222,24 @@ impl Redrive {
                 Ok(report)
             }
         }
+    }
+
+    /// Why SQS's move task would lose an idempotency key here
+    /// ([`move_task::unsafe_for`] over a listing of the whole DLQ), or
+    /// `None`.
+    async fn move_task_unsafe(&self) -> Result<Option<String>, DlqError> {
+        let fifo = queues::is_fifo(&self.dlq_url);
+        if fifo {
+            return Ok(move_task::unsafe_for(&[], fifo, 0));
+        }
+        let options = PeekOptions {
+            visibility_timeout: self.options.visibility_timeout,
+            wait_time_seconds: self.options.wait_time_seconds,
+            limit: None,
+        };
+        let letters = peek(&self.client, &self.dlq_url, &options, &()).await?;
+        let unlisted = queues::approximate_hidden(&self.client, &self.dlq_url).await?;
+        Ok(move_task::unsafe_for(&letters, fifo, unlisted))
     }
 
     async fn send_then_delete(

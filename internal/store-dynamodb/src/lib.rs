@@ -43,9 +43,18 @@ pub use table::create_table;
 
 use crate::items::{Item, aggregate_pk, command_pk, failure_pk, key, n, s};
 
-/// How long a command's idempotency record is kept: longer than SQS's
-/// longest retention (14 days), so no redelivery can outlive it.
-pub const DEFAULT_COMMAND_TTL: Duration = Duration::from_secs(15 * 24 * 3600);
+/// SQS's longest message retention, on a queue and on its DLQ alike.
+pub const SQS_MAX_RETENTION: Duration = Duration::from_secs(14 * 24 * 3600);
+
+/// How long a command's idempotency record (and a failure record) is kept
+/// after it is written: 60 days, longer than any copy of the message can
+/// come back, a redrive included. A copy lives at most
+/// [`SQS_MAX_RETENTION`] on the command queue and, dead-lettered, at most
+/// as long again in the DLQ (a FIFO DLQ restarts the clock): 28 days from
+/// its enqueue. A redrive enqueues a new copy, with 28 days again. So every
+/// copy that exists when the command applies is gone within 28 days, and a
+/// copy redriven as late as that within 56.
+pub const DEFAULT_COMMAND_TTL: Duration = Duration::from_secs(60 * 24 * 3600);
 
 /// BatchGetItem takes at most 100 keys.
 const MAX_BATCH_GET: usize = 100;
@@ -359,4 +368,20 @@ fn put_new(table: &str, item: Item) -> Result<TransactWriteItem, AppendError> {
 
 fn build_error(e: aws_sdk_dynamodb::error::BuildError) -> AppendError {
     AppendError::Store(StoreError::Unavailable(format!("request: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_outlive_a_message_redriven_once_from_a_fifo_dlq() {
+        // On the queue, then in a DLQ that restarts the clock ...
+        let one_life = SQS_MAX_RETENTION * 2;
+        // ... then redriven at the last moment, and again.
+        assert!(
+            DEFAULT_COMMAND_TTL > one_life * 2,
+            "{DEFAULT_COMMAND_TTL:?}"
+        );
+    }
 }

@@ -55,7 +55,10 @@ pub(crate) enum DlqVerb {
     /// Put DLQ messages back on the source queue, losing none.
     ///
     /// With --all, SQS's own message move task is used where the service
-    /// has it (not on emulators such as moto; --no-move-task skips it).
+    /// has it (not on emulators such as moto; --no-move-task skips it), and
+    /// only when a listing of the DLQ finds a commandId in every body: a
+    /// moved message gets a new message id, which would become the key of a
+    /// body without one.
     /// Otherwise cmdctl sends each message to the source queue and deletes
     /// it from the DLQ only once SQS accepted the copy, never the other way
     /// round: interrupted halfway, a message is in both queues, and the
@@ -65,6 +68,7 @@ pub(crate) enum DlqVerb {
     /// FIFO the message group is kept (or is the aggregate) and the
     /// deduplication id is `redrive-{DLQ message id}`. Fix the cause first
     /// (a config, a missing earlier command), or the messages fail again.
+    /// Refuses a queue that is no queue's dead-letter queue.
     #[command(after_help = examples_and_exits!(
         "Examples:\n  \
          cmdctl dlq redrive --all\n  \
@@ -72,20 +76,22 @@ pub(crate) enum DlqVerb {
          cmdctl dlq redrive --all --no-move-task --json",
         "  0  every message asked for was moved\n  \
          1  some were not: not found, refused by SQS, or in both queues (each is reported)\n  \
-         2  invalid input, or a queue that cannot be reached (nothing was moved)"
+         2  invalid input (a queue that is no DLQ), or a queue that cannot be reached (nothing was moved)"
     ))]
     Redrive(RedriveArgs),
     /// Delete every message of the DLQ, for good (PurgeQueue).
     ///
     /// Asks for the DLQ's name on a terminal; refuses without --yes when
-    /// stdin is not a terminal.
+    /// stdin is not a terminal. Refuses a queue that is no queue's
+    /// dead-letter queue (ListDeadLetterSourceQueues names none), such as
+    /// the command queue itself given by mistake.
     #[command(after_help = examples_and_exits!(
         "Examples:\n  \
          cmdctl dlq purge\n  \
          cmdctl dlq purge --dlq-url http://127.0.0.1:5000/123456789012/commands-dlq --yes",
         "  0  purged\n  \
          1  not confirmed: nothing was purged\n  \
-         2  invalid input (no --yes without a terminal), or a queue that cannot be reached"
+         2  invalid input (no --yes without a terminal, a queue that is no DLQ), or a queue that cannot be reached"
     ))]
     Purge(PurgeArgs),
 }

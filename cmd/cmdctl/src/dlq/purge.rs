@@ -1,5 +1,6 @@
 //! `cmdctl dlq purge`: every message of the DLQ deleted, once the operator
-//! confirmed it (the queue's name typed on a terminal, or `--yes`).
+//! confirmed it (the queue's name typed on a terminal, or `--yes`). A queue
+//! that is no queue's DLQ is refused before anything is asked.
 
 use std::io::{BufRead, IsTerminal, Write};
 
@@ -23,6 +24,8 @@ pub(crate) fn run(
     let dlq = dlq_url(ctx, &args.target)?;
     let name = queues::queue_name(&dlq).to_owned();
     let sqs = ctx.sqs();
+    // Before asking: a live queue's URL given by mistake is refused here.
+    let sources = ctx.block_on(queues::ensure_dead_letter_queue(&sqs, &dlq))?;
     let count = ctx.block_on(queues::approximate_visible(&sqs, &dlq))?;
     if !args.yes {
         let stdin = std::io::stdin();
@@ -34,7 +37,8 @@ pub(crate) fn run(
         let mut err = std::io::stderr();
         write!(
             err,
-            "This deletes the {count} messages of {name} for good.\nType the DLQ's name to confirm: "
+            "This deletes the {count} messages of {name} (the dead-letter queue of {}) for good.\nType the DLQ's name to confirm: ",
+            sources.join(", ")
         )?;
         err.flush()?;
         let mut answer = String::new();

@@ -1,6 +1,7 @@
 //! `cmdctl dlq redrive`: DLQ messages back to the source queue, through
 //! [`sqs_dead_letter::Redrive`] (SQS's move task for `--all` where the
-//! service has one, else send-then-delete).
+//! service has one and every body carries its `commandId`, else
+//! send-then-delete).
 
 use std::io::Write;
 use std::time::Duration;
@@ -150,7 +151,7 @@ fn write_report(
     }
     if let Some(reason) = refused {
         output::note(&format!(
-            "SQS's message move task is not available ({reason}): sent then deleted instead"
+            "SQS's message move task was not used ({reason}): sent then deleted instead"
         ));
     }
     for n in &report.send_failed {
