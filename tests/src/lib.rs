@@ -2,6 +2,7 @@
 //! - [`conformance`]: the checks every `EventStore` must pass, and the
 //!   [`event_store_conformance!`] macro that runs them for one store;
 //! - [`scenario`]: given/when/then for the batch handler;
+//! - [`black_hole`]: an endpoint that accepts connections and never answers;
 //! - [`fixtures`]: the files under `tests/fixtures/`.
 //!
 //! The end-to-end suite (`tests/suite/`) is this crate's one test binary.
@@ -9,6 +10,7 @@
 
 pub mod audit;
 pub mod aws;
+pub mod black_hole;
 pub mod conformance;
 pub mod fault_proxy;
 pub mod faulty;
