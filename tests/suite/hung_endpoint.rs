@@ -78,9 +78,12 @@ async fn invoke<S: EventStore, C: handler_core::ConfigSource>(
     handler: &Handler<S, C>,
     event: SqsEvent,
 ) -> SqsBatchResponse {
-    tokio::time::timeout(HANG, handle_event(handler, LambdaEvent::new(event, context())))
-        .await
-        .unwrap_or_else(|_| panic!("no answer {HANG:?} after a {DEADLINE:?} deadline: it hangs"))
+    tokio::time::timeout(
+        HANG,
+        handle_event(handler, LambdaEvent::new(event, context())),
+    )
+    .await
+    .unwrap_or_else(|_| panic!("no answer {HANG:?} after a {DEADLINE:?} deadline: it hangs"))
 }
 
 /// The function as its binary builds it (`handler_env::lambda_handler`:
@@ -102,7 +105,12 @@ async fn the_lambda_answers_before_its_deadline_when_aws_never_answers() {
 
     let event = mixed_event();
     let all = message_ids(&event);
+    let started = std::time::Instant::now();
     let response = invoke(&handler, event).await;
+    eprintln!(
+        "deadline {DEADLINE:?}: answered after {:?}",
+        started.elapsed()
+    );
     assert_eq!(failed(&response), all, "every message comes back");
     assert!(hole.connections() > 0, "the calls went to the black hole");
 }
@@ -145,10 +153,7 @@ async fn runs_in_progress_are_cut_at_the_deadline_and_every_message_accounted_fo
                 "malformed_message"
             );
         } else {
-            assert!(
-                is(outcome, &Transient::DeadlineInterrupted),
-                "{outcome:#?}"
-            );
+            assert!(is(outcome, &Transient::DeadlineInterrupted), "{outcome:#?}");
         }
         assert!(!outcome.dead_lettered);
     }
@@ -211,5 +216,8 @@ async fn a_write_whose_answer_never_came_is_reported_failed_and_comes_back_a_dup
         .await;
     let applied = again.outcomes[0].result.as_ref().expect("applied");
     assert!(applied.duplicate, "{again:#?}");
-    assert_eq!(handler_core::all_events(&store, &key).await.unwrap().len(), 1);
+    assert_eq!(
+        handler_core::all_events(&store, &key).await.unwrap().len(),
+        1
+    );
 }

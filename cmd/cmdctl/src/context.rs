@@ -135,12 +135,9 @@ impl<'a> Context<'a> {
                 }
                 Arc::new(DirConfigSource::new(dir))
             }
-            ConfigSpec::S3 { bucket, prefix } => {
-                Arc::new(
-                    S3ConfigSource::new(self.s3(), bucket, prefix)
-                        .with_ttl(self.knobs.config_cache),
-                )
-            }
+            ConfigSpec::S3 { bucket, prefix } => Arc::new(
+                S3ConfigSource::new(self.s3(), bucket, prefix).with_ttl(self.knobs.config_cache),
+            ),
         })
     }
 }

@@ -1779,7 +1779,10 @@ fn an_invalid_knob_is_refused_with_its_name() {
         ("DEADLINE_MARGIN_MS", "2s"),
         ("AWS_OPERATION_TIMEOUT_MS", "0"),
     ] {
-        let mut cmd = cli.command(&["process", fixture("sqs-event-success.json").to_str().unwrap()]);
+        let mut cmd = cli.command(&[
+            "process",
+            fixture("sqs-event-success.json").to_str().unwrap(),
+        ]);
         cmd.env(name, value);
         let run = run(cmd);
         assert_eq!(run.code, 2, "{name}={value}: {}", run.stdout);

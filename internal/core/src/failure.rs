@@ -119,9 +119,7 @@ pub enum Transient {
     /// The invocation's deadline came while this message's aggregate was
     /// being worked on: its write may have landed without its answer, so it
     /// is reported failed and, if it did land, comes back as a duplicate.
-    #[error(
-        "interrupted: the invocation's deadline came while its aggregate was being worked on"
-    )]
+    #[error("interrupted: the invocation's deadline came while its aggregate was being worked on")]
     DeadlineInterrupted,
 }
 

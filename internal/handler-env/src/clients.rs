@@ -55,7 +55,10 @@ impl ClientTimeouts {
 /// `aws_config::defaults(BehaviorVersion::latest())`) with `timeouts` on
 /// every client built from it.
 pub async fn load_sdk_config(loader: ConfigLoader, timeouts: &ClientTimeouts) -> SdkConfig {
-    loader.timeout_config(timeouts.timeout_config()).load().await
+    loader
+        .timeout_config(timeouts.timeout_config())
+        .load()
+        .await
 }
 
 /// An S3 client; path-style addressing when an endpoint is set (an emulator

@@ -121,7 +121,7 @@ impl Knobs {
                 .parse::<u64>()
                 .ok()
                 .filter(|n| (knob.min..=knob.max).contains(n))
-                .ok_or_else(|| KnobError {
+                .ok_or(KnobError {
                     name: knob.name,
                     value,
                     min: knob.min,

@@ -275,19 +275,14 @@ impl<S: EventStore, C: ConfigSource> Worker<S, C> {
             .customize();
         if let Some(timeouts) = self.sqs.config().timeout_config() {
             request = request.config_override(
-                aws_sdk_sqs::config::Builder::default().timeout_config(long_poll_timeouts(
-                    timeouts,
-                    self.options.wait_time_seconds,
-                )),
+                aws_sdk_sqs::config::Builder::default()
+                    .timeout_config(long_poll_timeouts(timeouts, self.options.wait_time_seconds)),
             );
         }
-        let output = request
-            .send()
-            .await
-            .map_err(|e| WorkerError::Receive {
-                queue_url: self.queue_url.clone(),
-                message: sdk_error::describe(&e),
-            })?;
+        let output = request.send().await.map_err(|e| WorkerError::Receive {
+            queue_url: self.queue_url.clone(),
+            message: sdk_error::describe(&e),
+        })?;
         Ok(output
             .messages()
             .iter()

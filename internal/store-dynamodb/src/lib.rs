@@ -32,8 +32,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
-use futures::StreamExt;
 use aws_sdk_dynamodb::types::{KeysAndAttributes, Put, TransactWriteItem};
+use futures::StreamExt;
 use handler_core::{
     AggregateKey, AggregateSummary, AppendError, Commit, Event, EventStore, FailureRecord, Loaded,
     StoreError, StoreLimits, StoredFailure, now_rfc3339,
