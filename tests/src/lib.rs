@@ -3,6 +3,7 @@
 //!   [`event_store_conformance!`] macro that runs them for one store;
 //! - [`scenario`]: given/when/then for the batch handler;
 //! - [`progress`]: waits bounded by lack of progress, not by total time;
+//! - [`black_hole`]: an endpoint that accepts connections and never answers;
 //! - [`fixtures`]: the files under `tests/fixtures/`.
 //!
 //! The end-to-end suite (`tests/suite/`) is this crate's one test binary.
@@ -10,6 +11,7 @@
 
 pub mod audit;
 pub mod aws;
+pub mod black_hole;
 pub mod conformance;
 pub mod fault_proxy;
 pub mod faulty;

@@ -7,6 +7,7 @@ mod conformance_sqlite;
 mod emulator;
 mod faults;
 mod handler;
+mod hung_endpoint;
 mod lambda;
 mod operator;
 mod properties;

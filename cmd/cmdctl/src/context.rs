@@ -1,6 +1,8 @@
-//! Opening what the verbs work on: the async runtime, the AWS SDK config
-//! (loaded once, and only when a verb touches AWS), the event store, the
-//! config source, and the handler over both.
+//! Opening what the verbs work on: the async runtime, the knobs of the
+//! environment (read by `handler_env`, as the Lambda reads them), the AWS SDK
+//! config (loaded once, with the knobs' timeouts, and only when a verb
+//! touches AWS), the event store, the config source, and the handler over
+//! both.
 
 use std::cell::OnceCell;
 use std::future::Future;
@@ -12,6 +14,7 @@ use aws_config::{BehaviorVersion, SdkConfig};
 use config_dir::DirConfigSource;
 use config_s3::S3ConfigSource;
 use handler_core::{ConfigSource, EventStore, Handler};
+use handler_env::Knobs;
 use store_dynamodb::DynamoStore;
 use store_sqlite::SqliteStore;
 
@@ -26,13 +29,17 @@ pub(crate) struct Context<'a> {
     /// The options every verb takes.
     pub(crate) global: &'a GlobalArgs,
     runtime: tokio::runtime::Runtime,
+    knobs: Knobs,
     sdk: OnceCell<SdkConfig>,
 }
 
 impl<'a> Context<'a> {
     /// A context with a single-threaded runtime (the handler's concurrency
-    /// is I/O, not CPU) and no AWS config yet.
+    /// is I/O, not CPU) and no AWS config yet. Fails when a knob of the
+    /// environment (`HANDLER_CONCURRENCY`, `AWS_ATTEMPT_TIMEOUT_MS`, ...)
+    /// has an invalid value.
     pub(crate) fn new(global: &'a GlobalArgs) -> anyhow::Result<Self> {
+        let knobs = Knobs::from_lookup(process_env)?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -40,6 +47,7 @@ impl<'a> Context<'a> {
         Ok(Self {
             global,
             runtime,
+            knobs,
             sdk: OnceCell::new(),
         })
     }
@@ -60,11 +68,14 @@ impl<'a> Context<'a> {
     }
 
     /// The AWS SDK config from the environment (region, credentials,
-    /// `AWS_ENDPOINT_URL`), loaded on first use.
+    /// `AWS_ENDPOINT_URL`), with the knobs' timeouts on every client, loaded
+    /// on first use.
     pub(crate) fn sdk(&self) -> &SdkConfig {
         self.sdk.get_or_init(|| {
-            self.runtime
-                .block_on(aws_config::load_defaults(BehaviorVersion::latest()))
+            self.runtime.block_on(handler_env::load_sdk_config(
+                aws_config::defaults(BehaviorVersion::latest()),
+                &self.knobs.timeouts,
+            ))
         })
     }
 
@@ -81,19 +92,16 @@ impl<'a> Context<'a> {
     /// An S3 client; path-style addressing when an endpoint is set (an
     /// emulator on `localhost` needs it).
     pub(crate) fn s3(&self) -> aws_sdk_s3::Client {
-        let sdk = self.sdk();
-        let config = aws_sdk_s3::config::Builder::from(sdk)
-            .force_path_style(sdk.endpoint_url().is_some())
-            .build();
-        aws_sdk_s3::Client::from_conf(config)
+        handler_env::s3_client(self.sdk())
     }
 
     /// A handler over the store (a SQLite file is created if missing) and
-    /// the configs (a directory must exist).
+    /// the configs (a directory must exist), with the knobs' options, as the
+    /// Lambda has them.
     pub(crate) fn handler(&self) -> anyhow::Result<AppHandler> {
         let configs = self.config_source()?;
         let store = self.store()?;
-        Ok(Handler::new(store, configs))
+        Ok(Handler::new(store, configs).with_options(self.knobs.handler.clone()))
     }
 
     /// The store, a SQLite file created with its directory when missing.
@@ -127,9 +135,9 @@ impl<'a> Context<'a> {
                 }
                 Arc::new(DirConfigSource::new(dir))
             }
-            ConfigSpec::S3 { bucket, prefix } => {
-                Arc::new(S3ConfigSource::new(self.s3(), bucket, prefix))
-            }
+            ConfigSpec::S3 { bucket, prefix } => Arc::new(
+                S3ConfigSource::new(self.s3(), bucket, prefix).with_ttl(self.knobs.config_cache),
+            ),
         })
     }
 }

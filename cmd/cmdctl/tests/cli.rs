@@ -1995,3 +1995,96 @@ fn the_zip_task_packages_bootstrap_at_the_root() {
         "[('bootstrap', '0o755')]"
     );
 }
+
+/// Runs `cmd` to its end, or kills it and fails the test when it is still
+/// running after `hang` (which is not a measure of speed: only a hang
+/// reaches it).
+fn run_unless_hung(mut cmd: Command, hang: std::time::Duration) -> Run {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("cmdctl runs");
+    let started = std::time::Instant::now();
+    while child.try_wait().expect("cmdctl can be waited on").is_none() {
+        if started.elapsed() > hang {
+            let _ = child.kill();
+            let output = child.wait_with_output().expect("cmdctl ends once killed");
+            panic!(
+                "cmdctl still running after {hang:?}: it hangs\nstderr:\n{}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    Run::from(child.wait_with_output().expect("cmdctl ends"))
+}
+
+/// cmdctl against DynamoDB at an endpoint that accepts connections and never
+/// answers: a clear error within its timeouts (here 1 s per attempt, 2 s per
+/// operation), never a hang.
+#[test]
+fn aws_calls_to_an_endpoint_that_never_answers_end_in_a_clear_error() {
+    let hole = testkit::black_hole::BlackHole::start();
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let verbs: [&[&str]; 2] = [
+        &[
+            "exec",
+            "order",
+            "o-1",
+            "CreateOrder",
+            "--payload",
+            r#"{"itemId":"tea","quantity":1}"#,
+        ],
+        &["state", "order", "o-1"],
+    ];
+    for verb in verbs {
+        let mut cmd = bare_command(dir.path());
+        cmd.args(["--store", "dynamodb:events", "--config"])
+            .arg(config_dir())
+            .args(verb)
+            .env("AWS_ENDPOINT_URL", hole.endpoint())
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_ATTEMPT_TIMEOUT_MS", "1000")
+            .env("AWS_OPERATION_TIMEOUT_MS", "2000");
+        let run = run_unless_hung(cmd, std::time::Duration::from_secs(60));
+        assert_ne!(run.code, 0, "{verb:?}: {}", run.stdout);
+        assert!(
+            run.stderr.contains("timeout"),
+            "{verb:?} names the timeout:\n{}",
+            run.stderr
+        );
+    }
+    assert!(hole.connections() > 0, "the calls went to the black hole");
+}
+
+/// The knobs the Lambda reads apply to cmdctl too, through the same parser:
+/// an invalid one is refused before anything runs.
+#[test]
+fn an_invalid_knob_is_refused_with_its_name() {
+    let cli = Cli::new();
+    for (name, value) in [
+        ("HANDLER_CONCURRENCY", "0"),
+        ("MAX_CONFLICT_ATTEMPTS", "many"),
+        ("CONFIG_CACHE_SECONDS", "-5"),
+        ("DEADLINE_MARGIN_MS", "2s"),
+        ("AWS_OPERATION_TIMEOUT_MS", "0"),
+    ] {
+        let mut cmd = cli.command(&[
+            "process",
+            fixture("sqs-event-success.json").to_str().unwrap(),
+        ]);
+        cmd.env(name, value);
+        let run = run(cmd);
+        assert_eq!(run.code, 2, "{name}={value}: {}", run.stdout);
+        assert!(
+            run.stderr.contains(name) && run.stderr.contains("whole number"),
+            "{}",
+            run.stderr
+        );
+        assert!(!cli.store().exists(), "nothing ran");
+    }
+}

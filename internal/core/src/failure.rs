@@ -116,6 +116,11 @@ pub enum Transient {
     /// The invocation's deadline came before this message was attempted.
     #[error("not attempted: the invocation's deadline was near")]
     DeadlineReached,
+    /// The invocation's deadline came while this message's aggregate was
+    /// being worked on: its write may have landed without its answer, so it
+    /// is reported failed and, if it did land, comes back as a duplicate.
+    #[error("interrupted: the invocation's deadline came while its aggregate was being worked on")]
+    DeadlineInterrupted,
 }
 
 impl Transient {
@@ -126,7 +131,7 @@ impl Transient {
             Transient::Config(_) => "config_unavailable",
             Transient::ConflictRetriesExhausted { .. } => "conflict",
             Transient::HeldBack { .. } => "held_back",
-            Transient::DeadlineReached => "deadline",
+            Transient::DeadlineReached | Transient::DeadlineInterrupted => "deadline",
         }
     }
 }

@@ -3,7 +3,8 @@
 //! and each lane's messages in order, and reports one outcome per message.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::future::Future;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
@@ -27,7 +28,9 @@ pub struct HandlerOptions {
     /// Attempts at one aggregate's append when other writers win the race.
     pub max_attempts: u32,
     /// No new aggregate is started when less than this is left before the
-    /// batch's deadline.
+    /// batch's deadline, and runs still going then are cut; the first half
+    /// of it is for the rejection sink and the failure records, the second
+    /// for the answer.
     pub deadline_margin: Duration,
     /// The first pause before deciding again after a lost race; it doubles
     /// per attempt up to `retry_max_delay`, and each pause is drawn at random
@@ -71,8 +74,9 @@ impl<S: std::fmt::Debug, C: std::fmt::Debug> std::fmt::Debug for Handler<S, C> {
 /// A message after parsing.
 type Parsed = Result<Command, EnvelopeError>;
 
-/// The batch's state machines by aggregate type.
-type Machines = HashMap<String, Result<Arc<StateMachine>, ConfigSourceError>>;
+/// The batch's state machines by aggregate type; `None` when the deadline
+/// came before the config.
+type Machines = HashMap<String, Option<Result<Arc<StateMachine>, ConfigSourceError>>>;
 
 impl<S: EventStore, C: ConfigSource> Handler<S, C> {
     /// A handler with default options.
@@ -109,8 +113,17 @@ impl<S: EventStore, C: ConfigSource> Handler<S, C> {
         &self.configs
     }
 
-    /// Handles one batch. Never fails as a whole: every message gets an
-    /// outcome, and each outcome is logged as one JSON line.
+    /// Handles one batch. Never fails as a whole: every message gets
+    /// exactly one outcome, and each outcome is logged as one JSON line.
+    ///
+    /// With a deadline, every stage is bounded by it (see [`Cutoffs`]): the
+    /// config fetch and the aggregates' runs stop at the deadline minus the
+    /// margin (a message whose run was not started fails as `deadline`, "not
+    /// attempted"; one whose run was cut fails as `deadline`, "interrupted",
+    /// even if its write landed, since its answer did not: it then comes
+    /// back as a duplicate); the hand-over to the rejection sink and the
+    /// failure records, which run side by side, stop at the deadline minus
+    /// half the margin, so the answer leaves before the deadline.
     pub async fn handle(&self, batch: Batch) -> BatchReport {
         let parsed: Vec<Parsed> = batch
             .messages
@@ -118,25 +131,26 @@ impl<S: EventStore, C: ConfigSource> Handler<S, C> {
             .map(|m| parse_command(&m.body, &m.message_id))
             .collect();
         let lanes = lanes(&batch, &parsed);
-        let machines = self.machines(&parsed).await;
+        let cutoffs = Cutoffs::new(batch.deadline, self.options.deadline_margin);
+        let machines = self.machines(&parsed, cutoffs.work).await;
 
-        let mut results: Vec<Option<Result<_, Failure>>> = vec![None; parsed.len()];
+        let slots = Slots::new(parsed.len());
         let concurrency = self.options.concurrency.max(1);
-        let mut finished = futures::stream::iter(lanes)
-            .map(|lane| self.run_lane(&batch, &parsed, &machines, lane))
-            .buffer_unordered(concurrency);
-        while let Some(lane_results) = finished.next().await {
-            for (idx, result) in lane_results {
-                results[idx] = Some(result);
-            }
+        let all_lanes = futures::stream::iter(lanes)
+            .map(|lane| self.run_lane(&batch, &parsed, &machines, lane, cutoffs.work, &slots))
+            .buffer_unordered(concurrency)
+            .for_each(|()| std::future::ready(()));
+        if until(cutoffs.work, all_lanes).await.is_none() {
+            tracing::warn!(
+                "the deadline came while aggregates were being worked on: their messages fail as `deadline`"
+            );
         }
-        drop(finished);
 
         let mut outcomes = batch
             .messages
             .iter()
             .zip(parsed)
-            .zip(results)
+            .zip(slots.into_outcomes())
             .map(|((message, parsed), result)| {
                 let cmd = parsed.as_ref().ok();
                 MessageOutcome {
@@ -144,40 +158,62 @@ impl<S: EventStore, C: ConfigSource> Handler<S, C> {
                     aggregate: cmd.map(|c| c.key.clone()),
                     command: cmd.map(|c| c.command.clone()),
                     command_id: cmd.map(|c| c.command_id.clone()),
-                    result: result.expect("every lane reports each of its messages"),
+                    result,
                     dead_lettered: false,
                 }
             })
             .collect::<Vec<_>>();
-        if let Some(sink) = &self.rejections {
-            let rejected: Vec<Rejected<'_>> = outcomes
-                .iter()
-                .zip(&batch.messages)
-                .filter(|(o, _)| o.result.as_ref().is_err_and(Failure::is_permanent))
-                .map(|(outcome, message)| Rejected { message, outcome })
-                .collect();
-            if !rejected.is_empty() {
-                let taken = sink.take(&rejected).await;
-                for outcome in &mut outcomes {
-                    outcome.dead_lettered = taken.contains(&outcome.message_id);
-                }
-            }
-        }
-        for outcome in &outcomes {
-            outcome.log();
-        }
+
+        let rejected: Vec<Rejected<'_>> = outcomes
+            .iter()
+            .zip(&batch.messages)
+            .filter(|(o, _)| o.result.as_ref().is_err_and(Failure::is_permanent))
+            .map(|(outcome, message)| Rejected { message, outcome })
+            .collect();
         let now = now_rfc3339();
         let failures: Vec<FailureRecord> = outcomes
             .iter()
             .zip(&batch.messages)
             .filter_map(|(outcome, message)| FailureRecord::of(outcome, message, &now))
             .collect();
-        if !failures.is_empty()
-            && let Err(e) = self.store.record_failures(&failures).await
-        {
-            // The messages are reported as failed either way; only the
-            // operator's note of why is missing.
-            tracing::error!(error = %e, count = failures.len(), "could not record failures");
+        let hand_over = async {
+            match &self.rejections {
+                Some(sink) if !rejected.is_empty() => {
+                    let taken = until(cutoffs.after, sink.take(&rejected)).await;
+                    if taken.is_none() {
+                        tracing::error!(
+                            count = rejected.len(),
+                            "the deadline came before the dead-letter queue took the rejected messages: they stay failed and come back"
+                        );
+                    }
+                    taken.unwrap_or_default()
+                }
+                _ => Vec::new(),
+            }
+        };
+        let record = async {
+            if failures.is_empty() {
+                return;
+            }
+            match until(cutoffs.after, self.store.record_failures(&failures)).await {
+                Some(Ok(())) => {}
+                // The messages are reported as failed either way; only the
+                // operator's note of why is missing (the log lines have it).
+                Some(Err(e)) => {
+                    tracing::error!(error = %e, count = failures.len(), "could not record failures");
+                }
+                None => tracing::error!(
+                    count = failures.len(),
+                    "the deadline came before the failures were recorded: only the log lines have them"
+                ),
+            }
+        };
+        let (taken, ()) = futures::future::join(hand_over, record).await;
+        for outcome in &mut outcomes {
+            outcome.dead_lettered = taken.contains(&outcome.message_id);
+        }
+        for outcome in &outcomes {
+            outcome.log();
         }
         BatchReport { outcomes }
     }
@@ -191,13 +227,14 @@ impl<S: EventStore, C: ConfigSource> Handler<S, C> {
         parsed: &[Parsed],
         machines: &Machines,
         lane: Vec<usize>,
-    ) -> Vec<(usize, Result<crate::batch::Applied, Failure>)> {
+        work_cutoff: Option<Instant>,
+        slots: &Slots,
+    ) {
         let scope = if batch.fifo {
             "message group"
         } else {
             "aggregate"
         };
-        let mut out = Vec::with_capacity(lane.len());
         let mut blocked_by: Option<String> = None;
         let mut rest = &lane[..];
         while let Some(&first) = rest.first() {
@@ -217,7 +254,7 @@ impl<S: EventStore, C: ConfigSource> Handler<S, C> {
                     scope,
                 });
                 run.iter().map(|&i| (i, Err(held.clone()))).collect()
-            } else if self.past_deadline(batch.deadline) {
+            } else if past(work_cutoff) {
                 run.iter()
                     .map(|&i| (i, Err(Transient::DeadlineReached.into())))
                     .collect()
@@ -232,20 +269,30 @@ impl<S: EventStore, C: ConfigSource> Handler<S, C> {
                     })
                     .collect();
                 let key: &AggregateKey = &pending[0].command.key;
-                let machine = machines
+                match machines
                     .get(key.aggregate_type.as_str())
                     .cloned()
-                    .expect("every parsed type was looked up");
-                let results = run_aggregate(
-                    &self.store,
-                    machine,
-                    &self.options,
-                    key,
-                    &pending,
-                    batch.fifo,
-                )
-                .await;
-                run.iter().copied().zip(results).collect()
+                    .expect("every parsed type was looked up")
+                {
+                    // The deadline came before the config did.
+                    None => run
+                        .iter()
+                        .map(|&i| (i, Err(Transient::DeadlineReached.into())))
+                        .collect(),
+                    Some(machine) => {
+                        slots.running(run);
+                        let results = run_aggregate(
+                            &self.store,
+                            machine,
+                            &self.options,
+                            key,
+                            &pending,
+                            batch.fifo,
+                        )
+                        .await;
+                        run.iter().copied().zip(results).collect()
+                    }
+                }
             };
             if batch.fifo && blocked_by.is_none() {
                 blocked_by = results
@@ -253,14 +300,14 @@ impl<S: EventStore, C: ConfigSource> Handler<S, C> {
                     .find(|(_, r)| r.is_err())
                     .map(|(i, _)| batch.messages[*i].message_id.clone());
             }
-            out.extend(results);
+            slots.done(results);
         }
-        out
     }
 
     /// The state machine of every aggregate type in the batch, asked of the
     /// config source once per type (concurrently), before any lane starts.
-    async fn machines(&self, parsed: &[Parsed]) -> Machines {
+    /// A type whose config has not come by `cutoff` has `None`.
+    async fn machines(&self, parsed: &[Parsed], cutoff: Option<Instant>) -> Machines {
         let mut types: Vec<&str> = parsed
             .iter()
             .filter_map(|p| p.as_ref().ok())
@@ -268,18 +315,118 @@ impl<S: EventStore, C: ConfigSource> Handler<S, C> {
             .collect();
         types.sort_unstable();
         types.dedup();
-        futures::future::join_all(
-            types
-                .into_iter()
-                .map(|t| async move { (t.to_owned(), self.configs.state_machine(t).await) }),
-        )
+        if past(cutoff) {
+            return types.into_iter().map(|t| (t.to_owned(), None)).collect();
+        }
+        futures::future::join_all(types.into_iter().map(|t| async move {
+            let machine = until(cutoff, self.configs.state_machine(t)).await;
+            if machine.is_none() {
+                tracing::warn!(
+                    aggregate_type = t,
+                    "the deadline came before the config: its messages fail as `deadline`"
+                );
+            }
+            (t.to_owned(), machine)
+        }))
         .await
         .into_iter()
         .collect()
     }
+}
 
-    fn past_deadline(&self, deadline: Option<Instant>) -> bool {
-        deadline.is_some_and(|d| Instant::now() + self.options.deadline_margin >= d)
+/// When each stage of a batch with a deadline must stop. Without a
+/// deadline nothing is cut (each store or config call is bounded by its
+/// client's own timeouts).
+#[derive(Debug, Clone, Copy)]
+struct Cutoffs {
+    /// The deadline minus the margin: no aggregate starts after it, and the
+    /// config fetch and the runs in progress are cut at it.
+    work: Option<Instant>,
+    /// The deadline minus half the margin: the rejection sink and the failure
+    /// records are cut at it; the rest of the margin is for the answer.
+    after: Option<Instant>,
+}
+
+impl Cutoffs {
+    fn new(deadline: Option<Instant>, margin: Duration) -> Self {
+        let before = |d: Instant, by: Duration| d.checked_sub(by).unwrap_or_else(Instant::now);
+        Self {
+            work: deadline.map(|d| before(d, margin)),
+            after: deadline.map(|d| before(d, margin / 2)),
+        }
+    }
+}
+
+/// True once `cutoff` has passed.
+fn past(cutoff: Option<Instant>) -> bool {
+    cutoff.is_some_and(|c| Instant::now() >= c)
+}
+
+/// `work`'s output, or `None` when `cutoff` came first (`work` is then
+/// dropped, which cancels whatever call it was waiting on).
+async fn until<F: Future>(cutoff: Option<Instant>, work: F) -> Option<F::Output> {
+    match cutoff {
+        Some(at) => tokio::time::timeout_at(at.into(), work).await.ok(),
+        None => Some(work.await),
+    }
+}
+
+type Outcome = Result<crate::batch::Applied, Failure>;
+
+/// Where one message stands while the lanes run.
+#[derive(Debug, Clone)]
+enum Slot {
+    /// Its run has not started.
+    Waiting,
+    /// Its aggregate is being worked on: its write may land at any moment.
+    Running,
+    /// Its outcome is known.
+    Done(Outcome),
+}
+
+/// Every message's [`Slot`], written by the lanes as they go, so that what
+/// finished before a deadline cut the lanes keeps its outcome.
+#[derive(Debug)]
+struct Slots(Mutex<Vec<Slot>>);
+
+impl Slots {
+    fn new(len: usize) -> Self {
+        Self(Mutex::new(vec![Slot::Waiting; len]))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Slot>> {
+        // Slots are written whole; a panic elsewhere leaves them readable.
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn running(&self, run: &[usize]) {
+        let mut slots = self.lock();
+        for &i in run {
+            slots[i] = Slot::Running;
+        }
+    }
+
+    fn done(&self, results: Vec<(usize, Outcome)>) {
+        let mut slots = self.lock();
+        for (i, result) in results {
+            slots[i] = Slot::Done(result);
+        }
+    }
+
+    /// One outcome per message: a run that never started failed as not
+    /// attempted, one still running as interrupted. Never success for a write
+    /// whose answer did not come.
+    fn into_outcomes(self) -> Vec<Outcome> {
+        self.0
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner)
+            .into_iter()
+            .map(|slot| match slot {
+                Slot::Waiting => Err(Transient::DeadlineReached.into()),
+                Slot::Running => Err(Transient::DeadlineInterrupted.into()),
+                Slot::Done(outcome) => outcome,
+            })
+            .collect()
     }
 }
 

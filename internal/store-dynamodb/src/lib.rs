@@ -33,6 +33,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{KeysAndAttributes, Put, TransactWriteItem};
+use futures::StreamExt;
 use handler_core::{
     AggregateKey, AggregateSummary, AppendError, Commit, Event, EventStore, FailureRecord, Loaded,
     StoreError, StoreLimits, StoredFailure, now_rfc3339,
@@ -58,6 +59,11 @@ pub const DEFAULT_COMMAND_TTL: Duration = Duration::from_secs(60 * 24 * 3600);
 
 /// BatchGetItem takes at most 100 keys.
 const MAX_BATCH_GET: usize = 100;
+
+/// How many failure records are written at once: a batch of ten failures
+/// (SQS's largest) goes out in one round, a larger one (a worker's, a test's)
+/// does not open a connection per message.
+pub const MAX_CONCURRENT_FAILURE_WRITES: usize = 10;
 
 /// The DynamoDB event store.
 #[derive(Debug, Clone)]
@@ -259,8 +265,10 @@ impl EventStore for DynamoStore {
         Ok(out)
     }
 
-    /// One UpdateItem per failed message (failures are rare): the latest
-    /// failure, the first failure time kept, a count added to.
+    /// One UpdateItem per failed message, at most
+    /// [`MAX_CONCURRENT_FAILURE_WRITES`] at once: the latest failure, the
+    /// first failure time kept, a count added to. Every record is attempted;
+    /// the first error is returned.
     async fn record_failures(&self, failures: &[FailureRecord]) -> Result<(), StoreError> {
         let expires_at = self.expires_at();
         let updates = failures.iter().map(|f| async move {
@@ -289,11 +297,15 @@ impl EventStore for DynamoStore {
                 .map_err(errors::store_error)?;
             Ok::<_, StoreError>(())
         });
-        futures::future::join_all(updates)
+        // Collected first: a lazy map here trips the `Send` bound of the
+        // boxed trait future (a higher-ranked closure lifetime).
+        let updates: Vec<_> = updates.collect();
+        futures::stream::iter(updates)
+            .buffer_unordered(MAX_CONCURRENT_FAILURE_WRITES)
+            .collect::<Vec<Result<(), StoreError>>>()
             .await
             .into_iter()
-            .collect::<Result<Vec<()>, _>>()
-            .map(|_| ())
+            .collect()
     }
 
     async fn failure(&self, message_id: &str) -> Result<Option<StoredFailure>, StoreError> {

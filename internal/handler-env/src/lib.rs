@@ -1,0 +1,32 @@
+//! What the Lambda (`cmd/command-handler`) and `cmdctl` read from the
+//! environment, read in one place so that both binaries behave alike:
+//!
+//! - [`knobs`]: `HANDLER_CONCURRENCY`, `MAX_CONFLICT_ATTEMPTS`,
+//!   `CONFIG_CACHE_SECONDS`, `DEADLINE_MARGIN_MS` and the AWS clients'
+//!   timeouts (`AWS_CONNECT_TIMEOUT_MS`, `AWS_ATTEMPT_TIMEOUT_MS`,
+//!   `AWS_OPERATION_TIMEOUT_MS`), parsed by one pure function over a lookup;
+//! - [`clients`]: the SDK config with those timeouts on every client (the
+//!   SDK's own defaults give only a connect timeout, so a server that
+//!   accepts a request and never answers would hold a call forever), and
+//!   the S3 client addressed path-style behind an endpoint override;
+//! - [`lambda`]: the Lambda's handler over DynamoDB and S3, built from the
+//!   environment, so that tests build exactly what the function runs.
+//!
+//! ```
+//! let knobs = handler_env::Knobs::from_lookup(|name| match name {
+//!     "HANDLER_CONCURRENCY" => Some("4".to_owned()),
+//!     _ => None,
+//! })
+//! .unwrap();
+//! assert_eq!(knobs.handler.concurrency, 4);
+//! assert!(handler_env::Knobs::from_lookup(|_| Some("many".to_owned())).is_err());
+//! ```
+#![forbid(unsafe_code)]
+
+pub mod clients;
+pub mod knobs;
+pub mod lambda;
+
+pub use clients::{ClientTimeouts, load_sdk_config, s3_client};
+pub use knobs::{KnobError, Knobs};
+pub use lambda::{LambdaEnv, LambdaEnvError, lambda_handler};
