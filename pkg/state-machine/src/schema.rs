@@ -71,7 +71,7 @@ impl PayloadSchema {
         if self.validator.is_valid(&instance) {
             return Vec::new();
         }
-        let large = serde_json::to_string(&instance).map_or(true, |t| t.len() > FULL_REPORT_BYTES);
+        let large = !serde_json::to_string(&instance).is_ok_and(|t| t.len() <= FULL_REPORT_BYTES);
         if large {
             let Err(first) = self.validator.validate(&instance) else {
                 return Vec::new();
