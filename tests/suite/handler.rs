@@ -312,7 +312,7 @@ async fn a_run_over_the_commit_byte_limit_is_split_by_size() {
             "ticket",
             "t-1",
             "Comment",
-            json!({"text": format!("c{i}"), "blob": blob}),
+            json!({"text": format!("c{i}{blob}")}),
         ));
     }
     Scenario::new()
