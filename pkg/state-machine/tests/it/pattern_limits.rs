@@ -1,7 +1,8 @@
 //! `pattern` runs on a linear-time engine: the worst patterns one can write, over a
 //! string near the 256 KiB body limit, are judged by their result, and a pattern that
 //! would need backtracking is a config fault. The figures (time per validation) are
-//! printed: `cargo test -p state-machine --release --test it pattern_limits -- --nocapture`.
+//! printed: `cargo test -p state-machine --release --test it pattern_limits -- --nocapture
+//! --test-threads=1`.
 
 use std::time::Instant;
 
