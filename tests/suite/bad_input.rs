@@ -519,7 +519,7 @@ fn table() -> Vec<Bad> {
             "schema-missing-required",
             with("t-schema-1", "payload", json!({"note": SECRET})),
             "schema_violation",
-            "payload of `OpenTicket` violates its schema: /: must have the required properties \"title\"",
+            "payload of `OpenTicket` violates its schema: /: has a property the schema does not allow; /: must have the required properties \"title\"",
         ),
         bad(
             "schema-wrong-type",
@@ -901,7 +901,7 @@ fn valid() -> Vec<(
             "t-deep-ok".into(),
             format!(
                 "{{\"aggregateType\":\"ticket\",\"aggregateId\":\"t-deep-ok\",\"command\":\"OpenTicket\",\
-                 \"payload\":{{\"title\":\"t\",\"deep\":{}{}}}}}",
+                 \"payload\":{{\"title\":\"t\"}},\"metadata\":{{\"deep\":{}{}}}}}",
                 "[".repeat(100),
                 "]".repeat(100)
             ),

@@ -55,6 +55,37 @@ impl StoreFaults for RaceOnce {
     }
 }
 
+/// A store whose items hold less than the limits it reports, as a store whose
+/// own rule differs from the handler's estimate would: the estimate lets every
+/// command through, and the store refuses any commit holding a larger event.
+struct SmallerItems {
+    inner: SqliteStore,
+    max_event_bytes: usize,
+    /// Appends the handler attempted.
+    attempts: AtomicU32,
+}
+
+#[async_trait]
+impl StoreFaults for SmallerItems {
+    type Inner = SqliteStore;
+    fn inner(&self) -> &SqliteStore {
+        &self.inner
+    }
+    async fn append(&self, commit: &Commit) -> Result<(), AppendError> {
+        self.attempts.fetch_add(1, Ordering::SeqCst);
+        let too_large = commit
+            .events
+            .iter()
+            .any(|e| handler_core::size::event_item_bytes(&commit.key, e) > self.max_event_bytes);
+        if too_large {
+            return Err(AppendError::TooLarge(
+                "Item size has exceeded the maximum allowed size".into(),
+            ));
+        }
+        self.inner.append(commit).await
+    }
+}
+
 /// Fails every append for one aggregate type.
 struct FailAppends {
     inner: SqliteStore,
@@ -205,4 +236,88 @@ async fn a_race_lost_every_time_ends_as_a_transient_conflict_after_the_bounded_a
             .all(|e| e.command_id != "c1" && e.command_id != "c2"),
         "nothing of the failed messages was written"
     );
+}
+
+fn smaller_items() -> Arc<Faulty<SmallerItems>> {
+    Arc::new(Faulty(SmallerItems {
+        inner: SqliteStore::in_memory().unwrap(),
+        max_event_bytes: 8 * 1024,
+        attempts: AtomicU32::new(0),
+    }))
+}
+
+#[tokio::test]
+async fn a_store_side_too_large_refuses_only_the_command_that_cannot_fit() {
+    let store = smaller_items();
+    let handler = Handler::new(store.clone(), DirConfigSource::new(config_dir()));
+    let big = "x".repeat(16 * 1024);
+    let report = handler
+        .handle(Batch::standard(vec![
+            open_ticket("open"),
+            comment("c1", "a"),
+            comment("big", &big),
+            comment("c3", "c"),
+            comment("c4", "d"),
+        ]))
+        .await;
+    assert_eq!(report.failed_message_ids(), vec!["big"], "{report:#?}");
+    let failure = report.outcomes[2].result.as_ref().unwrap_err();
+    assert_eq!(failure.code(), "too_large");
+    assert!(failure.is_permanent());
+    let versions: Vec<u64> = report
+        .outcomes
+        .iter()
+        .filter_map(|o| o.result.as_ref().ok().map(|a| a.version))
+        .collect();
+    assert_eq!(
+        versions,
+        vec![1, 2, 3, 4],
+        "decided again without the offender"
+    );
+    let events = all_events(&store.inner, &AggregateKey::new("ticket", "t-1"))
+        .await
+        .unwrap();
+    let ids: Vec<&str> = events.iter().map(|e| e.command_id.as_str()).collect();
+    assert_eq!(ids, vec!["open", "c1", "c3", "c4"]);
+}
+
+#[tokio::test]
+async fn a_store_side_too_large_on_fifo_holds_back_the_rest_of_its_group() {
+    let store = smaller_items();
+    let handler = Handler::new(store.clone(), DirConfigSource::new(config_dir()));
+    let big = "x".repeat(16 * 1024);
+    let grouped = |m: InboundMessage| InboundMessage {
+        message_group_id: Some("ticket#t-1".into()),
+        ..m
+    };
+    let report = handler
+        .handle(Batch {
+            messages: vec![
+                grouped(open_ticket("open")),
+                grouped(comment("c1", "a")),
+                grouped(comment("big", &big)),
+                grouped(comment("c3", "c")),
+            ],
+            fifo: true,
+            deadline: None,
+        })
+        .await;
+    assert_eq!(
+        report.failed_message_ids(),
+        vec!["big", "c3"],
+        "{report:#?}"
+    );
+    assert_eq!(
+        report.outcomes[2].result.as_ref().unwrap_err().code(),
+        "too_large"
+    );
+    assert_eq!(
+        report.outcomes[3].result.as_ref().unwrap_err().code(),
+        "held_back"
+    );
+    let events = all_events(&store.inner, &AggregateKey::new("ticket", "t-1"))
+        .await
+        .unwrap();
+    let ids: Vec<&str> = events.iter().map(|e| e.command_id.as_str()).collect();
+    assert_eq!(ids, vec!["open", "c1"]);
 }

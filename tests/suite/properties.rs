@@ -16,9 +16,11 @@ fn ticket_command() -> impl Strategy<Value = (String, Value)> {
     prop_oneof![
         Just(("OpenTicket".to_owned(), json!({"title": "t"}))),
         "[a-z]{0,3}".prop_map(|t| ("Comment".to_owned(), json!({"text": t}))),
-        "[a-z]{1,3}".prop_map(|a| ("Assign".to_owned(), json!({"assignee": a, "note": null}))),
+        "[a-z]{1,3}".prop_map(|a| ("Assign".to_owned(), json!({"assignee": a}))),
         Just(("Resolve".to_owned(), json!({}))),
         Just(("Reopen".to_owned(), json!({"reopened": true}))),
+        // Reopen has no payload schema: a null removes the field (merge patch).
+        Just(("Reopen".to_owned(), json!({"reopened": null}))),
         Just(("Close".to_owned(), json!({}))),
         Just(("Explode".to_owned(), json!({}))),
     ]

@@ -2,6 +2,11 @@
 //! every command in memory in order, append the events in as few atomic
 //! commits as the store's limits allow, and start again from a fresh load
 //! when another writer got there first.
+//!
+//! When the store refuses a commit as too large although the estimate let it
+//! through, the commands are planned again one per commit, so that only the
+//! command that cannot be written on its own is refused as `too_large`; the
+//! others apply (each refused command is left out and the rest decided again).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -44,9 +49,11 @@ pub(crate) async fn run_aggregate<S: EventStore + ?Sized>(
     // Outcomes that no later attempt may change: commands whose commit
     // succeeded in an earlier attempt.
     let mut settled: Vec<Option<Outcome>> = vec![None; pending.len()];
-    let mut attempt = 0;
+    // Attempts lost to other writers (the first attempt counts as one).
+    let mut attempt = 1;
+    // One command per commit, after the store refused a commit as too large.
+    let mut one_per_commit = false;
     loop {
-        attempt += 1;
         let ids: Vec<String> = pending
             .iter()
             .zip(&settled)
@@ -72,10 +79,12 @@ pub(crate) async fn run_aggregate<S: EventStore + ?Sized>(
             &settled,
             fifo,
             store.limits(),
+            one_per_commit,
         );
         let mut planned = plan.outcomes;
 
         let mut retry = false;
+        let mut replan = false;
         let mut chunks = plan.chunks.into_iter();
         while let Some(chunk) = chunks.next() {
             let failure: Failure = match store.append(&chunk.commit).await {
@@ -94,7 +103,21 @@ pub(crate) async fn run_aggregate<S: EventStore + ?Sized>(
                 Err(AppendError::Conflict { .. } | AppendError::DuplicateCommand { .. }) => {
                     Transient::ConflictRetriesExhausted { attempts: attempt }.into()
                 }
-                Err(AppendError::TooLarge(reason)) => Rejection::TooLarge(reason).into(),
+                Err(AppendError::TooLarge(_)) if chunk.members.len() > 1 => {
+                    // Which of its commands is too large is not known: try
+                    // each on its own. Nothing was written.
+                    one_per_commit = true;
+                    replan = true;
+                    break;
+                }
+                Err(AppendError::TooLarge(reason)) => {
+                    // This command alone is too large. The later ones were
+                    // decided after it: decide them again without it.
+                    settled[chunk.members[0]] = Some(Err(Rejection::TooLarge(reason).into()));
+                    one_per_commit = true;
+                    replan = true;
+                    break;
+                }
                 Err(AppendError::Store(e)) => Transient::Store(e).into(),
             };
             // This commit wrote nothing, and later ones build on it.
@@ -114,6 +137,10 @@ pub(crate) async fn run_aggregate<S: EventStore + ?Sized>(
         }
         if retry {
             tokio::time::sleep(backoff(options, attempt)).await;
+            attempt += 1;
+            continue;
+        }
+        if replan {
             continue;
         }
         for (s, p) in settled.iter_mut().zip(planned) {
@@ -167,8 +194,13 @@ fn plan(
     settled: &[Option<Outcome>],
     fifo: bool,
     limits: StoreLimits,
+    one_per_commit: bool,
 ) -> Plan {
-    let max_items = limits.max_items_per_commit.max(3);
+    let max_items = if one_per_commit {
+        3
+    } else {
+        limits.max_items_per_commit.max(3)
+    };
     let recorded_at = now_rfc3339();
     let mut outcomes: Vec<Option<Outcome>> = vec![None; pending.len()];
     let mut chunks: Vec<Chunk> = Vec::new();
@@ -179,7 +211,12 @@ fn plan(
     let mut blocked_by: Option<&str> = None;
 
     for (pos, p) in pending.iter().enumerate() {
-        if settled[pos].is_some() {
+        if let Some(outcome) = &settled[pos] {
+            // A command refused in an earlier attempt still holds back its
+            // message group's later messages.
+            if fifo && outcome.is_err() && blocked_by.is_none() {
+                blocked_by = Some(p.message_id);
+            }
             continue;
         }
         let cmd = p.command;
@@ -217,7 +254,14 @@ fn plan(
                      event_bytes,
                      head_bytes,
                  }| {
-                    let bytes = event_bytes + record_bytes(key, &cmd.command_id);
+                    let record = CommandRecord {
+                        command_id: cmd.command_id.clone(),
+                        key: key.clone(),
+                        fingerprint: fp.clone(),
+                        version: next.version,
+                        recorded_at: recorded_at.clone(),
+                    };
+                    let bytes = event_bytes + record_bytes(&record);
                     if let Some(c) = &current {
                         let items = c.commit.events.len() + c.commit.commands.len();
                         if items + 3 > max_items
@@ -238,13 +282,7 @@ fn plan(
                         bytes: 0,
                     });
                     chunk.bytes += bytes;
-                    chunk.commit.commands.push(CommandRecord {
-                        command_id: cmd.command_id.clone(),
-                        key: key.clone(),
-                        fingerprint: fp.clone(),
-                        version: next.version,
-                        recorded_at: recorded_at.clone(),
-                    });
+                    chunk.commit.commands.push(record);
                     chunk.commit.events.push(event);
                     chunk.commit.head = next.clone();
                     chunk.members.push(pos);
@@ -312,7 +350,7 @@ fn decide(
     let event_bytes = event_item_bytes(key, &event);
     if event_bytes > limits.max_item_bytes {
         return Err(Rejection::TooLarge(format!(
-            "the event would be about {event_bytes} bytes, over the store's {}-byte item limit",
+            "the event would be {event_bytes} bytes, over the store's {}-byte item limit",
             limits.max_item_bytes
         ))
         .into());
@@ -320,7 +358,7 @@ fn decide(
     let head_bytes = head_item_bytes(key, &next);
     if head_bytes > limits.max_item_bytes {
         return Err(Rejection::TooLarge(format!(
-            "the aggregate's state would grow to about {head_bytes} bytes, over the store's {}-byte item limit",
+            "the aggregate's state would grow to {head_bytes} bytes, over the store's {}-byte item limit",
             limits.max_item_bytes
         ))
         .into());

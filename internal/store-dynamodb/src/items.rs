@@ -173,3 +173,88 @@ fn corrupt(item: &Item, name: &str, what: &str) -> StoreError {
 fn json_text(map: &Map<String, Value>) -> String {
     Value::Object(map.clone()).to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use handler_core::model::now_rfc3339;
+    use handler_core::size;
+    use serde_json::json;
+
+    use super::*;
+
+    /// An item's size by DynamoDB's rule, from the attributes the item holds.
+    fn item_bytes(item: &Item) -> usize {
+        item.iter()
+            .map(|(name, value)| {
+                name.len()
+                    + match value {
+                        AttributeValue::S(text) => text.len(),
+                        AttributeValue::N(number) => {
+                            size::number_bytes(number.parse().expect("a whole number"))
+                        }
+                        other => panic!("attribute `{name}` is neither S nor N: {other:?}"),
+                    }
+            })
+            .sum()
+    }
+
+    fn keys() -> [AggregateKey; 3] {
+        [
+            AggregateKey::new("order", "o-1"),
+            AggregateKey::new("t", "é".repeat(40)),
+            AggregateKey::new("a".repeat(128), "x".repeat(512)),
+        ]
+    }
+
+    #[test]
+    fn the_core_sizes_the_items_this_store_writes_exactly() {
+        for key in keys() {
+            for version in [1, 9, 10, 12_345, 1_000_000] {
+                let event = Event {
+                    version,
+                    event_type: "OrderCreated".into(),
+                    state: "Créé".into(),
+                    payload: json!({ "itemId": "tea", "note": "ünïcode", "n": [1, 2.5] })
+                        .as_object()
+                        .cloned()
+                        .expect("object"),
+                    command_id: "c-ü-1".into(),
+                    metadata: json!({ "by": "ops" }).as_object().cloned().expect("object"),
+                    recorded_at: now_rfc3339(),
+                    config_version: version + 3,
+                };
+                assert_eq!(
+                    size::event_item_bytes(&key, &event),
+                    item_bytes(&event_item(&key, &event)),
+                    "event {version} of {key}"
+                );
+
+                let head = AggregateState {
+                    state: "Reserved".into(),
+                    version,
+                    data: event.payload.clone(),
+                };
+                // The head holds the key three times: pk, aggregate*, head*.
+                assert_eq!(
+                    size::head_item_bytes(&key, &head),
+                    item_bytes(&head_item(&key, &head, &now_rfc3339())),
+                    "head {version} of {key}"
+                );
+
+                let record = CommandRecord {
+                    command_id: format!("cmd-{version}-ü"),
+                    key: key.clone(),
+                    fingerprint: handler_core::model::fingerprint(&key, "C", &event.payload),
+                    version,
+                    recorded_at: now_rfc3339(),
+                };
+                // A TTL with ten significant digits, the most it has until 2286.
+                assert_eq!(
+                    size::record_bytes(&record),
+                    item_bytes(&command_item(&record, 4_102_444_799)),
+                    "record {version} of {key}"
+                );
+            }
+        }
+    }
+}

@@ -379,12 +379,7 @@ fn check_shape(commit: &Commit, limits: StoreLimits) -> Result<(), AppendError> 
         .events
         .iter()
         .map(|e| size::event_item_bytes(&commit.key, e))
-        .chain(
-            commit
-                .commands
-                .iter()
-                .map(|c| size::record_bytes(&commit.key, &c.command_id)),
-        )
+        .chain(commit.commands.iter().map(size::record_bytes))
         .sum::<usize>()
         + size::head_item_bytes(&commit.key, &commit.head);
     if bytes > limits.max_commit_bytes {

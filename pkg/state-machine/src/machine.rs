@@ -66,7 +66,8 @@ pub enum Rejection {
         /// The command asked for.
         command: String,
         /// Each `"<instance path>: <message>"` (root path `/`), at most ten, then
-        /// `"... and N more"` when there are more.
+        /// `"... and more"` when there are more; a payload over 4 KiB gets its first
+        /// error only (jsonschema 0.60 would build every error to list a few).
         errors: Vec<String>,
     },
 }

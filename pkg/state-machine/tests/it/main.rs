@@ -4,6 +4,7 @@ mod config_faults;
 mod decide;
 mod fold;
 mod never_panics;
+mod pattern_limits;
 mod shipped_configs;
 
 use serde_json::{Map, Value, json};
