@@ -23,7 +23,7 @@ fn envelope(id: &str) -> Value {
         "aggregateType": "ticket",
         "aggregateId": id,
         "command": "OpenTicket",
-        "payload": {"title": "t", "note": SECRET},
+        "payload": {"title": "t", "description": SECRET},
         "metadata": {"who": SECRET},
     })
 }
@@ -890,8 +890,8 @@ fn valid() -> Vec<(
             "t-limit".into(),
             with_raw(
                 "t-limit",
-                "payload",
-                r#"{"title":"ok","n":[9007199254740991,-9007199254740991,9007199254740991.0,0.5]}"#,
+                "metadata",
+                r#"{"n":[9007199254740991,-9007199254740991,9007199254740991.0,0.5]}"#,
             ),
             vec!["TicketOpened"],
         ),
