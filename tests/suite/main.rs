@@ -1,6 +1,7 @@
 //! The end-to-end suite: one test binary, sharing the `testkit` harness.
 
 mod bad_input;
+mod config_conformance;
 mod config_s3;
 mod conformance_dynamodb;
 mod conformance_sqlite;
