@@ -13,6 +13,7 @@ mod hung_endpoint;
 mod lambda;
 mod operator;
 mod properties;
+mod sdk_retries;
 mod soak_embedded;
 mod soak_moto;
 mod worker;
