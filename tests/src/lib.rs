@@ -1,6 +1,8 @@
 //! The shared test harness of the workspace (dev-only):
 //! - [`conformance`]: the checks every `EventStore` must pass, and the
 //!   [`event_store_conformance!`] macro that runs them for one store;
+//! - [`config_conformance`]: the same for every `ConfigSource`, with
+//!   [`config_source_conformance!`];
 //! - [`scenario`]: given/when/then for the batch handler;
 //! - [`progress`]: waits bounded by lack of progress, not by total time;
 //! - [`black_hole`]: an endpoint that accepts connections and never answers;
@@ -12,6 +14,7 @@
 pub mod audit;
 pub mod aws;
 pub mod black_hole;
+pub mod config_conformance;
 pub mod conformance;
 pub mod fault_proxy;
 pub mod faulty;

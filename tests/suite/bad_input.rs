@@ -53,749 +53,133 @@ fn with_raw(id: &str, field: &str, raw_value: &str) -> String {
 /// One malformed or hostile message: its name (also its message id), body,
 /// the reason code it must fail with, and a substring of the reason.
 struct Bad {
-    name: &'static str,
+    name: String,
     body: String,
-    code: &'static str,
+    code: String,
     reason: String,
 }
 
-fn bad(name: &'static str, body: impl Into<String>, code: &'static str, reason: &str) -> Bad {
-    Bad {
-        name,
-        body: body.into(),
-        code,
-        reason: reason.to_owned(),
+/// The table of bad messages: `tests/fixtures/bad_input/messages.jsonl`, one
+/// case a line, in batch order. Each line names the case (`name`), says why
+/// it is there (`why`, optional), gives its body by one of `body` (the text
+/// as is), `json` (an object, serialised), `set` (the base [`envelope`] with
+/// fields replaced), `without` (the envelope without a field), `raw` (the
+/// envelope with one field's value as raw JSON text: numbers and escapes a
+/// JSON value would normalise) or `generator` (built here: sizes at the
+/// limits, deep nesting), with `id` the envelope's aggregate id (default
+/// `t-x`); then the failure `code` and a `reason` substring, where
+/// `{MAX_..}` names a limit.
+fn table() -> Vec<Bad> {
+    testkit::fixtures::read("bad_input/messages.jsonl")
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(|line| {
+            let case: Value = serde_json::from_str(line)
+                .unwrap_or_else(|e| panic!("bad_input/messages.jsonl: {e}: {line}"));
+            let text = |key: &str| case[key].as_str().map(str::to_owned);
+            let name = text("name").expect("a name");
+            let id = text("id").unwrap_or_else(|| "t-x".to_owned());
+            let body = if let Some(body) = text("body") {
+                body
+            } else if let Some(object) = case.get("json") {
+                object.to_string()
+            } else if let Some(fields) = case["set"].as_object() {
+                let mut body = envelope(&id);
+                for (field, value) in fields {
+                    body[field] = value.clone();
+                }
+                body.to_string()
+            } else if let Some(field) = text("without") {
+                without(&id, &field)
+            } else if let Some(raw) = case.get("raw") {
+                let field = raw["field"].as_str().expect("raw.field");
+                with_raw(&id, field, raw["text"].as_str().expect("raw.text"))
+            } else if let Some(generator) = text("generator") {
+                generated(&generator)
+            } else {
+                panic!("{name}: no body, json, set, without, raw or generator")
+            };
+            Bad {
+                body,
+                code: text("code").expect("a code"),
+                reason: with_limits(&text("reason").expect("a reason")),
+                name,
+            }
+        })
+        .collect()
+}
+
+/// `reason` with every `{MAX_..}` and `{MAX_..+1}` replaced by the limit.
+fn with_limits(reason: &str) -> String {
+    let limits = [
+        ("MAX_AGGREGATE_TYPE_BYTES", MAX_AGGREGATE_TYPE_BYTES),
+        ("MAX_AGGREGATE_ID_BYTES", MAX_AGGREGATE_ID_BYTES),
+        ("MAX_COMMAND_BYTES", MAX_COMMAND_BYTES),
+        ("MAX_COMMAND_ID_BYTES", MAX_COMMAND_ID_BYTES),
+        ("MAX_BODY_BYTES", MAX_BODY_BYTES),
+    ];
+    let mut reason = reason.to_owned();
+    for (name, value) in limits {
+        reason = reason
+            .replace(&format!("{{{name}+1}}"), &(value + 1).to_string())
+            .replace(&format!("{{{name}}}"), &value.to_string());
     }
+    reason
 }
 
 const BIG_TEXT: usize = 220 * 1024;
 
-fn table() -> Vec<Bad> {
-    let m = "malformed_message";
-    let valid = envelope("t-syntax").to_string();
-    let deep = format!(
-        "{{\"aggregateType\":\"ticket\",\"aggregateId\":\"t-deep\",\"command\":\"OpenTicket\",\
-         \"payload\":{{\"title\":\"t\",\"deep\":{}{}}}}}",
-        "[".repeat(200),
-        "]".repeat(200)
-    );
-    let huge_body = with(
-        "t-huge",
-        "payload",
-        json!({"title": "t", "blob": "x".repeat(MAX_BODY_BYTES)}),
-    );
-    vec![
-        // Not JSON, or not a JSON object.
-        bad(
-            "json-truncated",
-            &valid[..valid.len() / 2],
-            m,
-            "EOF while parsing",
+/// The bodies a data file cannot hold: sizes just past the limits, deep
+/// nesting.
+fn generated(generator: &str) -> String {
+    match generator {
+        "long-aggregateType" => with(
+            "t-x",
+            "aggregateType",
+            json!("t".repeat(MAX_AGGREGATE_TYPE_BYTES + 1)),
         ),
-        bad("json-empty", "", m, "the body is empty"),
-        bad("json-blank", " \n\t ", m, "the body is empty"),
-        bad("json-string", r#""OpenTicket""#, m, "must be a JSON object"),
-        bad("json-number", "42", m, "must be a JSON object"),
-        bad("json-null", "null", m, "must be a JSON object"),
-        bad("json-true", "true", m, "must be a JSON object"),
-        bad(
-            "json-array-of-numbers",
-            "[1,2,3]",
-            m,
-            "malformed command message",
+        "long-aggregateId" => with(
+            "t-x",
+            "aggregateId",
+            json!("i".repeat(MAX_AGGREGATE_ID_BYTES + 1)),
         ),
-        bad("json-empty-array", "[]", m, "malformed command message"),
-        bad(
-            "json-single-quotes",
-            "{'aggregateType':'ticket'}",
-            m,
-            "key must be a string",
+        "long-command" => with("t-x", "command", json!("C".repeat(MAX_COMMAND_BYTES + 1))),
+        "long-commandId" => with(
+            "t-x",
+            "commandId",
+            json!("c".repeat(MAX_COMMAND_ID_BYTES + 1)),
         ),
-        bad(
-            "json-lone-surrogate",
-            with_raw("t-x", "aggregateId", r#""\ud800""#),
-            m,
-            "hex escape",
+        "payload-nested-200-deep" => format!(
+            "{{\"aggregateType\":\"ticket\",\"aggregateId\":\"t-deep\",\"command\":\"OpenTicket\",\
+             \"payload\":{{\"title\":\"t\",\"deep\":{}{}}}}}",
+            "[".repeat(200),
+            "]".repeat(200)
         ),
-        bad(
-            "json-duplicate-field",
-            format!("{{\"aggregateType\":\"ticket\",{}", &valid[1..]),
-            m,
-            "duplicate field `aggregateType`",
+        "body-over-256-KiB" => with(
+            "t-huge",
+            "payload",
+            json!({"title": "t", "blob": "x".repeat(MAX_BODY_BYTES)}),
         ),
-        // Wrong types.
-        bad(
-            "type-aggregateType-number",
-            with("t-x", "aggregateType", json!(7)),
-            m,
-            "aggregateType: invalid type: integer",
-        ),
-        bad(
-            "type-aggregateId-object",
-            with("t-x", "aggregateId", json!({"id": "t-1"})),
-            m,
-            "aggregateId: invalid type: map",
-        ),
-        bad(
-            "type-command-bool",
-            with("t-x", "command", json!(true)),
-            m,
-            "command: invalid type: boolean",
-        ),
-        bad(
-            "type-commandId-number",
-            with("t-x", "commandId", json!(12)),
-            m,
-            "commandId: invalid type: integer",
-        ),
-        bad(
-            "type-payload-array",
-            with("t-x", "payload", json!([SECRET])),
-            m,
-            "`payload` must be a JSON object",
-        ),
-        bad(
-            "type-payload-string",
-            with("t-x", "payload", json!(SECRET)),
-            m,
-            "`payload` must be a JSON object",
-        ),
-        bad(
-            "type-payload-number",
-            with("t-x", "payload", json!(4111)),
-            m,
-            "`payload` must be a JSON object",
-        ),
-        bad(
-            "type-metadata-array",
-            with("t-x", "metadata", json!([SECRET])),
-            m,
-            "`metadata` must be a JSON object",
-        ),
-        bad(
-            "type-expectedVersion-string",
-            with("t-x", "expectedVersion", json!("1")),
-            m,
-            "expectedVersion: invalid type: string",
-        ),
-        bad(
-            "type-expectedVersion-float",
-            with("t-x", "expectedVersion", json!(1.5)),
-            m,
-            "expectedVersion: invalid type: floating point",
-        ),
-        bad(
-            "type-expectedVersion-bool",
-            with("t-x", "expectedVersion", json!(false)),
-            m,
-            "expectedVersion: invalid type: boolean",
-        ),
-        // Missing required fields, unknown fields.
-        bad(
-            "missing-aggregateType",
-            without("t-x", "aggregateType"),
-            m,
-            "missing field `aggregateType`",
-        ),
-        bad(
-            "missing-aggregateId",
-            without("t-x", "aggregateId"),
-            m,
-            "missing field `aggregateId`",
-        ),
-        bad(
-            "missing-command",
-            without("t-x", "command"),
-            m,
-            "missing field `command`",
-        ),
-        bad("missing-everything", "{}", m, "missing field"),
-        bad(
-            "unknown-field",
-            with("t-x", "priority", json!("high")),
-            m,
-            "unknown field `priority`",
-        ),
-        bad(
-            "unknown-field-near-typo",
-            with("t-x", "aggregateID", json!("t-x")),
-            m,
-            "unknown field `aggregateID`",
-        ),
-        bad(
-            "unknown-field-snake-case",
-            with("t-x", "aggregate_type", json!("ticket")),
-            m,
-            "unknown field `aggregate_type`",
-        ),
-        bad(
-            "unknown-field-null",
-            with("t-x", "extra", Value::Null),
-            m,
-            "unknown field `extra`",
-        ),
-        // Empty strings; whitespace in the type.
-        bad(
-            "empty-aggregateType",
-            with("t-x", "aggregateType", json!("")),
-            m,
-            "`aggregateType` must not be empty",
-        ),
-        bad(
-            "empty-aggregateId",
-            with("t-x", "aggregateId", json!("")),
-            m,
-            "`aggregateId` must not be empty",
-        ),
-        bad(
-            "empty-command",
-            with("t-x", "command", json!("")),
-            m,
-            "`command` must not be empty",
-        ),
-        bad(
-            "empty-commandId",
-            with("t-x", "commandId", json!("")),
-            m,
-            "`commandId` must not be empty",
-        ),
-        bad(
-            "blank-aggregateType",
-            with("t-x", "aggregateType", json!("  ")),
-            m,
-            "ASCII letters",
-        ),
-        bad(
-            "padded-aggregateType",
-            with("t-x", "aggregateType", json!(" ticket")),
-            m,
-            "ASCII letters",
-        ),
-        // A blank command is a command name no config has.
-        bad(
-            "blank-command",
-            with("t-blank-cmd", "command", json!("   ")),
-            "unknown_command",
-            "unknown command `   `",
-        ),
-        // `#` separates type and id in the table key.
-        bad(
-            "hash-in-aggregateType",
-            with("t-x", "aggregateType", json!("tic#ket")),
-            m,
-            "'#'",
-        ),
-        bad(
-            "hash-in-aggregateId",
-            with("t-x", "aggregateId", json!("t#1")),
-            m,
-            "'#'",
-        ),
-        bad(
-            "hash-leading-aggregateId",
-            with("t-x", "aggregateId", json!("#cmd#c-1")),
-            m,
-            "'#'",
-        ),
-        // Control characters.
-        bad(
-            "nul-in-aggregateId",
-            with("t-x", "aggregateId", json!("t\u{0}1")),
-            m,
-            "`aggregateId` contains a control character",
-        ),
-        bad(
-            "newline-in-aggregateId",
-            with("t-x", "aggregateId", json!("t-1\nINFO forged log line")),
-            m,
-            "`aggregateId` contains a control character",
-        ),
-        bad(
-            "escape-in-aggregateId",
-            with("t-x", "aggregateId", json!("\u{1b}[31mt-1")),
-            m,
-            "`aggregateId` contains a control character",
-        ),
-        bad(
-            "tab-as-aggregateId",
-            with("t-x", "aggregateId", json!("\t")),
-            m,
-            "`aggregateId` contains a control character",
-        ),
-        bad(
-            "del-in-aggregateId",
-            with("t-x", "aggregateId", json!("t\u{7f}")),
-            m,
-            "`aggregateId` contains a control character",
-        ),
-        bad(
-            "c1-control-in-aggregateId",
-            with("t-x", "aggregateId", json!("t\u{85}")),
-            m,
-            "`aggregateId` contains a control character",
-        ),
-        bad(
-            "nul-in-aggregateType",
-            with("t-x", "aggregateType", json!("ticket\u{0}")),
-            m,
-            "`aggregateType` contains a control character",
-        ),
-        bad(
-            "newline-in-command",
-            with("t-x", "command", json!("Open\nTicket")),
-            m,
-            "`command` contains a control character",
-        ),
-        bad(
-            "bell-in-commandId",
-            with("t-x", "commandId", json!("c\u{7}")),
-            m,
-            "`commandId` contains a control character",
-        ),
-        // An aggregate type names a file and an S3 key: no paths.
-        bad(
-            "slash-in-aggregateType",
-            with("t-x", "aggregateType", json!("ticket/../order")),
-            m,
-            "ASCII letters",
-        ),
-        bad(
-            "dotdot-aggregateType",
-            with("t-x", "aggregateType", json!("..")),
-            m,
-            "ASCII letters",
-        ),
-        bad(
-            "dotdot-slash-aggregateType",
-            with("t-x", "aggregateType", json!("../config/ticket")),
-            m,
-            "ASCII letters",
-        ),
-        bad(
-            "backslash-in-aggregateType",
-            with("t-x", "aggregateType", json!("a\\b")),
-            m,
-            "ASCII letters",
-        ),
-        bad(
-            "unicode-aggregateType",
-            with("t-x", "aggregateType", json!("tíckét")),
-            m,
-            "ASCII letters",
-        ),
-        // Dots inside are allowed, so this one is only a type without a config.
-        bad(
-            "dots-inside-aggregateType",
-            with("t-x", "aggregateType", json!("ticket..json")),
-            "unknown_aggregate_type",
-            "no config for aggregate type `ticket..json`",
-        ),
-        // Over-long strings (limits are in bytes).
-        bad(
-            "long-aggregateType",
-            with(
-                "t-x",
-                "aggregateType",
-                json!("t".repeat(MAX_AGGREGATE_TYPE_BYTES + 1)),
-            ),
-            m,
-            &format!(
-                "`aggregateType` is {} bytes, over the {MAX_AGGREGATE_TYPE_BYTES}-byte limit",
-                MAX_AGGREGATE_TYPE_BYTES + 1
-            ),
-        ),
-        bad(
-            "long-aggregateId",
-            with(
-                "t-x",
-                "aggregateId",
-                json!("i".repeat(MAX_AGGREGATE_ID_BYTES + 1)),
-            ),
-            m,
-            &format!(
-                "`aggregateId` is {} bytes, over the {MAX_AGGREGATE_ID_BYTES}-byte limit",
-                MAX_AGGREGATE_ID_BYTES + 1
-            ),
-        ),
-        bad(
-            "long-multibyte-aggregateId",
-            // 300 characters, 600 bytes.
-            with("t-x", "aggregateId", json!("é".repeat(300))),
-            m,
-            "`aggregateId` is 600 bytes",
-        ),
-        bad(
-            "long-command",
-            with("t-x", "command", json!("C".repeat(MAX_COMMAND_BYTES + 1))),
-            m,
-            &format!("over the {MAX_COMMAND_BYTES}-byte limit"),
-        ),
-        bad(
-            "long-commandId",
-            with(
-                "t-x",
-                "commandId",
-                json!("c".repeat(MAX_COMMAND_ID_BYTES + 1)),
-            ),
-            m,
-            &format!(
-                "`commandId` is {} bytes, over the {MAX_COMMAND_ID_BYTES}-byte limit",
-                MAX_COMMAND_ID_BYTES + 1
-            ),
-        ),
-        // expectedVersion out of u64's range, or at its very end.
-        bad(
-            "expectedVersion-negative",
-            with("t-x", "expectedVersion", json!(-1)),
-            m,
-            "expectedVersion: invalid value: a negative integer, expected a non-negative integer",
-        ),
-        bad(
-            "expectedVersion-1e30",
-            with_raw("t-x", "expectedVersion", "1e30"),
-            m,
-            "expectedVersion: invalid type: floating point",
-        ),
-        bad(
-            "expectedVersion-2^64",
-            with_raw("t-x", "expectedVersion", "18446744073709551616"),
-            m,
-            "expectedVersion: invalid type: floating point",
-        ),
-        bad(
-            "expectedVersion-u64-max",
-            with("t-u64-max", "expectedVersion", json!(u64::MAX)),
-            "version_mismatch",
-            &format!(
-                "expected version {}, but the aggregate is at version 0",
-                u64::MAX
-            ),
-        ),
-        // Resource exhaustion.
-        bad(
-            "payload-nested-200-deep",
-            deep,
-            m,
-            "recursion limit exceeded",
-        ),
-        bad(
-            "body-over-256-KiB",
-            huge_body,
-            m,
-            &format!("over the {MAX_BODY_BYTES}-byte limit"),
-        ),
-        bad(
-            "item-over-400-KB",
+        "item-over-400-KB" => {
             command(
                 "ticket",
                 "t-big",
                 "Comment",
                 json!({"text": "y".repeat(BIG_TEXT)}),
             )
-            .body,
-            "too_large",
-            "over the store's 409600-byte item limit",
-        ),
-        // Parsed, but refused by the config.
-        bad(
-            "unknown-aggregate-type",
-            with("s-1", "aggregateType", json!("spaceship")),
-            "unknown_aggregate_type",
-            "no config for aggregate type `spaceship`",
-        ),
-        bad(
-            "unknown-command",
-            with("t-unknown-cmd", "command", json!("Explode")),
-            "unknown_command",
-            "unknown command `Explode` for aggregate type `ticket`",
-        ),
-        bad(
-            "command-wrong-case",
-            with("t-case", "command", json!("openticket")),
-            "unknown_command",
-            "unknown command `openticket`",
-        ),
-        bad(
-            "schema-missing-required",
-            with("t-schema-1", "payload", json!({"note": SECRET})),
-            "schema_violation",
-            "payload of `OpenTicket` violates its schema: /: has a property the schema does not allow; /: must have the required properties \"title\"",
-        ),
-        bad(
-            "schema-wrong-type",
-            with(
-                "t-schema-2",
-                "payload",
-                json!({"title": SECRET.len(), "note": SECRET}),
-            ),
-            "schema_violation",
-            "/title: must satisfy type = \"string\"",
-        ),
-        bad(
-            "schema-empty-string",
-            with(
-                "t-schema-3",
-                "payload",
-                json!({"title": "", "note": SECRET}),
-            ),
-            "schema_violation",
-            "/title: must satisfy minLength = 1",
-        ),
-        bad(
-            "schema-below-minimum",
-            command(
-                "order",
-                "o-schema",
-                "CreateOrder",
-                json!({"itemId": SECRET, "quantity": 0}),
-            )
-            .body,
-            "schema_violation",
-            "/quantity: must satisfy minimum = 1",
-        ),
-        bad(
-            "invalid-transition-skipping-a-state",
-            command(
-                "order",
-                "o-given",
-                "ProcessPayment",
-                json!({"amount": 1, "currency": SECRET}),
-            )
-            .body,
-            "invalid_transition",
-            "command `ProcessPayment` is not allowed in state `Created` (allowed from: Reserved)",
-        ),
-        bad(
-            "invalid-transition-before-open",
-            command(
-                "ticket",
-                "t-never-opened",
-                "Comment",
-                json!({"text": SECRET}),
-            )
-            .body,
-            "invalid_transition",
-            "command `Comment` is not allowed in state `New` (allowed from: Open)",
-        ),
-        bad(
-            "invalid-transition-open-twice",
-            command("ticket", "t-given", "OpenTicket", json!({"title": SECRET})).body,
-            "invalid_transition",
-            "command `OpenTicket` is not allowed in state `Open`",
-        ),
-        bad(
-            "command-id-reused-other-aggregate",
-            with("t-reuse", "commandId", json!("given-open")),
-            "command_id_reused",
-            "commandId `given-open` was already applied to another command or payload (on ticket#t-given)",
-        ),
-        bad(
-            "command-id-reused-other-payload",
-            command("ticket", "t-given", "Comment", json!({"text": SECRET}))
-                .with("commandId", json!("given-comment"))
-                .body,
-            "command_id_reused",
-            "commandId `given-comment` was already applied",
-        ),
-        // The marker in every value position of a malformed message: the
-        // reason names the field or path and the shape expected, never it.
-        bad(
-            "secret-as-expectedVersion",
-            with("t-x", "expectedVersion", json!(SECRET)),
-            m,
-            "expectedVersion: invalid type: string, expected a non-negative integer",
-        ),
-        bad(
-            "secret-negative-expectedVersion",
-            with_raw("t-x", "expectedVersion", "-4111111111111111"),
-            m,
-            "expectedVersion: invalid value: a negative integer",
-        ),
-        bad(
-            "secret-float-expectedVersion",
-            with_raw("t-x", "expectedVersion", "4111.1111"),
-            m,
-            "expectedVersion: invalid type: floating point, expected a non-negative integer",
-        ),
-        bad(
-            "secret-in-array-as-aggregateType",
-            with("t-x", "aggregateType", json!([SECRET])),
-            m,
-            "aggregateType: invalid type: sequence, expected a string",
-        ),
-        bad(
-            "secret-in-object-as-command",
-            with("t-x", "command", json!({"name": SECRET})),
-            m,
-            "command: invalid type: map, expected a string",
-        ),
-        bad(
-            "secret-number-as-commandId",
-            with_raw("t-x", "commandId", "41111111111111111111"),
-            m,
-            "commandId: invalid type: floating point, expected a string",
-        ),
-        bad(
-            "secret-as-unknown-field-value",
-            with("t-x", "cardNumber", json!(SECRET)),
-            m,
-            "unknown field `cardNumber`",
-        ),
-        bad(
-            "secret-in-aggregateId-with-hash",
-            with("t-x", "aggregateId", json!(format!("{SECRET}#1"))),
-            m,
-            "`aggregateId` contains '#'",
-        ),
-        bad(
-            "secret-in-aggregateId-with-newline",
-            with("t-x", "aggregateId", json!(format!("{SECRET}\n"))),
-            m,
-            "`aggregateId` contains a control character",
-        ),
-        bad(
-            "secret-in-long-commandId",
-            with("t-x", "commandId", json!(SECRET.repeat(20))),
-            m,
-            "`commandId` is 320 bytes, over the 256-byte limit",
-        ),
-        bad(
-            "secret-before-a-syntax-error",
-            with_raw("t-x", "payload", &format!("{{\"note\":\"{SECRET}\" 4111}}")),
-            m,
-            "expected `,` or `}` at line 1",
-        ),
-        bad(
-            "secret-unterminated",
-            with_raw("t-x", "payload", &format!("{{\"note\":\"{SECRET}")),
-            m,
-            "EOF while parsing",
-        ),
-        bad(
-            "secret-bare-word",
-            with_raw("t-x", "payload", &format!("{{\"note\":{SECRET}}}")),
-            m,
-            "expected value at line 1",
-        ),
-        bad(
-            "secret-after-the-object",
-            format!("{valid} \"{SECRET}\""),
-            m,
-            "trailing characters",
-        ),
-        // An unknown member is named by its key, with control and format
-        // characters escaped, so the reason cannot forge a line or reorder text.
-        bad(
-            "unknown-field-with-newline-and-bidi",
-            with("t-x", "a\nb\u{202E}c", json!(SECRET)),
-            m,
-            r"unknown field `a\u{a}b\u{202e}c`",
-        ),
-        // Numbers past 2^53 (RFC 7493): refused by their path, not rounded.
-        bad(
-            "number-past-2^53-in-payload",
-            with(
-                "t-x",
-                "payload",
-                json!({"title": "t", "amount": 4_111_111_111_111_111_111_u64}),
-            ),
-            m,
-            "`/payload/amount` holds a number beyond ±(2^53 − 1)",
-        ),
-        bad(
-            "number-just-past-2^53",
-            with_raw(
-                "t-x",
-                "payload",
-                r#"{"title":"t","n":[1,9007199254740992]}"#,
-            ),
-            m,
-            "`/payload/n/1` holds a number beyond",
-        ),
-        bad(
-            "negative-number-past-2^53",
-            with_raw("t-x", "payload", r#"{"title":"t","n":-9007199254740992}"#),
-            m,
-            "`/payload/n` holds a number beyond",
-        ),
-        bad(
-            "number-past-2^64-in-payload",
-            with_raw(
-                "t-x",
-                "payload",
-                r#"{"title":"t","deep":{"x":[{"y":41111111111111111111111}]}}"#,
-            ),
-            m,
-            "`/payload/deep/x/0/y` holds a number beyond",
-        ),
-        bad(
-            "huge-float-in-payload",
-            with_raw("t-x", "payload", r#"{"title":"t","n":4.111e300}"#),
-            m,
-            "`/payload/n` holds a number beyond",
-        ),
-        bad(
-            "number-past-2^53-in-metadata",
-            with_raw("t-x", "metadata", r#"{"trace":[41111111111111111]}"#),
-            m,
-            "`/metadata/trace/0` holds a number beyond",
-        ),
-        // Invisible characters in ids: named by code point, never shown.
-        bad(
-            "bidi-override-in-aggregateId",
-            with("t-x", "aggregateId", json!(format!("t-1\u{202E}{SECRET}"))),
-            m,
-            "`aggregateId` contains U+202E, an invisible format character (Unicode category Cf)",
-        ),
-        bad(
-            "bidi-isolate-in-aggregateId",
-            with("t-x", "aggregateId", json!("t-\u{2066}1\u{2069}")),
-            m,
-            "`aggregateId` contains U+2066",
-        ),
-        bad(
-            "zero-width-space-in-aggregateId",
-            with("t-x", "aggregateId", json!("t\u{200B}-1")),
-            m,
-            "`aggregateId` contains U+200B",
-        ),
-        bad(
-            "zero-width-joiner-in-command",
-            with("t-x", "command", json!("Open\u{200D}Ticket")),
-            m,
-            "`command` contains U+200D",
-        ),
-        bad(
-            "rtl-mark-in-commandId",
-            with("t-x", "commandId", json!("c-1\u{200F}")),
-            m,
-            "`commandId` contains U+200F",
-        ),
-        bad(
-            "bom-in-commandId",
-            with("t-x", "commandId", json!("\u{FEFF}c-1")),
-            m,
-            "`commandId` contains U+FEFF",
-        ),
-        bad(
-            "bidi-in-aggregateType",
-            with("t-x", "aggregateType", json!("ticket\u{202D}")),
-            m,
-            "`aggregateType` contains U+202D",
-        ),
-        bad(
-            "line-separator-in-aggregateId",
-            with("t-x", "aggregateId", json!("t-1\u{2028}t-2")),
-            m,
-            "`aggregateId` contains U+2028, a line or paragraph separator",
-        ),
-        bad(
-            "tag-character-in-aggregateId",
-            with("t-x", "aggregateId", json!("t-1\u{E0041}")),
-            m,
-            "`aggregateId` contains U+E0041",
-        ),
-    ]
+            .body
+        }
+        other => panic!("no generator {other}"),
+    }
+}
+
+fn bad(name: &str, body: impl Into<String>, code: &str, reason: &str) -> Bad {
+    Bad {
+        name: name.to_owned(),
+        body: body.into(),
+        code: code.to_owned(),
+        reason: reason.to_owned(),
+    }
 }
 
 /// The valid messages interleaved with the bad ones, each for an aggregate
@@ -920,7 +304,7 @@ async fn every_bad_message_is_refused_on_its_own_with_its_reason() {
     let mut batch = Vec::new();
     let mut valid_iter = valid.iter();
     for (i, case) in table.iter().enumerate() {
-        batch.push(raw(case.body.clone()).id(case.name));
+        batch.push(raw(case.body.clone()).id(&case.name));
         if i % 8 == 7
             && let Some((id, _, _, body, _)) = valid_iter.next()
         {
@@ -995,7 +379,7 @@ async fn every_bad_message_is_refused_on_its_own_with_its_reason() {
         wrong.join("\n")
     );
 
-    let mut failed: Vec<&str> = table.iter().map(|c| c.name).collect();
+    let mut failed: Vec<&str> = table.iter().map(|c| c.name.as_str()).collect();
     failed.sort_unstable();
     let mut then = then.then_failed(&failed);
     for (id, aggregate_type, aggregate_id, _, events) in &valid {
@@ -1023,7 +407,7 @@ async fn every_bad_message_is_refused_on_its_own_with_its_reason() {
     let scenario = then.and();
     let store = scenario.handler().store();
     for case in &table {
-        let stored = handler_core::EventStore::failure(store, case.name)
+        let stored = handler_core::EventStore::failure(store, &case.name)
             .await
             .unwrap()
             .unwrap_or_else(|| panic!("no failure recorded for {}", case.name));
@@ -1218,12 +602,12 @@ async fn trailing_text_array_bodies_and_records_without_an_id_are_refused() {
         .when(
             table
                 .iter()
-                .map(|c| raw(c.body.clone()).id(c.name))
+                .map(|c| raw(c.body.clone()).id(&c.name))
                 .collect(),
         )
         .await;
     for case in &table {
-        let failure = then.failure(case.name);
+        let failure = then.failure(&case.name);
         assert_eq!(failure.code(), case.code, "{}: {failure}", case.name);
         assert!(
             failure.to_string().contains(&case.reason),

@@ -1,9 +1,11 @@
 //! The end-to-end suite: one test binary, sharing the `testkit` harness.
 
 mod bad_input;
+mod config_conformance;
 mod config_s3;
 mod conformance_dynamodb;
 mod conformance_sqlite;
+mod deploy;
 mod emulator;
 mod faults;
 mod handler;
@@ -11,7 +13,7 @@ mod hung_endpoint;
 mod lambda;
 mod operator;
 mod properties;
+mod sdk_retries;
 mod soak_embedded;
 mod soak_moto;
-mod template;
 mod worker;

@@ -5,7 +5,7 @@
 //! task, so the send-then-delete road is the one taken), an interrupted
 //! redrive that leaves a message in both queues and still applies once, a
 //! FIFO redrive, and purge. (`cmdctl`'s verbs over the same library are run
-//! as a binary in `cmd/cmdctl/tests/cli.rs`.)
+//! as a binary in `cmd/cmdctl/tests/cli/`.)
 
 use std::sync::Arc;
 

@@ -1,7 +1,16 @@
 //! A [`ConfigSource`] over a local directory: the config of aggregate type
-//! `T` is the file `{dir}/T.json`. Compiled configs are cached and reloaded
-//! when the file's modification time changes. This is the embedded default
-//! (`config/` of the repository); the S3 source lives in its own crate.
+//! `T` is the file `{dir}/T.json`. The file is read on every call (configs
+//! are small; the handler asks once per type per batch) and compiled only
+//! when its bytes differ from the last ones seen. This is the embedded
+//! default (`config/` of the repository); the S3 source lives in its own
+//! crate, and both answer the same way (the testkit's ConfigSource
+//! conformance suite runs on both):
+//! - a missing file is `NotFound` (permanent: `unknown_aggregate_type`);
+//! - an invalid file, or one declaring another aggregate type, after a good
+//!   one: logged once per edit, and the last good config stays in use;
+//! - an invalid file with no good copy known: the error (transient:
+//!   `config_unavailable`);
+//! - a file that cannot be read: the last good config, or `Unavailable`.
 //!
 //! Depends on `handler-core` only.
 //!
@@ -18,18 +27,25 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
-use std::time::SystemTime;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use async_trait::async_trait;
 use handler_core::state_machine::StateMachine;
 use handler_core::{ConfigSource, ConfigSourceError};
 
+/// One type's cache: the last good machine, and the bytes last read (the
+/// good config's, or a refused edit's, so a refusal is logged once).
+#[derive(Debug)]
+struct Entry {
+    machine: Arc<StateMachine>,
+    seen: Vec<u8>,
+}
+
 /// Configs read from `{dir}/{aggregateType}.json`.
 #[derive(Debug)]
 pub struct DirConfigSource {
     dir: PathBuf,
-    cache: Mutex<HashMap<String, (SystemTime, Arc<StateMachine>)>>,
+    cache: Mutex<HashMap<String, Entry>>,
 }
 
 impl DirConfigSource {
@@ -49,6 +65,11 @@ impl DirConfigSource {
     fn path_of(&self, aggregate_type: &str) -> PathBuf {
         self.dir.join(format!("{aggregate_type}.json"))
     }
+
+    fn cache(&self) -> MutexGuard<'_, HashMap<String, Entry>> {
+        // A panic while holding the lock cannot leave an entry half written.
+        self.cache.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 /// Reads, validates and compiles one config file, checking that it declares
@@ -62,14 +83,23 @@ pub fn load_file(path: &Path, expected: Option<&str>) -> Result<StateMachine, Co
         },
         _ => ConfigSourceError::Unavailable(format!("{location}: {e}")),
     })?;
-    let machine = StateMachine::from_json(&bytes).map_err(|error| ConfigSourceError::Invalid {
-        location: location.clone(),
+    compile(&location, &bytes, expected)
+}
+
+/// Validates and compiles config bytes read from `location`.
+fn compile(
+    location: &str,
+    bytes: &[u8],
+    expected: Option<&str>,
+) -> Result<StateMachine, ConfigSourceError> {
+    let machine = StateMachine::from_json(bytes).map_err(|error| ConfigSourceError::Invalid {
+        location: location.to_owned(),
         error,
     })?;
     match expected {
         Some(expected) if machine.aggregate_type() != expected => {
             Err(ConfigSourceError::WrongType {
-                location,
+                location: location.to_owned(),
                 declared: machine.aggregate_type().to_owned(),
                 expected: expected.to_owned(),
             })
@@ -85,32 +115,63 @@ impl ConfigSource for DirConfigSource {
         aggregate_type: &str,
     ) -> Result<Arc<StateMachine>, ConfigSourceError> {
         let path = self.path_of(aggregate_type);
-        let modified = match std::fs::metadata(&path) {
-            Ok(meta) => meta.modified().ok(),
+        let location = path.display().to_string();
+        let bytes = match std::fs::read(&path) {
+            Ok(bytes) => bytes,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                self.cache().remove(aggregate_type);
                 return Err(ConfigSourceError::NotFound {
                     aggregate_type: aggregate_type.to_owned(),
-                    location: path.display().to_string(),
+                    location,
                 });
             }
             Err(e) => {
-                return Err(ConfigSourceError::Unavailable(format!(
-                    "{}: {e}",
-                    path.display()
-                )));
+                return match self.cache().get(aggregate_type) {
+                    Some(entry) => {
+                        tracing::warn!(
+                            location = %location,
+                            version = entry.machine.version(),
+                            "cannot read config {location}, serving the cached version {}: {e}",
+                            entry.machine.version()
+                        );
+                        Ok(entry.machine.clone())
+                    }
+                    None => Err(ConfigSourceError::Unavailable(format!("{location}: {e}"))),
+                };
             }
         };
-        if let (Some(modified), Ok(cache)) = (modified, self.cache.lock())
-            && let Some((seen, machine)) = cache.get(aggregate_type)
-            && *seen == modified
+        if let Some(entry) = self.cache().get(aggregate_type)
+            && entry.seen == bytes
         {
-            return Ok(machine.clone());
+            return Ok(entry.machine.clone());
         }
-        let machine = Arc::new(load_file(&path, Some(aggregate_type))?);
-        if let (Some(modified), Ok(mut cache)) = (modified, self.cache.lock()) {
-            cache.insert(aggregate_type.to_owned(), (modified, machine.clone()));
+        match compile(&location, &bytes, Some(aggregate_type)) {
+            Ok(machine) => {
+                let machine = Arc::new(machine);
+                self.cache().insert(
+                    aggregate_type.to_owned(),
+                    Entry {
+                        machine: machine.clone(),
+                        seen: bytes,
+                    },
+                );
+                Ok(machine)
+            }
+            Err(error) => match self.cache().get_mut(aggregate_type) {
+                Some(entry) => {
+                    entry.seen = bytes;
+                    tracing::error!(
+                        location = %location,
+                        version = entry.machine.version(),
+                        "config {location} was changed and is refused, keeping version {}: {}",
+                        entry.machine.version(),
+                        error.to_string().replace('\n', "; ")
+                    );
+                    Ok(entry.machine.clone())
+                }
+                None => Err(error),
+            },
         }
-        Ok(machine)
     }
 }
 

@@ -1,0 +1,16 @@
+//! The `cmdctl` binary, run as a user runs it: every test has its own store
+//! in a temporary directory and reads the repository's `config/` and
+//! `tests/fixtures/`. The AWS tests run it against moto (the `testkit`
+//! harness), each with its own table, bucket and queues. One test binary;
+//! [`harness`] is what the files share.
+
+mod aws;
+mod config;
+mod dlq;
+mod errors;
+mod exec;
+mod harness;
+mod history;
+mod local_task;
+mod process;
+mod send_file;

@@ -1,0 +1,171 @@
+//! The role's grants: read from IAM (and moto's repr of them), and checked
+//! against the requests the Lambda really sends.
+
+use std::collections::BTreeSet;
+
+use aws_config::SdkConfig;
+use serde_json::Value;
+
+use super::{strings, template};
+
+/// One (action, resource) a role allows, and the condition it is allowed
+/// under (its JSON), if any.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) struct Grant {
+    pub(super) action: String,
+    pub(super) resource: String,
+    pub(super) condition: Option<String>,
+}
+
+/// Every grant of the role, from its inline policies; it must have no
+/// managed ones and no `Deny`, `NotAction` or `NotResource`.
+pub(super) async fn granted(sdk: &SdkConfig, role_arn: &str) -> BTreeSet<Grant> {
+    let iam = aws_sdk_iam::Client::new(sdk);
+    let role = role_arn.rsplit('/').next().expect("a role name");
+    let attached = iam
+        .list_attached_role_policies()
+        .role_name(role)
+        .send()
+        .await
+        .expect("ListAttachedRolePolicies");
+    assert!(
+        attached.attached_policies().is_empty(),
+        "no managed policies: {attached:?}"
+    );
+    let names = iam
+        .list_role_policies()
+        .role_name(role)
+        .send()
+        .await
+        .expect("ListRolePolicies");
+    let mut out = BTreeSet::new();
+    for name in names.policy_names() {
+        let policy = iam
+            .get_role_policy()
+            .role_name(role)
+            .policy_name(name)
+            .send()
+            .await
+            .expect("GetRolePolicy");
+        let document = policy_document(policy.policy_document());
+        let statements = match &document["Statement"] {
+            Value::Array(s) => s.clone(),
+            one => vec![one.clone()],
+        };
+        for s in statements {
+            assert_eq!(s["Effect"], "Allow", "{name}: {s}");
+            for forbidden in ["NotAction", "NotResource"] {
+                assert!(s.get(forbidden).is_none(), "{name}: {forbidden} in {s}");
+            }
+            let condition = s.get("Condition").map(Value::to_string);
+            for action in strings(&s["Action"]) {
+                for resource in strings(&s["Resource"]) {
+                    out.insert(Grant {
+                        action: action.clone(),
+                        resource,
+                        condition: condition.clone(),
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// IAM returns a policy URL-encoded; moto returns the documents of a role's
+/// `Policies` property as a Python dict's repr. Both become JSON here.
+fn policy_document(raw: &str) -> Value {
+    let decoded = percent_decode(raw);
+    serde_json::from_str(&decoded)
+        .or_else(|_| serde_json::from_str(&decoded.replace('\'', "\"")))
+        .unwrap_or_else(|e| panic!("policy document {decoded:?}: {e}"))
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = || {
+            let h = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+            u8::from_str_radix(h, 16).ok()
+        };
+        match (bytes[i], hex()) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b'+', _) => {
+                out.push(b' ');
+                i += 1;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).expect("UTF-8 policy")
+}
+
+/// The role's DynamoDB and S3 grants are what the Lambda really sends: the
+/// function body runs a batch with applied and failed commands (load,
+/// append, failure records, configs) on counting clients, and each request
+/// is mapped to the IAM action that authorises it.
+#[tokio::test]
+async fn the_role_grants_what_the_lambda_sends() {
+    use lambda_runtime::{Context, LambdaEvent};
+
+    let stack = testkit::aws::AwsStack::new().await;
+    let event = lambda_sqs::parse_event(&testkit::fixtures::read("sqs-event-mixed.json"))
+        .expect("fixture is an SQS event");
+    let response = lambda_sqs::handle_event(
+        &stack.handler(),
+        LambdaEvent::new(event, Context::default()),
+    )
+    .await;
+    assert!(
+        !response.batch_item_failures.is_empty(),
+        "the batch has failures, so failure records are written"
+    );
+    let authorised_by = |operation: &str| -> &'static str {
+        match operation {
+            "BatchGetItem" => "dynamodb:BatchGetItem",
+            // The store's transactions hold Puts only (no ConditionCheck,
+            // Update or Delete): IAM authorises each as PutItem.
+            "TransactWriteItems" => "dynamodb:PutItem",
+            "UpdateItem" => "dynamodb:UpdateItem",
+            "GetObject" => "s3:GetObject",
+            other => panic!("the Lambda sends {other}: grant it in template.json and map it here"),
+        }
+    };
+    let sent = |counter: &testkit::requests::RequestCounter| -> BTreeSet<String> {
+        counter
+            .sent()
+            .iter()
+            .map(|op| authorised_by(op).to_owned())
+            .collect()
+    };
+    let statement = |sid: &str| -> Vec<String> {
+        let t = template();
+        let statements = &t["Resources"]["FunctionRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+            ["Statement"];
+        let found = statements
+            .as_array()
+            .expect("statements")
+            .iter()
+            .find(|s| s["Sid"] == sid)
+            .unwrap_or_else(|| panic!("statement {sid}"));
+        strings(&found["Action"])
+    };
+    assert_eq!(
+        sent(&stack.dynamo_requests),
+        statement("EventStore").into_iter().collect(),
+        "the table's grants are exactly the actions the Lambda's requests need"
+    );
+    assert_eq!(
+        sent(&stack.s3_requests),
+        BTreeSet::from(["s3:GetObject".to_owned()])
+    );
+    assert_eq!(statement("ReadConfigs"), ["s3:GetObject"]);
+}

@@ -1,0 +1,81 @@
+//! The deployment: `cmd/command-handler/deploy/template.json` on moto's
+//! CloudFormation, read back through the service APIs
+//! ([`template_moto`]); what moto skips, checked in the template itself, and
+//! cfn-lint ([`template_static`]); the role's grants against what the Lambda
+//! sends ([`grants`]); and the script behind `cargo make zip` /
+//! `cargo make deploy` (`stack.py`) against moto ([`script`]).
+//!
+//! moto makes the queues, the table (keys, index, stream), the bucket (with
+//! its encryption), the role and its inline policies, the function and the
+//! event source mapping; it skips `AWS::CloudWatch::Alarm`,
+//! `AWS::S3::BucketPolicy` and `AWS::SQS::QueuePolicy`, and ignores a
+//! table's TTL and point-in-time recovery, a bucket's public access block,
+//! versioning and ownership, a queue's `RedriveAllowPolicy`, and a
+//! function's `Architectures` and `S3ObjectVersion`. Those are checked in
+//! the template itself, and
+//! the whole template against CloudFormation's resource schemas (cfn-lint,
+//! which comes with moto).
+
+mod grants;
+mod script;
+mod template_moto;
+mod template_static;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use aws_config::SdkConfig;
+use aws_sdk_sqs::types::QueueAttributeName as Q;
+use serde_json::Value;
+
+/// The template and its scripts.
+pub(super) fn deploy_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../cmd/command-handler/deploy")
+}
+
+pub(super) fn template_path() -> PathBuf {
+    deploy_dir().join("template.json")
+}
+
+pub(super) fn template() -> Value {
+    let text = std::fs::read_to_string(template_path()).expect("read template.json");
+    serde_json::from_str(&text).expect("template.json is JSON")
+}
+
+pub(super) async fn queue_attributes(sdk: &SdkConfig, url: &str) -> BTreeMap<String, String> {
+    aws_sdk_sqs::Client::new(sdk)
+        .get_queue_attributes()
+        .queue_url(url)
+        .attribute_names(Q::All)
+        .send()
+        .await
+        .expect("GetQueueAttributes")
+        .attributes()
+        .map(|a| {
+            a.iter()
+                .map(|(k, v)| (k.as_str().to_owned(), v.clone()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+pub(super) fn strings(v: &Value) -> Vec<String> {
+    match v {
+        Value::String(s) => vec![s.clone()],
+        Value::Array(a) => a
+            .iter()
+            .map(|s| s.as_str().expect("a string").to_owned())
+            .collect(),
+        other => panic!("expected a string or a list, got {other}"),
+    }
+}
+
+pub(super) fn run(cmd: &mut Command) -> Output {
+    cmd.output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"))
+}
+
+pub(super) fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
