@@ -5,7 +5,7 @@ use std::io::Write;
 
 use anyhow::{Context as _, bail};
 use serde_json::json;
-use sqs_worker::is_fifo_queue_url;
+use sqs_commands::is_fifo_queue_url;
 
 use crate::Exit;
 use crate::cli::SendArgs;
@@ -31,7 +31,7 @@ pub(crate) fn run(ctx: &Context<'_>, args: &SendArgs, out: &mut dyn Write) -> an
         bail!("the command would be refused: {e}");
     }
     let fifo = is_fifo_queue_url(&args.queue_url);
-    let group = fifo.then(|| format!("{}#{}", command.aggregate_type, command.aggregate_id));
+    let group = fifo.then(|| message::new_command(command).group_id());
 
     let sqs = ctx.sqs();
     let mut send = sqs
