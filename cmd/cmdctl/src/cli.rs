@@ -31,10 +31,12 @@ macro_rules! examples_and_exits {
 }
 
 mod dlq;
-mod history;
+mod list;
+mod replay;
 
 pub(crate) use dlq::{DlqArgs, DlqTarget, DlqVerb, ListDlqArgs, PurgeArgs, RedriveArgs, ShowArgs};
-pub(crate) use history::{ListArgs, ReplayArgs};
+pub(crate) use list::ListArgs;
+pub(crate) use replay::ReplayArgs;
 
 /// Operator CLI of the command handler: feed it SQS events or single
 /// commands, run it as an SQS worker, and inspect the event store and the
@@ -95,9 +97,9 @@ pub(crate) struct GlobalArgs {
     pub(crate) store: Option<StoreSpec>,
     /// The state-machine configs: a directory holding `{aggregateType}.json`
     /// files, or `s3://BUCKET/PREFIX` (objects `PREFIX{aggregateType}.json`,
-    /// so end a folder prefix with `/`) [default: $CMDCTL_CONFIG_DIR when
-    /// set, else `s3://$S3_BUCKET_NAME/$S3_CONFIG_PREFIX` when S3_BUCKET_NAME
-    /// is set, else `config`].
+    /// so end a folder prefix with `/`) [default: the older
+    /// $CMDCTL_CONFIG_DIR when set, else `s3://$S3_BUCKET_NAME/$S3_CONFIG_PREFIX`
+    /// when S3_BUCKET_NAME is set, else `config`].
     #[arg(
         long,
         global = true,
