@@ -11,9 +11,9 @@ use serde_json::{Value, json};
 
 use crate::Exit;
 use crate::cli::DiffArgs;
-use crate::config_cmd::{self, Verdict};
 use crate::context::Context;
 use crate::output;
+use crate::verbs::config::{self as config_cmd, Verdict};
 
 /// What is deployed for a local config.
 enum Deployed {
