@@ -30,11 +30,15 @@ macro_rules! examples_and_exits {
     };
 }
 
+mod config;
 mod dlq;
-mod history;
+mod list;
+mod replay;
 
+pub(crate) use config::{ConfigArgs, ConfigVerb, DiffArgs, UploadArgs, ValidateArgs};
 pub(crate) use dlq::{DlqArgs, DlqTarget, DlqVerb, ListDlqArgs, PurgeArgs, RedriveArgs, ShowArgs};
-pub(crate) use history::{ListArgs, ReplayArgs};
+pub(crate) use list::ListArgs;
+pub(crate) use replay::ReplayArgs;
 
 /// Operator CLI of the command handler: feed it SQS events or single
 /// commands, run it as an SQS worker, and inspect the event store and the
@@ -95,9 +99,9 @@ pub(crate) struct GlobalArgs {
     pub(crate) store: Option<StoreSpec>,
     /// The state-machine configs: a directory holding `{aggregateType}.json`
     /// files, or `s3://BUCKET/PREFIX` (objects `PREFIX{aggregateType}.json`,
-    /// so end a folder prefix with `/`) [default: $CMDCTL_CONFIG_DIR when
-    /// set, else `s3://$S3_BUCKET_NAME/$S3_CONFIG_PREFIX` when S3_BUCKET_NAME
-    /// is set, else `config`].
+    /// so end a folder prefix with `/`) [default: the older
+    /// $CMDCTL_CONFIG_DIR when set, else `s3://$S3_BUCKET_NAME/$S3_CONFIG_PREFIX`
+    /// when S3_BUCKET_NAME is set, else `config`].
     #[arg(
         long,
         global = true,
@@ -420,109 +424,6 @@ pub(crate) struct AggregateArgs {
     /// The aggregate's id.
     #[arg(value_name = "ID")]
     pub(crate) aggregate_id: String,
-}
-
-/// `config`.
-#[derive(Debug, Args)]
-pub(crate) struct ConfigArgs {
-    #[command(subcommand)]
-    pub(crate) verb: ConfigVerb,
-}
-
-/// `config` verbs.
-#[derive(Debug, Subcommand)]
-pub(crate) enum ConfigVerb {
-    /// Check configs: shape, states, transitions, payload schemas, and that
-    /// each file is named for its aggregateType.
-    ///
-    /// Prints `ok` or `invalid` per file, each fault of an invalid one below
-    /// it. Exits 2 if any file is invalid.
-    #[command(after_help = examples!(
-        "Example:\n  \
-         cmdctl config validate\n  \
-         cmdctl config validate config/order.json new/ticket.json\n  \
-         cmdctl --config staging/config config validate --json\n  \
-         cmdctl --config s3://my-configs/prod/ config validate"
-    ))]
-    Validate(ValidateArgs),
-    /// Upload config files to S3, where the Lambda reads them.
-    ///
-    /// Each goes to `{prefix}{aggregateType}.json`. Every file is checked first, as `config validate` does; if any is
-    /// invalid, or has a lower `version` than the config deployed for its
-    /// type (unless --force), nothing is uploaded and the command exits 2.
-    /// Prints the key and ETag of each uploaded file.
-    #[command(after_help = examples!(
-        "Example:\n  \
-         cmdctl config upload --bucket my-configs --prefix prod/\n  \
-         S3_BUCKET_NAME=my-configs cmdctl config upload config/order.json\n  \
-         cmdctl config upload --force config/order.json   # back to an older version"
-    ))]
-    Upload(UploadArgs),
-    /// Show what `config upload` would change in S3.
-    ///
-    /// For each local config (checked first, as `config validate` does),
-    /// fetches the deployed object and prints the states and transitions
-    /// (by command and from-state) added, removed or changed, and the
-    /// version change; `unchanged` when they are the same, `new` when
-    /// nothing is deployed for the type.
-    #[command(after_help = examples_and_exits!(
-        "Examples:\n  \
-         cmdctl config diff\n  \
-         cmdctl config diff config/order.json --bucket my-configs --prefix prod/\n  \
-         cmdctl config diff --exit-code && echo nothing to upload",
-        "  0  done (with --exit-code: nothing would change)\n  \
-         1  with --exit-code: something would change\n  \
-         2  invalid input: an invalid local config, a bucket that cannot be read"
-    ))]
-    Diff(DiffArgs),
-}
-
-/// `config validate`.
-#[derive(Debug, Args)]
-pub(crate) struct ValidateArgs {
-    /// Config files to check [default: every `*.json` of --config, a
-    /// directory or an S3 prefix].
-    #[arg(value_name = "PATH")]
-    pub(crate) paths: Vec<PathBuf>,
-}
-
-/// `config upload`.
-#[derive(Debug, Args)]
-pub(crate) struct UploadArgs {
-    /// Config files to upload [default: every `*.json` of the config
-    /// directory: --config when it is one, else `config`].
-    #[arg(value_name = "PATH")]
-    pub(crate) paths: Vec<PathBuf>,
-    /// The bucket [default: the bucket of an `s3://` --config].
-    #[arg(long, value_name = "NAME", env = "S3_BUCKET_NAME")]
-    pub(crate) bucket: Option<String>,
-    /// The key prefix (keys are `{prefix}{aggregateType}.json`) [default:
-    /// the prefix of an `s3://` --config, else none].
-    #[arg(long, value_name = "PREFIX", env = "S3_CONFIG_PREFIX")]
-    pub(crate) prefix: Option<String>,
-    /// Replace a deployed config even when its `version` is higher than the
-    /// file's (going back on purpose).
-    #[arg(long)]
-    pub(crate) force: bool,
-}
-
-/// `config diff`.
-#[derive(Debug, Args)]
-pub(crate) struct DiffArgs {
-    /// Local config files [default: every `*.json` of the config
-    /// directory: --config when it is one, else `config`].
-    #[arg(value_name = "PATH")]
-    pub(crate) paths: Vec<PathBuf>,
-    /// The bucket [default: the bucket of an `s3://` --config].
-    #[arg(long, value_name = "NAME", env = "S3_BUCKET_NAME")]
-    pub(crate) bucket: Option<String>,
-    /// The key prefix [default: the prefix of an `s3://` --config, else
-    /// none].
-    #[arg(long, value_name = "PREFIX", env = "S3_CONFIG_PREFIX")]
-    pub(crate) prefix: Option<String>,
-    /// Exit 1 when something would change (like `git diff --exit-code`).
-    #[arg(long)]
-    pub(crate) exit_code: bool,
 }
 
 /// A TYPE argument, checked by the envelope's own rules (a type the handler

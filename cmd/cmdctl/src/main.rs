@@ -44,29 +44,21 @@
 //!
 //! The binary only wires library crates together (`handler-core`,
 //! `store-sqlite`, `store-dynamodb`, `config-dir`, `config-s3`, `lambda-sqs`,
-//! `sqs-worker`, `sqs-dead-letter`); it holds no handler logic.
+//! `sqs-worker`, `sqs-commands`, `sqs-dlq-sink`, `sqs-dead-letter`); it holds
+//! no handler logic. Layout: `cli` (clap definitions, the `--help` text),
+//! `verbs` (one file per verb group, a folder beside it for its parts), and
+//! what the verbs share (`context`, `sources`, `output`, `progress`, ...).
 #![forbid(unsafe_code)]
 
 mod aws_error;
 mod cli;
-mod config_cmd;
-mod config_diff;
 mod context;
-mod dlq;
-mod exec;
-mod inspect;
-mod list;
 mod logging;
 mod message;
 mod output;
-mod process;
 mod progress;
-mod replay;
-mod send;
-mod send_file;
-mod setup;
 mod sources;
-mod worker;
+mod verbs;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -75,6 +67,7 @@ use clap::Parser;
 
 use crate::cli::{Cli, ConfigVerb, Verb};
 use crate::context::Context;
+use crate::verbs::{config, dlq, exec, inspect, list, process, replay, send, setup, worker};
 
 /// What a verb ends with; every error is [`Exit::Invalid`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,9 +115,9 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
         Verb::State(args) => inspect::state(&ctx, args, out)?,
         Verb::Events(args) => inspect::events(&ctx, args, out)?,
         Verb::Config(args) => match &args.verb {
-            ConfigVerb::Validate(args) => config_cmd::validate(&ctx, args, out)?,
-            ConfigVerb::Upload(args) => config_cmd::upload(&ctx, args, out)?,
-            ConfigVerb::Diff(args) => config_diff::run(&ctx, args, out)?,
+            ConfigVerb::Validate(args) => config::validate(&ctx, args, out)?,
+            ConfigVerb::Upload(args) => config::upload(&ctx, args, out)?,
+            ConfigVerb::Diff(args) => config::diff::run(&ctx, args, out)?,
         },
         Verb::Send(args) => send::run(&ctx, args, out)?,
         Verb::Worker(args) => worker::run(&ctx, args, out)?,

@@ -3,27 +3,26 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use serde_json::{Map, Value, json};
+use serde_json::Value;
+use sqs_commands::envelope::NewCommand;
 
 use crate::cli::CommandArgs;
 
-/// The message body (CONTRACT §2), optional fields only when given.
+/// The message body, optional fields only when given.
 pub(crate) fn body(args: &CommandArgs, command_id: &str) -> Value {
-    let mut body = Map::new();
-    body.insert("commandId".into(), json!(command_id));
-    body.insert("aggregateType".into(), json!(args.aggregate_type));
-    body.insert("aggregateId".into(), json!(args.aggregate_id));
-    body.insert("command".into(), json!(args.command));
-    if let Some(payload) = &args.payload {
-        body.insert("payload".into(), Value::Object(payload.clone()));
+    new_command(args).body(command_id)
+}
+
+/// The command's fields as `sqs-commands` takes them.
+pub(crate) fn new_command(args: &CommandArgs) -> NewCommand<'_> {
+    NewCommand {
+        aggregate_type: &args.aggregate_type,
+        aggregate_id: &args.aggregate_id,
+        command: &args.command,
+        payload: args.payload.as_ref(),
+        expected_version: args.expected_version,
+        metadata: args.metadata.as_ref(),
     }
-    if let Some(version) = args.expected_version {
-        body.insert("expectedVersion".into(), json!(version));
-    }
-    if let Some(metadata) = &args.metadata {
-        body.insert("metadata".into(), Value::Object(metadata.clone()));
-    }
-    Value::Object(body)
 }
 
 /// `cmdctl-<unix nanos>-<pid>`: unique enough for one operator's commands,

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use aws_config::ConfigLoader;
 use config_s3::S3ConfigSource;
 use handler_core::Handler;
-use sqs_dead_letter::SqsDeadLetters;
+use sqs_dlq_sink::SqsDeadLetters;
 use store_dynamodb::DynamoStore;
 
 use crate::clients::{load_sdk_config, s3_client};

@@ -3,7 +3,9 @@
 use futures::{StreamExt, stream};
 use handler_core::{EventStore, StoreError, StoredFailure};
 
-use crate::{DeadLetter, attributes};
+use sqs_dlq_sink::attributes;
+
+use crate::DeadLetter;
 
 /// Failure records read at once.
 const CONCURRENT_LOOKUPS: usize = 16;

@@ -1,22 +1,10 @@
-//! The dead-letter queue (DLQ), from both sides.
+//! The operator's toolkit for the dead-letter queue (DLQ), which
+//! `cmdctl dlq` wires to the command line. The handler's side, sending
+//! rejections to the DLQ at once, is the crate `sqs-dlq-sink`
+//! ([`SqsDeadLetters`] is re-exported here); this crate reads back the
+//! attributes it writes ([`attributes`]).
 //!
-//! **The handler's side** ([`SqsDeadLetters`]): permanently rejected
-//! messages go to the DLQ at once, so a message that can never apply is not
-//! received ten times first. Each copy keeps the original body and carries
-//! the reason as message attributes ([`attributes`]):
-//!
-//! | attribute | value |
-//! | --- | --- |
-//! | `rejectionCode` | the failure's code (`invalid_transition`, ...) |
-//! | `rejectionReason` | the failure's text (never payload values) |
-//! | `originalMessageId` | the message id on the source queue (the failure record's key) |
-//! | `aggregate`, `command`, `commandId` | when the body could be parsed |
-//! | `rejectedAt` | RFC 3339 UTC |
-//!
-//! A message counts as taken only when `SendMessageBatch` accepted it; any
-//! other stays failed and is retried as usual, so nothing is lost.
-//!
-//! **The operator's side**, which `cmdctl dlq` wires to the command line:
+//! The parts:
 //! - [`queues`]: which queue is whose DLQ (the source queue's
 //!   `RedrivePolicy`, or `ListDeadLetterSourceQueues`), depth, purge.
 //!   Purge and redrive refuse a queue that is no queue's DLQ: a live
@@ -31,21 +19,12 @@
 //!   move task for a whole queue where the service has it, else
 //!   send-then-delete, never delete-then-send, so an interruption leaves a
 //!   message in both queues (applied once, by its `commandId`), never in
-//!   neither;
-//! - [`batch`]: `SendMessageBatch` chunking by count and size, and
-//!   [`command_id`](mod@command_id): a `commandId` written into a body that
-//!   has none; both shared with bulk senders.
+//!   neither; the copies go through `sqs-commands`, the one home of
+//!   sending commands;
+//! - [`Progress`]: how a long listing or redrive reports how far it got.
 //!
-//! Depends on `handler-core` (the [`RejectionSink`](handler_core::RejectionSink)
-//! trait, failure records) and `aws-sdk-sqs`.
-//!
-//! ```no_run
-//! # fn demo<S: handler_core::EventStore, C: handler_core::ConfigSource>(
-//! #     sqs: aws_sdk_sqs::Client, handler: handler_core::Handler<S, C>) {
-//! let dlq = sqs_dead_letter::SqsDeadLetters::new(sqs, "https://sqs.eu-west-1.amazonaws.com/1/commands-dlq");
-//! let handler = handler.with_rejection_sink(std::sync::Arc::new(dlq));
-//! # let _ = handler; }
-//! ```
+//! Depends on `handler-core` (failure records), `sqs-commands`,
+//! `sqs-dlq-sink` (the attribute names) and `aws-sdk-sqs`.
 //!
 //! ```no_run
 //! # async fn demo(sqs: aws_sdk_sqs::Client) -> Result<(), sqs_dead_letter::DlqError> {
@@ -60,9 +39,6 @@
 //! ```
 #![forbid(unsafe_code)]
 
-pub mod attributes;
-pub mod batch;
-pub mod command_id;
 mod error;
 pub mod explain;
 mod letter;
@@ -71,7 +47,6 @@ pub mod peek;
 mod progress;
 pub mod queues;
 pub mod redrive;
-mod sink;
 
 pub use error::DlqError;
 pub use explain::{Explained, explain};
@@ -80,4 +55,4 @@ pub use progress::Progress;
 pub use redrive::{
     Moved, NotMoved, Redrive, RedriveMethod, RedriveOptions, RedriveReport, Selection,
 };
-pub use sink::SqsDeadLetters;
+pub use sqs_dlq_sink::{SqsDeadLetters, attributes};

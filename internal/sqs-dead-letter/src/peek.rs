@@ -11,8 +11,8 @@ use std::collections::HashMap;
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::types::{ChangeMessageVisibilityBatchRequestEntry, MessageSystemAttributeName};
 
-use crate::batch::MAX_BATCH;
 use crate::{DeadLetter, DlqError, Progress, queues};
+use sqs_commands::chunking::MAX_BATCH;
 
 /// How a listing receives.
 #[derive(Debug, Clone, PartialEq, Eq)]

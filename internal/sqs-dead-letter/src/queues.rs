@@ -16,10 +16,7 @@ pub fn queue_name(queue_url: &str) -> &str {
     url.rsplit('/').next().unwrap_or(url)
 }
 
-/// True when the queue is FIFO (its name ends in `.fifo`).
-pub fn is_fifo(queue_url: &str) -> bool {
-    queue_name(queue_url).ends_with(".fifo")
-}
+pub use sqs_commands::is_fifo_queue_url as is_fifo;
 
 /// The account and name in a queue ARN (`arn:aws:sqs:REGION:ACCOUNT:NAME`).
 ///

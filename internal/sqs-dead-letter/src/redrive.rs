@@ -19,9 +19,10 @@
 use std::collections::{BTreeSet, HashSet};
 
 use aws_sdk_sqs::Client;
-use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, SendMessageBatchRequestEntry};
+use aws_sdk_sqs::types::DeleteMessageBatchRequestEntry;
+use sqs_commands::chunking::{MAX_BATCH, batches};
+use sqs_commands::{Outgoing, send_batch};
 
-use crate::batch::{MAX_BATCH, batches};
 use crate::move_task::{self, MoveTask};
 use crate::peek::{PeekOptions, peek, receive, release};
 use crate::{DeadLetter, DlqError, Progress, queues};
@@ -369,43 +370,23 @@ impl Redrive {
     /// fails as a whole.
     pub async fn send_copies(&self, letters: &[DeadLetter]) -> Result<Sent, DlqError> {
         let fifo = queues::is_fifo(&self.source_url);
-        let bodies: Vec<String> = letters.iter().map(DeadLetter::redrive_body).collect();
-        let sizes: Vec<usize> = bodies.iter().map(String::len).collect();
+        let copies: Vec<Outgoing> = letters.iter().map(|l| copy_of(l, fifo)).collect();
+        let sizes: Vec<usize> = copies.iter().map(|c| c.body.len()).collect();
         let mut outcome = Sent::default();
         for range in batches(&sizes) {
-            let mut entries = Vec::with_capacity(range.len());
-            for i in range {
-                match copy_entry(i, &letters[i], &bodies[i], fifo) {
-                    Ok(entry) => entries.push(entry),
-                    Err(reason) => outcome.failed.push((i, reason)),
-                }
-            }
-            if entries.is_empty() {
-                continue;
-            }
-            let out = self
-                .client
-                .send_message_batch()
-                .queue_url(&self.source_url)
-                .set_entries(Some(entries))
-                .send()
+            let start = range.start;
+            let answer = send_batch(&self.client, &self.source_url, &copies[range])
                 .await
                 .map_err(|e| DlqError::sqs("SendMessageBatch", &self.source_url, &e))?;
-            for ok in out.successful() {
-                if let Ok(i) = ok.id().parse::<usize>() {
-                    outcome.sent.push((i, ok.message_id().to_owned()));
-                }
-            }
-            for failed in out.failed() {
-                if let Ok(i) = failed.id().parse::<usize>() {
-                    let reason = format!(
-                        "{}: {}",
-                        failed.code(),
-                        failed.message().unwrap_or_default()
-                    );
-                    outcome.failed.push((i, reason));
-                }
-            }
+            outcome
+                .sent
+                .extend(answer.sent.into_iter().map(|(i, id)| (start + i, id)));
+            outcome.failed.extend(
+                answer
+                    .refused
+                    .iter()
+                    .map(|refused| (start + refused.index, refused.to_string())),
+            );
         }
         Ok(outcome)
     }
@@ -452,26 +433,17 @@ impl Redrive {
     }
 }
 
-/// The `SendMessageBatch` entry of one letter's copy.
-fn copy_entry(
-    index: usize,
-    letter: &DeadLetter,
-    body: &str,
-    fifo: bool,
-) -> Result<SendMessageBatchRequestEntry, String> {
-    let mut entry = SendMessageBatchRequestEntry::builder()
-        .id(index.to_string())
-        .message_body(body)
-        .set_message_attributes(Some(letter.redrive_attributes()).filter(|a| !a.is_empty()));
+/// The copy of one letter sent back to the source queue.
+fn copy_of(letter: &DeadLetter, fifo: bool) -> Outgoing {
+    let mut copy = Outgoing::new(letter.redrive_body());
+    copy.attributes = letter.redrive_attributes();
     if fifo {
         let group = letter
             .message_group_id
             .clone()
             .or_else(|| letter.body_fields().aggregate)
             .unwrap_or_else(|| "redriven".to_owned());
-        entry = entry
-            .message_group_id(group)
-            .message_deduplication_id(format!("redrive-{}", letter.message_id));
+        copy = copy.in_group(group, format!("redrive-{}", letter.message_id));
     }
-    entry.build().map_err(|e| e.to_string())
+    copy
 }

@@ -13,8 +13,9 @@
 //!    failing to its dead-letter queue after `maxReceiveCount` receives, as
 //!    with Lambda's `ReportBatchItemFailures` (CONTRACT §5).
 //!
-//! It owns the polling loop only ([`Worker`]); it depends on `handler-core`
-//! and `aws-sdk-sqs`, and on no store or config implementation.
+//! It owns the polling loop only ([`Worker`]); it depends on `handler-core`,
+//! `sqs-commands` (which queues are FIFO) and `aws-sdk-sqs`, and on no store
+//! or config implementation.
 //!
 //! ```no_run
 //! # use handler_core::{ConfigSource, EventStore, Handler};
@@ -33,4 +34,4 @@ mod worker;
 
 pub use received::ReceivedMessage;
 pub use stats::PollStats;
-pub use worker::{DeleteFailure, Polled, Worker, WorkerError, WorkerOptions, is_fifo_queue_url};
+pub use worker::{DeleteFailure, Polled, Worker, WorkerError, WorkerOptions};

@@ -23,7 +23,7 @@ pub struct ReceivedMessage {
 
 impl ReceivedMessage {
     /// Reads the SDK's message; `index` is its position in the receive.
-    pub fn from_sdk(index: usize, message: &Message) -> Self {
+    pub(crate) fn from_sdk(index: usize, message: &Message) -> Self {
         let attribute = |name: &MessageSystemAttributeName| {
             message
                 .attributes()
@@ -43,7 +43,7 @@ impl ReceivedMessage {
     }
 
     /// The message as the handler takes it.
-    pub fn to_inbound(&self) -> InboundMessage {
+    pub(crate) fn to_inbound(&self) -> InboundMessage {
         InboundMessage {
             message_id: self.message_id.clone(),
             body: self.body.clone(),

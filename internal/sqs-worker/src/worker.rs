@@ -6,14 +6,10 @@ use std::time::Duration;
 use aws_sdk_sqs::config::timeout::TimeoutConfig;
 use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, MessageSystemAttributeName};
 use handler_core::{Batch, BatchReport, ConfigSource, EventStore, Handler};
+use sqs_commands::is_fifo_queue_url;
 
 use crate::received::ReceivedMessage;
 use crate::stats::PollStats;
-
-/// True when `queue_url` names a FIFO queue (its name ends in `.fifo`).
-pub fn is_fifo_queue_url(queue_url: &str) -> bool {
-    queue_url.trim_end_matches('/').ends_with(".fifo")
-}
 
 /// How the worker receives.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,7 +31,7 @@ pub struct WorkerOptions {
 
 impl WorkerOptions {
     /// The options with each value brought into the range SQS accepts.
-    pub fn clamped(self) -> Self {
+    pub(crate) fn clamped(self) -> Self {
         Self {
             max_messages: self.max_messages.clamp(1, 10),
             wait_time_seconds: self.wait_time_seconds.clamp(0, 20),
@@ -189,11 +185,6 @@ impl<S: EventStore, C: ConfigSource> Worker<S, C> {
         Ok(self.process(messages).await)
     }
 
-    /// [`Worker::poll`], counted.
-    pub async fn poll_once(&self) -> Result<PollStats, WorkerError> {
-        Ok(self.poll().await?.stats())
-    }
-
     /// Polls until one receive returns no message; returns the sum. Failed
     /// messages are left invisible for the visibility timeout, so they do not
     /// keep the loop going unless that timeout is shorter than a poll.
@@ -225,7 +216,7 @@ impl<S: EventStore, C: ConfigSource> Worker<S, C> {
     /// [`WorkerOptions::initial_backoff`] up to
     /// [`WorkerOptions::max_backoff`]), never fatal. `shutdown` interrupts a
     /// receive or a pause, never a batch being handled.
-    pub async fn run_until<F: Future<Output = ()>>(&self, shutdown: F) -> PollStats {
+    async fn run_until<F: Future<Output = ()>>(&self, shutdown: F) -> PollStats {
         let mut shutdown = std::pin::pin!(shutdown);
         let mut total = PollStats::default();
         let mut backoff = self.options.initial_backoff;
@@ -436,20 +427,6 @@ mod tests {
         let polled = long_poll_timeouts(&connect_only, 20);
         assert_eq!(polled.operation_attempt_timeout(), None);
         assert_eq!(polled.operation_timeout(), None);
-    }
-
-    #[test]
-    fn fifo_is_told_by_the_url() {
-        assert!(is_fifo_queue_url(
-            "https://sqs.eu-west-1.amazonaws.com/1/orders.fifo"
-        ));
-        assert!(is_fifo_queue_url("http://127.0.0.1:5000/1/orders.fifo/"));
-        assert!(!is_fifo_queue_url(
-            "https://sqs.eu-west-1.amazonaws.com/1/orders"
-        ));
-        assert!(!is_fifo_queue_url(
-            "https://sqs.eu-west-1.amazonaws.com/1/fifo"
-        ));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Declarative aggregate state machines: the config model (CONTRACT §3), its
 //! validation, `decide` (may this command run now, and what does it record?)
-//! and the fold that applies an event to an aggregate's state.
+//! the fold that applies an event to an aggregate's state, and the [`diff`]
+//! of two configs (what an upload would change).
 //!
 //! This crate owns the rules only. It must never depend on AWS, tokio or any
 //! I/O: it takes bytes or values and returns values, so every adapter (Lambda,
@@ -38,6 +39,7 @@
 #![forbid(unsafe_code)]
 
 mod config;
+pub mod diff;
 mod machine;
 mod schema;
 mod state;

@@ -1,16 +1,18 @@
 //! `cmdctl send`: one command message onto an SQS queue, for the Lambda or
-//! `cmdctl worker` to handle; `--file` hands over to [`send_file`](crate::send_file).
+//! `cmdctl worker` to handle; `--file` hands over to [`file`].
 
 use std::io::Write;
 
 use anyhow::{Context as _, bail};
 use serde_json::json;
-use sqs_worker::is_fifo_queue_url;
+use sqs_commands::is_fifo_queue_url;
 
 use crate::Exit;
 use crate::cli::SendArgs;
 use crate::context::Context;
-use crate::{aws_error, message, output, send_file};
+use crate::{aws_error, message, output};
+
+mod file;
 
 /// Sends the message; prints its SQS message id.
 pub(crate) fn run(ctx: &Context<'_>, args: &SendArgs, out: &mut dyn Write) -> anyhow::Result<Exit> {
@@ -19,7 +21,7 @@ pub(crate) fn run(ctx: &Context<'_>, args: &SendArgs, out: &mut dyn Write) -> an
             .file
             .as_deref()
             .context("give TYPE ID COMMAND, or --file FILE")?;
-        return send_file::run(ctx, file, &args.queue_url, out);
+        return file::run(ctx, file, &args.queue_url, out);
     };
     let command = &command;
     // Always set: the idempotency key, and a FIFO queue's deduplication id.
@@ -31,7 +33,7 @@ pub(crate) fn run(ctx: &Context<'_>, args: &SendArgs, out: &mut dyn Write) -> an
         bail!("the command would be refused: {e}");
     }
     let fifo = is_fifo_queue_url(&args.queue_url);
-    let group = fifo.then(|| format!("{}#{}", command.aggregate_type, command.aggregate_id));
+    let group = fifo.then(|| message::new_command(command).group_id());
 
     let sqs = ctx.sqs();
     let mut send = sqs

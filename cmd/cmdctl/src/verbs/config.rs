@@ -4,6 +4,8 @@
 //! S3 only when all of them are valid and none would replace a newer deployed
 //! version (unless `--force`).
 
+pub(crate) mod diff;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 

@@ -13,12 +13,11 @@ use std::io::{Read, Write};
 use std::path::Path;
 
 use anyhow::Context as _;
-use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use sqs_dead_letter::batch::batches;
-use sqs_dead_letter::command_id::with_command_id;
-use sqs_worker::is_fifo_queue_url;
+use sqs_commands::chunking::batches;
+use sqs_commands::command_id::with_command_id;
+use sqs_commands::{Outgoing, is_fifo_queue_url, send_batch};
 
 use crate::Exit;
 use crate::context::Context;
@@ -36,6 +35,17 @@ pub(crate) struct Line {
     pub(crate) command_id: String,
     /// The FIFO message group, `TYPE#ID`.
     pub(crate) group: Option<String>,
+}
+
+impl Line {
+    /// The message to send: on a FIFO queue, deduplicated by its `commandId`.
+    fn outgoing(&self) -> Outgoing {
+        let message = Outgoing::new(&self.body);
+        match &self.group {
+            Some(group) => message.in_group(group, &self.command_id),
+            None => message,
+        }
+    }
 }
 
 /// A line that would be refused.
@@ -227,18 +237,8 @@ async fn send_all(
                 .extend(chunk.iter().map(|l| (l.number, reason.clone())));
             continue;
         }
-        let entries = chunk
-            .iter()
-            .enumerate()
-            .map(|(i, line)| entry(i, line))
-            .collect::<Result<Vec<_>, _>>()?;
-        let answer = sqs
-            .send_message_batch()
-            .queue_url(queue_url)
-            .set_entries(Some(entries))
-            .send()
-            .await;
-        let answer = match answer {
+        let messages: Vec<Outgoing> = chunk.iter().map(Line::outgoing).collect();
+        let answer = match send_batch(sqs, queue_url, &messages).await {
             Ok(answer) => answer,
             Err(e) if outcome.sent.is_empty() => {
                 return Err(aws_error::error(&e))
@@ -253,40 +253,21 @@ async fn send_all(
                 continue;
             }
         };
-        for ok in answer.successful() {
-            if let Some(line) = ok.id().parse::<usize>().ok().and_then(|i| chunk.get(i)) {
-                outcome.sent.push((line.number, ok.message_id().to_owned()));
+        for (i, message_id) in answer.sent {
+            if let Some(line) = chunk.get(i) {
+                outcome.sent.push((line.number, message_id));
                 bar.advance(1);
             }
         }
-        for failed in answer.failed() {
-            if let Some(line) = failed.id().parse::<usize>().ok().and_then(|i| chunk.get(i)) {
-                let reason = format!(
-                    "{}: {}",
-                    failed.code(),
-                    failed.message().unwrap_or_default()
-                );
-                outcome.failed.push((line.number, reason));
+        for refused in &answer.refused {
+            if let Some(line) = chunk.get(refused.index) {
+                outcome.failed.push((line.number, refused.to_string()));
             }
         }
     }
     outcome.sent.sort();
     outcome.failed.sort();
     Ok(outcome)
-}
-
-fn entry(index: usize, line: &Line) -> anyhow::Result<SendMessageBatchRequestEntry> {
-    let mut entry = SendMessageBatchRequestEntry::builder()
-        .id(index.to_string())
-        .message_body(&line.body);
-    if let Some(group) = &line.group {
-        entry = entry
-            .message_group_id(group)
-            .message_deduplication_id(&line.command_id);
-    }
-    entry
-        .build()
-        .with_context(|| format!("line {}: cannot build the SQS entry", line.number))
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use std::io::Write;
 use std::sync::Arc;
 
 use serde_json::json;
-use sqs_dead_letter::SqsDeadLetters;
+use sqs_dlq_sink::SqsDeadLetters;
 use sqs_worker::{PollStats, Worker};
 
 use crate::Exit;

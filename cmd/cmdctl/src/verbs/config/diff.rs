@@ -2,73 +2,18 @@
 //! config: states and transitions (keyed by command and from-state) added,
 //! removed or changed, and the version.
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 
 use anyhow::Context as _;
-use handler_core::state_machine::{Config, Transition};
+use handler_core::state_machine::Config;
+use handler_core::state_machine::diff::{Changes, Edge, TransitionChange, diff};
 use serde_json::{Value, json};
 
 use crate::Exit;
 use crate::cli::DiffArgs;
-use crate::config_cmd::{self, Verdict};
 use crate::context::Context;
 use crate::output;
-
-/// What a transition does from one state: where it leads, what it records,
-/// what it requires of the payload.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Edge {
-    pub(crate) to: String,
-    pub(crate) event: String,
-    pub(crate) payload_schema: Option<Value>,
-}
-
-/// A transition, keyed by (command, from-state), that differs.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum TransitionChange {
-    Added {
-        command: String,
-        from: String,
-        edge: Edge,
-    },
-    Removed {
-        command: String,
-        from: String,
-        edge: Edge,
-    },
-    Changed {
-        command: String,
-        from: String,
-        before: Edge,
-        after: Edge,
-    },
-}
-
-/// How a local config differs from the deployed one.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub(crate) struct Changes {
-    pub(crate) version: Option<(u64, u64)>,
-    pub(crate) initial_state: Option<(String, String)>,
-    pub(crate) states_added: Vec<String>,
-    pub(crate) states_removed: Vec<String>,
-    pub(crate) transitions: Vec<TransitionChange>,
-}
-
-impl Changes {
-    /// True when the machines are the same (the version aside).
-    pub(crate) fn is_same_machine(&self) -> bool {
-        self.initial_state.is_none()
-            && self.states_added.is_empty()
-            && self.states_removed.is_empty()
-            && self.transitions.is_empty()
-    }
-
-    /// True when nothing differs at all.
-    pub(crate) fn is_empty(&self) -> bool {
-        self.is_same_machine() && self.version.is_none()
-    }
-}
+use crate::verbs::config::{self as config_cmd, Verdict};
 
 /// What is deployed for a local config.
 enum Deployed {
@@ -175,72 +120,6 @@ pub(crate) fn run(ctx: &Context<'_>, args: &DiffArgs, out: &mut dyn Write) -> an
     } else {
         Exit::Ok
     })
-}
-
-/// Each transition as (command, from) → edge.
-fn edges(config: &Config) -> BTreeMap<(String, String), Edge> {
-    let mut out = BTreeMap::new();
-    for Transition {
-        command,
-        from,
-        to,
-        event,
-        payload_schema,
-    } in &config.transitions
-    {
-        for state in from {
-            out.insert(
-                (command.clone(), state.clone()),
-                Edge {
-                    to: to.clone(),
-                    event: event.clone(),
-                    payload_schema: payload_schema.clone(),
-                },
-            );
-        }
-    }
-    out
-}
-
-/// What uploading `local` over `deployed` changes.
-pub(crate) fn diff(deployed: &Config, local: &Config) -> Changes {
-    let before: BTreeSet<&String> = deployed.states.iter().collect();
-    let after: BTreeSet<&String> = local.states.iter().collect();
-    let (old, new) = (edges(deployed), edges(local));
-    let mut transitions = Vec::new();
-    for ((command, from), edge) in &new {
-        match old.get(&(command.clone(), from.clone())) {
-            None => transitions.push(TransitionChange::Added {
-                command: command.clone(),
-                from: from.clone(),
-                edge: edge.clone(),
-            }),
-            Some(before) if before != edge => transitions.push(TransitionChange::Changed {
-                command: command.clone(),
-                from: from.clone(),
-                before: before.clone(),
-                after: edge.clone(),
-            }),
-            Some(_) => {}
-        }
-    }
-    for ((command, from), edge) in &old {
-        if !new.contains_key(&(command.clone(), from.clone())) {
-            transitions.push(TransitionChange::Removed {
-                command: command.clone(),
-                from: from.clone(),
-                edge: edge.clone(),
-            });
-        }
-    }
-    Changes {
-        version: (deployed.version != local.version).then_some((deployed.version, local.version)),
-        initial_state: (deployed.initial_state != local.initial_state)
-            .then(|| (deployed.initial_state.clone(), local.initial_state.clone())),
-        states_added: after.difference(&before).map(|s| (*s).clone()).collect(),
-        states_removed: before.difference(&after).map(|s| (*s).clone()).collect(),
-        transitions,
-    }
 }
 
 fn write_file(out: &mut dyn Write, d: &FileDiff) -> anyhow::Result<()> {
@@ -406,17 +285,6 @@ mod tests {
           {"command":"Create","from":["New"],"to":"Created","event":"Created"},
           {"command":"Pay","from":["Created"],"to":"Paid","event":"Paid"},
           {"command":"Drop","from":["Created","Paid"],"to":"Gone","event":"Dropped"}]}"#;
-
-    #[test]
-    fn the_same_machine_in_another_order_is_unchanged() {
-        let reordered = r#"{"aggregateType":"order","version":1,"initialState":"New",
-            "states":["Gone","Paid","Created","New"],
-            "transitions":[
-              {"command":"Drop","from":["Paid","Created"],"to":"Gone","event":"Dropped"},
-              {"command":"Pay","from":["Created"],"to":"Paid","event":"Paid"},
-              {"command":"Create","from":["New"],"to":"Created","event":"Created"}]}"#;
-        assert!(diff(&config(DEPLOYED), &config(reordered)).is_empty());
-    }
 
     #[test]
     fn states_and_transitions_by_command_and_from_state() {

@@ -14,7 +14,7 @@ pub const MAX_BATCH_BYTES: usize = 256 * 1024;
 /// than that alone is a batch of its own (SQS will judge it).
 ///
 /// ```
-/// use sqs_dead_letter::batch::batches;
+/// use sqs_commands::chunking::batches;
 /// assert_eq!(batches(&[1; 23]), vec![0..10, 10..20, 20..23]);
 /// assert_eq!(batches(&[200_000, 200_000, 10]), vec![0..1, 1..3]);
 /// ```

@@ -1,0 +1,35 @@
+//! The Lambda's rejection sink ([`SqsDeadLetters`]): permanently rejected
+//! messages go to the dead-letter queue (DLQ) at once, so a message that
+//! can never apply is not received ten times first. Each copy keeps the
+//! original body and carries the reason as message attributes
+//! ([`attributes`]):
+//!
+//! | attribute | value |
+//! | --- | --- |
+//! | `rejectionCode` | the failure's code (`invalid_transition`, ...) |
+//! | `rejectionReason` | the failure's text (never payload values) |
+//! | `originalMessageId` | the message id on the source queue (the failure record's key) |
+//! | `aggregate`, `command`, `commandId` | when the body could be parsed |
+//! | `rejectedAt` | RFC 3339 UTC |
+//!
+//! A message counts as taken only when `SendMessageBatch` accepted it; any
+//! other stays failed and is retried as usual, so nothing is lost.
+//!
+//! Its own crate so that the Lambda links the sink and not the operator's
+//! DLQ toolkit (`sqs-dead-letter`, which reads these attributes back).
+//! Depends on `handler-core` (the [`RejectionSink`](handler_core::RejectionSink)
+//! trait), `sqs-commands` (the sending) and `aws-sdk-sqs`.
+//!
+//! ```no_run
+//! # fn demo<S: handler_core::EventStore, C: handler_core::ConfigSource>(
+//! #     sqs: aws_sdk_sqs::Client, handler: handler_core::Handler<S, C>) {
+//! let dlq = sqs_dlq_sink::SqsDeadLetters::new(sqs, "https://sqs.eu-west-1.amazonaws.com/1/commands-dlq");
+//! let handler = handler.with_rejection_sink(std::sync::Arc::new(dlq));
+//! # let _ = handler; }
+//! ```
+#![forbid(unsafe_code)]
+
+pub mod attributes;
+mod sink;
+
+pub use sink::SqsDeadLetters;

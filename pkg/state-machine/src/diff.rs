@@ -1,0 +1,194 @@
+//! The diff of two configs: what replacing a deployed config with a local
+//! one changes (states, transitions keyed by command and from-state, the
+//! initial state, the version). Pure: the caller fetches and prints.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value;
+
+use crate::{Config, Transition};
+
+/// What a transition does from one state: where it leads, what it records,
+/// what it requires of the payload.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Edge {
+    /// The state it leads to.
+    pub to: String,
+    /// The event it records.
+    pub event: String,
+    /// What it requires of the payload.
+    pub payload_schema: Option<Value>,
+}
+
+/// A transition, keyed by (command, from-state), that differs.
+#[derive(Debug, Clone, PartialEq)]
+#[allow(missing_docs)]
+pub enum TransitionChange {
+    /// In the local config only.
+    Added {
+        command: String,
+        from: String,
+        edge: Edge,
+    },
+    /// In the deployed config only.
+    Removed {
+        command: String,
+        from: String,
+        edge: Edge,
+    },
+    /// In both, doing something else.
+    Changed {
+        command: String,
+        from: String,
+        before: Edge,
+        after: Edge,
+    },
+}
+
+/// How a local config differs from the deployed one.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Changes {
+    /// (deployed, local) versions, when they differ.
+    pub version: Option<(u64, u64)>,
+    /// (deployed, local) initial states, when they differ.
+    pub initial_state: Option<(String, String)>,
+    /// States only the local config has.
+    pub states_added: Vec<String>,
+    /// States only the deployed config has.
+    pub states_removed: Vec<String>,
+    /// Transitions added, removed or changed, by (command, from-state).
+    pub transitions: Vec<TransitionChange>,
+}
+
+impl Changes {
+    /// True when the machines are the same (the version aside).
+    pub fn is_same_machine(&self) -> bool {
+        self.initial_state.is_none()
+            && self.states_added.is_empty()
+            && self.states_removed.is_empty()
+            && self.transitions.is_empty()
+    }
+
+    /// True when nothing differs at all.
+    pub fn is_empty(&self) -> bool {
+        self.is_same_machine() && self.version.is_none()
+    }
+}
+
+/// Each transition as (command, from) → edge.
+fn edges(config: &Config) -> BTreeMap<(String, String), Edge> {
+    let mut out = BTreeMap::new();
+    for Transition {
+        command,
+        from,
+        to,
+        event,
+        payload_schema,
+    } in &config.transitions
+    {
+        for state in from {
+            out.insert(
+                (command.clone(), state.clone()),
+                Edge {
+                    to: to.clone(),
+                    event: event.clone(),
+                    payload_schema: payload_schema.clone(),
+                },
+            );
+        }
+    }
+    out
+}
+
+/// What uploading `local` over `deployed` changes.
+pub fn diff(deployed: &Config, local: &Config) -> Changes {
+    let before: BTreeSet<&String> = deployed.states.iter().collect();
+    let after: BTreeSet<&String> = local.states.iter().collect();
+    let (old, new) = (edges(deployed), edges(local));
+    let mut transitions = Vec::new();
+    for ((command, from), edge) in &new {
+        match old.get(&(command.clone(), from.clone())) {
+            None => transitions.push(TransitionChange::Added {
+                command: command.clone(),
+                from: from.clone(),
+                edge: edge.clone(),
+            }),
+            Some(before) if before != edge => transitions.push(TransitionChange::Changed {
+                command: command.clone(),
+                from: from.clone(),
+                before: before.clone(),
+                after: edge.clone(),
+            }),
+            Some(_) => {}
+        }
+    }
+    for ((command, from), edge) in &old {
+        if !new.contains_key(&(command.clone(), from.clone())) {
+            transitions.push(TransitionChange::Removed {
+                command: command.clone(),
+                from: from.clone(),
+                edge: edge.clone(),
+            });
+        }
+    }
+    Changes {
+        version: (deployed.version != local.version).then_some((deployed.version, local.version)),
+        initial_state: (deployed.initial_state != local.initial_state)
+            .then(|| (deployed.initial_state.clone(), local.initial_state.clone())),
+        states_added: after.difference(&before).map(|s| (*s).clone()).collect(),
+        states_removed: before.difference(&after).map(|s| (*s).clone()).collect(),
+        transitions,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(text: &str) -> Config {
+        serde_json::from_str(text).unwrap()
+    }
+
+    const DEPLOYED: &str = r#"{"aggregateType":"order","version":1,"initialState":"New",
+        "states":["New","Created","Paid","Gone"],
+        "transitions":[
+          {"command":"Create","from":["New"],"to":"Created","event":"Created"},
+          {"command":"Pay","from":["Created"],"to":"Paid","event":"Paid"},
+          {"command":"Drop","from":["Created","Paid"],"to":"Gone","event":"Dropped"}]}"#;
+
+    #[test]
+    fn the_same_machine_in_another_order_is_unchanged() {
+        let reordered = r#"{"aggregateType":"order","version":1,"initialState":"New",
+            "states":["Gone","Paid","Created","New"],
+            "transitions":[
+              {"command":"Drop","from":["Paid","Created"],"to":"Gone","event":"Dropped"},
+              {"command":"Pay","from":["Created"],"to":"Paid","event":"Paid"},
+              {"command":"Create","from":["New"],"to":"Created","event":"Created"}]}"#;
+        assert!(diff(&config(DEPLOYED), &config(reordered)).is_empty());
+    }
+
+    #[test]
+    fn a_transition_is_keyed_by_command_and_from_state() {
+        let local = r#"{"aggregateType":"order","version":1,"initialState":"New",
+            "states":["New","Created","Paid","Gone"],
+            "transitions":[
+              {"command":"Create","from":["New"],"to":"Created","event":"Created"},
+              {"command":"Pay","from":["Created"],"to":"Paid","event":"Paid"},
+              {"command":"Drop","from":["Created"],"to":"Gone","event":"Dropped"}]}"#;
+        let changes = diff(&config(DEPLOYED), &config(local));
+        assert_eq!(
+            changes.transitions,
+            [TransitionChange::Removed {
+                command: "Drop".into(),
+                from: "Paid".into(),
+                edge: Edge {
+                    to: "Gone".into(),
+                    event: "Dropped".into(),
+                    payload_schema: None,
+                },
+            }]
+        );
+        assert_eq!(changes.version, None);
+        assert!(!changes.is_same_machine());
+    }
+}
