@@ -1,8 +1,6 @@
 //! The command line, as clap derive definitions. Doc comments here are the
 //! `--help` text.
 
-use std::path::PathBuf;
-
 use clap::{Args, Parser, Subcommand};
 use serde_json::{Map, Value};
 
@@ -32,13 +30,25 @@ macro_rules! examples_and_exits {
 
 mod config;
 mod dlq;
+mod exec;
+mod inspect;
 mod list;
+mod process;
 mod replay;
+mod send;
+mod setup;
+mod worker;
 
 pub(crate) use config::{ConfigArgs, ConfigVerb, DiffArgs, UploadArgs, ValidateArgs};
 pub(crate) use dlq::{DlqArgs, DlqTarget, DlqVerb, ListDlqArgs, PurgeArgs, RedriveArgs, ShowArgs};
+pub(crate) use exec::CommandArgs;
+pub(crate) use inspect::AggregateArgs;
 pub(crate) use list::ListArgs;
+pub(crate) use process::ProcessArgs;
 pub(crate) use replay::ReplayArgs;
+pub(crate) use send::SendArgs;
+pub(crate) use setup::SetupArgs;
+pub(crate) use worker::WorkerArgs;
 
 /// Operator CLI of the command handler: feed it SQS events or single
 /// commands, run it as an SQS worker, and inspect the event store and the
@@ -269,161 +279,6 @@ pub(crate) enum Verb {
          2  invalid input, or a store or config that cannot be read"
     ))]
     Replay(ReplayArgs),
-}
-
-/// `process`.
-#[derive(Debug, Args)]
-pub(crate) struct ProcessArgs {
-    /// The Lambda SQS event (JSON with `Records`), or `-` for stdin.
-    #[arg(value_name = "FILE")]
-    pub(crate) file: PathBuf,
-}
-
-/// One command: `exec` and `send`.
-#[derive(Debug, Args)]
-pub(crate) struct CommandArgs {
-    /// The aggregate type, which names its config (e.g. `order`).
-    #[arg(value_name = "TYPE", value_parser = aggregate_type)]
-    pub(crate) aggregate_type: String,
-    /// The aggregate's id.
-    #[arg(value_name = "ID")]
-    pub(crate) aggregate_id: String,
-    /// The command's name (e.g. `CreateOrder`).
-    #[arg(value_name = "COMMAND")]
-    pub(crate) command: String,
-    /// The payload, a JSON object.
-    #[arg(long, value_name = "JSON", value_parser = json_object)]
-    pub(crate) payload: Option<Map<String, Value>>,
-    /// The idempotency key [default: a fresh `cmdctl-<nanos>-<pid>`].
-    #[arg(long, value_name = "ID")]
-    pub(crate) command_id: Option<String>,
-    /// Refuse the command unless the aggregate is at exactly this version
-    /// (0 = does not exist yet).
-    #[arg(long, value_name = "N")]
-    pub(crate) expected_version: Option<u64>,
-    /// Metadata copied onto the events, a JSON object.
-    #[arg(long, value_name = "JSON", value_parser = json_object)]
-    pub(crate) metadata: Option<Map<String, Value>>,
-}
-
-/// `send`: one command from the arguments, or many from `--file`.
-#[derive(Debug, Args)]
-pub(crate) struct SendArgs {
-    /// The aggregate type, which names its config (e.g. `order`).
-    #[arg(
-        value_name = "TYPE",
-        required_unless_present = "file",
-        value_parser = aggregate_type
-    )]
-    pub(crate) aggregate_type: Option<String>,
-    /// The aggregate's id.
-    #[arg(value_name = "ID", required_unless_present = "file")]
-    pub(crate) aggregate_id: Option<String>,
-    /// The command's name (e.g. `CreateOrder`).
-    #[arg(value_name = "COMMAND", required_unless_present = "file")]
-    pub(crate) command: Option<String>,
-    /// The payload, a JSON object.
-    #[arg(long, value_name = "JSON", value_parser = json_object)]
-    pub(crate) payload: Option<Map<String, Value>>,
-    /// The idempotency key [default: a fresh `cmdctl-<nanos>-<pid>`].
-    #[arg(long, value_name = "ID")]
-    pub(crate) command_id: Option<String>,
-    /// Refuse the command unless the aggregate is at exactly this version
-    /// (0 = does not exist yet).
-    #[arg(long, value_name = "N")]
-    pub(crate) expected_version: Option<u64>,
-    /// Metadata copied onto the events, a JSON object.
-    #[arg(long, value_name = "JSON", value_parser = json_object)]
-    pub(crate) metadata: Option<Map<String, Value>>,
-    /// Send every command message of this file instead (JSON Lines: one
-    /// CONTRACT §2 body per line; `-` for stdin).
-    #[arg(
-        long,
-        short = 'f',
-        value_name = "FILE",
-        conflicts_with_all = ["aggregate_type", "aggregate_id", "command", "payload",
-                              "command_id", "expected_version", "metadata"]
-    )]
-    pub(crate) file: Option<PathBuf>,
-    /// The queue to send to.
-    #[arg(long, value_name = "URL", env = "CMDCTL_QUEUE_URL")]
-    pub(crate) queue_url: String,
-}
-
-impl SendArgs {
-    /// The one command of the arguments; `None` with `--file`.
-    pub(crate) fn command(&self) -> Option<CommandArgs> {
-        Some(CommandArgs {
-            aggregate_type: self.aggregate_type.clone()?,
-            aggregate_id: self.aggregate_id.clone()?,
-            command: self.command.clone()?,
-            payload: self.payload.clone(),
-            command_id: self.command_id.clone(),
-            expected_version: self.expected_version,
-            metadata: self.metadata.clone(),
-        })
-    }
-}
-
-/// `worker`.
-#[derive(Debug, Args)]
-pub(crate) struct WorkerArgs {
-    /// The queue to poll.
-    #[arg(long, value_name = "URL", env = "CMDCTL_QUEUE_URL")]
-    pub(crate) queue_url: String,
-    /// Stop when a receive finds no message, instead of at ctrl-c.
-    #[arg(long)]
-    pub(crate) until_empty: bool,
-    /// Long-poll wait of each receive, 0 to 20 [default: 1 with
-    /// --until-empty, else 20].
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(i32).range(0..=20))]
-    pub(crate) wait_seconds: Option<i32>,
-    /// Send permanent rejections to this dead-letter queue at once (with the
-    /// reason as message attributes) instead of retrying them until the
-    /// redrive policy moves them.
-    #[arg(long, value_name = "DLQ_URL", env = "REJECT_TO_DLQ_URL")]
-    pub(crate) reject_to_dlq: Option<String>,
-}
-
-/// `setup`.
-#[derive(Debug, Args)]
-pub(crate) struct SetupArgs {
-    /// The event-store table.
-    #[arg(long, value_name = "NAME", env = "DYNAMO_TABLE_NAME")]
-    pub(crate) table: String,
-    /// The config bucket.
-    #[arg(long, value_name = "NAME", env = "S3_BUCKET_NAME")]
-    pub(crate) bucket: String,
-    /// The config key prefix, for the printed `export` line.
-    #[arg(
-        long,
-        value_name = "PREFIX",
-        env = "S3_CONFIG_PREFIX",
-        default_value = ""
-    )]
-    pub(crate) prefix: String,
-    /// The command queue's name; its dead-letter queue is `NAME-dlq`.
-    #[arg(long, value_name = "NAME")]
-    pub(crate) queue: String,
-    /// Make both queues FIFO (`.fifo` is added to their names).
-    #[arg(long)]
-    pub(crate) fifo: bool,
-    /// The queue's visibility timeout: how long a failed message stays
-    /// hidden before it comes back.
-    #[arg(long, value_name = "SECONDS", default_value_t = 30,
-          value_parser = clap::value_parser!(u32).range(0..=43_200))]
-    pub(crate) visibility_timeout: u32,
-}
-
-/// `state` and `events`.
-#[derive(Debug, Args)]
-pub(crate) struct AggregateArgs {
-    /// The aggregate type (e.g. `order`).
-    #[arg(value_name = "TYPE", value_parser = aggregate_type)]
-    pub(crate) aggregate_type: String,
-    /// The aggregate's id.
-    #[arg(value_name = "ID")]
-    pub(crate) aggregate_id: String,
 }
 
 /// A TYPE argument, checked by the envelope's own rules (a type the handler

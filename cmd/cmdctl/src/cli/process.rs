@@ -1,0 +1,13 @@
+//! `cmdctl process`: a Lambda SQS event from a file.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+/// `process`.
+#[derive(Debug, Args)]
+pub(crate) struct ProcessArgs {
+    /// The Lambda SQS event (JSON with `Records`), or `-` for stdin.
+    #[arg(value_name = "FILE")]
+    pub(crate) file: PathBuf,
+}
