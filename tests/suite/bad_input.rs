@@ -4,7 +4,7 @@
 //! applies. Then the same at the Lambda event level (records without an id,
 //! a body or attributes), and events that are not SQS events at all.
 
-use handler_core::Handler;
+use batch_handler::Handler;
 use handler_core::envelope::{
     MAX_AGGREGATE_ID_BYTES, MAX_AGGREGATE_TYPE_BYTES, MAX_BODY_BYTES, MAX_COMMAND_BYTES,
     MAX_COMMAND_ID_BYTES,

@@ -12,9 +12,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 use aws_config::{BehaviorVersion, ConfigLoader, Region};
+use batch_handler::Handler;
 use config_dir::DirConfigSource;
 use handler_core::{
-    AppendError, Batch, Commit, EventStore, Handler, InboundMessage, MessageOutcome, Transient,
+    AppendError, Batch, Commit, EventStore, InboundMessage, MessageOutcome, Transient,
 };
 use handler_env::{ClientTimeouts, LambdaEnv, lambda_handler, load_sdk_config};
 use lambda_runtime::{Context, LambdaEvent};

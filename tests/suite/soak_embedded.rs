@@ -13,11 +13,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use batch_handler::{Handler, HandlerOptions};
 use config_dir::DirConfigSource;
 use handler_core::state_machine::StateMachine;
 use handler_core::{
     AggregateKey, AppendError, Batch, CommandRecord, Commit, ConfigSource, Event, EventStore,
-    Handler, HandlerOptions, InboundMessage, Loaded, StoreError, fingerprint, now_rfc3339,
+    InboundMessage, Loaded, StoreError, fingerprint, now_rfc3339,
 };
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;

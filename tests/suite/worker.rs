@@ -11,8 +11,8 @@ use std::collections::{BTreeSet, HashMap};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_sqs::types::MessageSystemAttributeName;
+use batch_handler::Handler;
 use config_s3::S3ConfigSource;
-use handler_core::Handler;
 use serde_json::{Value, json};
 use sqs_worker::{PollStats, Worker};
 use store_dynamodb::DynamoStore;

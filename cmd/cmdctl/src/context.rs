@@ -11,9 +11,10 @@ use std::sync::Arc;
 
 use anyhow::{Context as _, bail};
 use aws_config::{BehaviorVersion, SdkConfig};
+use batch_handler::Handler;
 use config_dir::DirConfigSource;
 use config_s3::S3ConfigSource;
-use handler_core::{ConfigSource, EventStore, Handler};
+use handler_core::{ConfigSource, EventStore};
 use handler_env::Knobs;
 use store_dynamodb::DynamoStore;
 use store_sqlite::SqliteStore;

@@ -4,7 +4,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::batch::{InboundMessage, MessageOutcome};
 use crate::model::AggregateKey;
 
 /// One failure of one message, as the handler saw it.
@@ -42,22 +41,4 @@ pub struct StoredFailure {
     pub first_failed_at: String,
     /// How many failures were recorded.
     pub failures: u64,
-}
-
-impl FailureRecord {
-    /// The record of an outcome, when it is a failure.
-    pub fn of(outcome: &MessageOutcome, message: &InboundMessage, now: &str) -> Option<Self> {
-        let failure = outcome.result.as_ref().err()?;
-        Some(Self {
-            message_id: outcome.message_id.clone(),
-            aggregate: outcome.aggregate.clone(),
-            command: outcome.command.clone(),
-            command_id: outcome.command_id.clone(),
-            code: failure.code().to_owned(),
-            reason: failure.to_string(),
-            permanent: failure.is_permanent(),
-            receive_count: message.receive_count,
-            failed_at: now.to_owned(),
-        })
-    }
 }

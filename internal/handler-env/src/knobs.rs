@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use handler_core::HandlerOptions;
+use batch_handler::HandlerOptions;
 
 use crate::clients::ClientTimeouts;
 

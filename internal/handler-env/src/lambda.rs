@@ -6,8 +6,8 @@
 use std::sync::Arc;
 
 use aws_config::ConfigLoader;
+use batch_handler::Handler;
 use config_s3::S3ConfigSource;
-use handler_core::Handler;
 use sqs_dead_letter::SqsDeadLetters;
 use store_dynamodb::DynamoStore;
 

@@ -24,7 +24,8 @@
 pub use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use handler_core::{Batch, BatchReport, ConfigSource, EventStore, Handler, InboundMessage};
+use batch_handler::Handler;
+use handler_core::{Batch, BatchReport, ConfigSource, EventStore, InboundMessage};
 use lambda_runtime::{Context, LambdaEvent};
 
 /// The event file or payload is not an SQS event.

@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use aws_sdk_sqs::config::timeout::TimeoutConfig;
 use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, MessageSystemAttributeName};
-use handler_core::{Batch, BatchReport, ConfigSource, EventStore, Handler};
+use batch_handler::Handler;
+use handler_core::{Batch, BatchReport, ConfigSource, EventStore};
 
 use crate::received::ReceivedMessage;
 use crate::stats::PollStats;

@@ -13,14 +13,14 @@ use std::sync::Arc;
 
 use state_machine::{AggregateState, StateMachine};
 
-use crate::batch::Applied;
-use crate::config_source::ConfigSourceError;
-use crate::envelope::Command;
-use crate::failure::{Failure, Rejection, Transient};
 use crate::handler::HandlerOptions;
-use crate::model::{AggregateKey, CommandRecord, Commit, Event, fingerprint, now_rfc3339};
-use crate::size::{event_item_bytes, head_item_bytes, record_bytes};
-use crate::store::{AppendError, EventStore, StoreLimits};
+use handler_core::batch::Applied;
+use handler_core::config_source::ConfigSourceError;
+use handler_core::envelope::Command;
+use handler_core::failure::{Failure, Rejection, Transient};
+use handler_core::model::{AggregateKey, CommandRecord, Commit, Event, fingerprint, now_rfc3339};
+use handler_core::size::{event_item_bytes, head_item_bytes, record_bytes};
+use handler_core::store::{AppendError, EventStore, StoreLimits};
 
 /// A parsed message waiting for its outcome.
 #[derive(Debug, Clone, Copy)]

@@ -11,14 +11,14 @@ use futures::StreamExt;
 use state_machine::StateMachine;
 
 use crate::aggregate::{Pending, run_aggregate};
-use crate::batch::{Batch, BatchReport, MessageOutcome};
-use crate::config_source::{ConfigSource, ConfigSourceError};
-use crate::envelope::{Command, EnvelopeError, parse_command};
-use crate::failure::{Failure, Rejection, Transient};
-use crate::failure_log::FailureRecord;
-use crate::model::{AggregateKey, now_rfc3339};
-use crate::rejection_sink::{Rejected, RejectionSink};
-use crate::store::EventStore;
+use handler_core::batch::{Batch, BatchReport, MessageOutcome};
+use handler_core::config_source::{ConfigSource, ConfigSourceError};
+use handler_core::envelope::{Command, EnvelopeError, parse_command};
+use handler_core::failure::{Failure, Rejection, Transient};
+use handler_core::failure_log::FailureRecord;
+use handler_core::model::{AggregateKey, now_rfc3339};
+use handler_core::rejection_sink::{Rejected, RejectionSink};
+use handler_core::store::EventStore;
 
 /// Tunables of the handler.
 #[derive(Debug, Clone)]
@@ -174,7 +174,7 @@ impl<S: EventStore, C: ConfigSource> Handler<S, C> {
         let failures: Vec<FailureRecord> = outcomes
             .iter()
             .zip(&batch.messages)
-            .filter_map(|(outcome, message)| FailureRecord::of(outcome, message, &now))
+            .filter_map(|(outcome, message)| outcome.failure_record(message, &now))
             .collect();
         let hand_over = async {
             match &self.rejections {
@@ -371,7 +371,7 @@ async fn until<F: Future>(cutoff: Option<Instant>, work: F) -> Option<F::Output>
     }
 }
 
-type Outcome = Result<crate::batch::Applied, Failure>;
+type Outcome = Result<handler_core::Applied, Failure>;
 
 /// Where one message stands while the lanes run.
 #[derive(Debug, Clone)]
