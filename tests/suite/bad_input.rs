@@ -1023,7 +1023,7 @@ async fn every_bad_message_is_refused_on_its_own_with_its_reason() {
     let scenario = then.and();
     let store = scenario.handler().store();
     for case in &table {
-        let stored = handler_core::EventStore::failure(store, case.name)
+        let stored = handler_core::FailureLog::failure(store, case.name)
             .await
             .unwrap()
             .unwrap_or_else(|| panic!("no failure recorded for {}", case.name));

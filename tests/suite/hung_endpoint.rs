@@ -75,7 +75,7 @@ fn failed(response: &SqsBatchResponse) -> BTreeSet<String> {
 }
 
 /// `handle_event`, failing the test if it has not answered after [`HANG`].
-async fn invoke<S: EventStore, C: handler_core::ConfigSource>(
+async fn invoke<S: EventStore + handler_core::FailureLog, C: handler_core::ConfigSource>(
     handler: &Handler<S, C>,
     event: SqsEvent,
 ) -> SqsBatchResponse {

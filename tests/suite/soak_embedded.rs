@@ -18,7 +18,7 @@ use config_dir::DirConfigSource;
 use handler_core::state_machine::StateMachine;
 use handler_core::{
     AggregateKey, AppendError, Batch, CommandRecord, Commit, ConfigSource, Event, EventStore,
-    InboundMessage, Loaded, StoreError, fingerprint, now_rfc3339,
+    FailureLog, InboundMessage, Loaded, StoreError, fingerprint, now_rfc3339,
 };
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;

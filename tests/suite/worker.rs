@@ -510,7 +510,7 @@ async fn a_permanent_rejection_goes_to_the_dlq_at_once_with_its_reason() {
         (&invalid, "invalid_transition"),
         (&malformed, "malformed_message"),
     ] {
-        let record = handler_core::EventStore::failure(&store, id)
+        let record = handler_core::FailureLog::failure(&store, id)
             .await
             .expect("read")
             .expect("recorded");

@@ -15,6 +15,7 @@ use handler_core::batch::{Batch, BatchReport, MessageOutcome};
 use handler_core::config_source::{ConfigSource, ConfigSourceError};
 use handler_core::envelope::{Command, EnvelopeError, parse_command};
 use handler_core::failure::{Failure, Rejection, Transient};
+use handler_core::failure_log::FailureLog;
 use handler_core::failure_log::FailureRecord;
 use handler_core::model::{AggregateKey, now_rfc3339};
 use handler_core::rejection_sink::{Rejected, RejectionSink};
@@ -78,7 +79,7 @@ type Parsed = Result<Command, EnvelopeError>;
 /// came before the config.
 type Machines = HashMap<String, Option<Result<Arc<StateMachine>, ConfigSourceError>>>;
 
-impl<S: EventStore, C: ConfigSource> Handler<S, C> {
+impl<S: EventStore + FailureLog, C: ConfigSource> Handler<S, C> {
     /// A handler with default options.
     pub fn new(store: S, configs: C) -> Self {
         Self {

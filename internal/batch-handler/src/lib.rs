@@ -14,9 +14,9 @@
 //!
 //! ```
 //! use batch_handler::Handler;
-//! use handler_core::{Batch, ConfigSource, EventStore, InboundMessage};
+//! use handler_core::{Batch, ConfigSource, EventStore, FailureLog, InboundMessage};
 //!
-//! async fn demo(store: impl EventStore, configs: impl ConfigSource) {
+//! async fn demo(store: impl EventStore + FailureLog, configs: impl ConfigSource) {
 //!     let handler = Handler::new(store, configs);
 //!     let report = handler
 //!         .handle(Batch::standard(vec![InboundMessage::new(

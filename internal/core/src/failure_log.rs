@@ -2,9 +2,13 @@
 //! under the SQS message id (with a TTL), so an operator who finds a message
 //! in the dead-letter queue can read why it got there.
 
+use std::sync::Arc;
+
+use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::model::AggregateKey;
+use crate::store::StoreError;
 
 /// One failure of one message, as the handler saw it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,4 +45,27 @@ pub struct StoredFailure {
     pub first_failed_at: String,
     /// How many failures were recorded.
     pub failures: u64,
+}
+
+/// Where failures are recorded, each under its SQS message id. The handler
+/// writes to it after every batch; the operator's DLQ tools read it.
+#[async_trait]
+pub trait FailureLog: Send + Sync {
+    /// Records these failures, each under its message id: the latest
+    /// reason, the first and last failure times and a count. Kept at least
+    /// as long as a message can stay in a queue.
+    async fn record_failures(&self, failures: &[FailureRecord]) -> Result<(), StoreError>;
+
+    /// What was recorded for a message id.
+    async fn failure(&self, message_id: &str) -> Result<Option<StoredFailure>, StoreError>;
+}
+
+#[async_trait]
+impl<T: FailureLog + ?Sized> FailureLog for Arc<T> {
+    async fn record_failures(&self, failures: &[FailureRecord]) -> Result<(), StoreError> {
+        (**self).record_failures(failures).await
+    }
+    async fn failure(&self, message_id: &str) -> Result<Option<StoredFailure>, StoreError> {
+        (**self).failure(message_id).await
+    }
 }

@@ -8,10 +8,11 @@
 //! - [`batch`]: what goes into a handler (a [`Batch`] of SQS messages) and
 //!   what comes out (a [`BatchReport`]);
 //! - [`failure`]: typed failures, permanent ([`Rejection`]) or [`Transient`];
-//! - the traits adapters implement: [`store`]'s [`EventStore`],
-//!   [`failure_log`]'s record of each failure an operator reads later,
-//!   [`config_source`]'s [`ConfigSource`] and [`rejection_sink`]'s
-//!   [`RejectionSink`].
+//! - the traits adapters implement, each narrow: [`store`]'s [`EventStore`]
+//!   (load, append, read back, limits), [`failure_log`]'s [`FailureLog`] (the
+//!   record of each failure an operator reads later), [`aggregate_index`]'s
+//!   [`AggregateIndex`] (the listing by type), [`config_source`]'s
+//!   [`ConfigSource`] and [`rejection_sink`]'s [`RejectionSink`].
 //!
 //! It depends on `state-machine` (pkg) and on small, non-async crates (serde,
 //! sha2, chrono, thiserror, tracing); never on an AWS crate, a Lambda crate,
@@ -32,6 +33,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod aggregate_index;
 pub mod batch;
 pub mod config_source;
 pub mod envelope;
@@ -42,16 +44,15 @@ pub mod rejection_sink;
 pub mod size;
 pub mod store;
 
+pub use aggregate_index::{AggregateIndex, AggregateSummary};
 pub use batch::{Applied, Batch, BatchReport, InboundMessage, MessageOutcome};
 pub use config_source::{ConfigSource, ConfigSourceError};
 pub use envelope::{Command, EnvelopeError, parse_command};
 pub use failure::{Failure, Rejection, Transient};
-pub use failure_log::{FailureRecord, StoredFailure};
+pub use failure_log::{FailureLog, FailureRecord, StoredFailure};
 pub use model::{AggregateKey, CommandRecord, Commit, Event, fingerprint, now_rfc3339};
 pub use rejection_sink::{Rejected, RejectionSink};
-pub use store::{
-    AggregateSummary, AppendError, EventStore, Loaded, StoreError, StoreLimits, all_events,
-};
+pub use store::{AppendError, EventStore, Loaded, StoreError, StoreLimits, all_events};
 
 /// Re-exported so that users of the core need not name the pkg crate.
 pub use state_machine;

@@ -25,7 +25,7 @@ pub use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsE
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use batch_handler::Handler;
-use handler_core::{Batch, BatchReport, ConfigSource, EventStore, InboundMessage};
+use handler_core::{Batch, BatchReport, ConfigSource, EventStore, FailureLog, InboundMessage};
 use lambda_runtime::{Context, LambdaEvent};
 
 /// The event file or payload is not an SQS event.
@@ -114,7 +114,7 @@ pub fn to_response(report: &BatchReport) -> SqsBatchResponse {
 
 /// The Lambda function: runs the batch with the invocation's deadline and
 /// answers with exactly the failed messages.
-pub async fn handle_event<S: EventStore, C: ConfigSource>(
+pub async fn handle_event<S: EventStore + FailureLog, C: ConfigSource>(
     handler: &Handler<S, C>,
     event: LambdaEvent<SqsEvent>,
 ) -> SqsBatchResponse {

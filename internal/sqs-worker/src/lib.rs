@@ -17,9 +17,9 @@
 //! and `aws-sdk-sqs`, and on no store or config implementation.
 //!
 //! ```no_run
-//! # use handler_core::{ConfigSource, EventStore};
+//! # use handler_core::{ConfigSource, EventStore, FailureLog};
 //! # use batch_handler::Handler;
-//! # async fn demo(sqs: aws_sdk_sqs::Client, store: impl EventStore, configs: impl ConfigSource) {
+//! # async fn demo(sqs: aws_sdk_sqs::Client, store: impl EventStore + FailureLog, configs: impl ConfigSource) {
 //! let worker = sqs_worker::Worker::new(sqs, "https://sqs.eu-west-1.amazonaws.com/1/orders", Handler::new(store, configs))
 //!     .with_wait_time_seconds(1);
 //! let stats = worker.run_until_empty().await.expect("SQS reachable");
