@@ -199,7 +199,10 @@ async fn a_race_lost_every_time_ends_as_a_transient_conflict_after_the_bounded_a
         attempts: AtomicU32::new(0),
     }));
     let options = batch_handler::HandlerOptions {
-        max_attempts: 4,
+        retry: batch_handler::RetryPolicy {
+            max_attempts: 4,
+            ..Default::default()
+        },
         ..Default::default()
     };
     let handler =

@@ -11,6 +11,8 @@ use futures::StreamExt;
 use state_machine::StateMachine;
 
 use crate::aggregate::{Pending, run_aggregate};
+use crate::hold_back::HoldBack;
+use crate::retry::RetryPolicy;
 use handler_core::batch::{Batch, BatchReport, MessageOutcome};
 use handler_core::config_source::{ConfigSource, ConfigSourceError};
 use handler_core::envelope::{Command, EnvelopeError, parse_command};
@@ -26,29 +28,21 @@ use handler_core::store::EventStore;
 pub struct HandlerOptions {
     /// Lanes (aggregates) worked on at once.
     pub concurrency: usize,
-    /// Attempts at one aggregate's append when other writers win the race.
-    pub max_attempts: u32,
+    /// Retries of an aggregate's run when other writers win the race.
+    pub retry: RetryPolicy,
     /// No new aggregate is started when less than this is left before the
     /// batch's deadline, and runs still going then are cut; the first half
     /// of it is for the rejection sink and the failure records, the second
     /// for the answer.
     pub deadline_margin: Duration,
-    /// The first pause before deciding again after a lost race; it doubles
-    /// per attempt up to `retry_max_delay`, and each pause is drawn at random
-    /// below that bound (full jitter), so racing writers spread out.
-    pub retry_base_delay: Duration,
-    /// The largest pause between attempts.
-    pub retry_max_delay: Duration,
 }
 
 impl Default for HandlerOptions {
     fn default() -> Self {
         Self {
             concurrency: 16,
-            max_attempts: 5,
+            retry: RetryPolicy::default(),
             deadline_margin: Duration::from_secs(2),
-            retry_base_delay: Duration::from_millis(20),
-            retry_max_delay: Duration::from_millis(500),
         }
     }
 }
@@ -231,12 +225,7 @@ impl<S: EventStore + FailureLog, C: ConfigSource> Handler<S, C> {
         work_cutoff: Option<Instant>,
         slots: &Slots,
     ) {
-        let scope = if batch.fifo {
-            "message group"
-        } else {
-            "aggregate"
-        };
-        let mut blocked_by: Option<String> = None;
+        let mut hold = HoldBack::message_group(batch.fifo);
         let mut rest = &lane[..];
         while let Some(&first) = rest.first() {
             let run_len = match &parsed[first] {
@@ -249,11 +238,7 @@ impl<S: EventStore + FailureLog, C: ConfigSource> Handler<S, C> {
             let (run, tail) = rest.split_at(run_len);
             rest = tail;
 
-            let results: Vec<(usize, Result<_, Failure>)> = if let Some(b) = &blocked_by {
-                let held = Failure::from(Transient::HeldBack {
-                    blocked_by: b.clone(),
-                    scope,
-                });
+            let results: Vec<(usize, Result<_, Failure>)> = if let Some(held) = hold.held() {
                 run.iter().map(|&i| (i, Err(held.clone()))).collect()
             } else if past(work_cutoff) {
                 run.iter()
@@ -285,7 +270,7 @@ impl<S: EventStore + FailureLog, C: ConfigSource> Handler<S, C> {
                         let results = run_aggregate(
                             &self.store,
                             machine,
-                            &self.options,
+                            &self.options.retry,
                             key,
                             &pending,
                             batch.fifo,
@@ -295,11 +280,8 @@ impl<S: EventStore + FailureLog, C: ConfigSource> Handler<S, C> {
                     }
                 }
             };
-            if batch.fifo && blocked_by.is_none() {
-                blocked_by = results
-                    .iter()
-                    .find(|(_, r)| r.is_err())
-                    .map(|(i, _)| batch.messages[*i].message_id.clone());
+            if let Some((i, _)) = results.iter().find(|(_, r)| r.is_err()) {
+                hold.failed(&batch.messages[*i].message_id);
             }
             slots.done(results);
         }

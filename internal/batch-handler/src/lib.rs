@@ -34,5 +34,8 @@
 
 mod aggregate;
 mod handler;
+mod hold_back;
+mod retry;
 
 pub use handler::{Handler, HandlerOptions};
+pub use retry::RetryPolicy;

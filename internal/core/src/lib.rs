@@ -48,7 +48,7 @@ pub use aggregate_index::{AggregateIndex, AggregateSummary};
 pub use batch::{Applied, Batch, BatchReport, InboundMessage, MessageOutcome};
 pub use config_source::{ConfigSource, ConfigSourceError};
 pub use envelope::{Command, EnvelopeError, parse_command};
-pub use failure::{Failure, Rejection, Transient};
+pub use failure::{Failure, HoldScope, Rejection, Transient};
 pub use failure_log::{FailureLog, FailureRecord, StoredFailure};
 pub use model::{AggregateKey, CommandRecord, Commit, Event, fingerprint, now_rfc3339};
 pub use rejection_sink::{Rejected, RejectionSink};

@@ -120,6 +120,6 @@ mod tests {
         assert_eq!((ok.table.as_str(), ok.bucket.as_str()), ("t", "b"));
         assert_eq!(ok.prefix, "");
         assert_eq!(ok.reject_to_dlq, None);
-        assert_eq!(ok.knobs.handler.max_attempts, 2);
+        assert_eq!(ok.knobs.handler.retry.max_attempts, 2);
     }
 }
