@@ -144,7 +144,6 @@ impl Knobs {
                 ..defaults.handler.retry
             },
             deadline_margin: millis(&DEADLINE_MARGIN_MS, defaults.handler.deadline_margin)?,
-            ..defaults.handler
         };
         let config_cache = Duration::from_secs(number(
             &CONFIG_CACHE_SECONDS,
