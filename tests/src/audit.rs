@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use handler_core::state_machine::StateMachine;
-use handler_core::{AggregateKey, EventStore, all_events};
+use handler_core::{AggregateKey, EventStore, FailureLog, all_events};
 
 /// The environment variable that enlarges the soaks: `SOAK_SCALE=N`
 /// multiplies their aggregates by `N` (default 1, the size that passes
@@ -78,7 +78,7 @@ impl Audit {
 /// events; counts lost and doubled commands for the caller to assert.
 /// `machines` gives the state machine of each aggregate type; `dead_letters`
 /// holds the message ids found in the dead-letter queue.
-pub async fn audit<S: EventStore + ?Sized>(
+pub async fn audit<S: EventStore + FailureLog + ?Sized>(
     store: &S,
     machines: &HashMap<String, std::sync::Arc<StateMachine>>,
     sent: &[Sent],

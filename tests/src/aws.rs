@@ -2,8 +2,8 @@
 //! repository's configs, and clients that count their requests.
 
 use aws_config::SdkConfig;
+use batch_handler::Handler;
 use config_s3::S3ConfigSource;
-use handler_core::Handler;
 use store_dynamodb::{DynamoStore, create_table};
 
 use crate::moto::{moto, unique_name};

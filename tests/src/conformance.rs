@@ -1,11 +1,22 @@
 //! The event-store conformance suite: the checks every [`EventStore`]
-//! implementation must pass. Run it for a store with
+//! implementation must pass here, those of the [`FailureLog`] in
+//! [`failure_log`] and those of the [`AggregateIndex`] in
+//! [`aggregate_index`]. Run them all for a store with
 //! [`event_store_conformance!`](crate::event_store_conformance), which makes
 //! one test per check.
+//!
+//! [`FailureLog`]: handler_core::FailureLog
+//! [`AggregateIndex`]: handler_core::AggregateIndex
+
+mod aggregate_index;
+mod failure_log;
+
+pub use aggregate_index::aggregates_are_listed_by_type;
+pub use failure_log::failures_are_recorded;
 
 use handler_core::state_machine::AggregateState;
 use handler_core::{
-    AggregateKey, AppendError, CommandRecord, Commit, Event, EventStore, FailureRecord, all_events,
+    AggregateKey, AppendError, CommandRecord, Commit, Event, EventStore, all_events,
 };
 use serde_json::{Map, Value, json};
 
@@ -223,96 +234,6 @@ pub async fn oversized_commit_is_refused<S: EventStore>(store: &S) {
     let err = store.append(&commit).await.expect_err("must fail");
     assert!(matches!(err, AppendError::TooLarge(_)), "{err:?}");
     assert_eq!(store.load(&key, &[]).await.expect("load").head, None);
-}
-
-/// Failures are recorded under their message id: the latest reason, the
-/// first failure time kept, a count.
-pub async fn failures_are_recorded<S: EventStore>(store: &S) {
-    let id = format!("{}-failed-message", std::process::id());
-    assert_eq!(store.failure(&id).await.expect("read"), None);
-    let first = FailureRecord {
-        message_id: id.clone(),
-        aggregate: Some(key("failures")),
-        command: Some("ConfirmOrder".into()),
-        command_id: Some("c-1".into()),
-        code: "invalid_transition".into(),
-        reason: "command `ConfirmOrder` is not allowed in state `Created`".into(),
-        permanent: true,
-        receive_count: Some(1),
-        failed_at: "2026-11-21T00:00:01.000Z".into(),
-    };
-    let unparsed = FailureRecord {
-        message_id: format!("{id}-unparsed"),
-        aggregate: None,
-        command: None,
-        command_id: None,
-        code: "malformed_message".into(),
-        reason: "malformed command message: EOF".into(),
-        permanent: true,
-        receive_count: None,
-        failed_at: "2026-11-21T00:00:01.000Z".into(),
-    };
-    store
-        .record_failures(&[first.clone(), unparsed.clone()])
-        .await
-        .expect("record");
-    let second = FailureRecord {
-        receive_count: Some(2),
-        failed_at: "2026-11-21T00:00:09.000Z".into(),
-        ..first.clone()
-    };
-    store
-        .record_failures(std::slice::from_ref(&second))
-        .await
-        .expect("record again");
-
-    let stored = store.failure(&id).await.expect("read").expect("recorded");
-    assert_eq!(stored.last, second);
-    assert_eq!(stored.first_failed_at, first.failed_at);
-    assert_eq!(stored.failures, 2);
-    let stored = store
-        .failure(&unparsed.message_id)
-        .await
-        .expect("read")
-        .expect("recorded");
-    assert_eq!(stored.last, unparsed);
-    assert_eq!(stored.failures, 1);
-}
-
-/// The aggregates of a type are listed in id order, page by page, and no
-/// other type's.
-pub async fn aggregates_are_listed_by_type<S: EventStore>(store: &S) {
-    let kind = format!("listing{}", std::process::id());
-    for id in ["c", "a", "b", "d"] {
-        let key = AggregateKey::new(kind.clone(), id);
-        store
-            .append(&commit_of(&key, None, 2, &format!("{kind}-{id}")))
-            .await
-            .expect("append");
-    }
-    let other = AggregateKey::new(format!("{kind}x"), "a");
-    store
-        .append(&commit_of(&other, None, 1, &format!("{kind}x-a")))
-        .await
-        .expect("append");
-
-    let first = store.list_aggregates(&kind, None, 3).await.expect("list");
-    let ids: Vec<&str> = first.iter().map(|a| a.aggregate_id.as_str()).collect();
-    assert_eq!(ids, ["a", "b", "c"]);
-    assert!(first.iter().all(|a| a.version == 2 && a.state == "Even"));
-    let rest = store
-        .list_aggregates(&kind, Some("c"), 3)
-        .await
-        .expect("list");
-    let ids: Vec<&str> = rest.iter().map(|a| a.aggregate_id.as_str()).collect();
-    assert_eq!(ids, ["d"]);
-    assert!(
-        store
-            .list_aggregates("nothing", None, 10)
-            .await
-            .expect("list")
-            .is_empty()
-    );
 }
 
 /// An event over the store's item limit is refused whole, as too large.

@@ -1,13 +1,14 @@
 //! Fault-injecting wrappers around a real event store, written once: a
 //! wrapper implements [`StoreFaults`] (its `load` and `append`, the calls
 //! faults are injected into), and [`Faulty`] makes it an [`EventStore`] that
-//! forwards everything else to the inner store.
+//! forwards the rest of that trait to the inner store, and a [`FailureLog`]
+//! (the handler records failures) that forwards to it untouched.
 
 use std::ops::Deref;
 
 use async_trait::async_trait;
 use handler_core::{
-    AggregateKey, AggregateSummary, AppendError, Commit, Event, EventStore, FailureRecord, Loaded,
+    AggregateKey, AppendError, Commit, Event, EventStore, FailureLog, FailureRecord, Loaded,
     StoreError, StoreLimits, StoredFailure,
 };
 
@@ -15,7 +16,7 @@ use handler_core::{
 #[async_trait]
 pub trait StoreFaults: Send + Sync {
     /// The real store underneath.
-    type Inner: EventStore;
+    type Inner: EventStore + FailureLog;
 
     /// The real store underneath.
     fn inner(&self) -> &Self::Inner;
@@ -59,24 +60,17 @@ impl<F: StoreFaults> EventStore for Faulty<F> {
     ) -> Result<Vec<Event>, StoreError> {
         self.0.inner().events(key, after, limit).await
     }
+    fn limits(&self) -> StoreLimits {
+        self.0.inner().limits()
+    }
+}
+
+#[async_trait]
+impl<F: StoreFaults> FailureLog for Faulty<F> {
     async fn record_failures(&self, failures: &[FailureRecord]) -> Result<(), StoreError> {
         self.0.inner().record_failures(failures).await
     }
     async fn failure(&self, message_id: &str) -> Result<Option<StoredFailure>, StoreError> {
         self.0.inner().failure(message_id).await
-    }
-    async fn list_aggregates(
-        &self,
-        aggregate_type: &str,
-        after: Option<&str>,
-        limit: usize,
-    ) -> Result<Vec<AggregateSummary>, StoreError> {
-        self.0
-            .inner()
-            .list_aggregates(aggregate_type, after, limit)
-            .await
-    }
-    fn limits(&self) -> StoreLimits {
-        self.0.inner().limits()
     }
 }

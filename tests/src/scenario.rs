@@ -21,10 +21,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use batch_handler::Handler;
 use config_dir::DirConfigSource;
 use handler_core::{
-    AggregateKey, Applied, Batch, BatchReport, EventStore, Failure, Handler, InboundMessage,
-    all_events,
+    AggregateKey, Applied, Batch, BatchReport, EventStore, Failure, InboundMessage, all_events,
 };
 use serde_json::{Value, json};
 use store_sqlite::SqliteStore;
@@ -155,7 +155,7 @@ impl Scenario {
     }
 
     /// Replaces the handler's options.
-    pub fn with_options(mut self, options: handler_core::HandlerOptions) -> Self {
+    pub fn with_options(mut self, options: batch_handler::HandlerOptions) -> Self {
         self.handler = self.handler.with_options(options);
         self
     }

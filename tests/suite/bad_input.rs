@@ -4,7 +4,7 @@
 //! applies. Then the same at the Lambda event level (records without an id,
 //! a body or attributes), and events that are not SQS events at all.
 
-use handler_core::Handler;
+use batch_handler::Handler;
 use handler_core::envelope::{
     MAX_AGGREGATE_ID_BYTES, MAX_AGGREGATE_TYPE_BYTES, MAX_BODY_BYTES, MAX_COMMAND_BYTES,
     MAX_COMMAND_ID_BYTES,
@@ -407,7 +407,7 @@ async fn every_bad_message_is_refused_on_its_own_with_its_reason() {
     let scenario = then.and();
     let store = scenario.handler().store();
     for case in &table {
-        let stored = handler_core::EventStore::failure(store, &case.name)
+        let stored = handler_core::FailureLog::failure(store, &case.name)
             .await
             .unwrap()
             .unwrap_or_else(|| panic!("no failure recorded for {}", case.name));

@@ -6,10 +6,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use async_trait::async_trait;
+use batch_handler::Handler;
 use config_dir::DirConfigSource;
 use handler_core::{
-    AggregateKey, AppendError, Batch, Commit, EventStore, Handler, InboundMessage, StoreError,
-    all_events,
+    AggregateKey, AppendError, Batch, Commit, EventStore, InboundMessage, StoreError, all_events,
 };
 use serde_json::json;
 use store_sqlite::SqliteStore;
@@ -198,8 +198,11 @@ async fn a_race_lost_every_time_ends_as_a_transient_conflict_after_the_bounded_a
         more_races: AtomicU32::new(0),
         attempts: AtomicU32::new(0),
     }));
-    let options = handler_core::HandlerOptions {
-        max_attempts: 4,
+    let options = batch_handler::HandlerOptions {
+        retry: batch_handler::RetryPolicy {
+            max_attempts: 4,
+            ..Default::default()
+        },
         ..Default::default()
     };
     let handler =

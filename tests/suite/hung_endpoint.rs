@@ -12,9 +12,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 use aws_config::{BehaviorVersion, ConfigLoader, Region};
+use batch_handler::Handler;
 use config_dir::DirConfigSource;
 use handler_core::{
-    AppendError, Batch, Commit, EventStore, Handler, InboundMessage, MessageOutcome, Transient,
+    AppendError, Batch, Commit, EventStore, InboundMessage, MessageOutcome, Transient,
 };
 use handler_env::{ClientTimeouts, LambdaEnv, lambda_handler, load_sdk_config};
 use lambda_runtime::{Context, LambdaEvent};
@@ -74,7 +75,7 @@ fn failed(response: &SqsBatchResponse) -> BTreeSet<String> {
 }
 
 /// `handle_event`, failing the test if it has not answered after [`HANG`].
-async fn invoke<S: EventStore, C: handler_core::ConfigSource>(
+async fn invoke<S: EventStore + handler_core::FailureLog, C: handler_core::ConfigSource>(
     handler: &Handler<S, C>,
     event: SqsEvent,
 ) -> SqsBatchResponse {

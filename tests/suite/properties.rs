@@ -4,9 +4,10 @@
 
 use std::sync::Arc;
 
+use batch_handler::Handler;
 use config_dir::DirConfigSource;
 use handler_core::state_machine::AggregateState;
-use handler_core::{AggregateKey, Batch, EventStore, Handler, InboundMessage, all_events};
+use handler_core::{AggregateKey, Batch, EventStore, InboundMessage, all_events};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 use store_sqlite::SqliteStore;

@@ -13,11 +13,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use batch_handler::{Handler, HandlerOptions, RetryPolicy};
 use config_dir::DirConfigSource;
 use handler_core::state_machine::StateMachine;
 use handler_core::{
     AggregateKey, AppendError, Batch, CommandRecord, Commit, ConfigSource, Event, EventStore,
-    Handler, HandlerOptions, InboundMessage, Loaded, StoreError, fingerprint, now_rfc3339,
+    FailureLog, InboundMessage, Loaded, StoreError, fingerprint, now_rfc3339,
 };
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -275,8 +276,11 @@ async fn worker(
     stats: Arc<Stats>,
 ) {
     let options = HandlerOptions {
-        retry_base_delay: Duration::from_millis(1),
-        retry_max_delay: Duration::from_millis(8),
+        retry: RetryPolicy {
+            base_delay: Duration::from_millis(1),
+            max_delay: Duration::from_millis(8),
+            ..RetryPolicy::default()
+        },
         ..HandlerOptions::default()
     };
     let handler = Handler::new(store, DirConfigSource::new(config_dir())).with_options(options);

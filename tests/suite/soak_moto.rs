@@ -29,10 +29,11 @@ use std::time::{Duration, Instant};
 
 use aws_config::SdkConfig;
 use aws_sdk_sqs::types::QueueAttributeName;
+use batch_handler::Handler;
 use config_s3::S3ConfigSource;
 use futures::StreamExt;
+use handler_core::AggregateKey;
 use handler_core::state_machine::StateMachine;
-use handler_core::{AggregateKey, Handler};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};

@@ -11,8 +11,8 @@ use std::collections::{BTreeSet, HashMap};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_sqs::types::MessageSystemAttributeName;
+use batch_handler::Handler;
 use config_s3::S3ConfigSource;
-use handler_core::Handler;
 use serde_json::{Value, json};
 use sqs_worker::{PollStats, Worker};
 use store_dynamodb::DynamoStore;
@@ -510,7 +510,7 @@ async fn a_permanent_rejection_goes_to_the_dlq_at_once_with_its_reason() {
         (&invalid, "invalid_transition"),
         (&malformed, "malformed_message"),
     ] {
-        let record = handler_core::EventStore::failure(&store, id)
+        let record = handler_core::FailureLog::failure(&store, id)
             .await
             .expect("read")
             .expect("recorded");

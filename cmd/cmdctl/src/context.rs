@@ -11,9 +11,10 @@ use std::sync::Arc;
 
 use anyhow::{Context as _, bail};
 use aws_config::{BehaviorVersion, SdkConfig};
+use batch_handler::Handler;
 use config_dir::DirConfigSource;
 use config_s3::S3ConfigSource;
-use handler_core::{ConfigSource, EventStore, Handler};
+use handler_core::{AggregateIndex, ConfigSource, EventStore, FailureLog};
 use handler_env::Knobs;
 use store_dynamodb::DynamoStore;
 use store_sqlite::SqliteStore;
@@ -21,8 +22,13 @@ use store_sqlite::SqliteStore;
 use crate::cli::GlobalArgs;
 use crate::sources::{ConfigSpec, StoreSpec, process_env};
 
+/// What the verbs ask of a store: both stores are all three.
+pub(crate) trait Store: EventStore + FailureLog + AggregateIndex {}
+
+impl<T: EventStore + FailureLog + AggregateIndex + ?Sized> Store for T {}
+
 /// The handler the Lambda runs, over whichever store and configs were chosen.
-pub(crate) type AppHandler = Handler<Arc<dyn EventStore>, Arc<dyn ConfigSource>>;
+pub(crate) type AppHandler = Handler<Arc<dyn Store>, Arc<dyn ConfigSource>>;
 
 /// What every verb runs in.
 pub(crate) struct Context<'a> {
@@ -105,7 +111,7 @@ impl<'a> Context<'a> {
     }
 
     /// The store, a SQLite file created with its directory when missing.
-    pub(crate) fn store(&self) -> anyhow::Result<Arc<dyn EventStore>> {
+    pub(crate) fn store(&self) -> anyhow::Result<Arc<dyn Store>> {
         Ok(match self.store_spec() {
             StoreSpec::Sqlite(path) => Arc::new(open_sqlite(&path)?),
             StoreSpec::Dynamo(table) => Arc::new(DynamoStore::new(self.dynamodb(), table)),
@@ -114,7 +120,7 @@ impl<'a> Context<'a> {
 
     /// The store if it may hold anything: `None` for a SQLite file that does
     /// not exist (reading verbs create nothing).
-    pub(crate) fn existing_store(&self) -> anyhow::Result<Option<Arc<dyn EventStore>>> {
+    pub(crate) fn existing_store(&self) -> anyhow::Result<Option<Arc<dyn Store>>> {
         if let StoreSpec::Sqlite(path) = self.store_spec()
             && !path.exists()
         {

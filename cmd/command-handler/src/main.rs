@@ -19,8 +19,8 @@
 #![forbid(unsafe_code)]
 
 use aws_config::BehaviorVersion;
+use batch_handler::Handler;
 use config_s3::S3ConfigSource;
-use handler_core::Handler;
 use handler_env::LambdaEnv;
 use lambda_runtime::{LambdaEvent, service_fn};
 use lambda_sqs::SqsEvent;

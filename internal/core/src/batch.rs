@@ -4,6 +4,7 @@
 use std::time::Instant;
 
 use crate::failure::Failure;
+use crate::failure_log::FailureRecord;
 use crate::model::AggregateKey;
 
 /// One SQS message, as the handler needs it.
@@ -93,6 +94,22 @@ impl MessageOutcome {
 }
 
 impl MessageOutcome {
+    /// The record of this outcome for the failure log, when it is a failure.
+    pub fn failure_record(&self, message: &InboundMessage, now: &str) -> Option<FailureRecord> {
+        let failure = self.result.as_ref().err()?;
+        Some(FailureRecord {
+            message_id: self.message_id.clone(),
+            aggregate: self.aggregate.clone(),
+            command: self.command.clone(),
+            command_id: self.command_id.clone(),
+            code: failure.code().to_owned(),
+            reason: failure.to_string(),
+            permanent: failure.is_permanent(),
+            receive_count: message.receive_count,
+            failed_at: now.to_owned(),
+        })
+    }
+
     /// Writes the one structured log line of this outcome. Never logs the
     /// payload.
     pub fn log(&self) {

@@ -89,6 +89,25 @@ impl Rejection {
     }
 }
 
+/// Which later messages of a batch wait for a failed one, to keep their
+/// order: those of the same aggregate, or of the same FIFO message group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HoldScope {
+    /// The later commits of one aggregate's run.
+    Aggregate,
+    /// The later messages of one FIFO message group.
+    MessageGroup,
+}
+
+impl std::fmt::Display for HoldScope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            HoldScope::Aggregate => "aggregate",
+            HoldScope::MessageGroup => "message group",
+        })
+    }
+}
+
 /// Transient reasons.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum Transient {
@@ -110,8 +129,8 @@ pub enum Transient {
     HeldBack {
         /// The message that failed first.
         blocked_by: String,
-        /// "aggregate" or "message group".
-        scope: &'static str,
+        /// Which messages wait for it.
+        scope: HoldScope,
     },
     /// The invocation's deadline came before this message was attempted.
     #[error("not attempted: the invocation's deadline was near")]

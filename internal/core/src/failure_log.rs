@@ -2,10 +2,13 @@
 //! under the SQS message id (with a TTL), so an operator who finds a message
 //! in the dead-letter queue can read why it got there.
 
+use std::sync::Arc;
+
+use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use crate::batch::{InboundMessage, MessageOutcome};
 use crate::model::AggregateKey;
+use crate::store::StoreError;
 
 /// One failure of one message, as the handler saw it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -44,20 +47,25 @@ pub struct StoredFailure {
     pub failures: u64,
 }
 
-impl FailureRecord {
-    /// The record of an outcome, when it is a failure.
-    pub fn of(outcome: &MessageOutcome, message: &InboundMessage, now: &str) -> Option<Self> {
-        let failure = outcome.result.as_ref().err()?;
-        Some(Self {
-            message_id: outcome.message_id.clone(),
-            aggregate: outcome.aggregate.clone(),
-            command: outcome.command.clone(),
-            command_id: outcome.command_id.clone(),
-            code: failure.code().to_owned(),
-            reason: failure.to_string(),
-            permanent: failure.is_permanent(),
-            receive_count: message.receive_count,
-            failed_at: now.to_owned(),
-        })
+/// Where failures are recorded, each under its SQS message id. The handler
+/// writes to it after every batch; the operator's DLQ tools read it.
+#[async_trait]
+pub trait FailureLog: Send + Sync {
+    /// Records these failures, each under its message id: the latest
+    /// reason, the first and last failure times and a count. Kept at least
+    /// as long as a message can stay in a queue.
+    async fn record_failures(&self, failures: &[FailureRecord]) -> Result<(), StoreError>;
+
+    /// What was recorded for a message id.
+    async fn failure(&self, message_id: &str) -> Result<Option<StoredFailure>, StoreError>;
+}
+
+#[async_trait]
+impl<T: FailureLog + ?Sized> FailureLog for Arc<T> {
+    async fn record_failures(&self, failures: &[FailureRecord]) -> Result<(), StoreError> {
+        (**self).record_failures(failures).await
+    }
+    async fn failure(&self, message_id: &str) -> Result<Option<StoredFailure>, StoreError> {
+        (**self).failure(message_id).await
     }
 }

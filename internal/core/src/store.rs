@@ -8,7 +8,6 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use state_machine::AggregateState;
 
-use crate::failure_log::{FailureRecord, StoredFailure};
 use crate::model::{AggregateKey, CommandRecord, Commit, Event};
 
 /// What [`EventStore::load`] returns: the head and the idempotency records
@@ -20,17 +19,6 @@ pub struct Loaded {
     /// The records of those asked-for command ids that were already applied
     /// (to any aggregate).
     pub commands: Vec<CommandRecord>,
-}
-
-/// One aggregate as a listing shows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AggregateSummary {
-    /// The aggregate's id within its type.
-    pub aggregate_id: String,
-    /// Its current state.
-    pub state: String,
-    /// Its version.
-    pub version: u64,
 }
 
 /// The sizes one append may not exceed. The handler checks them per command
@@ -98,8 +86,12 @@ pub enum AppendError {
     Store(#[from] StoreError),
 }
 
-/// Where events are kept. Implementations: the embedded SQLite store and the
-/// DynamoDB store; every one must pass the conformance suite in `testkit`.
+/// Where events are kept: loaded by head, appended atomically, read back in
+/// order. Implementations: the embedded SQLite store and the DynamoDB store;
+/// every one must pass the conformance suite in `testkit`. The same stores
+/// also keep the [`FailureLog`](crate::FailureLog) and the
+/// [`AggregateIndex`](crate::AggregateIndex), separate traits so that a
+/// reader or a wrapper needs only what it uses.
 #[async_trait]
 pub trait EventStore: Send + Sync {
     /// The aggregate's head and the records of any of `command_ids` already
@@ -118,23 +110,6 @@ pub trait EventStore: Send + Sync {
         after_version: u64,
         limit: usize,
     ) -> Result<Vec<Event>, StoreError>;
-
-    /// Records these failures, each under its message id: the latest
-    /// reason, the first and last failure times and a count. Kept at least
-    /// as long as a message can stay in a queue.
-    async fn record_failures(&self, failures: &[FailureRecord]) -> Result<(), StoreError>;
-
-    /// What was recorded for a message id.
-    async fn failure(&self, message_id: &str) -> Result<Option<StoredFailure>, StoreError>;
-
-    /// Up to `limit` aggregates of a type with an id greater than `after`,
-    /// in id order (a page of a listing).
-    async fn list_aggregates(
-        &self,
-        aggregate_type: &str,
-        after: Option<&str>,
-        limit: usize,
-    ) -> Result<Vec<AggregateSummary>, StoreError>;
 
     /// The limits of one append.
     fn limits(&self) -> StoreLimits {
@@ -157,20 +132,6 @@ impl<T: EventStore + ?Sized> EventStore for Arc<T> {
         limit: usize,
     ) -> Result<Vec<Event>, StoreError> {
         (**self).events(key, after_version, limit).await
-    }
-    async fn record_failures(&self, failures: &[FailureRecord]) -> Result<(), StoreError> {
-        (**self).record_failures(failures).await
-    }
-    async fn failure(&self, message_id: &str) -> Result<Option<StoredFailure>, StoreError> {
-        (**self).failure(message_id).await
-    }
-    async fn list_aggregates(
-        &self,
-        aggregate_type: &str,
-        after: Option<&str>,
-        limit: usize,
-    ) -> Result<Vec<AggregateSummary>, StoreError> {
-        (**self).list_aggregates(aggregate_type, after, limit).await
     }
     fn limits(&self) -> StoreLimits {
         (**self).limits()

@@ -8,7 +8,7 @@
 //! a timed-out attempt is retried like any transient failure) and the whole
 //! operation with its retries ([`ClientTimeouts::operation`]). Inside a
 //! Lambda invocation the handler also cuts whatever is still running at its
-//! deadline (see `handler_core::Handler::handle`), so the time left bounds a
+//! deadline (see `batch_handler::Handler::handle`), so the time left bounds a
 //! call even when it is shorter than these.
 
 use std::time::Duration;

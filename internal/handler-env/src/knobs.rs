@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use handler_core::HandlerOptions;
+use batch_handler::{HandlerOptions, RetryPolicy};
 
 use crate::clients::ClientTimeouts;
 
@@ -136,12 +136,14 @@ impl Knobs {
         let handler = HandlerOptions {
             concurrency: number(&HANDLER_CONCURRENCY, defaults.handler.concurrency as u64)?
                 as usize,
-            max_attempts: number(
-                &MAX_CONFLICT_ATTEMPTS,
-                u64::from(defaults.handler.max_attempts),
-            )? as u32,
+            retry: RetryPolicy {
+                max_attempts: number(
+                    &MAX_CONFLICT_ATTEMPTS,
+                    u64::from(defaults.handler.retry.max_attempts),
+                )? as u32,
+                ..defaults.handler.retry
+            },
             deadline_margin: millis(&DEADLINE_MARGIN_MS, defaults.handler.deadline_margin)?,
-            ..defaults.handler
         };
         let config_cache = Duration::from_secs(number(
             &CONFIG_CACHE_SECONDS,
@@ -186,7 +188,7 @@ mod tests {
             parse(&[("HANDLER_CONCURRENCY", ""), ("AWS_ATTEMPT_TIMEOUT_MS", "")]).unwrap(),
         ] {
             assert_eq!(knobs.handler.concurrency, 16);
-            assert_eq!(knobs.handler.max_attempts, 5);
+            assert_eq!(knobs.handler.retry.max_attempts, 5);
             assert_eq!(knobs.handler.deadline_margin, Duration::from_secs(2));
             assert_eq!(knobs.config_cache, Duration::from_secs(60));
             assert_eq!(knobs.timeouts, ClientTimeouts::default());
@@ -206,7 +208,7 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(knobs.handler.concurrency, 3);
-        assert_eq!(knobs.handler.max_attempts, 9);
+        assert_eq!(knobs.handler.retry.max_attempts, 9);
         assert_eq!(knobs.config_cache, Duration::ZERO);
         assert_eq!(knobs.handler.deadline_margin, Duration::from_millis(750));
         assert_eq!(
@@ -219,8 +221,8 @@ mod tests {
         );
         // The options not read from the environment keep their defaults.
         let defaults = HandlerOptions::default();
-        assert_eq!(knobs.handler.retry_base_delay, defaults.retry_base_delay);
-        assert_eq!(knobs.handler.retry_max_delay, defaults.retry_max_delay);
+        assert_eq!(knobs.handler.retry.base_delay, defaults.retry.base_delay);
+        assert_eq!(knobs.handler.retry.max_delay, defaults.retry.max_delay);
     }
 
     #[test]

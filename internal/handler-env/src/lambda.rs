@@ -6,8 +6,8 @@
 use std::sync::Arc;
 
 use aws_config::ConfigLoader;
+use batch_handler::Handler;
 use config_s3::S3ConfigSource;
-use handler_core::Handler;
 use sqs_dlq_sink::SqsDeadLetters;
 use store_dynamodb::DynamoStore;
 
@@ -120,6 +120,6 @@ mod tests {
         assert_eq!((ok.table.as_str(), ok.bucket.as_str()), ("t", "b"));
         assert_eq!(ok.prefix, "");
         assert_eq!(ok.reject_to_dlq, None);
-        assert_eq!(ok.knobs.handler.max_attempts, 2);
+        assert_eq!(ok.knobs.handler.retry.max_attempts, 2);
     }
 }

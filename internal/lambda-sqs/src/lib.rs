@@ -24,7 +24,8 @@
 pub use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use handler_core::{Batch, BatchReport, ConfigSource, EventStore, Handler, InboundMessage};
+use batch_handler::Handler;
+use handler_core::{Batch, BatchReport, ConfigSource, EventStore, FailureLog, InboundMessage};
 use lambda_runtime::{Context, LambdaEvent};
 
 /// The event file or payload is not an SQS event.
@@ -113,7 +114,7 @@ pub fn to_response(report: &BatchReport) -> SqsBatchResponse {
 
 /// The Lambda function: runs the batch with the invocation's deadline and
 /// answers with exactly the failed messages.
-pub async fn handle_event<S: EventStore, C: ConfigSource>(
+pub async fn handle_event<S: EventStore + FailureLog, C: ConfigSource>(
     handler: &Handler<S, C>,
     event: LambdaEvent<SqsEvent>,
 ) -> SqsBatchResponse {

@@ -1,7 +1,7 @@
 //! Each dead letter beside the failure record the handler wrote for it.
 
 use futures::{StreamExt, stream};
-use handler_core::{EventStore, StoreError, StoredFailure};
+use handler_core::{FailureLog, StoreError, StoredFailure};
 
 use sqs_dlq_sink::attributes;
 
@@ -108,7 +108,7 @@ impl Explained {
 
 /// Looks up the failure record of each letter (a few at a time), in order.
 /// A lookup that fails leaves that letter unexplained, with the error.
-pub async fn explain<S: EventStore + ?Sized>(
+pub async fn explain<S: FailureLog + ?Sized>(
     store: &S,
     letters: Vec<DeadLetter>,
 ) -> Vec<Explained> {

@@ -6,7 +6,7 @@
 //!    system attribute (so `MessageGroupId` and `ApproximateReceiveCount` are
 //!    there). A queue whose URL ends in `.fifo` is handled as FIFO.
 //! 2. The messages become a [`handler_core::Batch`] and go through
-//!    [`handler_core::Handler::handle`].
+//!    [`batch_handler::Handler::handle`].
 //! 3. Exactly the applied messages are deleted, in one `DeleteMessageBatch`
 //!    call. Failed messages are left alone: they reappear after the queue's
 //!    visibility timeout, and the queue's redrive policy moves one that keeps
@@ -18,8 +18,9 @@
 //! or config implementation.
 //!
 //! ```no_run
-//! # use handler_core::{ConfigSource, EventStore, Handler};
-//! # async fn demo(sqs: aws_sdk_sqs::Client, store: impl EventStore, configs: impl ConfigSource) {
+//! # use handler_core::{ConfigSource, EventStore, FailureLog};
+//! # use batch_handler::Handler;
+//! # async fn demo(sqs: aws_sdk_sqs::Client, store: impl EventStore + FailureLog, configs: impl ConfigSource) {
 //! let worker = sqs_worker::Worker::new(sqs, "https://sqs.eu-west-1.amazonaws.com/1/orders", Handler::new(store, configs))
 //!     .with_wait_time_seconds(1);
 //! let stats = worker.run_until_empty().await.expect("SQS reachable");

@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use aws_sdk_sqs::config::timeout::TimeoutConfig;
 use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, MessageSystemAttributeName};
-use handler_core::{Batch, BatchReport, ConfigSource, EventStore, Handler};
+use batch_handler::Handler;
+use handler_core::{Batch, BatchReport, ConfigSource, EventStore, FailureLog};
 use sqs_commands::is_fifo_queue_url;
 
 use crate::received::ReceivedMessage;
@@ -124,7 +125,7 @@ pub struct Worker<S, C> {
     options: WorkerOptions,
 }
 
-impl<S: EventStore, C: ConfigSource> Worker<S, C> {
+impl<S: EventStore + FailureLog, C: ConfigSource> Worker<S, C> {
     /// A worker on `queue_url` with default options (10 messages per
     /// receive, 20 s long polling, the queue's visibility timeout).
     pub fn new(

@@ -35,8 +35,8 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{KeysAndAttributes, Put, TransactWriteItem};
 use futures::StreamExt;
 use handler_core::{
-    AggregateKey, AggregateSummary, AppendError, Commit, Event, EventStore, FailureRecord, Loaded,
-    StoreError, StoreLimits, StoredFailure, now_rfc3339,
+    AggregateIndex, AggregateKey, AggregateSummary, AppendError, Commit, Event, EventStore,
+    FailureLog, FailureRecord, Loaded, StoreError, StoreLimits, StoredFailure, now_rfc3339,
 };
 
 pub use errors::DynamoError;
@@ -265,6 +265,13 @@ impl EventStore for DynamoStore {
         Ok(out)
     }
 
+    fn limits(&self) -> StoreLimits {
+        StoreLimits::DYNAMODB
+    }
+}
+
+#[async_trait]
+impl FailureLog for DynamoStore {
     /// One UpdateItem per failed message, at most
     /// [`MAX_CONCURRENT_FAILURE_WRITES`] at once: the latest failure, the
     /// first failure time kept, a count added to. Every record is attempted;
@@ -320,7 +327,10 @@ impl EventStore for DynamoStore {
             .map_err(errors::store_error)?;
         out.item().map(items::parse_failure).transpose()
     }
+}
 
+#[async_trait]
+impl AggregateIndex for DynamoStore {
     /// A Query on the sparse index of heads (eventually consistent, as GSIs
     /// are), following `LastEvaluatedKey` until `limit` ids.
     async fn list_aggregates(
@@ -360,10 +370,6 @@ impl EventStore for DynamoStore {
             }
         }
         Ok(out)
-    }
-
-    fn limits(&self) -> StoreLimits {
-        StoreLimits::DYNAMODB
     }
 }
 

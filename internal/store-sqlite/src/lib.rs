@@ -27,8 +27,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use handler_core::state_machine::AggregateState;
 use handler_core::{
-    AggregateKey, AggregateSummary, AppendError, CommandRecord, Commit, Event, EventStore,
-    FailureRecord, Loaded, StoreError, StoreLimits, StoredFailure, size,
+    AggregateIndex, AggregateKey, AggregateSummary, AppendError, CommandRecord, Commit, Event,
+    EventStore, FailureLog, FailureRecord, Loaded, StoreError, StoreLimits, StoredFailure, size,
 };
 use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
 
@@ -272,6 +272,13 @@ impl EventStore for SqliteStore {
         .collect()
     }
 
+    fn limits(&self) -> StoreLimits {
+        self.limits
+    }
+}
+
+#[async_trait]
+impl FailureLog for SqliteStore {
     async fn record_failures(&self, failures: &[FailureRecord]) -> Result<(), StoreError> {
         let mut conn = self.conn()?;
         let tx = conn.transaction().map_err(|e| unavailable(&e))?;
@@ -321,7 +328,10 @@ impl EventStore for SqliteStore {
         })
         .transpose()
     }
+}
 
+#[async_trait]
+impl AggregateIndex for SqliteStore {
     async fn list_aggregates(
         &self,
         aggregate_type: &str,
@@ -349,10 +359,6 @@ impl EventStore for SqliteStore {
             )
             .map_err(|e| unavailable(&e))?;
         rows.collect::<Result<_, _>>().map_err(|e| unavailable(&e))
-    }
-
-    fn limits(&self) -> StoreLimits {
-        self.limits
     }
 }
 

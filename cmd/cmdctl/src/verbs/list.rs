@@ -4,7 +4,7 @@
 use std::io::Write;
 
 use anyhow::Context as _;
-use handler_core::{AggregateSummary, EventStore};
+use handler_core::{AggregateIndex, AggregateSummary};
 use serde_json::{Value, json};
 
 use crate::Exit;
@@ -86,7 +86,7 @@ pub(crate) fn run(ctx: &Context<'_>, args: &ListArgs, out: &mut dyn Write) -> an
 /// Up to `limit` aggregates after `after`, and the id to continue after
 /// when more remain.
 async fn list(
-    store: &impl EventStore,
+    store: &impl AggregateIndex,
     aggregate_type: &str,
     after: Option<&str>,
     limit: usize,

@@ -11,43 +11,38 @@ use futures::StreamExt;
 use state_machine::StateMachine;
 
 use crate::aggregate::{Pending, run_aggregate};
-use crate::batch::{Batch, BatchReport, MessageOutcome};
-use crate::config_source::{ConfigSource, ConfigSourceError};
-use crate::envelope::{Command, EnvelopeError, parse_command};
-use crate::failure::{Failure, Rejection, Transient};
-use crate::failure_log::FailureRecord;
-use crate::model::{AggregateKey, now_rfc3339};
-use crate::rejection_sink::{Rejected, RejectionSink};
-use crate::store::EventStore;
+use crate::hold_back::HoldBack;
+use crate::retry::RetryPolicy;
+use handler_core::batch::{Batch, BatchReport, MessageOutcome};
+use handler_core::config_source::{ConfigSource, ConfigSourceError};
+use handler_core::envelope::{Command, EnvelopeError, parse_command};
+use handler_core::failure::{Failure, Rejection, Transient};
+use handler_core::failure_log::FailureLog;
+use handler_core::failure_log::FailureRecord;
+use handler_core::model::{AggregateKey, now_rfc3339};
+use handler_core::rejection_sink::{Rejected, RejectionSink};
+use handler_core::store::EventStore;
 
 /// Tunables of the handler.
 #[derive(Debug, Clone)]
 pub struct HandlerOptions {
     /// Lanes (aggregates) worked on at once.
     pub concurrency: usize,
-    /// Attempts at one aggregate's append when other writers win the race.
-    pub max_attempts: u32,
+    /// Retries of an aggregate's run when other writers win the race.
+    pub retry: RetryPolicy,
     /// No new aggregate is started when less than this is left before the
     /// batch's deadline, and runs still going then are cut; the first half
     /// of it is for the rejection sink and the failure records, the second
     /// for the answer.
     pub deadline_margin: Duration,
-    /// The first pause before deciding again after a lost race; it doubles
-    /// per attempt up to `retry_max_delay`, and each pause is drawn at random
-    /// below that bound (full jitter), so racing writers spread out.
-    pub retry_base_delay: Duration,
-    /// The largest pause between attempts.
-    pub retry_max_delay: Duration,
 }
 
 impl Default for HandlerOptions {
     fn default() -> Self {
         Self {
             concurrency: 16,
-            max_attempts: 5,
+            retry: RetryPolicy::default(),
             deadline_margin: Duration::from_secs(2),
-            retry_base_delay: Duration::from_millis(20),
-            retry_max_delay: Duration::from_millis(500),
         }
     }
 }
@@ -78,7 +73,7 @@ type Parsed = Result<Command, EnvelopeError>;
 /// came before the config.
 type Machines = HashMap<String, Option<Result<Arc<StateMachine>, ConfigSourceError>>>;
 
-impl<S: EventStore, C: ConfigSource> Handler<S, C> {
+impl<S: EventStore + FailureLog, C: ConfigSource> Handler<S, C> {
     /// A handler with default options.
     pub fn new(store: S, configs: C) -> Self {
         Self {
@@ -174,7 +169,7 @@ impl<S: EventStore, C: ConfigSource> Handler<S, C> {
         let failures: Vec<FailureRecord> = outcomes
             .iter()
             .zip(&batch.messages)
-            .filter_map(|(outcome, message)| FailureRecord::of(outcome, message, &now))
+            .filter_map(|(outcome, message)| outcome.failure_record(message, &now))
             .collect();
         let hand_over = async {
             match &self.rejections {
@@ -230,12 +225,7 @@ impl<S: EventStore, C: ConfigSource> Handler<S, C> {
         work_cutoff: Option<Instant>,
         slots: &Slots,
     ) {
-        let scope = if batch.fifo {
-            "message group"
-        } else {
-            "aggregate"
-        };
-        let mut blocked_by: Option<String> = None;
+        let mut hold = HoldBack::message_group(batch.fifo);
         let mut rest = &lane[..];
         while let Some(&first) = rest.first() {
             let run_len = match &parsed[first] {
@@ -248,11 +238,7 @@ impl<S: EventStore, C: ConfigSource> Handler<S, C> {
             let (run, tail) = rest.split_at(run_len);
             rest = tail;
 
-            let results: Vec<(usize, Result<_, Failure>)> = if let Some(b) = &blocked_by {
-                let held = Failure::from(Transient::HeldBack {
-                    blocked_by: b.clone(),
-                    scope,
-                });
+            let results: Vec<(usize, Result<_, Failure>)> = if let Some(held) = hold.held() {
                 run.iter().map(|&i| (i, Err(held.clone()))).collect()
             } else if past(work_cutoff) {
                 run.iter()
@@ -284,7 +270,7 @@ impl<S: EventStore, C: ConfigSource> Handler<S, C> {
                         let results = run_aggregate(
                             &self.store,
                             machine,
-                            &self.options,
+                            &self.options.retry,
                             key,
                             &pending,
                             batch.fifo,
@@ -294,11 +280,8 @@ impl<S: EventStore, C: ConfigSource> Handler<S, C> {
                     }
                 }
             };
-            if batch.fifo && blocked_by.is_none() {
-                blocked_by = results
-                    .iter()
-                    .find(|(_, r)| r.is_err())
-                    .map(|(i, _)| batch.messages[*i].message_id.clone());
+            if let Some((i, _)) = results.iter().find(|(_, r)| r.is_err()) {
+                hold.failed(&batch.messages[*i].message_id);
             }
             slots.done(results);
         }
@@ -371,7 +354,7 @@ async fn until<F: Future>(cutoff: Option<Instant>, work: F) -> Option<F::Output>
     }
 }
 
-type Outcome = Result<crate::batch::Applied, Failure>;
+type Outcome = Result<handler_core::Applied, Failure>;
 
 /// Where one message stands while the lanes run.
 #[derive(Debug, Clone)]

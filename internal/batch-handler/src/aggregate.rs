@@ -13,14 +13,15 @@ use std::sync::Arc;
 
 use state_machine::{AggregateState, StateMachine};
 
-use crate::batch::Applied;
-use crate::config_source::ConfigSourceError;
-use crate::envelope::Command;
-use crate::failure::{Failure, Rejection, Transient};
-use crate::handler::HandlerOptions;
-use crate::model::{AggregateKey, CommandRecord, Commit, Event, fingerprint, now_rfc3339};
-use crate::size::{event_item_bytes, head_item_bytes, record_bytes};
-use crate::store::{AppendError, EventStore, StoreLimits};
+use crate::hold_back::HoldBack;
+use crate::retry::RetryPolicy;
+use handler_core::batch::Applied;
+use handler_core::config_source::ConfigSourceError;
+use handler_core::envelope::Command;
+use handler_core::failure::{Failure, Rejection, Transient};
+use handler_core::model::{AggregateKey, CommandRecord, Commit, Event, fingerprint, now_rfc3339};
+use handler_core::size::{event_item_bytes, head_item_bytes, record_bytes};
+use handler_core::store::{AppendError, EventStore, StoreLimits};
 
 /// A parsed message waiting for its outcome.
 #[derive(Debug, Clone, Copy)]
@@ -36,7 +37,7 @@ type Outcome = Result<Applied, Failure>;
 pub(crate) async fn run_aggregate<S: EventStore + ?Sized>(
     store: &S,
     machine: Result<Arc<StateMachine>, ConfigSourceError>,
-    options: &HandlerOptions,
+    policy: &RetryPolicy,
     key: &AggregateKey,
     pending: &[Pending<'_>],
     fifo: bool,
@@ -45,7 +46,6 @@ pub(crate) async fn run_aggregate<S: EventStore + ?Sized>(
         Ok(m) => m,
         Err(e) => return vec![Err(Failure::from(e)); pending.len()],
     };
-    let max_attempts = options.max_attempts.max(1);
     // Outcomes that no later attempt may change: commands whose commit
     // succeeded in an earlier attempt.
     let mut settled: Vec<Option<Outcome>> = vec![None; pending.len()];
@@ -83,7 +83,7 @@ pub(crate) async fn run_aggregate<S: EventStore + ?Sized>(
         );
         let mut planned = plan.outcomes;
 
-        let mut retry = false;
+        let mut lost_race = false;
         let mut replan = false;
         let mut chunks = plan.chunks.into_iter();
         while let Some(chunk) = chunks.next() {
@@ -95,9 +95,9 @@ pub(crate) async fn run_aggregate<S: EventStore + ?Sized>(
                     continue;
                 }
                 Err(AppendError::Conflict { .. } | AppendError::DuplicateCommand { .. })
-                    if attempt < max_attempts =>
+                    if policy.may_retry_after(attempt) =>
                 {
-                    retry = true;
+                    lost_race = true;
                     break;
                 }
                 Err(AppendError::Conflict { .. } | AppendError::DuplicateCommand { .. }) => {
@@ -121,22 +121,21 @@ pub(crate) async fn run_aggregate<S: EventStore + ?Sized>(
                 Err(AppendError::Store(e)) => Transient::Store(e).into(),
             };
             // This commit wrote nothing, and later ones build on it.
-            let blocked_by = pending[chunk.members[0]].message_id.to_owned();
+            let mut hold = HoldBack::later_commits();
+            hold.failed(pending[chunk.members[0]].message_id);
             for &m in &chunk.members {
                 planned[m] = Some(Err(failure.clone()));
             }
-            for later in chunks.by_ref() {
-                for &m in &later.members {
-                    planned[m] = Some(Err(Transient::HeldBack {
-                        blocked_by: blocked_by.clone(),
-                        scope: "aggregate",
+            if let Some(held) = hold.held() {
+                for later in chunks.by_ref() {
+                    for &m in &later.members {
+                        planned[m] = Some(Err(held.clone()));
                     }
-                    .into()));
                 }
             }
         }
-        if retry {
-            tokio::time::sleep(backoff(options, attempt)).await;
+        if lost_race {
+            tokio::time::sleep(policy.backoff(attempt)).await;
             attempt += 1;
             continue;
         }
@@ -150,16 +149,6 @@ pub(crate) async fn run_aggregate<S: EventStore + ?Sized>(
         }
         return fill(settled, Err(Transient::DeadlineReached.into()));
     }
-}
-
-/// The pause before attempt `attempt + 1`: full jitter below an
-/// exponentially growing bound.
-fn backoff(options: &HandlerOptions, attempt: u32) -> std::time::Duration {
-    let bound = options
-        .retry_base_delay
-        .saturating_mul(1 << attempt.saturating_sub(1).min(16))
-        .min(options.retry_max_delay);
-    bound.mul_f64(rand::random::<f64>())
 }
 
 fn fill(settled: Vec<Option<Outcome>>, default: Outcome) -> Vec<Outcome> {
@@ -208,24 +197,20 @@ fn plan(
     let mut state = head;
     // Commands applied earlier in this plan, by id: (fingerprint, version).
     let mut in_plan: HashMap<&str, (String, u64)> = HashMap::new();
-    let mut blocked_by: Option<&str> = None;
+    let mut hold = HoldBack::message_group(fifo);
 
     for (pos, p) in pending.iter().enumerate() {
         if let Some(outcome) = &settled[pos] {
             // A command refused in an earlier attempt still holds back its
             // message group's later messages.
-            if fifo && outcome.is_err() && blocked_by.is_none() {
-                blocked_by = Some(p.message_id);
+            if outcome.is_err() {
+                hold.failed(p.message_id);
             }
             continue;
         }
         let cmd = p.command;
-        if let Some(b) = blocked_by {
-            outcomes[pos] = Some(Err(Transient::HeldBack {
-                blocked_by: b.to_owned(),
-                scope: "message group",
-            }
-            .into()));
+        if let Some(held) = hold.held() {
+            outcomes[pos] = Some(Err(held));
             continue;
         }
         let fp = fingerprint(key, &cmd.command, &cmd.payload);
@@ -296,8 +281,8 @@ fn plan(
                 },
             ),
         };
-        if fifo && outcome.is_err() {
-            blocked_by = Some(p.message_id);
+        if outcome.is_err() {
+            hold.failed(p.message_id);
         }
         outcomes[pos] = Some(outcome);
     }

@@ -1,0 +1,41 @@
+//! The batch engine: turns a [`Batch`](handler_core::Batch) of SQS messages
+//! into a [`BatchReport`](handler_core::BatchReport), one outcome per message.
+//!
+//! It owns the [`Handler`] and its [`HandlerOptions`]: parsing, lanes (one per
+//! aggregate, or per FIFO message group) run concurrently, each aggregate's
+//! run decided in memory and appended in as few commits as the store allows,
+//! retries with backoff when other writers win, every stage bounded by the
+//! invocation's deadline, and the hand-over of permanent rejections to a
+//! rejection sink together with the failure records.
+//!
+//! It depends on `handler-core` (the model and the traits it drives),
+//! `state-machine`, and futures, rand and tokio's timer; never on an AWS
+//! crate or a store or config implementation: those are given to it.
+//!
+//! ```
+//! use batch_handler::Handler;
+//! use handler_core::{Batch, ConfigSource, EventStore, FailureLog, InboundMessage};
+//!
+//! async fn demo(store: impl EventStore + FailureLog, configs: impl ConfigSource) {
+//!     let handler = Handler::new(store, configs);
+//!     let report = handler
+//!         .handle(Batch::standard(vec![InboundMessage::new(
+//!             "m-1",
+//!             r#"{"aggregateType":"order","aggregateId":"o-1","command":"CreateOrder",
+//!                 "payload":{"itemId":"beans","quantity":1}}"#,
+//!         )]))
+//!         .await;
+//!     // The ids Lambda must hear about: only the failed ones.
+//!     let failed: Vec<String> = report.failed_message_ids();
+//!     # let _ = failed;
+//! }
+//! ```
+#![forbid(unsafe_code)]
+
+mod aggregate;
+mod handler;
+mod hold_back;
+mod retry;
+
+pub use handler::{Handler, HandlerOptions};
+pub use retry::RetryPolicy;
