@@ -113,7 +113,7 @@ pub(crate) async fn run_aggregate<S: EventStore + ?Sized>(
                 Err(AppendError::TooLarge(reason)) => {
                     // This command alone is too large. The later ones were
                     // decided after it: decide them again without it.
-                    settled[chunk.members[0]] = Some(Err(Rejection::TooLarge(reason).into()));
+                    settled[chunk.first] = Some(Err(Rejection::TooLarge(reason).into()));
                     one_per_commit = true;
                     replan = true;
                     break;
@@ -122,7 +122,7 @@ pub(crate) async fn run_aggregate<S: EventStore + ?Sized>(
             };
             // This commit wrote nothing, and later ones build on it.
             let mut hold = HoldBack::later_commits();
-            hold.failed(pending[chunk.members[0]].message_id);
+            hold.failed(pending[chunk.first].message_id);
             for &m in &chunk.members {
                 planned[m] = Some(Err(failure.clone()));
             }
@@ -161,6 +161,8 @@ fn fill(settled: Vec<Option<Outcome>>, default: Outcome) -> Vec<Outcome> {
 /// One atomic append and the positions (in `pending`) of its commands.
 struct Chunk {
     commit: Commit,
+    /// Its first command (a chunk is made for a command).
+    first: usize,
     members: Vec<usize>,
     /// Estimated bytes of its events and records (the head comes on top).
     bytes: usize,
@@ -263,6 +265,7 @@ fn plan(
                             commands: Vec::new(),
                             head: state.clone(),
                         },
+                        first: pos,
                         members: Vec::new(),
                         bytes: 0,
                     });

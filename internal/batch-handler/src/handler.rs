@@ -228,13 +228,25 @@ impl<S: EventStore + FailureLog, C: ConfigSource> Handler<S, C> {
         let mut hold = HoldBack::message_group(batch.fifo);
         let mut rest = &lane[..];
         while let Some(&first) = rest.first() {
-            let run_len = match &parsed[first] {
-                Err(_) => 1,
-                Ok(cmd) => rest
-                    .iter()
-                    .take_while(|&&i| matches!(&parsed[i], Ok(c) if c.key == cmd.key))
-                    .count(),
-            };
+            // A run: one unparsable message, or the consecutive commands of
+            // one aggregate, each held as the command itself.
+            let run_of: Result<(&AggregateKey, Vec<Pending<'_>>), &EnvelopeError> =
+                match &parsed[first] {
+                    Err(e) => Err(e),
+                    Ok(head) => Ok((
+                        &head.key,
+                        rest.iter()
+                            .map_while(|&i| match &parsed[i] {
+                                Ok(command) if command.key == head.key => Some(Pending {
+                                    message_id: &batch.messages[i].message_id,
+                                    command,
+                                }),
+                                _ => None,
+                            })
+                            .collect(),
+                    )),
+                };
+            let run_len = run_of.as_ref().map_or(1, |(_, pending)| pending.len());
             let (run, tail) = rest.split_at(run_len);
             rest = tail;
 
@@ -244,39 +256,31 @@ impl<S: EventStore + FailureLog, C: ConfigSource> Handler<S, C> {
                 run.iter()
                     .map(|&i| (i, Err(Transient::DeadlineReached.into())))
                     .collect()
-            } else if let Err(e) = &parsed[first] {
-                vec![(first, Err(Rejection::Envelope(e.clone()).into()))]
             } else {
-                let pending: Vec<Pending<'_>> = run
-                    .iter()
-                    .map(|&i| Pending {
-                        message_id: &batch.messages[i].message_id,
-                        command: parsed[i].as_ref().expect("runs hold parsed commands"),
-                    })
-                    .collect();
-                let key: &AggregateKey = &pending[0].command.key;
-                match machines
-                    .get(key.aggregate_type.as_str())
-                    .cloned()
-                    .expect("every parsed type was looked up")
-                {
-                    // The deadline came before the config did.
-                    None => run
-                        .iter()
-                        .map(|&i| (i, Err(Transient::DeadlineReached.into())))
-                        .collect(),
-                    Some(machine) => {
-                        slots.running(run);
-                        let results = run_aggregate(
-                            &self.store,
-                            machine,
-                            &self.options.retry,
-                            key,
-                            &pending,
-                            batch.fifo,
-                        )
-                        .await;
-                        run.iter().copied().zip(results).collect()
+                match run_of {
+                    Err(e) => vec![(first, Err(Rejection::Envelope(e.clone()).into()))],
+                    // Every parsed type was looked up; `None` when the
+                    // deadline came before its config did.
+                    Ok((key, pending)) => {
+                        match machines.get(key.aggregate_type.as_str()).cloned().flatten() {
+                            None => run
+                                .iter()
+                                .map(|&i| (i, Err(Transient::DeadlineReached.into())))
+                                .collect(),
+                            Some(machine) => {
+                                slots.running(run);
+                                let results = run_aggregate(
+                                    &self.store,
+                                    machine,
+                                    &self.options.retry,
+                                    key,
+                                    &pending,
+                                    batch.fifo,
+                                )
+                                .await;
+                                run.iter().copied().zip(results).collect()
+                            }
+                        }
                     }
                 }
             };
