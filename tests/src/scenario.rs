@@ -50,7 +50,7 @@ pub struct Message {
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
-/// A command message (CONTRACT §2) with a generated message id and no
+/// A command message (docs/reference.md §1) with a generated message id and no
 /// `commandId` (so the message id stands in).
 pub fn command(aggregate_type: &str, aggregate_id: &str, command: &str, payload: Value) -> Message {
     raw(json!({
@@ -62,7 +62,7 @@ pub fn command(aggregate_type: &str, aggregate_id: &str, command: &str, payload:
     .to_string())
 }
 
-/// A command body (CONTRACT §2) as JSON, with a fresh `commandId`, for
+/// A command body (docs/reference.md §1) as JSON, with a fresh `commandId`, for
 /// tests that put commands on a real queue.
 pub fn command_body(
     aggregate_type: &str,

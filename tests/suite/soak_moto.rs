@@ -285,7 +285,7 @@ async fn work(worker: SoakWorker, stop: Arc<AtomicBool>, handled: Arc<AtomicU64>
     tally
 }
 
-/// The event-store table of CONTRACT §4 (`pk` S, `sk` N) without its
+/// The event-store table of docs/reference.md §3 (`pk` S, `sk` N) without its
 /// stream, made directly on moto. moto's `TransactWriteItems` deep-copies the
 /// table on every call, stream records included (three per command here),
 /// which would double the cost of each append; no consumer follows the

@@ -1,5 +1,5 @@
 //! The SQS worker end to end, against moto through the real SDK: commands
-//! sent to a queue land in DynamoDB as CONTRACT §4 events, a message that
+//! sent to a queue land in DynamoDB as docs/reference.md §3 events, a message that
 //! keeps failing reaches the dead-letter queue after exactly ten receives,
 //! and a FIFO message group stops at its first failure.
 //!

@@ -160,7 +160,7 @@ pub(crate) enum Verb {
     /// Print an aggregate's events, oldest first.
     ///
     /// The table leaves payloads and metadata out; `--json` prints every
-    /// attribute of CONTRACT §4.
+    /// attribute of docs/reference.md §3.
     #[command(after_help = examples!(
         "Example:\n  \
          cmdctl events order o-1\n  \
@@ -177,7 +177,7 @@ pub(crate) enum Verb {
     /// Put commands on an SQS queue: one from the arguments, or many from a
     /// file.
     ///
-    /// Each message body is the command message of CONTRACT §2, checked as
+    /// Each message body is the command message of docs/reference.md §1, checked as
     /// the handler would parse it before anything is sent. On a FIFO queue
     /// (URL ending in `.fifo`) the message group is `TYPE#ID` and the
     /// deduplication id is the command id. A command without a commandId is

@@ -1,4 +1,4 @@
-//! The command message cmdctl builds for `exec` and `send`: a CONTRACT §2
+//! The command message cmdctl builds for `exec` and `send`: a docs/reference.md §1
 //! body from the command line, and the ids it makes up when none is given.
 
 use std::time::{SystemTime, UNIX_EPOCH};

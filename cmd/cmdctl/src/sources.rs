@@ -1,5 +1,5 @@
 //! Where the event store and the configs are: what `--store` and `--config`
-//! accept, and the defaults taken from the Lambda's environment (CONTRACT §1)
+//! accept, and the defaults taken from the Lambda's environment (docs/reference.md §4)
 //! when they are not given.
 
 use std::fmt;
@@ -15,7 +15,7 @@ pub(crate) const DEFAULT_CONFIG_DIR: &str = "config";
 pub(crate) enum StoreSpec {
     /// The embedded store in a SQLite file.
     Sqlite(PathBuf),
-    /// A DynamoDB table (CONTRACT §4).
+    /// A DynamoDB table (docs/reference.md §3).
     Dynamo(String),
 }
 

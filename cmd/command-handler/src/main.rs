@@ -1,11 +1,11 @@
 //! The Lambda function (`bootstrap`): SQS batches in, partial batch
-//! failures out (CONTRACT §5).
+//! failures out (docs/reference.md §5).
 //!
 //! It only wires library crates together: the AWS clients and the handler
 //! are built once at init, then every invocation is
 //! [`lambda_sqs::handle_event`] over the DynamoDB store and the S3 configs.
 //!
-//! Environment (CONTRACT §1 and the knobs of the README):
+//! Environment (docs/reference.md §4):
 //! `DYNAMO_TABLE_NAME`, `S3_BUCKET_NAME`, `S3_CONFIG_PREFIX` (default empty),
 //! `CONFIG_CACHE_SECONDS` (60), `HANDLER_CONCURRENCY` (16),
 //! `MAX_CONFLICT_ATTEMPTS` (5), `DEADLINE_MARGIN_MS` (2000),

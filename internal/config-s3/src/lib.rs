@@ -1,5 +1,5 @@
 //! The S3 [`ConfigSource`]: the state-machine config of aggregate type `T` is
-//! the object `{prefix}{T}.json` of a bucket (CONTRACT §1, §3). This crate
+//! the object `{prefix}{T}.json` of a bucket (docs/reference.md §4, §2). This crate
 //! owns reading those objects (cached per type, revalidated by ETag after a
 //! TTL) and writing them ([`upload_config`], which validates first, and
 //! [`fetch_config`] for comparing with what is deployed).

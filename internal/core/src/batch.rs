@@ -12,7 +12,7 @@ use crate::model::AggregateKey;
 pub struct InboundMessage {
     /// SQS `messageId`: the id reported back on failure.
     pub message_id: String,
-    /// The body: a command message (CONTRACT §2).
+    /// The body: a command message (docs/reference.md §1).
     pub body: String,
     /// The FIFO `MessageGroupId`, when the queue is FIFO.
     pub message_group_id: Option<String>,
@@ -38,7 +38,7 @@ pub struct Batch {
     /// The messages, in delivery order.
     pub messages: Vec<InboundMessage>,
     /// True for a FIFO queue: messages are ordered per message group, and a
-    /// group stops at its first failure (CONTRACT §5).
+    /// group stops at its first failure (docs/reference.md §5).
     pub fifo: bool,
     /// When the invocation must have answered (Lambda's deadline). The
     /// handler starts no new aggregate within the safety margin of it.

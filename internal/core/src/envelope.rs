@@ -1,4 +1,4 @@
-//! The command message of CONTRACT §2: strict parsing and validation of an
+//! The command message of docs/reference.md §1: strict parsing and validation of an
 //! SQS message body into a [`Command`].
 
 use std::fmt;

@@ -3,7 +3,7 @@
 //! and whatever else reads or writes events depend on.
 //!
 //! It owns:
-//! - [`envelope`]: the command message of CONTRACT §2, parsed strictly;
+//! - [`envelope`]: the command message of docs/reference.md §1, parsed strictly;
 //! - [`model`]: aggregate keys, events, idempotency records and commits;
 //! - [`batch`]: what goes into a handler (a [`Batch`] of SQS messages) and
 //!   what comes out (a [`BatchReport`]);

@@ -35,7 +35,7 @@ impl fmt::Display for AggregateKey {
     }
 }
 
-/// One stored event (CONTRACT §4).
+/// One stored event (docs/reference.md §3).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Event {

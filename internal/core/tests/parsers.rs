@@ -1,6 +1,6 @@
 //! Property tests of the envelope parser: no input makes `parse_command`
 //! panic, and whatever it accepts satisfies the envelope's invariants
-//! (CONTRACT §2). The config parser has its own in
+//! (docs/reference.md §1). The config parser has its own in
 //! `pkg/state-machine/tests/it/never_panics.rs`.
 
 use handler_core::envelope::{

@@ -1,6 +1,6 @@
 //! Lambda's SQS face: turns the event Lambda passes the function
 //! ([`SqsEvent`]) into the core's [`Batch`], and the core's [`BatchReport`]
-//! into the [`SqsBatchResponse`] of `ReportBatchItemFailures` (CONTRACT §5).
+//! into the [`SqsBatchResponse`] of `ReportBatchItemFailures` (docs/reference.md §5).
 //! Used by the Lambda binary and by `cmdctl process`, so both read events the
 //! same way.
 //!
@@ -102,7 +102,7 @@ pub fn respond(event: &SqsEvent, report: &BatchReport) -> SqsBatchResponse {
 }
 
 /// The answer for Lambda: exactly the failed messages.
-pub fn to_response(report: &BatchReport) -> SqsBatchResponse {
+fn to_response(report: &BatchReport) -> SqsBatchResponse {
     let mut response = SqsBatchResponse::default();
     for id in report.failed_message_ids() {
         let mut failure = BatchItemFailure::default();

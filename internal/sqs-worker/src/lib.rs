@@ -11,7 +11,7 @@
 //!    call. Failed messages are left alone: they reappear after the queue's
 //!    visibility timeout, and the queue's redrive policy moves one that keeps
 //!    failing to its dead-letter queue after `maxReceiveCount` receives, as
-//!    with Lambda's `ReportBatchItemFailures` (CONTRACT §5).
+//!    with Lambda's `ReportBatchItemFailures` (docs/reference.md §5).
 //!
 //! It owns the polling loop only ([`Worker`]); it depends on `handler-core`,
 //! `sqs-commands` (which queues are FIFO) and `aws-sdk-sqs`, and on no store

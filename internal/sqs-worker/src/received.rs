@@ -13,7 +13,7 @@ pub struct ReceivedMessage {
     pub message_id: String,
     /// The receipt handle the delete needs; `None` if SQS gave none.
     pub receipt_handle: Option<String>,
-    /// The body (a CONTRACT §2 command message, if the producer behaved).
+    /// The body (a docs/reference.md §1 command message, if the producer behaved).
     pub body: String,
     /// The FIFO `MessageGroupId` system attribute.
     pub message_group_id: Option<String>,

@@ -1,4 +1,4 @@
-//! The table's items (CONTRACT §4) and their conversion to and from the
+//! The table's items (docs/reference.md §3) and their conversion to and from the
 //! core's records.
 //!
 //! | item | `pk` | `sk` | other attributes |
@@ -46,60 +46,75 @@ pub(crate) fn failure_pk(message_id: &str) -> String {
     format!("#failure#{message_id}")
 }
 
-pub(crate) fn s(value: impl Into<String>) -> AttributeValue {
+pub(crate) fn string_attr(value: impl Into<String>) -> AttributeValue {
     AttributeValue::S(value.into())
 }
 
-pub(crate) fn n(value: u64) -> AttributeValue {
+pub(crate) fn number_attr(value: u64) -> AttributeValue {
     AttributeValue::N(value.to_string())
 }
 
 /// The key of an item.
 pub(crate) fn key(pk: String, sk: u64) -> Item {
-    HashMap::from([("pk".to_owned(), s(pk)), ("sk".to_owned(), n(sk))])
+    HashMap::from([
+        ("pk".to_owned(), string_attr(pk)),
+        ("sk".to_owned(), number_attr(sk)),
+    ])
 }
 
 pub(crate) fn event_item(key: &AggregateKey, event: &Event) -> Item {
     HashMap::from([
-        ("pk".to_owned(), s(aggregate_pk(key))),
-        ("sk".to_owned(), n(event.version)),
-        ("eventType".to_owned(), s(&event.event_type)),
-        ("state".to_owned(), s(&event.state)),
-        ("payload".to_owned(), s(json_text(&event.payload))),
-        ("commandId".to_owned(), s(&event.command_id)),
-        ("metadata".to_owned(), s(json_text(&event.metadata))),
-        ("recordedAt".to_owned(), s(&event.recorded_at)),
-        ("configVersion".to_owned(), n(event.config_version)),
+        ("pk".to_owned(), string_attr(aggregate_pk(key))),
+        ("sk".to_owned(), number_attr(event.version)),
+        ("eventType".to_owned(), string_attr(&event.event_type)),
+        ("state".to_owned(), string_attr(&event.state)),
+        ("payload".to_owned(), string_attr(json_text(&event.payload))),
+        ("commandId".to_owned(), string_attr(&event.command_id)),
+        (
+            "metadata".to_owned(),
+            string_attr(json_text(&event.metadata)),
+        ),
+        ("recordedAt".to_owned(), string_attr(&event.recorded_at)),
+        (
+            "configVersion".to_owned(),
+            number_attr(event.config_version),
+        ),
     ])
 }
 
 pub(crate) fn head_item(key: &AggregateKey, head: &AggregateState, updated_at: &str) -> Item {
     HashMap::from([
-        ("pk".to_owned(), s(aggregate_pk(key))),
-        ("sk".to_owned(), n(0)),
-        ("itemType".to_owned(), s("head")),
-        ("aggregateType".to_owned(), s(&key.aggregate_type)),
-        ("aggregateId".to_owned(), s(&key.aggregate_id)),
-        ("headType".to_owned(), s(&key.aggregate_type)),
-        ("headId".to_owned(), s(&key.aggregate_id)),
-        ("state".to_owned(), s(&head.state)),
-        ("version".to_owned(), n(head.version)),
-        ("data".to_owned(), s(json_text(&head.data))),
-        ("updatedAt".to_owned(), s(updated_at)),
+        ("pk".to_owned(), string_attr(aggregate_pk(key))),
+        ("sk".to_owned(), number_attr(0)),
+        ("itemType".to_owned(), string_attr("head")),
+        ("aggregateType".to_owned(), string_attr(&key.aggregate_type)),
+        ("aggregateId".to_owned(), string_attr(&key.aggregate_id)),
+        ("headType".to_owned(), string_attr(&key.aggregate_type)),
+        ("headId".to_owned(), string_attr(&key.aggregate_id)),
+        ("state".to_owned(), string_attr(&head.state)),
+        ("version".to_owned(), number_attr(head.version)),
+        ("data".to_owned(), string_attr(json_text(&head.data))),
+        ("updatedAt".to_owned(), string_attr(updated_at)),
     ])
 }
 
 pub(crate) fn command_item(record: &CommandRecord, expires_at: u64) -> Item {
     HashMap::from([
-        ("pk".to_owned(), s(command_pk(&record.command_id))),
-        ("sk".to_owned(), n(0)),
-        ("itemType".to_owned(), s("command")),
-        ("aggregateType".to_owned(), s(&record.key.aggregate_type)),
-        ("aggregateId".to_owned(), s(&record.key.aggregate_id)),
-        ("fingerprint".to_owned(), s(&record.fingerprint)),
-        ("version".to_owned(), n(record.version)),
-        ("recordedAt".to_owned(), s(&record.recorded_at)),
-        (TTL_ATTRIBUTE.to_owned(), n(expires_at)),
+        ("pk".to_owned(), string_attr(command_pk(&record.command_id))),
+        ("sk".to_owned(), number_attr(0)),
+        ("itemType".to_owned(), string_attr("command")),
+        (
+            "aggregateType".to_owned(),
+            string_attr(&record.key.aggregate_type),
+        ),
+        (
+            "aggregateId".to_owned(),
+            string_attr(&record.key.aggregate_id),
+        ),
+        ("fingerprint".to_owned(), string_attr(&record.fingerprint)),
+        ("version".to_owned(), number_attr(record.version)),
+        ("recordedAt".to_owned(), string_attr(&record.recorded_at)),
+        (TTL_ATTRIBUTE.to_owned(), number_attr(expires_at)),
     ])
 }
 

@@ -1,4 +1,4 @@
-//! The DynamoDB [`EventStore`], on the table of CONTRACT §4 (item layout in
+//! The DynamoDB [`EventStore`], on the table of docs/reference.md §3 (item layout in
 //! [`items`]).
 //!
 //! - **Load** is one `BatchGetItem` (consistent reads): the aggregate's head
@@ -42,7 +42,7 @@ use handler_core::{
 pub use errors::DynamoError;
 pub use table::create_table;
 
-use crate::items::{Item, aggregate_pk, command_pk, failure_pk, key, n, s};
+use crate::items::{Item, aggregate_pk, command_pk, failure_pk, key, number_attr, string_attr};
 
 /// SQS's longest message retention, on a queue and on its DLQ alike.
 pub const SQS_MAX_RETENTION: Duration = Duration::from_secs(14 * 24 * 3600);
@@ -92,11 +92,6 @@ impl DynamoStore {
     /// The table's name.
     pub fn table(&self) -> &str {
         &self.table
-    }
-
-    /// The client.
-    pub fn client(&self) -> &Client {
-        &self.client
     }
 
     /// Reads the given keys with consistent reads, following
@@ -208,7 +203,7 @@ impl EventStore for DynamoStore {
                 .set_item(Some(head))
                 .condition_expression("#v = :expected")
                 .expression_attribute_names("#v", "version")
-                .expression_attribute_values(":expected", n(commit.expected_version))
+                .expression_attribute_values(":expected", number_attr(commit.expected_version))
         };
         writes.push(
             TransactWriteItem::builder()
@@ -246,8 +241,8 @@ impl EventStore for DynamoStore {
                 .query()
                 .table_name(&self.table)
                 .key_condition_expression("pk = :pk AND sk > :after")
-                .expression_attribute_values(":pk", s(aggregate_pk(key_of)))
-                .expression_attribute_values(":after", n(after_version))
+                .expression_attribute_values(":pk", string_attr(aggregate_pk(key_of)))
+                .expression_attribute_values(":after", number_attr(after_version))
                 .consistent_read(true)
                 .limit(i32::try_from(remaining).unwrap_or(i32::MAX))
                 .set_exclusive_start_key(start.take())
@@ -292,13 +287,13 @@ impl FailureLog for DynamoStore {
                 )
                 .expression_attribute_names("#record", "record")
                 .expression_attribute_names("#ttl", items::TTL_ATTRIBUTE)
-                .expression_attribute_values(":type", s("failure"))
-                .expression_attribute_values(":code", s(&f.code))
-                .expression_attribute_values(":reason", s(&f.reason))
-                .expression_attribute_values(":record", s(record))
-                .expression_attribute_values(":now", s(&f.failed_at))
-                .expression_attribute_values(":ttl", n(expires_at))
-                .expression_attribute_values(":one", n(1))
+                .expression_attribute_values(":type", string_attr("failure"))
+                .expression_attribute_values(":code", string_attr(&f.code))
+                .expression_attribute_values(":reason", string_attr(&f.reason))
+                .expression_attribute_values(":record", string_attr(record))
+                .expression_attribute_values(":now", string_attr(&f.failed_at))
+                .expression_attribute_values(":ttl", number_attr(expires_at))
+                .expression_attribute_values(":one", number_attr(1))
                 .send()
                 .await
                 .map_err(errors::store_error)?;
@@ -347,13 +342,13 @@ impl AggregateIndex for DynamoStore {
                 .query()
                 .table_name(&self.table)
                 .index_name(items::HEADS_INDEX)
-                .expression_attribute_values(":type", s(aggregate_type))
+                .expression_attribute_values(":type", string_attr(aggregate_type))
                 .limit(i32::try_from(limit - out.len()).unwrap_or(i32::MAX))
                 .set_exclusive_start_key(start.take());
             query = match after {
                 Some(after) => query
                     .key_condition_expression("headType = :type AND headId > :after")
-                    .expression_attribute_values(":after", s(after)),
+                    .expression_attribute_values(":after", string_attr(after)),
                 None => query.key_condition_expression("headType = :type"),
             };
             let page = query.send().await.map_err(errors::store_error)?;

@@ -1,4 +1,4 @@
-//! The config document: one JSON file per aggregate type (CONTRACT §3).
+//! The config document: one JSON file per aggregate type (docs/reference.md §2).
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;

@@ -1,4 +1,4 @@
-//! Declarative aggregate state machines: the config model (CONTRACT §3), its
+//! Declarative aggregate state machines: the config model (docs/reference.md §2), its
 //! validation, `decide` (may this command run now, and what does it record?)
 //! the fold that applies an event to an aggregate's state, and the [`diff`]
 //! of two configs (what an upload would change).

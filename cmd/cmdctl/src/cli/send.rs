@@ -37,7 +37,7 @@ pub(crate) struct SendArgs {
     #[arg(long, value_name = "JSON", value_parser = json_object)]
     pub(crate) metadata: Option<Map<String, Value>>,
     /// Send every command message of this file instead (JSON Lines: one
-    /// CONTRACT §2 body per line; `-` for stdin).
+    /// docs/reference.md §1 body per line; `-` for stdin).
     #[arg(
         long,
         short = 'f',

@@ -1,4 +1,4 @@
-//! `cmdctl exec`: one command, built as a CONTRACT §2 message body and run
+//! `cmdctl exec`: one command, built as a docs/reference.md §1 message body and run
 //! through the handler as a one-message batch.
 
 use std::io::Write;

@@ -1,8 +1,8 @@
 //! `cmdctl setup`: creates, idempotently, the AWS resources the handler
 //! needs, for emulators and dev accounts: the event-store table (through
-//! `store-dynamodb`, so it has the stream and TTL of CONTRACT §4), the config
+//! `store-dynamodb`, so it has the stream and TTL of docs/reference.md §3), the config
 //! bucket, and the command queue with its dead-letter queue (redrive after
-//! 10 receives, CONTRACT §5). Production stacks come from infrastructure as
+//! 10 receives, docs/reference.md §5). Production stacks come from infrastructure as
 //! code; this is its quick stand-in.
 
 use std::io::Write;

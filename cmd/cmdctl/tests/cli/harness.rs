@@ -187,7 +187,7 @@ impl Cli {
 // Against AWS (moto): DynamoDB store, S3 configs, SQS.
 
 /// `cmdctl` pointed at moto through the SDK's own variables, with the
-/// Lambda's environment (CONTRACT §1) naming this test's table and bucket,
+/// Lambda's environment (docs/reference.md §4) naming this test's table and bucket,
 /// run in a directory holding a copy of `config/`.
 pub(crate) struct AwsCli {
     pub(crate) dir: tempfile::TempDir,

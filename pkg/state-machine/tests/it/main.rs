@@ -10,7 +10,7 @@ mod shipped_configs;
 use serde_json::{Map, Value, json};
 use state_machine::{ConfigFault, StateMachine};
 
-/// The contract's example config (CONTRACT §3).
+/// The contract's example config (docs/reference.md §2).
 fn contract_example() -> Value {
     json!({
       "aggregateType": "order",
