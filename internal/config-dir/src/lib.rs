@@ -30,6 +30,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use async_trait::async_trait;
+use handler_core::config_source::compile;
 use handler_core::state_machine::StateMachine;
 use handler_core::{ConfigSource, ConfigSourceError};
 
@@ -84,28 +85,6 @@ pub fn load_file(path: &Path, expected: Option<&str>) -> Result<StateMachine, Co
         _ => ConfigSourceError::Unavailable(format!("{location}: {e}")),
     })?;
     compile(&location, &bytes, expected)
-}
-
-/// Validates and compiles config bytes read from `location`.
-fn compile(
-    location: &str,
-    bytes: &[u8],
-    expected: Option<&str>,
-) -> Result<StateMachine, ConfigSourceError> {
-    let machine = StateMachine::from_json(bytes).map_err(|error| ConfigSourceError::Invalid {
-        location: location.to_owned(),
-        error,
-    })?;
-    match expected {
-        Some(expected) if machine.aggregate_type() != expected => {
-            Err(ConfigSourceError::WrongType {
-                location: location.to_owned(),
-                declared: machine.aggregate_type().to_owned(),
-                expected: expected.to_owned(),
-            })
-        }
-        _ => Ok(machine),
-    }
 }
 
 #[async_trait]

@@ -3,8 +3,6 @@
 
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::operation::get_object::{GetObjectError, GetObjectOutput};
-use handler_core::ConfigSourceError;
-use handler_core::state_machine::StateMachine;
 
 /// The object key of an aggregate type's config: `{prefix}{aggregate_type}.json`.
 /// The prefix is used as given (empty, or ending in `/` for a folder).
@@ -19,29 +17,6 @@ pub fn object_key(prefix: &str, aggregate_type: &str) -> String {
 
 pub(crate) fn s3_uri(bucket: &str, key: &str) -> String {
     format!("s3://{bucket}/{key}")
-}
-
-/// Parses, validates and compiles a config, checking that it declares
-/// `expected` (when given) as its aggregate type.
-pub(crate) fn compile(
-    location: &str,
-    bytes: &[u8],
-    expected: Option<&str>,
-) -> Result<StateMachine, ConfigSourceError> {
-    let machine = StateMachine::from_json(bytes).map_err(|error| ConfigSourceError::Invalid {
-        location: location.to_owned(),
-        error,
-    })?;
-    match expected {
-        Some(expected) if machine.aggregate_type() != expected => {
-            Err(ConfigSourceError::WrongType {
-                location: location.to_owned(),
-                declared: machine.aggregate_type().to_owned(),
-                expected: expected.to_owned(),
-            })
-        }
-        _ => Ok(machine),
-    }
 }
 
 /// What one GetObject came to.
@@ -117,6 +92,8 @@ impl HttpStatus for aws_sdk_s3::config::http::HttpResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use handler_core::ConfigSourceError;
+    use handler_core::config_source::compile;
 
     const VALID: &str = r#"{"aggregateType":"order","version":3,"initialState":"A","states":["A"],"transitions":[]}"#;
 

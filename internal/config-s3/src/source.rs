@@ -8,7 +8,9 @@ use async_trait::async_trait;
 use handler_core::state_machine::StateMachine;
 use handler_core::{ConfigSource, ConfigSourceError};
 
-use crate::object::{Fetched, compile, get_object, object_key, s3_uri};
+use handler_core::config_source::compile;
+
+use crate::object::{Fetched, get_object, object_key, s3_uri};
 
 /// How long a fetched config is used before S3 is asked whether it changed.
 pub const DEFAULT_TTL: Duration = Duration::from_secs(60);

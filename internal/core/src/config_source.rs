@@ -49,6 +49,34 @@ impl ConfigSourceError {
     }
 }
 
+/// Parses, validates and compiles the config bytes read from `location`
+/// (a path or S3 URI), checking that it declares `expected` (when given) as
+/// its aggregate type. Every source compiles through this one function, so
+/// they refuse the same configs with the same errors.
+///
+/// # Errors
+/// [`ConfigSourceError::Invalid`] or [`ConfigSourceError::WrongType`].
+pub fn compile(
+    location: &str,
+    bytes: &[u8],
+    expected: Option<&str>,
+) -> Result<StateMachine, ConfigSourceError> {
+    let machine = StateMachine::from_json(bytes).map_err(|error| ConfigSourceError::Invalid {
+        location: location.to_owned(),
+        error,
+    })?;
+    match expected {
+        Some(expected) if machine.aggregate_type() != expected => {
+            Err(ConfigSourceError::WrongType {
+                location: location.to_owned(),
+                declared: machine.aggregate_type().to_owned(),
+                expected: expected.to_owned(),
+            })
+        }
+        _ => Ok(machine),
+    }
+}
+
 /// Supplies the compiled state machine of an aggregate type. Implementations
 /// cache as they see fit; the handler asks once per aggregate type per batch.
 #[async_trait]
