@@ -18,7 +18,7 @@ use crate::retry::RetryPolicy;
 use handler_core::batch::Applied;
 use handler_core::config_source::ConfigSourceError;
 use handler_core::envelope::Command;
-use handler_core::failure::{Failure, Rejection, Transient};
+use handler_core::failure::{Failure, Permanent, Transient};
 use handler_core::model::{AggregateKey, CommandRecord, Commit, Event, fingerprint, now_rfc3339};
 use handler_core::size::{event_item_bytes, head_item_bytes, record_bytes};
 use handler_core::store::{AppendError, EventStore, StoreLimits};
@@ -113,7 +113,7 @@ pub(crate) async fn run_aggregate<S: EventStore + ?Sized>(
                 Err(AppendError::TooLarge(reason)) => {
                     // This command alone is too large. The later ones were
                     // decided after it: decide them again without it.
-                    settled[chunk.first] = Some(Err(Rejection::TooLarge(reason).into()));
+                    settled[chunk.first] = Some(Err(Permanent::TooLarge(reason).into()));
                     one_per_commit = true;
                     replan = true;
                     break;
@@ -229,7 +229,7 @@ fn plan(
                 version,
                 duplicate: true,
             }),
-            Some((_, _, applied_to)) => Err(Rejection::CommandIdReused {
+            Some((_, _, applied_to)) => Err(Permanent::CommandIdReused {
                 command_id: cmd.command_id.clone(),
                 applied_to,
             }
@@ -314,7 +314,7 @@ fn decide(
     if let Some(expected) = cmd.expected_version
         && expected != state.version
     {
-        return Err(Rejection::VersionMismatch {
+        return Err(Permanent::VersionMismatch {
             expected,
             actual: state.version,
         }
@@ -322,7 +322,7 @@ fn decide(
     }
     let decision = machine
         .decide(state, &cmd.command, &cmd.payload)
-        .map_err(Rejection::from)?;
+        .map_err(Permanent::from)?;
     let mut next = state.clone();
     next.apply(&decision.to_state, &cmd.payload);
     let event = Event {
@@ -337,7 +337,7 @@ fn decide(
     };
     let event_bytes = event_item_bytes(key, &event);
     if event_bytes > limits.max_item_bytes {
-        return Err(Rejection::TooLarge(format!(
+        return Err(Permanent::TooLarge(format!(
             "the event would be {event_bytes} bytes, over the store's {}-byte item limit",
             limits.max_item_bytes
         ))
@@ -345,7 +345,7 @@ fn decide(
     }
     let head_bytes = head_item_bytes(key, &next);
     if head_bytes > limits.max_item_bytes {
-        return Err(Rejection::TooLarge(format!(
+        return Err(Permanent::TooLarge(format!(
             "the aggregate's state would grow to {head_bytes} bytes, over the store's {}-byte item limit",
             limits.max_item_bytes
         ))

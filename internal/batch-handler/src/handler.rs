@@ -16,7 +16,7 @@ use crate::retry::RetryPolicy;
 use handler_core::batch::{Batch, BatchReport, MessageOutcome};
 use handler_core::config_source::{ConfigSource, ConfigSourceError};
 use handler_core::envelope::{Command, EnvelopeError, parse_command};
-use handler_core::failure::{Failure, Rejection, Transient};
+use handler_core::failure::{Failure, Permanent, Transient};
 use handler_core::failure_log::FailureLog;
 use handler_core::failure_log::FailureRecord;
 use handler_core::model::{AggregateKey, now_rfc3339};
@@ -258,7 +258,7 @@ impl<S: EventStore + FailureLog, C: ConfigSource> Handler<S, C> {
                     .collect()
             } else {
                 match run_of {
-                    Err(e) => vec![(first, Err(Rejection::Envelope(e.clone()).into()))],
+                    Err(e) => vec![(first, Err(Permanent::Envelope(e.clone()).into()))],
                     // Every parsed type was looked up; `None` when the
                     // deadline came before its config did.
                     Ok((key, pending)) => {

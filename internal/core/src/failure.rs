@@ -1,5 +1,5 @@
 //! Why a message failed, split by what the caller should do about it:
-//! a [`Rejection`] is permanent (the same message will fail the same way), a
+//! a [`Permanent`] failure will recur (the same message fails the same way), a
 //! [`Transient`] fault may pass on a later delivery.
 
 use crate::config_source::ConfigSourceError;
@@ -11,22 +11,22 @@ use crate::store::StoreError;
 pub enum Failure {
     /// Permanent: retrying cannot succeed.
     #[error(transparent)]
-    Rejected(#[from] Rejection),
+    Permanent(#[from] Permanent),
     /// Transient: a later delivery may succeed.
     #[error(transparent)]
     Transient(#[from] Transient),
 }
 
 impl Failure {
-    /// True for a [`Rejection`].
+    /// True for a [`Permanent`].
     pub fn is_permanent(&self) -> bool {
-        matches!(self, Failure::Rejected(_))
+        matches!(self, Failure::Permanent(_))
     }
 
     /// A short, stable code for logs, message attributes and scripts.
     pub fn code(&self) -> &'static str {
         match self {
-            Failure::Rejected(r) => r.code(),
+            Failure::Permanent(r) => r.code(),
             Failure::Transient(t) => t.code(),
         }
     }
@@ -34,7 +34,7 @@ impl Failure {
 
 /// Permanent reasons.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum Rejection {
+pub enum Permanent {
     /// The body is not a valid command message.
     #[error(transparent)]
     Envelope(#[from] EnvelopeError),
@@ -67,24 +67,24 @@ pub enum Rejection {
     },
 }
 
-impl Rejection {
+impl Permanent {
     /// A short, stable code.
     pub fn code(&self) -> &'static str {
         match self {
-            Rejection::Envelope(_) => "malformed_message",
-            Rejection::UnknownAggregateType(_) => "unknown_aggregate_type",
-            Rejection::Decision(state_machine::Rejection::UnknownCommand { .. }) => {
+            Permanent::Envelope(_) => "malformed_message",
+            Permanent::UnknownAggregateType(_) => "unknown_aggregate_type",
+            Permanent::Decision(state_machine::Rejection::UnknownCommand { .. }) => {
                 "unknown_command"
             }
-            Rejection::Decision(state_machine::Rejection::InvalidTransition { .. }) => {
+            Permanent::Decision(state_machine::Rejection::InvalidTransition { .. }) => {
                 "invalid_transition"
             }
-            Rejection::Decision(state_machine::Rejection::SchemaViolation { .. }) => {
+            Permanent::Decision(state_machine::Rejection::SchemaViolation { .. }) => {
                 "schema_violation"
             }
-            Rejection::VersionMismatch { .. } => "version_mismatch",
-            Rejection::TooLarge(_) => "too_large",
-            Rejection::CommandIdReused { .. } => "command_id_reused",
+            Permanent::VersionMismatch { .. } => "version_mismatch",
+            Permanent::TooLarge(_) => "too_large",
+            Permanent::CommandIdReused { .. } => "command_id_reused",
         }
     }
 }
@@ -158,7 +158,7 @@ impl Transient {
 impl From<ConfigSourceError> for Failure {
     fn from(e: ConfigSourceError) -> Self {
         if e.is_permanent() {
-            Failure::Rejected(Rejection::UnknownAggregateType(e))
+            Failure::Permanent(Permanent::UnknownAggregateType(e))
         } else {
             Failure::Transient(Transient::Config(e))
         }

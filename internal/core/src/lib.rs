@@ -7,7 +7,7 @@
 //! - [`model`]: aggregate keys, events, idempotency records and commits;
 //! - [`batch`]: what goes into a handler (a [`Batch`] of SQS messages) and
 //!   what comes out (a [`BatchReport`]);
-//! - [`failure`]: typed failures, permanent ([`Rejection`]) or [`Transient`];
+//! - [`failure`]: typed failures, [`Permanent`] or [`Transient`];
 //! - the traits adapters implement, each narrow: [`store`]'s [`EventStore`]
 //!   (load, append, read back, limits), [`failure_log`]'s [`FailureLog`] (the
 //!   record of each failure an operator reads later), [`aggregate_index`]'s
@@ -48,7 +48,7 @@ pub use aggregate_index::{AggregateIndex, AggregateSummary};
 pub use batch::{Applied, Batch, BatchReport, InboundMessage, MessageOutcome};
 pub use config_source::{ConfigSource, ConfigSourceError};
 pub use envelope::{Command, EnvelopeError, parse_command};
-pub use failure::{Failure, HoldScope, Rejection, Transient};
+pub use failure::{Failure, HoldScope, Permanent, Transient};
 pub use failure_log::{FailureLog, FailureRecord, StoredFailure};
 pub use model::{AggregateKey, CommandRecord, Commit, Event, fingerprint, now_rfc3339};
 pub use rejection_sink::{Rejected, RejectionSink};
