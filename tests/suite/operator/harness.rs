@@ -11,7 +11,7 @@ use sqs_dead_letter::{SqsDeadLetters, queues};
 use sqs_worker::Worker;
 use store_dynamodb::DynamoStore;
 use testkit::aws::AwsStack;
-use testkit::scenario::command_body;
+use testkit::scenario::create_order;
 
 /// A stack, a queue and its DLQ.
 pub(super) struct Ops {
@@ -81,17 +81,10 @@ impl Ops {
     }
 }
 
-/// An order command body with a fresh command id.
-pub(super) fn command(aggregate_id: &str, name: &str, payload: Value) -> Value {
-    command_body("order", aggregate_id, name, payload)
-}
+pub(super) use testkit::scenario::order_command as command;
 
 pub(super) fn create(aggregate_id: &str) -> Value {
-    command(
-        aggregate_id,
-        "CreateOrder",
-        json!({ "itemId": "beans", "quantity": 1 }),
-    )
+    create_order(aggregate_id, 1)
 }
 
 /// What makes a refused `ConfirmOrder` of a created order valid: reserve

@@ -6,11 +6,11 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::AttributeValue;
 use batch_handler::Handler;
 use config_s3::S3ConfigSource;
-use serde_json::{Value, json};
+use serde_json::Value;
 use sqs_worker::Worker;
 use store_dynamodb::DynamoStore;
 use testkit::aws::AwsStack;
-use testkit::scenario::command_body;
+use testkit::scenario::create_order;
 
 /// A test's AWS resources and clients: the shared [`AwsStack`] (queues,
 /// depth, send) plus the worker-specific helpers below.
@@ -77,17 +77,10 @@ impl Aws {
     }
 }
 
-/// An order command body with a fresh command id.
-pub(super) fn command(aggregate_id: &str, name: &str, payload: Value) -> Value {
-    command_body("order", aggregate_id, name, payload)
-}
+pub(super) use testkit::scenario::order_command as command;
 
 pub(super) fn create(aggregate_id: &str) -> Value {
-    command(
-        aggregate_id,
-        "CreateOrder",
-        json!({ "itemId": "beans", "quantity": 2 }),
-    )
+    create_order(aggregate_id, 2)
 }
 
 pub(super) fn s<'a>(item: &'a HashMap<String, AttributeValue>, name: &str) -> &'a str {
