@@ -173,19 +173,48 @@ impl AwsStack {
             .cloned()
     }
 
-    /// (visible, in flight) messages of a queue.
+    /// (visible, in flight) messages of a queue; panics when moto leaves
+    /// either count out.
     pub async fn depth(&self, url: &str) -> (u64, u64) {
         use aws_sdk_sqs::types::QueueAttributeName as A;
-        let count = |v: Option<String>| v.and_then(|v| v.parse().ok()).unwrap_or(0);
+        let count = |name: A, value: Option<String>| {
+            value
+                .and_then(|v| v.parse().ok())
+                .unwrap_or_else(|| panic!("{url}: no {name}"))
+        };
         (
             count(
+                A::ApproximateNumberOfMessages,
                 self.queue_attribute(url, A::ApproximateNumberOfMessages)
                     .await,
             ),
             count(
+                A::ApproximateNumberOfMessagesNotVisible,
                 self.queue_attribute(url, A::ApproximateNumberOfMessagesNotVisible)
                     .await,
             ),
         )
+    }
+
+    /// Sends one command body; with a `group` (FIFO queues) the command id
+    /// is the deduplication id, as `cmdctl send` does. Returns the message
+    /// id.
+    pub async fn send(&self, url: &str, body: &serde_json::Value, group: Option<&str>) -> String {
+        let mut send = self
+            .sqs
+            .send_message()
+            .queue_url(url)
+            .message_body(body.to_string());
+        if let Some(group) = group {
+            send = send
+                .message_group_id(group)
+                .message_deduplication_id(body["commandId"].as_str().expect("a commandId"));
+        }
+        send.send()
+            .await
+            .expect("SendMessage")
+            .message_id()
+            .expect("a message id")
+            .to_owned()
     }
 }

@@ -79,6 +79,20 @@ pub fn command_body(
     })
 }
 
+/// An `order` command body (see [`command_body`]).
+pub fn order_command(aggregate_id: &str, command: &str, payload: Value) -> Value {
+    command_body("order", aggregate_id, command, payload)
+}
+
+/// A `CreateOrder` body of `quantity` beans (see [`command_body`]).
+pub fn create_order(aggregate_id: &str, quantity: u64) -> Value {
+    order_command(
+        aggregate_id,
+        "CreateOrder",
+        json!({ "itemId": "beans", "quantity": quantity }),
+    )
+}
+
 /// A message with any body.
 pub fn raw(body: impl Into<String>) -> Message {
     Message {

@@ -28,6 +28,8 @@ use testkit::faulty::{Faulty, StoreFaults};
 use testkit::fixtures;
 use testkit::scenario::config_dir;
 
+use crate::lambda::failed;
+
 /// Far longer than any deadline here: reaching it means the call hung.
 const HANG: Duration = Duration::from_secs(30);
 
@@ -63,14 +65,6 @@ fn message_ids(event: &SqsEvent) -> BTreeSet<String> {
         .records
         .iter()
         .map(|r| r.message_id.clone().expect("fixture ids"))
-        .collect()
-}
-
-fn failed(response: &SqsBatchResponse) -> BTreeSet<String> {
-    response
-        .batch_item_failures
-        .iter()
-        .map(|f| f.item_identifier.clone())
         .collect()
 }
 

@@ -14,7 +14,8 @@ fn event(name: &str) -> SqsEvent {
     parse_event(&fixtures::read(name)).expect("fixture is an SQS event")
 }
 
-fn failed(response: &SqsBatchResponse) -> BTreeSet<String> {
+/// The message ids a Lambda answer reports as failed.
+pub(crate) fn failed(response: &SqsBatchResponse) -> BTreeSet<String> {
     response
         .batch_item_failures
         .iter()

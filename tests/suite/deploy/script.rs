@@ -302,13 +302,8 @@ async fn stack_parameters(
     cf: &aws_sdk_cloudformation::Client,
     name: &str,
 ) -> BTreeMap<String, String> {
-    let described = cf
-        .describe_stacks()
-        .stack_name(name)
-        .send()
+    described_stack(cf, name)
         .await
-        .expect("DescribeStacks");
-    described.stacks()[0]
         .parameters()
         .iter()
         .filter_map(|p| {
@@ -324,17 +319,25 @@ async fn stack_outputs(
     cf: &aws_sdk_cloudformation::Client,
     name: &str,
 ) -> BTreeMap<String, String> {
+    described_stack(cf, name)
+        .await
+        .outputs()
+        .iter()
+        .filter_map(|o| Some((o.output_key()?.to_owned(), o.output_value()?.to_owned())))
+        .collect()
+}
+
+async fn described_stack(
+    cf: &aws_sdk_cloudformation::Client,
+    name: &str,
+) -> aws_sdk_cloudformation::types::Stack {
     let described = cf
         .describe_stacks()
         .stack_name(name)
         .send()
         .await
         .expect("DescribeStacks");
-    described.stacks()[0]
-        .outputs()
-        .iter()
-        .filter_map(|o| Some((o.output_key()?.to_owned(), o.output_value()?.to_owned())))
-        .collect()
+    described.stacks()[0].clone()
 }
 
 /// `cargo make zip` (deploy/stack.py zip): `bootstrap` at the root of the

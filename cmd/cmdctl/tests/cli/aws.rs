@@ -95,16 +95,7 @@ fn aws_setup_upload_send_work_and_inspect_through_dynamodb_and_s3() {
     }
 
     // worker: one batch, the bad one left on the queue.
-    let summary = cli
-        .run(&[
-            "worker",
-            "--queue-url",
-            &queue_url,
-            "--until-empty",
-            "--json",
-        ])
-        .ok()
-        .json();
+    let summary = cli.drain(&queue_url, &[]);
     assert_eq!(summary["received"], 4, "{summary}");
     assert_eq!(summary["applied"], 3, "{summary}");
     assert_eq!(summary["failed"], 1, "{summary}");

@@ -83,17 +83,9 @@ fn aws_dlq_list_show_redrive_purge() {
             .to_owned()
     };
     let worker = |extra: &[&str]| -> Value {
-        let mut args = vec![
-            "worker",
-            "--queue-url",
-            &queue_url,
-            "--until-empty",
-            "--wait-seconds",
-            "0",
-            "--json",
-        ];
+        let mut args = vec!["--wait-seconds", "0"];
         args.extend_from_slice(extra);
-        cli.run(&args).ok().json()
+        cli.drain(&queue_url, &args)
     };
     let payload = r#"{"itemId":"beans","quantity":1}"#;
     for id in ["dq-1", "dq-2"] {

@@ -228,6 +228,20 @@ impl AwsCli {
         run_with_stdin(self.command(args), stdin)
     }
 
+    /// `worker --until-empty --json` on a queue, with `extra` arguments:
+    /// its summary.
+    pub(crate) fn drain(&self, queue_url: &str, extra: &[&str]) -> Value {
+        let mut args = vec![
+            "worker",
+            "--queue-url",
+            queue_url,
+            "--until-empty",
+            "--json",
+        ];
+        args.extend_from_slice(extra);
+        self.run(&args).ok().json()
+    }
+
     /// `setup` (JSON) of a queue named `prefix-N`: (queue URL, DLQ URL).
     pub(crate) fn setup(&self, prefix: &str, extra: &[&str]) -> (String, String) {
         let queue = unique_name(prefix);

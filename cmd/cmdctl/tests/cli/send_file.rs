@@ -29,16 +29,7 @@ fn aws_send_file_sends_every_line_by_batches_or_nothing() {
     assert_eq!(sent[12]["line"], 15);
     assert!(sent.iter().all(|s| s["messageId"].is_string()));
     assert_eq!(doc["failed"].as_array().unwrap().len(), 0);
-    let summary = cli
-        .run(&[
-            "worker",
-            "--queue-url",
-            &queue_url,
-            "--until-empty",
-            "--json",
-        ])
-        .ok()
-        .json();
+    let summary = cli.drain(&queue_url, &[]);
     assert_eq!(summary["applied"], 13, "{summary}");
 
     // Any bad line: every one reported by number, nothing sent.
@@ -58,16 +49,7 @@ fn aws_send_file_sends_every_line_by_batches_or_nothing() {
     ] {
         assert!(run.stderr.contains(needle), "{needle}: {}", run.stderr);
     }
-    let summary = cli
-        .run(&[
-            "worker",
-            "--queue-url",
-            &queue_url,
-            "--until-empty",
-            "--json",
-        ])
-        .ok()
-        .json();
+    let summary = cli.drain(&queue_url, &[]);
     assert_eq!(summary["received"], 0, "nothing was sent: {summary}");
 
     // A file and a command at once is a usage error.
@@ -148,19 +130,7 @@ fn send_file_again_applies_each_line_once(fifo: bool) {
     ];
     let half = lines[..3].join("\n");
     let whole = lines.join("\n");
-    let worker = || -> Value {
-        cli.run(&[
-            "worker",
-            "--queue-url",
-            &queue_url,
-            "--until-empty",
-            "--wait-seconds",
-            "0",
-            "--json",
-        ])
-        .ok()
-        .json()
-    };
+    let worker = || -> Value { cli.drain(&queue_url, &["--wait-seconds", "0"]) };
     let send = |text: &str| -> Value {
         cli.run_with_stdin(
             &["send", "--file", "-", "--queue-url", &queue_url, "--json"],

@@ -7,165 +7,17 @@
 //! production one (`DynamoStore` + `S3ConfigSource` over the repository's
 //! configs, uploaded to the test's bucket).
 
-use std::collections::{BTreeSet, HashMap};
+mod harness;
 
-use aws_sdk_dynamodb::types::AttributeValue;
+use std::collections::BTreeSet;
+
 use aws_sdk_sqs::types::MessageSystemAttributeName;
-use batch_handler::Handler;
-use config_s3::S3ConfigSource;
 use serde_json::{Value, json};
 use sqs_worker::{PollStats, Worker};
 use store_dynamodb::DynamoStore;
-use testkit::aws::AwsStack;
 use testkit::moto::unique_name;
-use testkit::scenario::command_body;
 
-/// A test's AWS resources and clients: the shared [`AwsStack`] plus the
-/// worker-specific helpers below.
-struct Aws {
-    stack: AwsStack,
-    sqs: aws_sdk_sqs::Client,
-    dynamo: aws_sdk_dynamodb::Client,
-    table: String,
-}
-
-impl Aws {
-    /// A fresh table and a bucket holding the repository's configs.
-    async fn new() -> Self {
-        let stack = AwsStack::new().await;
-        Aws {
-            sqs: stack.sqs().clone(),
-            dynamo: stack.dynamo().clone(),
-            table: stack.table.clone(),
-            stack,
-        }
-    }
-
-    /// The production handler over this test's table and bucket.
-    fn handler(&self) -> Handler<DynamoStore, S3ConfigSource> {
-        self.stack.handler()
-    }
-
-    /// A worker on `queue_url`, receiving with `wait` seconds of long polling.
-    fn worker(&self, queue_url: &str, wait: i32) -> Worker<DynamoStore, S3ConfigSource> {
-        Worker::new(self.sqs.clone(), queue_url, self.handler()).with_wait_time_seconds(wait)
-    }
-
-    /// A queue and its DLQ, redrive after 10 receives. Returns (queue URL, DLQ URL).
-    async fn queues(&self, visibility_timeout: u32, fifo: bool) -> (String, String) {
-        self.stack.queues(visibility_timeout, fifo).await
-    }
-
-    /// (visible, in flight) messages of a queue.
-    async fn depth(&self, url: &str) -> (u64, u64) {
-        self.stack.depth(url).await
-    }
-
-    /// Sends one command body; FIFO queues get the group and the command id
-    /// as deduplication id (as `cmdctl send` does). Returns the message id.
-    async fn send(&self, url: &str, body: &Value, group: Option<&str>) -> String {
-        let mut send = self
-            .sqs
-            .send_message()
-            .queue_url(url)
-            .message_body(body.to_string());
-        if let Some(group) = group {
-            send = send
-                .message_group_id(group)
-                .message_deduplication_id(body["commandId"].as_str().expect("a commandId"));
-        }
-        send.send()
-            .await
-            .expect("SendMessage")
-            .message_id()
-            .expect("a message id")
-            .to_owned()
-    }
-
-    /// The raw event items of an aggregate (`sk >= 1`), in version order.
-    async fn event_items(&self, pk: &str) -> Vec<HashMap<String, AttributeValue>> {
-        self.dynamo
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("pk = :pk AND sk >= :first")
-            .expression_attribute_values(":pk", AttributeValue::S(pk.to_owned()))
-            .expression_attribute_values(":first", AttributeValue::N("1".to_owned()))
-            .consistent_read(true)
-            .send()
-            .await
-            .expect("Query")
-            .items()
-            .to_vec()
-    }
-
-    /// The event types of an aggregate, in version order.
-    async fn event_types(&self, pk: &str) -> Vec<String> {
-        self.event_items(pk)
-            .await
-            .iter()
-            .map(|item| s(item, "eventType").to_owned())
-            .collect()
-    }
-}
-
-/// An order command body with a fresh command id.
-fn command(aggregate_id: &str, name: &str, payload: Value) -> Value {
-    command_body("order", aggregate_id, name, payload)
-}
-
-fn create(aggregate_id: &str) -> Value {
-    command(
-        aggregate_id,
-        "CreateOrder",
-        json!({ "itemId": "beans", "quantity": 2 }),
-    )
-}
-
-fn s<'a>(item: &'a HashMap<String, AttributeValue>, name: &str) -> &'a str {
-    match item.get(name) {
-        Some(AttributeValue::S(text)) => text,
-        other => panic!("{name} is not an S attribute: {other:?}"),
-    }
-}
-
-fn n(item: &HashMap<String, AttributeValue>, name: &str) -> u64 {
-    match item.get(name) {
-        Some(AttributeValue::N(number)) => number.parse().expect("an integer N"),
-        other => panic!("{name} is not an N attribute: {other:?}"),
-    }
-}
-
-/// `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`, as RFC 3339 has it.
-fn is_rfc3339(text: &str) -> bool {
-    let b = text.as_bytes();
-    let digits = |range: std::ops::Range<usize>| {
-        b.get(range)
-            .is_some_and(|d| d.iter().all(u8::is_ascii_digit))
-    };
-    if b.len() < 20
-        || !(digits(0..4) && digits(5..7) && digits(8..10))
-        || !(digits(11..13) && digits(14..16) && digits(17..19))
-        || b[4] != b'-'
-        || b[7] != b'-'
-        || !matches!(b[10], b'T' | b't')
-        || b[13] != b':'
-        || b[16] != b':'
-    {
-        return false;
-    }
-    let mut rest = &text[19..];
-    if let Some(fraction) = rest.strip_prefix('.') {
-        let len = fraction.bytes().take_while(u8::is_ascii_digit).count();
-        if len == 0 {
-            return false;
-        }
-        rest = &fraction[len..];
-    }
-    matches!(rest, "Z" | "z")
-        || (rest.len() == 6
-            && matches!(rest.as_bytes()[0], b'+' | b'-')
-            && rest.as_bytes()[3] == b':')
-}
+use harness::{Aws, command, create, is_rfc3339, n, s};
 
 #[tokio::test]
 async fn commands_sent_to_the_queue_land_as_contract_events() {
