@@ -8,8 +8,8 @@ use std::ops::Deref;
 
 use async_trait::async_trait;
 use handler_core::{
-    AggregateKey, AppendError, Commit, Event, EventStore, FailureLog, FailureRecord, Loaded,
-    StoreError, StoreLimits, StoredFailure,
+    AggregateKey, AppendError, Commit, CommitSizing, Event, EventStore, FailureLog, FailureRecord,
+    Loaded, StoreError, StoredFailure,
 };
 
 /// What a fault-injecting wrapper changes; by default nothing.
@@ -60,8 +60,8 @@ impl<F: StoreFaults> EventStore for Faulty<F> {
     ) -> Result<Vec<Event>, StoreError> {
         self.0.inner().events(key, after, limit).await
     }
-    fn limits(&self) -> StoreLimits {
-        self.0.inner().limits()
+    fn sizing(&self) -> &dyn CommitSizing {
+        self.0.inner().sizing()
     }
 }
 

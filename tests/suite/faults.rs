@@ -73,10 +73,9 @@ impl StoreFaults for SmallerItems {
     }
     async fn append(&self, commit: &Commit) -> Result<(), AppendError> {
         self.attempts.fetch_add(1, Ordering::SeqCst);
-        let too_large = commit
-            .events
-            .iter()
-            .any(|e| handler_core::size::event_item_bytes(&commit.key, e) > self.max_event_bytes);
+        let too_large = commit.events.iter().any(|e| {
+            dynamodb_layout::size::event_item_bytes(&commit.key, e) > self.max_event_bytes
+        });
         if too_large {
             return Err(AppendError::TooLarge(
                 "Item size has exceeded the maximum allowed size".into(),
