@@ -1,6 +1,7 @@
 //! Fault-injecting wrappers around a real event store, written once: a
 //! wrapper implements [`StoreFaults`] (its `load` and `append`, the calls
-//! faults are injected into), and [`Faulty`] makes it an [`EventStore`] that
+//! faults are injected into, and `sizing`, the counting the engine plans
+//! commits by), and [`Faulty`] makes it an [`EventStore`] that
 //! forwards the rest of that trait to the inner store, and a [`FailureLog`]
 //! (the handler records failures) that forwards to it untouched.
 
@@ -29,6 +30,11 @@ pub trait StoreFaults: Send + Sync {
     /// `EventStore::append`, with whatever the wrapper injects.
     async fn append(&self, commit: &Commit) -> Result<(), AppendError> {
         self.inner().append(commit).await
+    }
+
+    /// `EventStore::sizing`, for a wrapper that counts commits its own way.
+    fn sizing(&self) -> &dyn CommitSizing {
+        self.inner().sizing()
     }
 }
 
@@ -61,7 +67,7 @@ impl<F: StoreFaults> EventStore for Faulty<F> {
         self.0.inner().events(key, after, limit).await
     }
     fn sizing(&self) -> &dyn CommitSizing {
-        self.0.inner().sizing()
+        self.0.sizing()
     }
 }
 
