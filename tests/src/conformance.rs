@@ -16,7 +16,7 @@ pub use failure_log::failures_are_recorded;
 
 use handler_core::state_machine::AggregateState;
 use handler_core::{
-    AggregateKey, AppendError, CommandRecord, Commit, Event, EventStore, all_events,
+    AggregateKey, AppendError, CommandRecord, Commit, Event, EventStore, Footprint, all_events,
 };
 use serde_json::{Map, Value, json};
 
@@ -229,7 +229,8 @@ pub async fn command_records_are_global<S: EventStore>(store: &S) {
 /// A commit over the store's item limit is refused whole.
 pub async fn oversized_commit_is_refused<S: EventStore>(store: &S) {
     let key = key("oversized");
-    let max = store.limits().max_items_per_commit as u64;
+    // One command more than items: over the limit however the store counts.
+    let max = store.sizing().limits().max_items_per_commit as u64 + 1;
     let commit = commit_of(&key, None, max, "big");
     let err = store.append(&commit).await.expect_err("must fail");
     assert!(matches!(err, AppendError::TooLarge(_)), "{err:?}");
@@ -239,7 +240,7 @@ pub async fn oversized_commit_is_refused<S: EventStore>(store: &S) {
 /// An event over the store's item limit is refused whole, as too large.
 pub async fn oversized_item_is_refused<S: EventStore>(store: &S) {
     let key = key("oversized-item");
-    let max = store.limits().max_item_bytes;
+    let max = store.sizing().limits().max_item_bytes;
     let commit = padded_commit_of(&key, None, 1, "huge", max + 1024);
     let err = store.append(&commit).await.expect_err("must fail");
     assert!(matches!(err, AppendError::TooLarge(_)), "{err:?}");
@@ -250,12 +251,14 @@ pub async fn oversized_item_is_refused<S: EventStore>(store: &S) {
 /// current state from the head, and its whole history pages back in order.
 pub async fn long_history_loads<S: EventStore>(store: &S, n: u64, pad: usize) {
     let key = key(&format!("history-{n}"));
-    let per_commit = ((store.limits().max_items_per_commit as u64).saturating_sub(1) / 2).max(1);
+    let per_commit = commands_per_commit(store, &key);
     let mut head: Option<AggregateState> = None;
     let mut version = 0;
+    let mut bytes = 0;
     while version < n {
         let take = per_commit.min(n - version);
         let commit = padded_commit_of(&key, head.as_ref(), take, &format!("h{version}"), pad);
+        bytes += commit_size(store, &commit).bytes;
         store.append(&commit).await.expect("append");
         version += take;
         head = Some(commit.head);
@@ -271,10 +274,6 @@ pub async fn long_history_loads<S: EventStore>(store: &S, n: u64, pad: usize) {
 
     let events = all_events(store, &key).await.expect("events");
     assert_eq!(events.len() as u64, n);
-    let bytes: usize = events
-        .iter()
-        .map(|e| handler_core::size::event_item_bytes(&key, e))
-        .sum();
     eprintln!("long_history_loads: {n} events, about {bytes} bytes of items");
     assert!(
         events.iter().zip(1..).all(|(e, v)| e.version == v),
@@ -289,6 +288,32 @@ pub async fn long_history_loads<S: EventStore>(store: &S, n: u64, pad: usize) {
         folded.apply(&e.state, &e.payload);
     }
     assert_eq!(folded, loaded, "the fold of the history equals the head");
+}
+
+/// How many of [`commit_of`]'s commands one commit of `store` holds, by the
+/// store's own counting.
+fn commands_per_commit<S: EventStore>(store: &S, key: &AggregateKey) -> u64 {
+    let sizing = store.sizing();
+    let sample = commit_of(key, None, 1, "sample");
+    let once = sizing.commit(key, 0, &sample.head).items;
+    let per_command = (commit_size(store, &sample).items - once).max(1);
+    let room = sizing.limits().max_items_per_commit.saturating_sub(once);
+    (room / per_command).max(1) as u64
+}
+
+/// A [`commit_of`]'s size by the store's counting (each command sized with
+/// the commit's head as the state after it).
+fn commit_size<S: EventStore>(store: &S, commit: &Commit) -> Footprint {
+    let sizing = store.sizing();
+    commit
+        .events
+        .iter()
+        .zip(&commit.commands)
+        .map(|(e, r)| sizing.command(&commit.key, e, r, &commit.head))
+        .fold(
+            sizing.commit(&commit.key, commit.expected_version, &commit.head),
+            |total, added| total + added,
+        )
 }
 
 fn key_with_suffix(key: &AggregateKey, suffix: &str) -> AggregateKey {

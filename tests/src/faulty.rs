@@ -1,6 +1,7 @@
 //! Fault-injecting wrappers around a real event store, written once: a
 //! wrapper implements [`StoreFaults`] (its `load` and `append`, the calls
-//! faults are injected into), and [`Faulty`] makes it an [`EventStore`] that
+//! faults are injected into, and `sizing`, the counting the engine plans
+//! commits by), and [`Faulty`] makes it an [`EventStore`] that
 //! forwards the rest of that trait to the inner store, and a [`FailureLog`]
 //! (the handler records failures) that forwards to it untouched.
 
@@ -8,8 +9,8 @@ use std::ops::Deref;
 
 use async_trait::async_trait;
 use handler_core::{
-    AggregateKey, AppendError, Commit, Event, EventStore, FailureLog, FailureRecord, Loaded,
-    StoreError, StoreLimits, StoredFailure,
+    AggregateKey, AppendError, Commit, CommitSizing, Event, EventStore, FailureLog, FailureRecord,
+    Loaded, StoreError, StoredFailure,
 };
 
 /// What a fault-injecting wrapper changes; by default nothing.
@@ -29,6 +30,11 @@ pub trait StoreFaults: Send + Sync {
     /// `EventStore::append`, with whatever the wrapper injects.
     async fn append(&self, commit: &Commit) -> Result<(), AppendError> {
         self.inner().append(commit).await
+    }
+
+    /// `EventStore::sizing`, for a wrapper that counts commits its own way.
+    fn sizing(&self) -> &dyn CommitSizing {
+        self.inner().sizing()
     }
 }
 
@@ -60,8 +66,8 @@ impl<F: StoreFaults> EventStore for Faulty<F> {
     ) -> Result<Vec<Event>, StoreError> {
         self.0.inner().events(key, after, limit).await
     }
-    fn limits(&self) -> StoreLimits {
-        self.0.inner().limits()
+    fn sizing(&self) -> &dyn CommitSizing {
+        self.0.sizing()
     }
 }
 

@@ -8,8 +8,10 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use async_trait::async_trait;
 use batch_handler::Handler;
 use config_dir::DirConfigSource;
+use handler_core::state_machine::AggregateState;
 use handler_core::{
-    AggregateKey, AppendError, Batch, Commit, EventStore, InboundMessage, StoreError, all_events,
+    AggregateKey, AppendError, Batch, CommandRecord, Commit, CommitSizing, Event, EventStore,
+    Footprint, InboundMessage, StoreError, StoreLimits, all_events,
 };
 use serde_json::json;
 use store_sqlite::SqliteStore;
@@ -73,16 +75,60 @@ impl StoreFaults for SmallerItems {
     }
     async fn append(&self, commit: &Commit) -> Result<(), AppendError> {
         self.attempts.fetch_add(1, Ordering::SeqCst);
-        let too_large = commit
-            .events
-            .iter()
-            .any(|e| handler_core::size::event_item_bytes(&commit.key, e) > self.max_event_bytes);
+        let too_large = commit.events.iter().any(|e| {
+            dynamodb_layout::size::event_item_bytes(&commit.key, e) > self.max_event_bytes
+        });
         if too_large {
             return Err(AppendError::TooLarge(
                 "Item size has exceeded the maximum allowed size".into(),
             ));
         }
         self.inner.append(commit).await
+    }
+}
+
+/// A store that counts commits its own way, as a layout without a head item
+/// would: each command one item, nothing once per commit, ten items a commit.
+struct OwnCounting {
+    inner: SqliteStore,
+    /// Commands in each append the handler attempted.
+    commits: std::sync::Mutex<Vec<usize>>,
+}
+
+impl CommitSizing for OwnCounting {
+    fn limits(&self) -> StoreLimits {
+        StoreLimits {
+            max_items_per_commit: 10,
+            ..self.inner.sizing().limits()
+        }
+    }
+    fn command(
+        &self,
+        key: &AggregateKey,
+        event: &Event,
+        record: &CommandRecord,
+        after: &AggregateState,
+    ) -> Footprint {
+        let dynamo = self.inner.sizing().command(key, event, record, after);
+        Footprint { items: 1, ..dynamo }
+    }
+    fn commit(&self, _: &AggregateKey, _: u64, _: &AggregateState) -> Footprint {
+        Footprint::default()
+    }
+}
+
+#[async_trait]
+impl StoreFaults for OwnCounting {
+    type Inner = SqliteStore;
+    fn inner(&self) -> &SqliteStore {
+        &self.inner
+    }
+    async fn append(&self, commit: &Commit) -> Result<(), AppendError> {
+        self.commits.lock().unwrap().push(commit.events.len());
+        self.inner.append(commit).await
+    }
+    fn sizing(&self) -> &dyn CommitSizing {
+        self
     }
 }
 
@@ -239,6 +285,22 @@ async fn a_race_lost_every_time_ends_as_a_transient_conflict_after_the_bounded_a
             .all(|e| e.command_id != "c1" && e.command_id != "c2"),
         "nothing of the failed messages was written"
     );
+}
+
+#[tokio::test]
+async fn commits_are_planned_by_the_stores_own_counting() {
+    let store = Arc::new(Faulty(OwnCounting {
+        inner: SqliteStore::in_memory().unwrap(),
+        commits: std::sync::Mutex::new(Vec::new()),
+    }));
+    let handler = Handler::new(store.clone(), DirConfigSource::new(config_dir()));
+    let mut batch = vec![open_ticket("open")];
+    batch.extend((1..25).map(|i| comment(&format!("c{i}"), "a")));
+    let report = handler.handle(Batch::standard(batch)).await;
+    assert!(report.failed_message_ids().is_empty(), "{report:#?}");
+    // By DynamoDB's counting (2 items a command, 1 a commit) all 25 fit one
+    // commit of 51 items; by this store's, ten commands a commit.
+    assert_eq!(*store.commits.lock().unwrap(), vec![10, 10, 5]);
 }
 
 fn smaller_items() -> Arc<Faulty<SmallerItems>> {

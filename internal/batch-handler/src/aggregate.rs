@@ -3,7 +3,11 @@
 //! commits as the store's limits allow, and start again from a fresh load
 //! when another writer got there first.
 //!
-//! When the store refuses a commit as too large although the estimate let it
+//! The store says what each command adds to a commit and what it may hold
+//! ([`EventStore::sizing`]); a command with an item over its item limit is
+//! refused alone as `too_large` before anything is written.
+//!
+//! When the store refuses a commit as too large although its sizing let it
 //! through, the commands are planned again one per commit, so that only the
 //! command that cannot be written on its own is refused as `too_large`; the
 //! others apply (each refused command is left out and the rest decided again).
@@ -16,12 +20,12 @@ use state_machine::{AggregateState, StateMachine};
 use crate::hold_back::HoldBack;
 use crate::retry::RetryPolicy;
 use handler_core::batch::Applied;
+use handler_core::commit_size::{CommitSizing, Footprint};
 use handler_core::config_source::ConfigSourceError;
 use handler_core::envelope::Command;
 use handler_core::failure::{Failure, Permanent, Transient};
 use handler_core::model::{AggregateKey, CommandRecord, Commit, Event, fingerprint, now_rfc3339};
-use handler_core::size::{event_item_bytes, head_item_bytes, record_bytes};
-use handler_core::store::{AppendError, EventStore, StoreLimits};
+use handler_core::store::{AppendError, EventStore};
 
 /// A parsed message waiting for its outcome.
 #[derive(Debug, Clone, Copy)]
@@ -78,7 +82,7 @@ pub(crate) async fn run_aggregate<S: EventStore + ?Sized>(
             pending,
             &settled,
             fifo,
-            store.limits(),
+            store.sizing(),
             one_per_commit,
         );
         let mut planned = plan.outcomes;
@@ -164,8 +168,9 @@ struct Chunk {
     /// Its first command (a chunk is made for a command).
     first: usize,
     members: Vec<usize>,
-    /// Estimated bytes of its events and records (the head comes on top).
-    bytes: usize,
+    /// What its commands add, in the store's counting (what the commit adds
+    /// once comes on top).
+    size: Footprint,
 }
 
 struct Plan {
@@ -184,14 +189,10 @@ fn plan(
     pending: &[Pending<'_>],
     settled: &[Option<Outcome>],
     fifo: bool,
-    limits: StoreLimits,
+    sizing: &dyn CommitSizing,
     one_per_commit: bool,
 ) -> Plan {
-    let max_items = if one_per_commit {
-        3
-    } else {
-        limits.max_items_per_commit.max(3)
-    };
+    let limits = sizing.limits();
     let recorded_at = now_rfc3339();
     let mut outcomes: Vec<Option<Outcome>> = vec![None; pending.len()];
     let mut chunks: Vec<Chunk> = Vec::new();
@@ -234,55 +235,46 @@ fn plan(
                 applied_to,
             }
             .into()),
-            None => decide(machine, key, &state, cmd, &recorded_at, limits).map(
-                |Decided {
-                     event,
-                     next,
-                     event_bytes,
-                     head_bytes,
-                 }| {
-                    let record = CommandRecord {
-                        command_id: cmd.command_id.clone(),
+            None => decide(machine, &state, cmd, &recorded_at).and_then(|(event, next)| {
+                let record = CommandRecord {
+                    command_id: cmd.command_id.clone(),
+                    key: key.clone(),
+                    fingerprint: fp.clone(),
+                    version: next.version,
+                    recorded_at: recorded_at.clone(),
+                };
+                let added = check_item_sizes(sizing, key, state.version, &event, &record, &next)?;
+                if let Some(c) = &current {
+                    let once = sizing.commit(key, c.commit.expected_version, &next);
+                    if one_per_commit || !limits.admit(c.size + added + once) {
+                        chunks.extend(current.take());
+                    }
+                }
+                let chunk = current.get_or_insert_with(|| Chunk {
+                    commit: Commit {
                         key: key.clone(),
-                        fingerprint: fp.clone(),
-                        version: next.version,
-                        recorded_at: recorded_at.clone(),
-                    };
-                    let bytes = event_bytes + record_bytes(&record);
-                    if let Some(c) = &current {
-                        let items = c.commit.events.len() + c.commit.commands.len();
-                        if items + 3 > max_items
-                            || c.bytes + bytes + head_bytes > limits.max_commit_bytes
-                        {
-                            chunks.extend(current.take());
-                        }
-                    }
-                    let chunk = current.get_or_insert_with(|| Chunk {
-                        commit: Commit {
-                            key: key.clone(),
-                            expected_version: state.version,
-                            events: Vec::new(),
-                            commands: Vec::new(),
-                            head: state.clone(),
-                        },
-                        first: pos,
-                        members: Vec::new(),
-                        bytes: 0,
-                    });
-                    chunk.bytes += bytes;
-                    chunk.commit.commands.push(record);
-                    chunk.commit.events.push(event);
-                    chunk.commit.head = next.clone();
-                    chunk.members.push(pos);
-                    in_plan.insert(&cmd.command_id, (fp, next.version));
-                    let version = next.version;
-                    state = next;
-                    Applied {
-                        version,
-                        duplicate: false,
-                    }
-                },
-            ),
+                        expected_version: state.version,
+                        events: Vec::new(),
+                        commands: Vec::new(),
+                        head: state.clone(),
+                    },
+                    first: pos,
+                    members: Vec::new(),
+                    size: Footprint::default(),
+                });
+                chunk.size = chunk.size + added;
+                chunk.commit.commands.push(record);
+                chunk.commit.events.push(event);
+                chunk.commit.head = next.clone();
+                chunk.members.push(pos);
+                in_plan.insert(&cmd.command_id, (fp, next.version));
+                let version = next.version;
+                state = next;
+                Ok(Applied {
+                    version,
+                    duplicate: false,
+                })
+            }),
         };
         if outcome.is_err() {
             hold.failed(p.message_id);
@@ -293,24 +285,14 @@ fn plan(
     Plan { outcomes, chunks }
 }
 
-/// A command decided: its event, the state after it, and their sizes.
-struct Decided {
-    event: Event,
-    next: AggregateState,
-    event_bytes: usize,
-    head_bytes: usize,
-}
-
 /// Decides one new command against `state`: the event it records and the
 /// state after it, or why it is refused.
 fn decide(
     machine: &StateMachine,
-    key: &AggregateKey,
     state: &AggregateState,
     cmd: &Command,
     recorded_at: &str,
-    limits: StoreLimits,
-) -> Result<Decided, Failure> {
+) -> Result<(Event, AggregateState), Failure> {
     if let Some(expected) = cmd.expected_version
         && expected != state.version
     {
@@ -335,26 +317,36 @@ fn decide(
         recorded_at: recorded_at.to_owned(),
         config_version: machine.version(),
     };
-    let event_bytes = event_item_bytes(key, &event);
-    if event_bytes > limits.max_item_bytes {
+    Ok((event, next))
+}
+
+/// What a decided command adds to a commit, by the store's counting; or
+/// `too_large` when one of its items, or one the commit writes once with the
+/// state after it, would exceed the store's item limit.
+fn check_item_sizes(
+    sizing: &dyn CommitSizing,
+    key: &AggregateKey,
+    version_before: u64,
+    event: &Event,
+    record: &CommandRecord,
+    after: &AggregateState,
+) -> Result<Footprint, Failure> {
+    let max = sizing.limits().max_item_bytes;
+    let added = sizing.command(key, event, record, after);
+    if added.largest_item > max {
         return Err(Permanent::TooLarge(format!(
-            "the event would be {event_bytes} bytes, over the store's {}-byte item limit",
-            limits.max_item_bytes
+            "the event would be {} bytes, over the store's {max}-byte item limit",
+            added.largest_item
         ))
         .into());
     }
-    let head_bytes = head_item_bytes(key, &next);
-    if head_bytes > limits.max_item_bytes {
+    let once = sizing.commit(key, version_before, after);
+    if once.largest_item > max {
         return Err(Permanent::TooLarge(format!(
-            "the aggregate's state would grow to {head_bytes} bytes, over the store's {}-byte item limit",
-            limits.max_item_bytes
+            "the aggregate's state would grow to {} bytes, over the store's {max}-byte item limit",
+            once.largest_item
         ))
         .into());
     }
-    Ok(Decided {
-        event,
-        next,
-        event_bytes,
-        head_bytes,
-    })
+    Ok(added)
 }

@@ -9,7 +9,9 @@
 //!   what comes out (a [`BatchReport`]);
 //! - [`failure`]: typed failures, [`Permanent`] or [`Transient`];
 //! - the traits adapters implement, each narrow: [`store`]'s [`EventStore`]
-//!   (load, append, read back, limits), [`failure_log`]'s [`FailureLog`] (the
+//!   (load, append, read back, and [`commit_size`]'s [`CommitSizing`]: how
+//!   the store counts a commit and its limits, which only the store knows),
+//!   [`failure_log`]'s [`FailureLog`] (the
 //!   record of each failure an operator reads later), [`aggregate_index`]'s
 //!   [`AggregateIndex`] (the listing by type), [`config_source`]'s
 //!   [`ConfigSource`] and [`rejection_sink`]'s [`RejectionSink`].
@@ -35,24 +37,25 @@
 
 pub mod aggregate_index;
 pub mod batch;
+pub mod commit_size;
 pub mod config_source;
 pub mod envelope;
 pub mod failure;
 pub mod failure_log;
 pub mod model;
 pub mod rejection_sink;
-pub mod size;
 pub mod store;
 
 pub use aggregate_index::{AggregateIndex, AggregateSummary};
 pub use batch::{Applied, Batch, BatchReport, InboundMessage, MessageOutcome};
+pub use commit_size::{CommitSizing, Footprint, StoreLimits};
 pub use config_source::{ConfigSource, ConfigSourceError};
 pub use envelope::{Command, EnvelopeError, parse_command};
 pub use failure::{Failure, HoldScope, Permanent, Transient};
 pub use failure_log::{FailureLog, FailureRecord, StoredFailure};
 pub use model::{AggregateKey, CommandRecord, Commit, Event, fingerprint, now_rfc3339};
 pub use rejection_sink::{Rejected, RejectionSink};
-pub use store::{AppendError, EventStore, Loaded, StoreError, StoreLimits, all_events};
+pub use store::{AppendError, EventStore, Loaded, StoreError, all_events};
 
 /// Re-exported so that users of the core need not name the pkg crate.
 pub use state_machine;

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use state_machine::AggregateState;
 
+use crate::commit_size::CommitSizing;
 use crate::model::{AggregateKey, CommandRecord, Commit, Event};
 
 /// What [`EventStore::load`] returns: the head and the idempotency records
@@ -19,33 +20,6 @@ pub struct Loaded {
     /// The records of those asked-for command ids that were already applied
     /// (to any aggregate).
     pub commands: Vec<CommandRecord>,
-}
-
-/// The sizes one append may not exceed. The handler checks them per command
-/// before it appends, so that one oversized command is refused on its own.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct StoreLimits {
-    /// Items one atomic append may write: events + command records + the head.
-    pub max_items_per_commit: usize,
-    /// Largest single item (event or head), by [`crate::size`]'s estimate.
-    pub max_item_bytes: usize,
-    /// Largest total of one append's items.
-    pub max_commit_bytes: usize,
-}
-
-impl StoreLimits {
-    /// DynamoDB's: 100 actions and 4 MB per transaction, 400 KB per item.
-    pub const DYNAMODB: StoreLimits = StoreLimits {
-        max_items_per_commit: 100,
-        max_item_bytes: 400 * 1024,
-        max_commit_bytes: 4 * 1024 * 1024,
-    };
-}
-
-impl Default for StoreLimits {
-    fn default() -> Self {
-        Self::DYNAMODB
-    }
 }
 
 /// A fault of the store itself. Always transient from the handler's point of
@@ -111,10 +85,9 @@ pub trait EventStore: Send + Sync {
         limit: usize,
     ) -> Result<Vec<Event>, StoreError>;
 
-    /// The limits of one append.
-    fn limits(&self) -> StoreLimits {
-        StoreLimits::default()
-    }
+    /// How this store counts a commit, and its limits: what the engine asks
+    /// before it appends.
+    fn sizing(&self) -> &dyn CommitSizing;
 }
 
 #[async_trait]
@@ -133,8 +106,8 @@ impl<T: EventStore + ?Sized> EventStore for Arc<T> {
     ) -> Result<Vec<Event>, StoreError> {
         (**self).events(key, after_version, limit).await
     }
-    fn limits(&self) -> StoreLimits {
-        (**self).limits()
+    fn sizing(&self) -> &dyn CommitSizing {
+        (**self).sizing()
     }
 }
 

@@ -1,5 +1,7 @@
 //! The table's items (docs/reference.md §3) and their conversion to and from the
-//! core's records.
+//! core's records. The attributes of the items an append writes are listed
+//! once, in `dynamodb-layout`'s `items` (which also sizes them); this module
+//! turns them into SDK items and reads them back.
 //!
 //! | item | `pk` | `sk` | other attributes |
 //! | --- | --- | --- | --- |
@@ -17,9 +19,13 @@
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
+use dynamodb_layout::items::{AttrValue, Attributes};
 use handler_core::state_machine::AggregateState;
 use handler_core::{AggregateKey, CommandRecord, Event, StoreError, StoredFailure};
 use serde_json::{Map, Value};
+
+pub use dynamodb_layout::items::TTL_ATTRIBUTE;
+pub(crate) use dynamodb_layout::items::{aggregate_pk, command_pk};
 
 /// An item as the SDK holds it.
 pub(crate) type Item = HashMap<String, AttributeValue>;
@@ -27,19 +33,6 @@ pub(crate) type Item = HashMap<String, AttributeValue>;
 /// The global secondary index listing aggregates by type: `headType` (hash)
 /// + `headId` (range), projecting `state` and `version`.
 pub const HEADS_INDEX: &str = "heads-by-type";
-
-/// The TTL attribute of command records.
-pub const TTL_ATTRIBUTE: &str = "expiresAt";
-
-/// The partition key of an aggregate's events and head.
-pub(crate) fn aggregate_pk(key: &AggregateKey) -> String {
-    key.to_string()
-}
-
-/// The partition key of a command record.
-pub(crate) fn command_pk(command_id: &str) -> String {
-    format!("#cmd#{command_id}")
-}
 
 /// The partition key of a message's failure record.
 pub(crate) fn failure_pk(message_id: &str) -> String {
@@ -63,59 +56,29 @@ pub(crate) fn key(pk: String, sk: u64) -> Item {
 }
 
 pub(crate) fn event_item(key: &AggregateKey, event: &Event) -> Item {
-    HashMap::from([
-        ("pk".to_owned(), string_attr(aggregate_pk(key))),
-        ("sk".to_owned(), number_attr(event.version)),
-        ("eventType".to_owned(), string_attr(&event.event_type)),
-        ("state".to_owned(), string_attr(&event.state)),
-        ("payload".to_owned(), string_attr(json_text(&event.payload))),
-        ("commandId".to_owned(), string_attr(&event.command_id)),
-        (
-            "metadata".to_owned(),
-            string_attr(json_text(&event.metadata)),
-        ),
-        ("recordedAt".to_owned(), string_attr(&event.recorded_at)),
-        (
-            "configVersion".to_owned(),
-            number_attr(event.config_version),
-        ),
-    ])
+    sdk_item(dynamodb_layout::items::event_item(key, event))
 }
 
 pub(crate) fn head_item(key: &AggregateKey, head: &AggregateState, updated_at: &str) -> Item {
-    HashMap::from([
-        ("pk".to_owned(), string_attr(aggregate_pk(key))),
-        ("sk".to_owned(), number_attr(0)),
-        ("itemType".to_owned(), string_attr("head")),
-        ("aggregateType".to_owned(), string_attr(&key.aggregate_type)),
-        ("aggregateId".to_owned(), string_attr(&key.aggregate_id)),
-        ("headType".to_owned(), string_attr(&key.aggregate_type)),
-        ("headId".to_owned(), string_attr(&key.aggregate_id)),
-        ("state".to_owned(), string_attr(&head.state)),
-        ("version".to_owned(), number_attr(head.version)),
-        ("data".to_owned(), string_attr(json_text(&head.data))),
-        ("updatedAt".to_owned(), string_attr(updated_at)),
-    ])
+    sdk_item(dynamodb_layout::items::head_item(key, head, updated_at))
 }
 
 pub(crate) fn command_item(record: &CommandRecord, expires_at: u64) -> Item {
-    HashMap::from([
-        ("pk".to_owned(), string_attr(command_pk(&record.command_id))),
-        ("sk".to_owned(), number_attr(0)),
-        ("itemType".to_owned(), string_attr("command")),
-        (
-            "aggregateType".to_owned(),
-            string_attr(&record.key.aggregate_type),
-        ),
-        (
-            "aggregateId".to_owned(),
-            string_attr(&record.key.aggregate_id),
-        ),
-        ("fingerprint".to_owned(), string_attr(&record.fingerprint)),
-        ("version".to_owned(), number_attr(record.version)),
-        ("recordedAt".to_owned(), string_attr(&record.recorded_at)),
-        (TTL_ATTRIBUTE.to_owned(), number_attr(expires_at)),
-    ])
+    sdk_item(dynamodb_layout::items::command_item(record, expires_at))
+}
+
+/// The layout's attributes as the SDK's.
+fn sdk_item(attributes: Attributes<'_>) -> Item {
+    attributes
+        .into_iter()
+        .map(|(name, value)| {
+            let value = match value {
+                AttrValue::S(text) => string_attr(text),
+                AttrValue::N(n) => number_attr(n),
+            };
+            (name.to_owned(), value)
+        })
+        .collect()
 }
 
 pub(crate) fn parse_event(item: &Item) -> Result<Event, StoreError> {
@@ -185,14 +148,10 @@ fn corrupt(item: &Item, name: &str, what: &str) -> StoreError {
     StoreError::Corrupt(format!("item {pk}: attribute `{name}` is not {what}"))
 }
 
-fn json_text(map: &Map<String, Value>) -> String {
-    Value::Object(map.clone()).to_string()
-}
-
 #[cfg(test)]
 mod tests {
+    use dynamodb_layout::size;
     use handler_core::model::now_rfc3339;
-    use handler_core::size;
     use serde_json::json;
 
     use super::*;
@@ -222,7 +181,7 @@ mod tests {
     }
 
     #[test]
-    fn the_core_sizes_the_items_this_store_writes_exactly() {
+    fn the_layout_sizes_the_items_this_store_writes_exactly() {
         for key in keys() {
             for version in [1, 9, 10, 12_345, 1_000_000] {
                 let event = Event {

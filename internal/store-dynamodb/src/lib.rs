@@ -12,8 +12,12 @@
 //! - **Events** are read with `Query` (consistent), following
 //!   `LastEvaluatedKey`, so a history over 1 MB reads whole.
 //!
-//! It depends on `handler-core` and `aws-sdk-dynamodb`; nothing of the
-//! handler's logic lives here. Build the client once and share it.
+//! The attributes of what an append writes, their sizes and DynamoDB's limits
+//! are `dynamodb-layout`'s ([`DynamoLayout`] is this store's
+//! [`EventStore::sizing`]).
+//!
+//! It depends on `handler-core`, `dynamodb-layout` and `aws-sdk-dynamodb`;
+//! nothing of the handler's logic lives here. Build the client once and share it.
 //!
 //! ```no_run
 //! # async fn demo(client: aws_sdk_dynamodb::Client) -> Result<(), store_dynamodb::DynamoError> {
@@ -33,10 +37,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{KeysAndAttributes, Put, TransactWriteItem};
+use dynamodb_layout::DynamoLayout;
 use futures::StreamExt;
 use handler_core::{
-    AggregateIndex, AggregateKey, AggregateSummary, AppendError, Commit, Event, EventStore,
-    FailureLog, FailureRecord, Loaded, StoreError, StoreLimits, StoredFailure, now_rfc3339,
+    AggregateIndex, AggregateKey, AggregateSummary, AppendError, Commit, CommitSizing, Event,
+    EventStore, FailureLog, FailureRecord, Loaded, StoreError, StoredFailure, now_rfc3339,
 };
 
 pub use errors::DynamoError;
@@ -172,7 +177,7 @@ impl EventStore for DynamoStore {
     }
 
     async fn append(&self, commit: &Commit) -> Result<(), AppendError> {
-        let limits = self.limits();
+        let limits = dynamodb_layout::LIMITS;
         let actions = commit.events.len() + commit.commands.len() + 1;
         if actions > limits.max_items_per_commit {
             return Err(AppendError::TooLarge(format!(
@@ -260,8 +265,8 @@ impl EventStore for DynamoStore {
         Ok(out)
     }
 
-    fn limits(&self) -> StoreLimits {
-        StoreLimits::DYNAMODB
+    fn sizing(&self) -> &dyn CommitSizing {
+        &DynamoLayout
     }
 }
 

@@ -4,9 +4,14 @@
 //! idempotency records, head) written in one transaction that fails as a
 //! whole on a stale version or a reused command id.
 //!
-//! It depends on `handler-core` for the trait and on `rusqlite` (bundled
-//! SQLite); nothing else. Calls run on the caller's task under a mutex: the
-//! work is local and short.
+//! It counts and limits commits as the DynamoDB store does
+//! (`dynamodb-layout`'s item sizes, 100 items and 4 MB per append, 400 KB per
+//! item), although SQLite could take more: what runs locally must not be
+//! refused as `too_large` once deployed.
+//!
+//! It depends on `handler-core` for the traits, `dynamodb-layout` for those
+//! sizes, and `rusqlite` (bundled SQLite); nothing else. Calls run on the
+//! caller's task under a mutex: the work is local and short.
 //!
 //! ```
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
@@ -25,10 +30,11 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use dynamodb_layout::{DynamoLayout, LIMITS, size};
 use handler_core::state_machine::AggregateState;
 use handler_core::{
-    AggregateIndex, AggregateKey, AggregateSummary, AppendError, CommandRecord, Commit, Event,
-    EventStore, FailureLog, FailureRecord, Loaded, StoreError, StoreLimits, StoredFailure, size,
+    AggregateIndex, AggregateKey, AggregateSummary, AppendError, CommandRecord, Commit,
+    CommitSizing, Event, EventStore, FailureLog, FailureRecord, Loaded, StoreError, StoredFailure,
 };
 use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
 
@@ -36,7 +42,6 @@ use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
 #[derive(Debug)]
 pub struct SqliteStore {
     conn: Mutex<Connection>,
-    limits: StoreLimits,
 }
 
 impl SqliteStore {
@@ -63,15 +68,7 @@ impl SqliteStore {
         schema::migrate(&conn).map_err(|e| unavailable(&e))?;
         Ok(Self {
             conn: Mutex::new(conn),
-            limits: StoreLimits::default(),
         })
-    }
-
-    /// Replaces the append limits (by default DynamoDB's, so that what runs
-    /// locally also fits in AWS).
-    pub fn with_limits(mut self, limits: StoreLimits) -> Self {
-        self.limits = limits;
-        self
     }
 
     fn conn(&self) -> Result<MutexGuard<'_, Connection>, StoreError> {
@@ -132,7 +129,7 @@ impl EventStore for SqliteStore {
     }
 
     async fn append(&self, commit: &Commit) -> Result<(), AppendError> {
-        check_shape(commit, self.limits)?;
+        check_shape(commit)?;
         let mut conn = self.conn()?;
         let tx = conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
@@ -272,8 +269,9 @@ impl EventStore for SqliteStore {
         .collect()
     }
 
-    fn limits(&self) -> StoreLimits {
-        self.limits
+    /// The DynamoDB store's counting and limits (see the crate doc).
+    fn sizing(&self) -> &dyn CommitSizing {
+        &DynamoLayout
     }
 }
 
@@ -363,7 +361,8 @@ impl AggregateIndex for SqliteStore {
 }
 
 /// Refuses a commit that breaks the trait's rules before touching the file.
-fn check_shape(commit: &Commit, limits: StoreLimits) -> Result<(), AppendError> {
+fn check_shape(commit: &Commit) -> Result<(), AppendError> {
+    let limits = LIMITS;
     let items = commit.events.len() + commit.commands.len() + 1;
     if items > limits.max_items_per_commit {
         return Err(AppendError::TooLarge(format!(
