@@ -339,7 +339,6 @@ impl Cutoffs {
     }
 }
 
-/// True once `cutoff` has passed.
 fn past(cutoff: Option<Instant>) -> bool {
     cutoff.is_some_and(|c| Instant::now() >= c)
 }

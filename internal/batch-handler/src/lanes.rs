@@ -12,7 +12,6 @@ use handler_core::envelope::{Command, EnvelopeError};
 use handler_core::failure::{Failure, Transient};
 use handler_core::model::AggregateKey;
 
-/// A message after parsing.
 pub(crate) type Parsed = Result<Command, EnvelopeError>;
 
 pub(crate) type Outcome = Result<Applied, Failure>;
