@@ -85,12 +85,10 @@ impl<'a> Context<'a> {
         })
     }
 
-    /// A DynamoDB client.
     pub(crate) fn dynamodb(&self) -> aws_sdk_dynamodb::Client {
         aws_sdk_dynamodb::Client::new(self.sdk())
     }
 
-    /// An SQS client.
     pub(crate) fn sqs(&self) -> aws_sdk_sqs::Client {
         aws_sdk_sqs::Client::new(self.sdk())
     }
@@ -129,7 +127,6 @@ impl<'a> Context<'a> {
         self.store().map(Some)
     }
 
-    /// The config source.
     pub(crate) fn config_source(&self) -> anyhow::Result<Arc<dyn ConfigSource>> {
         Ok(match self.config_spec() {
             ConfigSpec::Dir(dir) => {

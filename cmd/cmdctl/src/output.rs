@@ -130,7 +130,6 @@ pub(crate) fn one_line(text: &str) -> String {
         .join("; ")
 }
 
-/// True when the error is a write to a closed pipe.
 pub(crate) fn is_broken_pipe(error: &anyhow::Error) -> bool {
     error.chain().any(|cause| {
         cause

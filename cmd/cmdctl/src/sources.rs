@@ -59,7 +59,6 @@ pub(crate) enum ConfigSpec {
     Dir(PathBuf),
     /// Objects `{prefix}{aggregateType}.json` of a bucket.
     S3 {
-        /// The bucket.
         bucket: String,
         /// The key prefix, as given (empty, or ending in `/` for a folder).
         prefix: String,

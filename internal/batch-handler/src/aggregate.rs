@@ -93,8 +93,10 @@ pub(crate) async fn run_aggregate<S: EventStore + ?Sized>(
         while let Some(chunk) = chunks.next() {
             let failure: Failure = match store.append(&chunk.commit).await {
                 Ok(()) => {
-                    for &m in &chunk.members {
-                        settled[m] = planned[m].take();
+                    for (pos, (s, p)) in settled.iter_mut().zip(&mut planned).enumerate() {
+                        if chunk.has(pos) {
+                            *s = p.take();
+                        }
                     }
                     continue;
                 }
@@ -117,7 +119,11 @@ pub(crate) async fn run_aggregate<S: EventStore + ?Sized>(
                 Err(AppendError::TooLarge(reason)) => {
                     // This command alone is too large. The later ones were
                     // decided after it: decide them again without it.
-                    settled[chunk.first] = Some(Err(Permanent::TooLarge(reason).into()));
+                    for (pos, s) in settled.iter_mut().enumerate() {
+                        if chunk.has(pos) {
+                            *s = Some(Err(Permanent::TooLarge(reason.clone()).into()));
+                        }
+                    }
                     one_per_commit = true;
                     replan = true;
                     break;
@@ -126,15 +132,19 @@ pub(crate) async fn run_aggregate<S: EventStore + ?Sized>(
             };
             // This commit wrote nothing, and later ones build on it.
             let mut hold = HoldBack::later_commits();
-            hold.failed(pending[chunk.first].message_id);
-            for &m in &chunk.members {
-                planned[m] = Some(Err(failure.clone()));
-            }
-            if let Some(held) = hold.held() {
-                for later in chunks.by_ref() {
-                    for &m in &later.members {
-                        planned[m] = Some(Err(held.clone()));
-                    }
+            hold.failed(chunk.first);
+            let held = hold.held();
+            let later: Vec<Chunk<'_>> = match held {
+                Some(_) => chunks.by_ref().collect(),
+                None => Vec::new(),
+            };
+            for (pos, p) in planned.iter_mut().enumerate() {
+                if chunk.has(pos) {
+                    *p = Some(Err(failure.clone()));
+                } else if let Some(held) = &held
+                    && later.iter().any(|c| c.has(pos))
+                {
+                    *p = Some(Err(held.clone()));
                 }
             }
         }
@@ -163,47 +173,59 @@ fn fill(settled: Vec<Option<Outcome>>, default: Outcome) -> Vec<Outcome> {
 }
 
 /// One atomic append and the positions (in `pending`) of its commands.
-struct Chunk {
+struct Chunk<'a> {
     commit: Commit,
-    /// Its first command (a chunk is made for a command).
-    first: usize,
+    /// The message id of its first command (a chunk is made for a command).
+    first: &'a str,
+    /// Ascending.
     members: Vec<usize>,
     /// What its commands add, in the store's counting (what the commit adds
     /// once comes on top).
     size: Footprint,
 }
 
-struct Plan {
+impl Chunk<'_> {
+    /// Whether the command at `pos` (in `pending`) is in this chunk.
+    fn has(&self, pos: usize) -> bool {
+        self.members.binary_search(&pos).is_ok()
+    }
+}
+
+struct Plan<'a> {
     /// The outcome each unsettled command will have if its chunk commits.
     outcomes: Vec<Option<Outcome>>,
-    chunks: Vec<Chunk>,
+    chunks: Vec<Chunk<'a>>,
 }
 
 /// Decides every unsettled command in memory, in order, from `head`.
 #[allow(clippy::too_many_arguments)]
-fn plan(
+fn plan<'a>(
     machine: &Arc<StateMachine>,
     key: &AggregateKey,
     head: AggregateState,
     known: &HashMap<&str, &CommandRecord>,
-    pending: &[Pending<'_>],
+    pending: &[Pending<'a>],
     settled: &[Option<Outcome>],
     fifo: bool,
     sizing: &dyn CommitSizing,
     one_per_commit: bool,
-) -> Plan {
+) -> Plan<'a> {
     let limits = sizing.limits();
     let recorded_at = now_rfc3339();
     let mut outcomes: Vec<Option<Outcome>> = vec![None; pending.len()];
-    let mut chunks: Vec<Chunk> = Vec::new();
-    let mut current: Option<Chunk> = None;
+    let mut chunks: Vec<Chunk<'a>> = Vec::new();
+    let mut current: Option<Chunk<'a>> = None;
     let mut state = head;
     // Commands applied earlier in this plan, by id: (fingerprint, version).
     let mut in_plan: HashMap<&str, (String, u64)> = HashMap::new();
     let mut hold = HoldBack::message_group(fifo);
 
-    for (pos, p) in pending.iter().enumerate() {
-        if let Some(outcome) = &settled[pos] {
+    for ((pos, p), (settled, planned)) in pending
+        .iter()
+        .enumerate()
+        .zip(settled.iter().zip(outcomes.iter_mut()))
+    {
+        if let Some(outcome) = settled {
             // A command refused in an earlier attempt still holds back its
             // message group's later messages.
             if outcome.is_err() {
@@ -213,7 +235,7 @@ fn plan(
         }
         let cmd = p.command;
         if let Some(held) = hold.held() {
-            outcomes[pos] = Some(Err(held));
+            *planned = Some(Err(held));
             continue;
         }
         let fp = fingerprint(key, &cmd.command, &cmd.payload);
@@ -258,7 +280,7 @@ fn plan(
                         commands: Vec::new(),
                         head: state.clone(),
                     },
-                    first: pos,
+                    first: p.message_id,
                     members: Vec::new(),
                     size: Footprint::default(),
                 });
@@ -279,7 +301,7 @@ fn plan(
         if outcome.is_err() {
             hold.failed(p.message_id);
         }
-        outcomes[pos] = Some(outcome);
+        *planned = Some(outcome);
     }
     chunks.extend(current);
     Plan { outcomes, chunks }

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
@@ -12,14 +12,15 @@ use state_machine::StateMachine;
 
 use crate::aggregate::{Pending, run_aggregate};
 use crate::hold_back::HoldBack;
+use crate::lanes::{Entry, Member, Outcome, Parsed, Run, Slot, SlotState, lanes, runs};
 use crate::retry::RetryPolicy;
 use handler_core::batch::{Batch, BatchReport, MessageOutcome};
 use handler_core::config_source::{ConfigSource, ConfigSourceError};
-use handler_core::envelope::{Command, EnvelopeError, parse_command};
+use handler_core::envelope::parse_command;
 use handler_core::failure::{Failure, Permanent, Transient};
 use handler_core::failure_log::FailureLog;
 use handler_core::failure_log::FailureRecord;
-use handler_core::model::{AggregateKey, now_rfc3339};
+use handler_core::model::now_rfc3339;
 use handler_core::rejection_sink::{Rejected, RejectionSink};
 use handler_core::store::EventStore;
 
@@ -65,9 +66,6 @@ impl<S: std::fmt::Debug, C: std::fmt::Debug> std::fmt::Debug for Handler<S, C> {
             .finish()
     }
 }
-
-/// A message after parsing.
-type Parsed = Result<Command, EnvelopeError>;
 
 /// The batch's state machines by aggregate type; `None` when the deadline
 /// came before the config.
@@ -125,14 +123,30 @@ impl<S: EventStore + FailureLog, C: ConfigSource> Handler<S, C> {
             .iter()
             .map(|m| parse_command(&m.body, &m.message_id))
             .collect();
-        let lanes = lanes(&batch, &parsed);
         let cutoffs = Cutoffs::new(batch.deadline, self.options.deadline_margin);
         let machines = self.machines(&parsed, cutoffs.work).await;
 
-        let slots = Slots::new(parsed.len());
+        let slots: Vec<Slot> = batch.messages.iter().map(|_| Slot::default()).collect();
+        let entries =
+            batch
+                .messages
+                .iter()
+                .zip(&parsed)
+                .zip(&slots)
+                .map(|((message, parsed), slot)| Entry {
+                    message,
+                    parsed,
+                    slot,
+                });
         let concurrency = self.options.concurrency.max(1);
-        let all_lanes = futures::stream::iter(lanes)
-            .map(|lane| self.run_lane(&batch, &parsed, &machines, lane, cutoffs.work, &slots))
+        // Made up front (futures are lazy) rather than in the stream, so that
+        // no closure over the entries' lifetime lives across an await, which
+        // would keep the future from being `Send`.
+        let lane_runs: Vec<_> = lanes(batch.fifo, entries)
+            .into_iter()
+            .map(|lane| self.run_lane(batch.fifo, &machines, lane, cutoffs.work))
+            .collect();
+        let all_lanes = futures::stream::iter(lane_runs)
             .buffer_unordered(concurrency)
             .for_each(|()| std::future::ready(()));
         if until(cutoffs.work, all_lanes).await.is_none() {
@@ -145,15 +159,15 @@ impl<S: EventStore + FailureLog, C: ConfigSource> Handler<S, C> {
             .messages
             .iter()
             .zip(parsed)
-            .zip(slots.into_outcomes())
-            .map(|((message, parsed), result)| {
+            .zip(slots)
+            .map(|((message, parsed), slot)| {
                 let cmd = parsed.as_ref().ok();
                 MessageOutcome {
                     message_id: message.message_id.clone(),
                     aggregate: cmd.map(|c| c.key.clone()),
                     command: cmd.map(|c| c.command.clone()),
                     command_id: cmd.map(|c| c.command_id.clone()),
-                    result,
+                    result: slot.into_outcome(),
                     dead_lettered: false,
                 }
             })
@@ -213,81 +227,62 @@ impl<S: EventStore + FailureLog, C: ConfigSource> Handler<S, C> {
         BatchReport { outcomes }
     }
 
-    /// Runs one lane's messages in order. A lane is split into runs of
-    /// consecutive messages for one aggregate; each run is decided in memory
-    /// and appended in as few commits as the store allows.
+    /// Runs one lane's messages in order, one [`Run`] at a time; each run of
+    /// an aggregate is decided in memory and appended in as few commits as
+    /// the store allows.
     async fn run_lane(
         &self,
-        batch: &Batch,
-        parsed: &[Parsed],
+        fifo: bool,
         machines: &Machines,
-        lane: Vec<usize>,
+        lane: Vec<Entry<'_>>,
         work_cutoff: Option<Instant>,
-        slots: &Slots,
     ) {
-        let mut hold = HoldBack::message_group(batch.fifo);
-        let mut rest = &lane[..];
-        while let Some(&first) = rest.first() {
-            // A run: one unparsable message, or the consecutive commands of
-            // one aggregate, each held as the command itself.
-            let run_of: Result<(&AggregateKey, Vec<Pending<'_>>), &EnvelopeError> =
-                match &parsed[first] {
-                    Err(e) => Err(e),
-                    Ok(head) => Ok((
-                        &head.key,
-                        rest.iter()
-                            .map_while(|&i| match &parsed[i] {
-                                Ok(command) if command.key == head.key => Some(Pending {
-                                    message_id: &batch.messages[i].message_id,
-                                    command,
-                                }),
-                                _ => None,
-                            })
-                            .collect(),
-                    )),
-                };
-            let run_len = run_of.as_ref().map_or(1, |(_, pending)| pending.len());
-            let (run, tail) = rest.split_at(run_len);
-            rest = tail;
-
-            let results: Vec<(usize, Result<_, Failure>)> = if let Some(held) = hold.held() {
-                run.iter().map(|&i| (i, Err(held.clone()))).collect()
+        let mut hold = HoldBack::message_group(fifo);
+        for run in runs(&lane) {
+            let results: Vec<(Member<'_>, Outcome)> = if let Some(held) = hold.held() {
+                run.fail_all(&held)
             } else if past(work_cutoff) {
-                run.iter()
-                    .map(|&i| (i, Err(Transient::DeadlineReached.into())))
-                    .collect()
+                run.fail_all(&Transient::DeadlineReached.into())
             } else {
-                match run_of {
-                    Err(e) => vec![(first, Err(Permanent::Envelope(e.clone()).into()))],
+                match run {
+                    Run::Unparsable { member, error } => {
+                        vec![(member, Err(Permanent::Envelope(error.clone()).into()))]
+                    }
                     // Every parsed type was looked up; `None` when the
                     // deadline came before its config did.
-                    Ok((key, pending)) => {
+                    Run::Aggregate { key, members } => {
                         match machines.get(key.aggregate_type.as_str()).cloned().flatten() {
-                            None => run
-                                .iter()
-                                .map(|&i| (i, Err(Transient::DeadlineReached.into())))
-                                .collect(),
+                            None => Run::Aggregate { key, members }
+                                .fail_all(&Transient::DeadlineReached.into()),
                             Some(machine) => {
-                                slots.running(run);
+                                for (member, _) in &members {
+                                    member.slot.set(SlotState::Running);
+                                }
+                                let pending: Vec<Pending<'_>> =
+                                    members.iter().map(|&(_, pending)| pending).collect();
                                 let results = run_aggregate(
                                     &self.store,
                                     machine,
                                     &self.options.retry,
                                     key,
                                     &pending,
-                                    batch.fifo,
+                                    fifo,
                                 )
                                 .await;
-                                run.iter().copied().zip(results).collect()
+                                // Were a result missing, its slot would stay
+                                // running and fail as `deadline`, interrupted.
+                                members.into_iter().map(|(m, _)| m).zip(results).collect()
                             }
                         }
                     }
                 }
             };
-            if let Some((i, _)) = results.iter().find(|(_, r)| r.is_err()) {
-                hold.failed(&batch.messages[*i].message_id);
+            if let Some((member, _)) = results.iter().find(|(_, r)| r.is_err()) {
+                hold.failed(member.message_id);
             }
-            slots.done(results);
+            for (member, result) in results {
+                member.slot.set(SlotState::Done(result));
+            }
         }
     }
 
@@ -344,7 +339,6 @@ impl Cutoffs {
     }
 }
 
-/// True once `cutoff` has passed.
 fn past(cutoff: Option<Instant>) -> bool {
     cutoff.is_some_and(|c| Instant::now() >= c)
 }
@@ -356,95 +350,4 @@ async fn until<F: Future>(cutoff: Option<Instant>, work: F) -> Option<F::Output>
         Some(at) => tokio::time::timeout_at(at.into(), work).await.ok(),
         None => Some(work.await),
     }
-}
-
-type Outcome = Result<handler_core::Applied, Failure>;
-
-/// Where one message stands while the lanes run.
-#[derive(Debug, Clone)]
-enum Slot {
-    /// Its run has not started.
-    Waiting,
-    /// Its aggregate is being worked on: its write may land at any moment.
-    Running,
-    /// Its outcome is known.
-    Done(Outcome),
-}
-
-/// Every message's [`Slot`], written by the lanes as they go, so that what
-/// finished before a deadline cut the lanes keeps its outcome.
-#[derive(Debug)]
-struct Slots(Mutex<Vec<Slot>>);
-
-impl Slots {
-    fn new(len: usize) -> Self {
-        Self(Mutex::new(vec![Slot::Waiting; len]))
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Slot>> {
-        // Slots are written whole; a panic elsewhere leaves them readable.
-        self.0.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    fn running(&self, run: &[usize]) {
-        let mut slots = self.lock();
-        for &i in run {
-            slots[i] = Slot::Running;
-        }
-    }
-
-    fn done(&self, results: Vec<(usize, Outcome)>) {
-        let mut slots = self.lock();
-        for (i, result) in results {
-            slots[i] = Slot::Done(result);
-        }
-    }
-
-    /// One outcome per message: a run that never started failed as not
-    /// attempted, one still running as interrupted. Never success for a write
-    /// whose answer did not come.
-    fn into_outcomes(self) -> Vec<Outcome> {
-        self.0
-            .into_inner()
-            .unwrap_or_else(PoisonError::into_inner)
-            .into_iter()
-            .map(|slot| match slot {
-                Slot::Waiting => Err(Transient::DeadlineReached.into()),
-                Slot::Running => Err(Transient::DeadlineInterrupted.into()),
-                Slot::Done(outcome) => outcome,
-            })
-            .collect()
-    }
-}
-
-/// Groups message indexes into lanes, keeping their order: on FIFO one lane
-/// per message group, otherwise one per aggregate. A message that cannot be
-/// placed (unparsable on a standard queue, no group on FIFO) is a lane of
-/// its own.
-fn lanes(batch: &Batch, parsed: &[Parsed]) -> Vec<Vec<usize>> {
-    #[derive(PartialEq, Eq, Hash)]
-    enum LaneKey<'a> {
-        Group(&'a str),
-        Aggregate(&'a AggregateKey),
-    }
-    let mut lanes: Vec<Vec<usize>> = Vec::new();
-    let mut index: HashMap<LaneKey<'_>, usize> = HashMap::new();
-    for (i, (message, parsed)) in batch.messages.iter().zip(parsed).enumerate() {
-        let key = match (batch.fifo, &message.message_group_id, parsed) {
-            (true, Some(group), _) => Some(LaneKey::Group(group)),
-            (false, _, Ok(cmd)) => Some(LaneKey::Aggregate(&cmd.key)),
-            _ => None,
-        };
-        match key {
-            Some(k) => {
-                let lane = *index.entry(k).or_insert_with(|| {
-                    lanes.push(Vec::new());
-                    lanes.len() - 1
-                });
-                lanes[lane].push(i);
-            }
-            None => lanes.push(vec![i]),
-        }
-    }
-    lanes
 }

@@ -35,6 +35,7 @@
 mod aggregate;
 mod handler;
 mod hold_back;
+mod lanes;
 mod retry;
 
 pub use handler::{Handler, HandlerOptions};

@@ -29,10 +29,16 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod delete;
+mod options;
+mod receive;
 mod received;
 mod stats;
 mod worker;
 
+pub use delete::DeleteFailure;
+pub use options::WorkerOptions;
+pub use receive::WorkerError;
 pub use received::ReceivedMessage;
 pub use stats::PollStats;
-pub use worker::{DeleteFailure, Polled, Worker, WorkerError, WorkerOptions};
+pub use worker::{Polled, Worker};

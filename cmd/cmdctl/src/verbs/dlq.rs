@@ -14,7 +14,6 @@ use crate::Exit;
 use crate::cli::{DlqArgs, DlqTarget, DlqVerb};
 use crate::context::Context;
 
-/// Runs a `dlq` verb.
 pub(crate) fn run(ctx: &Context<'_>, args: &DlqArgs, out: &mut dyn Write) -> anyhow::Result<Exit> {
     match &args.verb {
         DlqVerb::List(args) => listing::list(ctx, args, out),
