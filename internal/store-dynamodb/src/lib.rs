@@ -55,7 +55,7 @@ use handler_core::{
 };
 
 pub use errors::DynamoError;
-pub use table::create_table;
+pub use table::{create_table, table_definition};
 
 use crate::items::{
     Item, aggregate_pk, failure_pk, key, list_shard, list_shard_of, number_attr, string_attr,

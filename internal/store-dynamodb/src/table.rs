@@ -7,6 +7,7 @@
 use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::operation::create_table::builders::CreateTableFluentBuilder;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType,
     LocalSecondaryIndex, Projection, ProjectionType, ScalarAttributeType, StreamSpecification,
@@ -16,9 +17,13 @@ use aws_sdk_dynamodb::types::{
 use crate::errors::DynamoError;
 use crate::items::{COMMAND_INDEX, LISTING_INDEX, TTL_ATTRIBUTE};
 
-/// Creates the table if it does not exist, waits until it is active, and
-/// turns TTL on. Safe to call again.
-pub async fn create_table(client: &Client, table: &str) -> Result<(), DynamoError> {
+/// The table's request without its stream: keys, indexes, on demand. What
+/// [`create_table`] sends, with a stream added; a test on an emulator that
+/// copies stream records on every transaction may send it as it is.
+pub fn table_definition(
+    client: &Client,
+    table: &str,
+) -> Result<CreateTableFluentBuilder, DynamoError> {
     let build = |e: aws_sdk_dynamodb::error::BuildError| DynamoError(e.to_string());
     let attribute = |name: &str| {
         AttributeDefinition::builder()
@@ -34,7 +39,7 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), DynamoErro
             .build()
             .map_err(build)
     };
-    let created = client
+    Ok(client
         .create_table()
         .table_name(table)
         .attribute_definitions(
@@ -95,7 +100,14 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), DynamoErro
                 .build()
                 .map_err(build)?,
         )
-        .billing_mode(BillingMode::PayPerRequest)
+        .billing_mode(BillingMode::PayPerRequest))
+}
+
+/// Creates the table if it does not exist, waits until it is active, and
+/// turns TTL on. Safe to call again.
+pub async fn create_table(client: &Client, table: &str) -> Result<(), DynamoError> {
+    let build = |e: aws_sdk_dynamodb::error::BuildError| DynamoError(e.to_string());
+    let created = table_definition(client, table)?
         .stream_specification(
             StreamSpecification::builder()
                 .stream_enabled(true)
