@@ -22,7 +22,8 @@ testkit::event_store_conformance!(dynamodb, fresh_store(), history = 60, pad = 2
 /// counts it, under 1 KB for a small command, so 1 WRU for the item and 1 for
 /// its `by-command` entry (docs/cost.md); the aggregate's first event also
 /// carries the listing keys (1 WRU more, once), its later ones do not. Each
-/// is one `PutItem` after two `Query`s (head, command id).
+/// is one `PutItem` after a `Query` for the head and, when there is one, a
+/// `Query` for the command id.
 #[tokio::test]
 async fn a_single_command_commit_writes_one_small_item() {
     use aws_sdk_dynamodb::types::AttributeValue;
@@ -52,9 +53,13 @@ async fn a_single_command_commit_writes_one_small_item() {
             ]))
             .await;
         assert!(report.failed_message_ids().is_empty(), "{report:#?}");
-        let mut sent = stack.dynamo_requests.sent();
-        sent.sort();
-        assert_eq!(sent, ["PutItem", "Query", "Query"], "command {version}");
+        // The head; then, on an aggregate that has one, the command's id.
+        let want: &[&str] = if version == 1 {
+            &["Query", "PutItem"]
+        } else {
+            &["Query", "Query", "PutItem"]
+        };
+        assert_eq!(stack.dynamo_requests.sent(), want, "command {version}");
 
         let scan = stack
             .dynamo()

@@ -66,8 +66,9 @@ pub enum AppendError {
 #[async_trait]
 pub trait EventStore: Send + Sync {
     /// The aggregate's head and the records of any of `command_ids` already
-    /// applied to this aggregate, with consistent reads issued together
-    /// (one round trip) where the store allows.
+    /// applied to this aggregate, with consistent reads. A record applied at
+    /// or below the head's version must be returned: a store that reads them
+    /// apart reads the head first.
     async fn load(&self, key: &AggregateKey, command_ids: &[String]) -> Result<Loaded, StoreError>;
 
     /// Appends `commit` atomically: all its events, records and the head, or

@@ -4,11 +4,13 @@
 //! Layout 2 (docs/cost.md): one item per event, which carries the state after
 //! it and its command's fingerprint; no head item, no idempotency record.
 //!
-//! - **Load** is consistent `Query`s issued together (one round trip): the
-//!   newest event (`Limit` 1, newest first), which is the head, and for each
-//!   asked command id its entry in the local index [`items::COMMAND_INDEX`]
-//!   (this aggregate's only: idempotency is scoped to the aggregate). Its
-//!   cost does not grow with history.
+//! - **Load** is consistent `Query`s: the newest event (`Limit` 1, newest
+//!   first), which is the head; then, when there is one, for each asked
+//!   command id its entry in the local index [`items::COMMAND_INDEX`] (this
+//!   aggregate's only: idempotency is scoped to the aggregate), issued
+//!   together. The lookups wait for the head: read at the same time, a twin's
+//!   write could fall between them and its command apply twice. Its cost
+//!   does not grow with history.
 //! - **Append** of one event is one `PutItem` under
 //!   `attribute_not_exists(pk)`; of k > 1 events, one `TransactWriteItems` of
 //!   k such puts (up to 100). Writing version `v + 1` fails exactly when
@@ -74,7 +76,7 @@ pub const SQS_MAX_RETENTION: Duration = Duration::from_secs(14 * 24 * 3600);
 pub const DEFAULT_FAILURE_TTL: Duration = Duration::from_secs(60 * 24 * 3600);
 
 /// How many reads one load or listing has in flight at once: the command ids
-/// of a batch of ten (SQS's largest) and its head go out in one round.
+/// of a batch of ten (SQS's largest) go out in one round.
 pub const MAX_CONCURRENT_READS: usize = 16;
 
 /// How many failure records are written at once: a batch of ten failures
@@ -214,22 +216,31 @@ impl EventStore for DynamoStore {
         key_of: &AggregateKey,
         command_ids: &[String],
     ) -> Result<Loaded, StoreError> {
+        // The head first, the command ids after it: a command applied at a
+        // version the head read saw is then found, and one applied after it
+        // makes the append conflict. Read together, a lookup could run just
+        // before a twin's write and the head read just after it, and the
+        // command would apply twice.
+        let Some(head) = self.head(key_of).await? else {
+            // No event: no command can have been applied.
+            return Ok(Loaded::default());
+        };
         let mut ids: Vec<&String> = command_ids.iter().collect();
         ids.sort();
         ids.dedup();
         // Collected first: a lazy map here trips the `Send` bound of the
         // boxed trait future (a higher-ranked closure lifetime).
         let lookups: Vec<_> = ids.iter().map(|id| self.command(key_of, id)).collect();
-        let records = futures::stream::iter(lookups)
-            .buffer_unordered(MAX_CONCURRENT_READS)
-            .collect::<Vec<Result<Option<CommandRecord>, StoreError>>>();
-        let (head, records) = futures::join!(self.head(key_of), records);
         let mut commands = Vec::new();
-        for record in records {
+        for record in futures::stream::iter(lookups)
+            .buffer_unordered(MAX_CONCURRENT_READS)
+            .collect::<Vec<Result<Option<CommandRecord>, StoreError>>>()
+            .await
+        {
             commands.extend(record?);
         }
         Ok(Loaded {
-            head: head?,
+            head: Some(head),
             commands,
         })
     }
