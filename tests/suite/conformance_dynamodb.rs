@@ -16,3 +16,125 @@ async fn fresh_store() -> DynamoStore {
 }
 
 testkit::event_store_conformance!(dynamodb, fresh_store(), history = 60, pad = 20_000);
+
+/// What a commit writes on DynamoDB, read back from the table: a
+/// single-command commit is one item, sized exactly as `dynamodb-layout`
+/// counts it, under 1 KB for a small command, so 1 WRU for the item and 1 for
+/// its `by-command` entry (docs/cost.md); the aggregate's first event also
+/// carries the listing keys (1 WRU more, once), its later ones do not. Each
+/// is one `PutItem` after a `Query` for the head and, when there is one, a
+/// `Query` for the command id.
+#[tokio::test]
+async fn a_single_command_commit_writes_one_small_item() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    use dynamodb_layout::items::{list_shard, list_shard_of};
+    use dynamodb_layout::size::{command_index_entry_bytes, number_bytes, write_units};
+    use handler_core::state_machine::AggregateState;
+    use handler_core::{AggregateKey, CommandRecord, EventStore, all_events};
+    use serde_json::{Map, Value, json};
+
+    let stack = testkit::aws::AwsStack::new().await;
+    let handler = stack.handler();
+    let store = stack.store();
+    let key = AggregateKey::new("order", "o-bytes-1");
+    let bodies = [
+        json!({"commandId": "c-bytes-1", "aggregateType": "order", "aggregateId": "o-bytes-1",
+               "command": "CreateOrder", "payload": {"itemId": "tea", "quantity": 2},
+               "metadata": {"correlationId": "corr-1", "userId": "u-42"}}),
+        json!({"commandId": "c-bytes-2", "aggregateType": "order", "aggregateId": "o-bytes-1",
+               "command": "ReserveItem", "payload": {},
+               "metadata": {"correlationId": "corr-1", "userId": "u-42"}}),
+    ];
+    for (version, body) in (1u64..).zip(&bodies) {
+        stack.dynamo_requests.reset();
+        let report = handler
+            .handle(handler_core::Batch::standard(vec![
+                handler_core::InboundMessage::new(format!("m{version}"), body.to_string()),
+            ]))
+            .await;
+        assert!(report.failed_message_ids().is_empty(), "{report:#?}");
+        // The head; then, on an aggregate that has one, the command's id.
+        let want: &[&str] = if version == 1 {
+            &["Query", "PutItem"]
+        } else {
+            &["Query", "Query", "PutItem"]
+        };
+        assert_eq!(stack.dynamo_requests.sent(), want, "command {version}");
+
+        let scan = stack
+            .dynamo()
+            .scan()
+            .table_name(&stack.table)
+            .consistent_read(true)
+            .send()
+            .await
+            .expect("Scan");
+        assert_eq!(
+            scan.items().len() as u64,
+            version,
+            "one item per command, nothing else: {:?}",
+            scan.items()
+        );
+        let item = scan
+            .items()
+            .iter()
+            .find(|i| i.get("sk") == Some(&AttributeValue::N(version.to_string())))
+            .expect("the new event's item");
+        // Its size by DynamoDB's rule, from what the table holds.
+        let stored_bytes: usize = item
+            .iter()
+            .map(|(name, value)| {
+                name.len()
+                    + match value {
+                        AttributeValue::S(s) => s.len(),
+                        AttributeValue::N(n) => number_bytes(n.parse().expect("whole number")),
+                        other => panic!("{name} is neither S nor N: {other:?}"),
+                    }
+            })
+            .sum();
+        // The layout's count of the same command.
+        let event = all_events(&store, &key)
+            .await
+            .expect("events")
+            .remove(version as usize - 1);
+        let text = |name: &str| match item.get(name) {
+            Some(AttributeValue::S(s)) => s.clone(),
+            other => panic!("{name}: {other:?}"),
+        };
+        let record = CommandRecord {
+            command_id: event.command_id.clone(),
+            key: key.clone(),
+            fingerprint: text("fingerprint"),
+            version,
+        };
+        let data: Map<String, Value> = serde_json::from_str(&text("data")).expect("data");
+        let after = AggregateState {
+            state: event.state.clone(),
+            version,
+            data,
+        };
+        let counted = store.sizing().command(&key, &event, &record, &after);
+        assert_eq!(counted.items, 1);
+        assert_eq!(
+            counted.bytes, stored_bytes,
+            "the layout counts what is stored"
+        );
+        assert!(stored_bytes < 1024, "{stored_bytes} bytes");
+        let index_bytes = command_index_entry_bytes(&key, &event, &record);
+        let wru = write_units(stored_bytes) + write_units(index_bytes);
+        assert!(wru <= 2, "{wru} WRU");
+        let listed = version == 1;
+        assert_eq!(item.contains_key("listShard"), listed, "command {version}");
+        assert_eq!(item.contains_key("listId"), listed, "command {version}");
+        if listed {
+            let shard = list_shard("order", list_shard_of("o-bytes-1"));
+            assert_eq!(text("listShard"), shard);
+            assert_eq!(text("listId"), "o-bytes-1");
+        }
+        eprintln!(
+            "command {version}: 1 item of {stored_bytes} bytes, by-command entry {index_bytes} bytes: \
+             {wru} WRU{}",
+            if listed { " + 1 listing entry" } else { "" }
+        );
+    }
+}

@@ -48,6 +48,7 @@ impl StoreFaults for RaceOnce {
             rival.commands.truncate(1);
             rival.commands[0].command_id = format!("rival-{}", commit.expected_version);
             rival.commands[0].fingerprint = "rival".into();
+            rival.data_after.truncate(1);
             let mut head = rival.head.clone();
             head.version = commit.expected_version + 1;
             rival.head = head;
@@ -75,9 +76,15 @@ impl StoreFaults for SmallerItems {
     }
     async fn append(&self, commit: &Commit) -> Result<(), AppendError> {
         self.attempts.fetch_add(1, Ordering::SeqCst);
-        let too_large = commit.events.iter().any(|e| {
-            dynamodb_layout::size::event_item_bytes(&commit.key, e) > self.max_event_bytes
-        });
+        let too_large = commit
+            .events
+            .iter()
+            .zip(&commit.commands)
+            .zip(&commit.data_after)
+            .any(|((e, r), data)| {
+                dynamodb_layout::size::event_item_bytes(&commit.key, e, r, data)
+                    > self.max_event_bytes
+            });
         if too_large {
             return Err(AppendError::TooLarge(
                 "Item size has exceeded the maximum allowed size".into(),

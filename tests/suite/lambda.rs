@@ -112,13 +112,17 @@ async fn a_near_deadline_attempts_nothing_and_reports_everything() {
         "within the 2 s margin: nothing started"
     );
     assert_eq!(stack.dynamo_requests.count("TransactWriteItems"), 0);
+    assert_eq!(stack.dynamo_requests.count("PutItem"), 0);
 }
 
-/// The cost of a batch: 10 commands over 3 aggregates are at most one
-/// BatchGetItem and one TransactWriteItems per aggregate; configs come from
-/// S3 once per type and then from the cache.
+/// The cost of a batch: 10 commands over 3 new aggregates are one `Query`
+/// per aggregate (its head: none, so no command can be there) and one write
+/// per aggregate (a transaction: each has several commands); on aggregates
+/// that exist, one `Query` more per command (its id on the `by-command`
+/// index, after the head). Configs come from S3 once per type and then from
+/// the cache.
 #[tokio::test]
-async fn a_batch_costs_one_read_and_one_write_per_aggregate() {
+async fn a_batch_costs_a_read_per_aggregate_and_command_and_one_write_per_aggregate() {
     let stack = AwsStack::new().await;
     let handler = stack.handler();
     let order = |id: &str, cmd: &str, payload: serde_json::Value| json!({"aggregateType": "order", "aggregateId": id, "command": cmd, "payload": payload});
@@ -151,15 +155,59 @@ async fn a_batch_costs_one_read_and_one_write_per_aggregate() {
         .await;
     assert!(report.failed_message_ids().is_empty(), "{report:#?}");
 
-    let reads = stack.dynamo_requests.count("BatchGetItem");
-    let writes = stack.dynamo_requests.count("TransactWriteItems");
+    let reads = stack.dynamo_requests.count("Query");
+    let writes =
+        stack.dynamo_requests.count("TransactWriteItems") + stack.dynamo_requests.count("PutItem");
     eprintln!(
-        "10 commands / 3 aggregates: {reads} reads, {writes} writes, DynamoDB requests {:?}",
+        "10 commands / 3 new aggregates: {reads} reads, {writes} writes, DynamoDB requests {:?}",
         stack.dynamo_requests.sent()
     );
-    assert!(reads <= 3, "reads: {reads}");
-    assert!(writes <= 3, "writes: {writes}");
+    assert_eq!(reads, 3, "reads: a head per aggregate");
+    assert_eq!(writes, 3, "writes: one per aggregate");
+    assert_eq!(stack.dynamo_requests.count("TransactWriteItems"), 3);
     assert_eq!(stack.dynamo_requests.sent().len(), reads + writes);
+
+    // The same aggregates again: 7 commands over 3 aggregates that exist
+    // (refused or not, each command's id is looked up).
+    stack.dynamo_requests.reset();
+    let again = [
+        json!({"aggregateType": "ticket", "aggregateId": "t-1", "command": "Comment",
+               "payload": {"text": "b"}}),
+        json!({"aggregateType": "ticket", "aggregateId": "t-1", "command": "Comment",
+               "payload": {"text": "c"}}),
+        json!({"aggregateType": "ticket", "aggregateId": "t-1", "command": "Comment",
+               "payload": {"text": "d"}}),
+        order("o-1", "ConfirmOrder", json!({})),
+        order("o-1", "ConfirmOrder", json!({})),
+        order("o-2", "CancelOrder", json!({})),
+        order("o-2", "CancelOrder", json!({})),
+    ];
+    let report = handler
+        .handle(handler_core::Batch::standard(
+            again
+                .iter()
+                .enumerate()
+                .map(|(i, b)| handler_core::InboundMessage::new(format!("again{i}"), b.to_string()))
+                .collect(),
+        ))
+        .await;
+    let reads = stack.dynamo_requests.count("Query");
+    let writes =
+        stack.dynamo_requests.count("TransactWriteItems") + stack.dynamo_requests.count("PutItem");
+    eprintln!("7 commands / 3 existing aggregates: {reads} reads, {writes} writes: {report:?}");
+    assert_eq!(
+        reads,
+        3 + 7,
+        "reads: a head per aggregate, then an id per command"
+    );
+    assert!(writes <= 3, "writes: at most one per aggregate: {writes}");
+    // The orders are past these commands: their refusals are recorded.
+    let failures = stack.dynamo_requests.count("UpdateItem");
+    assert_eq!(report.failed_message_ids().len(), failures);
+    assert_eq!(
+        stack.dynamo_requests.sent().len(),
+        reads + writes + failures
+    );
     assert_eq!(
         stack.s3_requests.count("GetObject"),
         2,

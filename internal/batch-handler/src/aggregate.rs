@@ -100,13 +100,11 @@ pub(crate) async fn run_aggregate<S: EventStore + ?Sized>(
                     }
                     continue;
                 }
-                Err(AppendError::Conflict { .. } | AppendError::DuplicateCommand { .. })
-                    if policy.may_retry_after(attempt) =>
-                {
+                Err(AppendError::Conflict { .. }) if policy.may_retry_after(attempt) => {
                     lost_race = true;
                     break;
                 }
-                Err(AppendError::Conflict { .. } | AppendError::DuplicateCommand { .. }) => {
+                Err(AppendError::Conflict { .. }) => {
                     Transient::ConflictRetriesExhausted { attempts: attempt }.into()
                 }
                 Err(AppendError::TooLarge(_)) if chunk.members.len() > 1 => {
@@ -263,7 +261,6 @@ fn plan<'a>(
                     key: key.clone(),
                     fingerprint: fp.clone(),
                     version: next.version,
-                    recorded_at: recorded_at.clone(),
                 };
                 let added = check_item_sizes(sizing, key, state.version, &event, &record, &next)?;
                 if let Some(c) = &current {
@@ -278,6 +275,7 @@ fn plan<'a>(
                         expected_version: state.version,
                         events: Vec::new(),
                         commands: Vec::new(),
+                        data_after: Vec::new(),
                         head: state.clone(),
                     },
                     first: p.message_id,
@@ -287,6 +285,7 @@ fn plan<'a>(
                 chunk.size = chunk.size + added;
                 chunk.commit.commands.push(record);
                 chunk.commit.events.push(event);
+                chunk.commit.data_after.push(next.data.clone());
                 chunk.commit.head = next.clone();
                 chunk.members.push(pos);
                 in_plan.insert(&cmd.command_id, (fp, next.version));

@@ -18,11 +18,13 @@ pub struct AggregateSummary {
     pub version: u64,
 }
 
-/// Lists the aggregates of a type (the heads an event store keeps).
+/// Lists the aggregates of a type (those an event store holds events of).
 #[async_trait]
 pub trait AggregateIndex: Send + Sync {
-    /// Up to `limit` aggregates of a type with an id greater than `after`,
-    /// in id order (a page of a listing).
+    /// Up to `limit` aggregates of a type that come after the aggregate
+    /// `after` (from the start when `None`), in the store's listing order,
+    /// stable across calls: paging with the last id of each page lists each
+    /// aggregate of the type exactly once.
     async fn list_aggregates(
         &self,
         aggregate_type: &str,

@@ -1,5 +1,6 @@
 //! The records the handler reads and writes: aggregate keys, events,
-//! idempotency records and the commit that appends them together.
+//! the idempotency facts of applied commands and the commit that appends them
+//! together.
 
 use std::fmt;
 
@@ -57,23 +58,22 @@ pub struct Event {
     pub config_version: u64,
 }
 
-/// The idempotency record of one applied command: written in the same atomic
-/// append as its events, so a command id is either applied with its record or
-/// not at all.
+/// What makes one applied command idempotent: written in the same atomic
+/// append as its event (the DynamoDB store keeps it on the event item), so a
+/// command id is either applied with its record or not at all. Scoped to its
+/// aggregate: the same id on another aggregate is another command.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CommandRecord {
-    /// The command id (global, not per aggregate).
+    /// The command id, unique within its aggregate.
     pub command_id: String,
     /// The aggregate it was applied to.
     pub key: AggregateKey,
     /// [`fingerprint`] of the command: a reuse of the id for another command
     /// or payload is told apart from a redelivery by it.
     pub fingerprint: String,
-    /// The aggregate's version after the command.
+    /// The aggregate's version after the command (its event's version).
     pub version: u64,
-    /// RFC 3339 UTC timestamp of the append.
-    pub recorded_at: String,
 }
 
 /// Everything one atomic append writes for one aggregate.
@@ -85,8 +85,12 @@ pub struct Commit {
     pub expected_version: u64,
     /// The new events, versions `expected_version + 1 ..` in order.
     pub events: Vec<Event>,
-    /// One idempotency record per command; none may exist already.
+    /// One idempotency record per event, in the same order.
     pub commands: Vec<CommandRecord>,
+    /// The aggregate's data after each event, one per event in the same
+    /// order (the last is `head.data`): a store may keep it with the event,
+    /// so that its newest event is its head.
+    pub data_after: Vec<Map<String, Value>>,
     /// The aggregate's state after the last event (the head/snapshot).
     pub head: AggregateState,
 }

@@ -1,7 +1,8 @@
 //! The event-store trait. It is shaped for DynamoDB's conditional and
-//! transactional writes: the current state is read from a head item (never by
-//! replaying history), and one [`Commit`] (events, idempotency records, new
-//! head) is written atomically under an expected version.
+//! transactional writes: the current state is read from the head (never by
+//! replaying history; the DynamoDB store's head is its newest event), and one
+//! [`Commit`] (events, their idempotency records, new head) is written
+//! atomically under an expected version.
 
 use std::sync::Arc;
 
@@ -18,7 +19,8 @@ pub struct Loaded {
     /// The aggregate's current state, `None` when it has no events.
     pub head: Option<AggregateState>,
     /// The records of those asked-for command ids that were already applied
-    /// (to any aggregate).
+    /// to this aggregate. Idempotency is scoped to the aggregate: an id
+    /// applied to another aggregate is not returned.
     pub commands: Vec<CommandRecord>,
 }
 
@@ -38,19 +40,14 @@ pub enum StoreError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AppendError {
     /// Another writer appended first: the aggregate is no longer at the
-    /// expected version.
+    /// expected version. A twin delivery that lost the race sees this too,
+    /// and finds its twin's record on the next load.
     #[error("version conflict on {key}: expected version {expected}")]
     Conflict {
         /// The aggregate.
         key: AggregateKey,
         /// The version the append expected.
         expected: u64,
-    },
-    /// One of the commands has a record already (a concurrent delivery won).
-    #[error("command {command_id} was already applied")]
-    DuplicateCommand {
-        /// The command id.
-        command_id: String,
     },
     /// The commit is larger than the store can write at once. Permanent.
     #[error("too large for one append: {0}")]
@@ -69,11 +66,16 @@ pub enum AppendError {
 #[async_trait]
 pub trait EventStore: Send + Sync {
     /// The aggregate's head and the records of any of `command_ids` already
-    /// applied, in one consistent read where the store allows.
+    /// applied to this aggregate, with consistent reads. A record applied at
+    /// or below the head's version must be returned: a store that reads them
+    /// apart reads the head first.
     async fn load(&self, key: &AggregateKey, command_ids: &[String]) -> Result<Loaded, StoreError>;
 
     /// Appends `commit` atomically: all its events, records and the head, or
-    /// nothing.
+    /// nothing. It fails as [`AppendError::Conflict`] when the version after
+    /// `commit.expected_version` is already written. `expected_version` must
+    /// be a version this store's [`load`](Self::load) returned: a store may
+    /// check only that no one wrote past it, not that it exists.
     async fn append(&self, commit: &Commit) -> Result<(), AppendError>;
 
     /// Up to `limit` events with version greater than `after_version`, in

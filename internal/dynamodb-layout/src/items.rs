@@ -1,17 +1,20 @@
-//! The attributes of the items an append writes, one list per item:
+//! The attributes of the items an append writes: one item per event.
 //!
 //! | item | `pk` | `sk` | other attributes |
 //! | --- | --- | --- | --- |
-//! | event | `{type}#{id}` | version ≥ 1 | eventType, state, payload, commandId, metadata, recordedAt, configVersion |
-//! | head (snapshot) | `{type}#{id}` | 0 | itemType=`head`, aggregateType, aggregateId, headType, headId, state, version, data, updatedAt |
-//! | command record | `#cmd#{commandId}` | 0 | itemType=`command`, aggregateType, aggregateId, fingerprint, version, recordedAt, expiresAt (TTL) |
+//! | event | `{type}#{id}` | version ≥ 1 | eventType, state, payload, commandId, metadata, recordedAt, configVersion, fingerprint, data; the version-1 event also listShard, listId |
 //!
-//! Only heads carry `headType`/`headId`, the keys of the store's sparse
-//! listing index. `payload`, `metadata` and `data` are JSON text.
+//! The newest event is the aggregate's head: its `state`, its version (`sk`)
+//! and `data` (the aggregate's data after it) are the current state. Its
+//! `commandId` and `fingerprint` key the local index
+//! [`COMMAND_INDEX`](crate::COMMAND_INDEX) that finds a command's event within
+//! its aggregate. Only version-1 events carry `listShard`/`listId`, the keys
+//! of the sparse listing index [`LISTING_INDEX`](crate::LISTING_INDEX).
+//! `payload`, `metadata` and `data` are JSON text.
 
-use handler_core::state_machine::AggregateState;
 use handler_core::{AggregateKey, CommandRecord, Event};
 use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
 
 /// One attribute's value: a string (`S`) or a whole number (`N`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,22 +28,38 @@ pub enum AttrValue<'a> {
 /// An item: its attributes' names and values.
 pub type Attributes<'a> = Vec<(&'static str, AttrValue<'a>)>;
 
-/// The TTL attribute of command (and failure) records.
+/// The TTL attribute of failure records.
 pub const TTL_ATTRIBUTE: &str = "expiresAt";
 
-/// The partition key of an aggregate's events and head.
+/// How many shards the listing index spreads one aggregate type over.
+pub const LIST_SHARDS: u8 = 32;
+
+/// The partition key of an aggregate's events.
 pub fn aggregate_pk(key: &AggregateKey) -> String {
     key.to_string()
 }
 
-/// The partition key of a command record.
-pub fn command_pk(command_id: &str) -> String {
-    format!("#cmd#{command_id}")
+/// The listing shard of an aggregate id: the first byte of its SHA-256,
+/// modulo [`LIST_SHARDS`].
+pub fn list_shard_of(aggregate_id: &str) -> u8 {
+    Sha256::digest(aggregate_id.as_bytes())[0] % LIST_SHARDS
 }
 
-/// An event's item.
-pub fn event_item<'a>(key: &AggregateKey, event: &'a Event) -> Attributes<'a> {
-    vec![
+/// The listing index's hash key for one shard of a type: `{type}#{n}`.
+pub fn list_shard(aggregate_type: &str, shard: u8) -> String {
+    format!("{aggregate_type}#{shard}")
+}
+
+/// An event's item: the event's attributes (docs/reference.md §3), its
+/// command's `fingerprint`, the aggregate's `data` after it, and on the
+/// version-1 event the listing keys.
+pub fn event_item<'a>(
+    key: &'a AggregateKey,
+    event: &'a Event,
+    record: &'a CommandRecord,
+    data_after: &Map<String, Value>,
+) -> Attributes<'a> {
+    let mut item = vec![
         ("pk", owned(aggregate_pk(key))),
         ("sk", AttrValue::N(event.version)),
         ("eventType", borrowed(&event.event_type)),
@@ -50,43 +69,15 @@ pub fn event_item<'a>(key: &AggregateKey, event: &'a Event) -> Attributes<'a> {
         ("metadata", owned(json_text(&event.metadata))),
         ("recordedAt", borrowed(&event.recorded_at)),
         ("configVersion", AttrValue::N(event.config_version)),
-    ]
-}
-
-/// An aggregate's head (snapshot) item, which holds the key three times.
-pub fn head_item<'a>(
-    key: &'a AggregateKey,
-    head: &'a AggregateState,
-    updated_at: &'a str,
-) -> Attributes<'a> {
-    vec![
-        ("pk", owned(aggregate_pk(key))),
-        ("sk", AttrValue::N(0)),
-        ("itemType", borrowed("head")),
-        ("aggregateType", borrowed(&key.aggregate_type)),
-        ("aggregateId", borrowed(&key.aggregate_id)),
-        ("headType", borrowed(&key.aggregate_type)),
-        ("headId", borrowed(&key.aggregate_id)),
-        ("state", borrowed(&head.state)),
-        ("version", AttrValue::N(head.version)),
-        ("data", owned(json_text(&head.data))),
-        ("updatedAt", borrowed(updated_at)),
-    ]
-}
-
-/// A command's idempotency record, kept until `expires_at` (epoch seconds).
-pub fn command_item(record: &CommandRecord, expires_at: u64) -> Attributes<'_> {
-    vec![
-        ("pk", owned(command_pk(&record.command_id))),
-        ("sk", AttrValue::N(0)),
-        ("itemType", borrowed("command")),
-        ("aggregateType", borrowed(&record.key.aggregate_type)),
-        ("aggregateId", borrowed(&record.key.aggregate_id)),
         ("fingerprint", borrowed(&record.fingerprint)),
-        ("version", AttrValue::N(record.version)),
-        ("recordedAt", borrowed(&record.recorded_at)),
-        (TTL_ATTRIBUTE, AttrValue::N(expires_at)),
-    ]
+        ("data", owned(json_text(data_after))),
+    ];
+    if event.version == 1 {
+        let shard = list_shard_of(&key.aggregate_id);
+        item.push(("listShard", owned(list_shard(&key.aggregate_type, shard))));
+        item.push(("listId", borrowed(&key.aggregate_id)));
+    }
+    item
 }
 
 /// A JSON object as the items hold it.
@@ -100,4 +91,19 @@ fn borrowed(text: &str) -> AttrValue<'_> {
 
 fn owned(text: String) -> AttrValue<'static> {
     AttrValue::S(text.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_spread_ids_over_all_32() {
+        let mut seen = [0usize; LIST_SHARDS as usize];
+        for i in 0..3200 {
+            seen[list_shard_of(&format!("o-{i}")) as usize] += 1;
+        }
+        assert!(seen.iter().all(|&n| n > 50), "{seen:?}");
+        assert_eq!(list_shard("order", 7), "order#7");
+    }
 }

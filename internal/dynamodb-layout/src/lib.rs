@@ -3,15 +3,18 @@
 //! write at once.
 //!
 //! It owns:
-//! - [`items`]: the attributes of each item an append writes (event, head,
-//!   command record), as one list per item that `store-dynamodb` turns into
+//! - [`items`]: the attributes of the one item an append writes per event
+//!   (the event with the state after it and its command's fingerprint; the
+//!   listing keys on version 1), as a list that `store-dynamodb` turns into
 //!   SDK items and that [`size`] counts, so the two cannot drift apart;
 //! - [`size`]: DynamoDB's item-size rule ([`size::number_bytes`] and the
-//!   rest) and the exact sizes of those items;
+//!   rest), the exact sizes of those items and of their index entries, and
+//!   write units;
+//! - the names of the table's indexes, [`COMMAND_INDEX`] and
+//!   [`LISTING_INDEX`];
 //! - [`LIMITS`] and [`DynamoLayout`], the store's answer to the core's
-//!   [`CommitSizing`] question: a command adds its event and its record, a
-//!   commit adds its head, under 100 items and 4 MB per transaction and
-//!   400 KB per item.
+//!   [`CommitSizing`] question: a command adds its event item, a commit adds
+//!   nothing, under 100 items and 4 MB per transaction and 400 KB per item.
 //!
 //! Used by `store-dynamodb`, and by `store-sqlite`, which applies the same
 //! sizes and limits so that what runs locally also fits in AWS. It depends on
@@ -31,6 +34,11 @@ pub mod size;
 use handler_core::state_machine::AggregateState;
 use handler_core::{AggregateKey, CommandRecord, CommitSizing, Event, Footprint, StoreLimits};
 
+/// The local secondary index that finds a command's event within its aggregate: hash `pk`, range `commandId`, projecting `fingerprint`.
+pub const COMMAND_INDEX: &str = "by-command";
+/// The global secondary index that lists aggregates by type: hash `listShard`, range `listId`, keys only.
+pub const LISTING_INDEX: &str = "aggregates-by-type";
+
 /// DynamoDB's: 100 actions and 4 MB per transaction, 400 KB per item.
 pub const LIMITS: StoreLimits = StoreLimits {
     max_items_per_commit: 100,
@@ -38,8 +46,9 @@ pub const LIMITS: StoreLimits = StoreLimits {
     max_commit_bytes: 4 * 1024 * 1024,
 };
 
-/// The DynamoDB store's counting: each command writes an event item and a
-/// command record; each commit writes the head once.
+/// The DynamoDB store's counting: each command writes one item, its event
+/// (with the state after it, its fingerprint, and the listing keys when it is
+/// the aggregate's first); a commit writes nothing more.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct DynamoLayout;
 
@@ -53,18 +62,18 @@ impl CommitSizing for DynamoLayout {
         key: &AggregateKey,
         event: &Event,
         record: &CommandRecord,
-        _after: &AggregateState,
+        after: &AggregateState,
     ) -> Footprint {
-        one_item(size::event_item_bytes(key, event)) + one_item(size::record_bytes(record))
+        one_item(size::event_item_bytes(key, event, record, &after.data))
     }
 
     fn commit(
         &self,
-        key: &AggregateKey,
+        _key: &AggregateKey,
         _expected_version: u64,
-        head: &AggregateState,
+        _head: &AggregateState,
     ) -> Footprint {
-        one_item(size::head_item_bytes(key, head))
+        Footprint::default()
     }
 }
 

@@ -3,31 +3,49 @@
 //! significant digits halved, rounded up, plus one. `store-dynamodb`'s tests
 //! compare these with the SDK items it builds.
 
-use handler_core::state_machine::AggregateState;
 use handler_core::{AggregateKey, CommandRecord, Event};
+use serde_json::{Map, Value};
 
 use crate::items::{self, AttrValue};
 
-/// A timestamp of the length the stores write (`now_rfc3339`:
-/// `2026-01-31T12:00:00.000Z`).
-const TIMESTAMP_SAMPLE: &str = "2026-01-31T12:00:00.000Z";
-
-/// The largest TTL a record carries, in epoch seconds (10 digits until 2286).
-const EXPIRES_AT_MAX: u64 = 9_999_999_999;
-
-/// Bytes of an event's item.
-pub fn event_item_bytes(key: &AggregateKey, event: &Event) -> usize {
-    item_bytes(&items::event_item(key, event))
+/// Bytes of an event's item (with the listing keys on version 1).
+pub fn event_item_bytes(
+    key: &AggregateKey,
+    event: &Event,
+    record: &CommandRecord,
+    data_after: &Map<String, Value>,
+) -> usize {
+    item_bytes(&items::event_item(key, event, record, data_after))
 }
 
-/// Bytes of an aggregate's head item.
-pub fn head_item_bytes(key: &AggregateKey, head: &AggregateState) -> usize {
-    item_bytes(&items::head_item(key, head, TIMESTAMP_SAMPLE))
+/// Bytes of the entry a command's event writes in the local index
+/// [`COMMAND_INDEX`](crate::COMMAND_INDEX): the table's key, the index's key
+/// and the projected `fingerprint`, plus the 100 bytes of overhead AWS counts
+/// for every index entry.
+pub fn command_index_entry_bytes(
+    key: &AggregateKey,
+    event: &Event,
+    record: &CommandRecord,
+) -> usize {
+    let item: [(&str, AttrValue<'_>); 4] = [
+        ("pk", AttrValue::S(items::aggregate_pk(key).into())),
+        ("sk", AttrValue::N(event.version)),
+        ("commandId", AttrValue::S(event.command_id.as_str().into())),
+        (
+            "fingerprint",
+            AttrValue::S(record.fingerprint.as_str().into()),
+        ),
+    ];
+    item_bytes(&item) + INDEX_ENTRY_OVERHEAD
 }
 
-/// Bytes of a command's idempotency record (with the longest TTL).
-pub fn record_bytes(record: &CommandRecord) -> usize {
-    item_bytes(&items::command_item(record, EXPIRES_AT_MAX))
+/// What AWS adds to every index entry's size.
+pub const INDEX_ENTRY_OVERHEAD: usize = 100;
+
+/// Write units of a standard (non-transactional) write of `bytes`: one per
+/// KB, rounded up, at least one. A transactional write costs twice this.
+pub fn write_units(bytes: usize) -> usize {
+    bytes.div_ceil(1024).max(1)
 }
 
 /// Bytes of an item: its attributes' names plus their values.

@@ -2,6 +2,7 @@
 //! large, what is worth retrying.
 
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use handler_core::{AppendError, Commit, StoreError};
 
@@ -30,48 +31,71 @@ where
 }
 
 /// Reads a failed transaction: which condition failed decides the variant.
-/// The items are in commit order: events, command records, head.
+/// Every action is an event put under `attribute_not_exists(pk)`, so a
+/// failed condition is a version already written.
 pub(crate) fn append_error<R: std::fmt::Debug>(
     e: SdkError<TransactWriteItemsError, R>,
     commit: &Commit,
 ) -> AppendError {
-    let conflict = || AppendError::Conflict {
-        key: commit.key.clone(),
-        expected: commit.expected_version,
-    };
     match e.as_service_error() {
         Some(TransactWriteItemsError::TransactionCanceledException(cancel)) => {
-            let reasons = cancel.cancellation_reasons();
-            let events = commit.events.len();
-            let failed = reasons
+            let failed = cancel
+                .cancellation_reasons()
                 .iter()
-                .enumerate()
-                .find(|(_, r)| r.code().is_some_and(|c| c != "None"));
-            match failed {
-                Some((i, r)) if r.code() == Some("ConditionalCheckFailed") => {
-                    match commit.commands.get(i.wrapping_sub(events)) {
-                        Some(record) if i >= events => AppendError::DuplicateCommand {
-                            command_id: record.command_id.clone(),
-                        },
-                        _ => conflict(),
-                    }
-                }
+                .find(|r| r.code().is_some_and(|c| c != "None"));
+            match failed.and_then(|r| r.code()) {
+                Some("ConditionalCheckFailed") => conflict(commit),
                 // Another transaction touched the same items at the same time.
-                Some((_, r)) if r.code() == Some("TransactionConflict") => conflict(),
-                Some((_, r)) if r.code() == Some("ValidationError") => {
-                    AppendError::TooLarge(r.message().unwrap_or("validation error").to_owned())
-                }
+                Some("TransactionConflict") => conflict(commit),
+                Some("ValidationError") => AppendError::TooLarge(
+                    failed
+                        .and_then(|r| r.message())
+                        .unwrap_or("validation error")
+                        .to_owned(),
+                ),
                 _ => AppendError::Store(StoreError::Unavailable(sdk_error::describe(&e))),
             }
         }
         Some(other) if other.code() == Some("ValidationException") => {
-            let message = other.message().unwrap_or_default();
-            if message.contains("size") || message.contains("larger than") {
-                AppendError::TooLarge(message.to_owned())
-            } else {
-                AppendError::Store(StoreError::Unavailable(sdk_error::describe(&e)))
-            }
+            too_large_or_unavailable(other.message(), &e)
         }
         _ => AppendError::Store(StoreError::Unavailable(sdk_error::describe(&e))),
+    }
+}
+
+/// Reads a failed single-event put: a failed condition is a version already
+/// written.
+pub(crate) fn put_error<R: std::fmt::Debug>(
+    e: SdkError<PutItemError, R>,
+    commit: &Commit,
+) -> AppendError {
+    match e.as_service_error() {
+        Some(PutItemError::ConditionalCheckFailedException(_)) => conflict(commit),
+        Some(other) if other.code() == Some("ValidationException") => {
+            too_large_or_unavailable(other.message(), &e)
+        }
+        _ => AppendError::Store(StoreError::Unavailable(sdk_error::describe(&e))),
+    }
+}
+
+fn conflict(commit: &Commit) -> AppendError {
+    AppendError::Conflict {
+        key: commit.key.clone(),
+        expected: commit.expected_version,
+    }
+}
+
+/// A validation error about sizes is a commit too large; any other is the
+/// store's fault.
+fn too_large_or_unavailable<E, R>(message: Option<&str>, e: &SdkError<E, R>) -> AppendError
+where
+    E: std::error::Error + ProvideErrorMetadata + 'static,
+    R: std::fmt::Debug,
+{
+    let message = message.unwrap_or_default();
+    if message.contains("size") || message.contains("larger than") {
+        AppendError::TooLarge(message.to_owned())
+    } else {
+        AppendError::Store(StoreError::Unavailable(sdk_error::describe(e)))
     }
 }

@@ -5,13 +5,13 @@
 //!
 //! | item | `pk` | `sk` | other attributes |
 //! | --- | --- | --- | --- |
-//! | event | `{type}#{id}` | version ≥ 1 | eventType, state, payload, commandId, metadata, recordedAt, configVersion |
-//! | head (snapshot) | `{type}#{id}` | 0 | itemType=`head`, aggregateType, aggregateId, headType, headId, state, version, data, updatedAt |
-//! | command record | `#cmd#{commandId}` | 0 | itemType=`command`, aggregateType, aggregateId, fingerprint, version, recordedAt, expiresAt (TTL) |
+//! | event | `{type}#{id}` | version ≥ 1 | eventType, state, payload, commandId, metadata, recordedAt, configVersion, fingerprint, data; version 1 also listShard, listId |
 //! | failure record | `#failure#{messageId}` | 0 | itemType=`failure`, code, reason, record (JSON of the latest), firstFailedAt, lastFailedAt, failures, expiresAt (TTL) |
 //!
-//! Only heads carry `headType`/`headId`: they key the sparse index
-//! [`HEADS_INDEX`], which lists the aggregates of a type.
+//! The newest event is the head. `commandId` keys the local index
+//! [`COMMAND_INDEX`]; only version-1 events carry `listShard`/`listId`, the
+//! keys of the sparse index [`LISTING_INDEX`] that lists the aggregates of a
+//! type.
 //!
 //! An event's `sk` is always ≥ 1 and an aggregate type never starts with `#`,
 //! so no other item can be mistaken for an event.
@@ -25,14 +25,11 @@ use handler_core::{AggregateKey, CommandRecord, Event, StoreError, StoredFailure
 use serde_json::{Map, Value};
 
 pub use dynamodb_layout::items::TTL_ATTRIBUTE;
-pub(crate) use dynamodb_layout::items::{aggregate_pk, command_pk};
+pub(crate) use dynamodb_layout::items::{aggregate_pk, list_shard, list_shard_of};
+pub use dynamodb_layout::{COMMAND_INDEX, LISTING_INDEX};
 
 /// An item as the SDK holds it.
 pub(crate) type Item = HashMap<String, AttributeValue>;
-
-/// The global secondary index listing aggregates by type: `headType` (hash)
-/// + `headId` (range), projecting `state` and `version`.
-pub const HEADS_INDEX: &str = "heads-by-type";
 
 /// The partition key of a message's failure record.
 pub(crate) fn failure_pk(message_id: &str) -> String {
@@ -55,16 +52,15 @@ pub(crate) fn key(pk: String, sk: u64) -> Item {
     ])
 }
 
-pub(crate) fn event_item(key: &AggregateKey, event: &Event) -> Item {
-    sdk_item(dynamodb_layout::items::event_item(key, event))
-}
-
-pub(crate) fn head_item(key: &AggregateKey, head: &AggregateState, updated_at: &str) -> Item {
-    sdk_item(dynamodb_layout::items::head_item(key, head, updated_at))
-}
-
-pub(crate) fn command_item(record: &CommandRecord, expires_at: u64) -> Item {
-    sdk_item(dynamodb_layout::items::command_item(record, expires_at))
+pub(crate) fn event_item(
+    key: &AggregateKey,
+    event: &Event,
+    record: &CommandRecord,
+    data_after: &Map<String, Value>,
+) -> Item {
+    sdk_item(dynamodb_layout::items::event_item(
+        key, event, record, data_after,
+    ))
 }
 
 /// The layout's attributes as the SDK's.
@@ -94,22 +90,22 @@ pub(crate) fn parse_event(item: &Item) -> Result<Event, StoreError> {
     })
 }
 
+/// The head from the newest event item.
 pub(crate) fn parse_head(item: &Item) -> Result<AggregateState, StoreError> {
     Ok(AggregateState {
         state: get_s(item, "state")?.to_owned(),
-        version: get_n(item, "version")?,
+        version: get_n(item, "sk")?,
         data: get_json(item, "data")?,
     })
 }
 
-pub(crate) fn parse_command(item: &Item) -> Result<CommandRecord, StoreError> {
-    let pk = get_s(item, "pk")?;
+/// A command's record from its entry in [`COMMAND_INDEX`].
+pub(crate) fn parse_command(key: &AggregateKey, item: &Item) -> Result<CommandRecord, StoreError> {
     Ok(CommandRecord {
-        command_id: pk.strip_prefix("#cmd#").unwrap_or(pk).to_owned(),
-        key: AggregateKey::new(get_s(item, "aggregateType")?, get_s(item, "aggregateId")?),
+        command_id: get_s(item, "commandId")?.to_owned(),
+        key: key.clone(),
         fingerprint: get_s(item, "fingerprint")?.to_owned(),
-        version: get_n(item, "version")?,
-        recorded_at: get_s(item, "recordedAt")?.to_owned(),
+        version: get_n(item, "sk")?,
     })
 }
 
@@ -197,37 +193,29 @@ mod tests {
                     recorded_at: now_rfc3339(),
                     config_version: version + 3,
                 };
-                assert_eq!(
-                    size::event_item_bytes(&key, &event),
-                    item_bytes(&event_item(&key, &event)),
-                    "event {version} of {key}"
-                );
-
-                let head = AggregateState {
-                    state: "Reserved".into(),
-                    version,
-                    data: event.payload.clone(),
-                };
-                // The head holds the key three times: pk, aggregate*, head*.
-                assert_eq!(
-                    size::head_item_bytes(&key, &head),
-                    item_bytes(&head_item(&key, &head, &now_rfc3339())),
-                    "head {version} of {key}"
-                );
-
                 let record = CommandRecord {
-                    command_id: format!("cmd-{version}-ü"),
+                    command_id: event.command_id.clone(),
                     key: key.clone(),
                     fingerprint: handler_core::model::fingerprint(&key, "C", &event.payload),
                     version,
-                    recorded_at: now_rfc3339(),
                 };
-                // A TTL with ten significant digits, the most it has until 2286.
+                let data = json!({ "itemId": "tea", "total": 12.5, "é": [true, null] })
+                    .as_object()
+                    .cloned()
+                    .expect("object");
+                let item = event_item(&key, &event, &record, &data);
                 assert_eq!(
-                    size::record_bytes(&record),
-                    item_bytes(&command_item(&record, 4_102_444_799)),
-                    "record {version} of {key}"
+                    size::event_item_bytes(&key, &event, &record, &data),
+                    item_bytes(&item),
+                    "event {version} of {key}"
                 );
+                // Version 1 carries the listing keys, later versions do not.
+                assert_eq!(item.contains_key("listShard"), version == 1);
+                assert_eq!(item.contains_key("listId"), version == 1);
+                let head = parse_head(&item).expect("head");
+                assert_eq!((head.version, head.data), (version, data));
+                assert_eq!(parse_event(&item).expect("event"), event);
+                assert_eq!(parse_command(&key, &item).expect("record"), record);
             }
         }
     }

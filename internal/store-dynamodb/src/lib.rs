@@ -1,14 +1,24 @@
 //! The DynamoDB [`EventStore`], on the table of docs/reference.md §3 (item layout in
 //! [`items`]).
 //!
-//! - **Load** is one `BatchGetItem` (consistent reads): the aggregate's head
-//!   item, which holds its current state, and the idempotency records of the
-//!   batch's command ids. Its cost does not grow with history.
-//! - **Append** is one `TransactWriteItems` of up to 100 actions: every event
-//!   (`attribute_not_exists(pk)`), every command record
-//!   (`attribute_not_exists(pk)`) and the head (`version = :expected`, or
-//!   absent for a new aggregate). A lost race is [`AppendError::Conflict`], a
-//!   taken command id [`AppendError::DuplicateCommand`]; nothing is written.
+//! Layout 2 (docs/cost.md): one item per event, which carries the state after
+//! it and its command's fingerprint; no head item, no idempotency record.
+//!
+//! - **Load** is consistent `Query`s: the newest event (`Limit` 1, newest
+//!   first), which is the head; then, when there is one, for each asked
+//!   command id its entry in the local index [`items::COMMAND_INDEX`] (this
+//!   aggregate's only: idempotency is scoped to the aggregate), issued
+//!   together. The lookups wait for the head: read at the same time, a twin's
+//!   write could fall between them and its command apply twice. Its cost
+//!   does not grow with history.
+//! - **Append** of one event is one `PutItem` under
+//!   `attribute_not_exists(pk)`; of k > 1 events, one `TransactWriteItems` of
+//!   k such puts (up to 100). Writing version `v + 1` fails exactly when
+//!   someone else wrote it: [`AppendError::Conflict`], nothing written. A
+//!   twin delivery that lost the race finds its twin's event on reload.
+//! - **Listing** pages the sparse index [`items::LISTING_INDEX`], written
+//!   once per aggregate by its version-1 event, shard by shard (32 per type),
+//!   and loads each listed aggregate's head.
 //! - **Events** are read with `Query` (consistent), following
 //!   `LastEvaluatedKey`, so a history over 1 MB reads whole.
 //!
@@ -36,46 +46,53 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::{KeysAndAttributes, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use dynamodb_layout::DynamoLayout;
+use dynamodb_layout::items::LIST_SHARDS;
 use futures::StreamExt;
+use handler_core::state_machine::AggregateState;
 use handler_core::{
-    AggregateIndex, AggregateKey, AggregateSummary, AppendError, Commit, CommitSizing, Event,
-    EventStore, FailureLog, FailureRecord, Loaded, StoreError, StoredFailure, now_rfc3339,
+    AggregateIndex, AggregateKey, AggregateSummary, AppendError, CommandRecord, Commit,
+    CommitSizing, Event, EventStore, FailureLog, FailureRecord, Loaded, StoreError, StoredFailure,
 };
 
 pub use errors::DynamoError;
-pub use table::create_table;
+pub use table::{create_table, table_definition};
 
-use crate::items::{Item, aggregate_pk, command_pk, failure_pk, key, number_attr, string_attr};
+use crate::items::{
+    Item, aggregate_pk, failure_pk, key, list_shard, list_shard_of, number_attr, string_attr,
+};
 
 /// SQS's longest message retention, on a queue and on its DLQ alike.
 pub const SQS_MAX_RETENTION: Duration = Duration::from_secs(14 * 24 * 3600);
 
-/// How long a command's idempotency record (and a failure record) is kept
-/// after it is written: 60 days, longer than any copy of the message can
-/// come back, a redrive included. A copy lives at most
-/// [`SQS_MAX_RETENTION`] on the command queue and, dead-lettered, at most
-/// as long again in the DLQ (a FIFO DLQ restarts the clock): 28 days from
-/// its enqueue. A redrive enqueues a new copy, with 28 days again. So every
-/// copy that exists when the command applies is gone within 28 days, and a
-/// copy redriven as late as that within 56.
-pub const DEFAULT_COMMAND_TTL: Duration = Duration::from_secs(60 * 24 * 3600);
+/// How long a failure record is kept after its latest failure: 60 days,
+/// longer than any copy of the message can come back to be explained, a
+/// redrive included. A copy lives at most [`SQS_MAX_RETENTION`] on the
+/// command queue and, dead-lettered, at most as long again in the DLQ (a
+/// FIFO DLQ restarts the clock): 28 days from its enqueue. A redrive enqueues
+/// a new copy, with 28 days again. (Idempotency needs no TTL: it is kept on
+/// the events, for the aggregate's whole life.)
+pub const DEFAULT_FAILURE_TTL: Duration = Duration::from_secs(60 * 24 * 3600);
 
-/// BatchGetItem takes at most 100 keys.
-const MAX_BATCH_GET: usize = 100;
+/// How many reads one load or listing has in flight at once: the command ids
+/// of a batch of ten (SQS's largest) go out in one round.
+pub const MAX_CONCURRENT_READS: usize = 16;
 
 /// How many failure records are written at once: a batch of ten failures
 /// (SQS's largest) goes out in one round, a larger one (a worker's, a test's)
 /// does not open a connection per message.
 pub const MAX_CONCURRENT_FAILURE_WRITES: usize = 10;
 
+/// The condition of every event put: its version is not written yet.
+const NEW_ITEM: &str = "attribute_not_exists(pk)";
+
 /// The DynamoDB event store.
 #[derive(Debug, Clone)]
 pub struct DynamoStore {
     client: Client,
     table: String,
-    command_ttl: Duration,
+    failure_ttl: Duration,
 }
 
 impl DynamoStore {
@@ -84,13 +101,13 @@ impl DynamoStore {
         Self {
             client,
             table: table.into(),
-            command_ttl: DEFAULT_COMMAND_TTL,
+            failure_ttl: DEFAULT_FAILURE_TTL,
         }
     }
 
-    /// Replaces how long idempotency records are kept.
-    pub fn with_command_ttl(mut self, ttl: Duration) -> Self {
-        self.command_ttl = ttl;
+    /// Replaces how long failure records are kept.
+    pub fn with_failure_ttl(mut self, ttl: Duration) -> Self {
+        self.failure_ttl = ttl;
         self
     }
 
@@ -99,54 +116,95 @@ impl DynamoStore {
         &self.table
     }
 
-    /// Reads the given keys with consistent reads, following
-    /// `UnprocessedKeys` (throttling) a bounded number of times.
-    async fn batch_get(&self, keys: Vec<Item>) -> Result<Vec<Item>, StoreError> {
-        let mut found = Vec::new();
-        for chunk in keys.chunks(MAX_BATCH_GET) {
-            let mut pending = Some(
-                KeysAndAttributes::builder()
-                    .set_keys(Some(chunk.to_vec()))
-                    .consistent_read(true)
-                    .build()
-                    .map_err(|e| StoreError::Unavailable(e.to_string()))?,
-            );
-            let mut attempt = 0u32;
-            while let Some(request) = pending.take() {
-                if attempt > 0 {
-                    tokio::time::sleep(Duration::from_millis(25 << attempt.min(6))).await;
-                }
-                attempt += 1;
-                let out = self
-                    .client
-                    .batch_get_item()
-                    .request_items(&self.table, request)
-                    .send()
-                    .await
-                    .map_err(errors::store_error)?;
-                if let Some(items) = out.responses().and_then(|r| r.get(&self.table)) {
-                    found.extend(items.iter().cloned());
-                }
-                pending = out
-                    .unprocessed_keys()
-                    .and_then(|u| u.get(&self.table))
-                    .filter(|k| !k.keys().is_empty())
-                    .cloned();
-                if pending.is_some() && attempt >= 8 {
-                    return Err(StoreError::Unavailable(
-                        "BatchGetItem left keys unprocessed after 8 attempts (throttled)".into(),
-                    ));
-                }
+    /// The aggregate's head: its newest event, read consistently.
+    async fn head(&self, key_of: &AggregateKey) -> Result<Option<AggregateState>, StoreError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", string_attr(aggregate_pk(key_of)))
+            .scan_index_forward(false)
+            .limit(1)
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(errors::store_error)?;
+        out.items().first().map(items::parse_head).transpose()
+    }
+
+    /// The record of `command_id` on this aggregate, from [`items::COMMAND_INDEX`]
+    /// read consistently.
+    async fn command(
+        &self,
+        key_of: &AggregateKey,
+        command_id: &str,
+    ) -> Result<Option<CommandRecord>, StoreError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(items::COMMAND_INDEX)
+            .key_condition_expression("pk = :pk AND commandId = :id")
+            .expression_attribute_values(":pk", string_attr(aggregate_pk(key_of)))
+            .expression_attribute_values(":id", string_attr(command_id))
+            .limit(1)
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(errors::store_error)?;
+        out.items()
+            .first()
+            .map(|item| items::parse_command(key_of, item))
+            .transpose()
+    }
+
+    /// Up to `limit` ids of one listing shard, after `after` (exclusive), in
+    /// id order, and whether the shard has more.
+    async fn shard_ids(
+        &self,
+        aggregate_type: &str,
+        shard: u8,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<(Vec<String>, bool), StoreError> {
+        let mut ids = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let mut query = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(items::LISTING_INDEX)
+                .expression_attribute_values(
+                    ":shard",
+                    string_attr(list_shard(aggregate_type, shard)),
+                )
+                .limit(i32::try_from(limit - ids.len()).unwrap_or(i32::MAX))
+                .set_exclusive_start_key(start.take());
+            query = match after {
+                Some(after) => query
+                    .key_condition_expression("listShard = :shard AND listId > :after")
+                    .expression_attribute_values(":after", string_attr(after)),
+                None => query.key_condition_expression("listShard = :shard"),
+            };
+            let page = query.send().await.map_err(errors::store_error)?;
+            for item in page.items() {
+                ids.push(items::get_s(item, "listId")?.to_owned());
+            }
+            match page.last_evaluated_key() {
+                Some(k) if !k.is_empty() && ids.len() < limit => start = Some(k.clone()),
+                Some(k) if !k.is_empty() => return Ok((ids, true)),
+                _ => return Ok((ids, false)),
             }
         }
-        Ok(found)
     }
 
     fn expires_at(&self) -> u64 {
         SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default()
-            .saturating_add(self.command_ttl)
+            .saturating_add(self.failure_ttl)
             .as_secs()
     }
 }
@@ -158,74 +216,88 @@ impl EventStore for DynamoStore {
         key_of: &AggregateKey,
         command_ids: &[String],
     ) -> Result<Loaded, StoreError> {
-        let head_pk = aggregate_pk(key_of);
+        // The head first, the command ids after it: a command applied at a
+        // version the head read saw is then found, and one applied after it
+        // makes the append conflict. Read together, a lookup could run just
+        // before a twin's write and the head read just after it, and the
+        // command would apply twice.
+        let Some(head) = self.head(key_of).await? else {
+            // No event: no command can have been applied.
+            return Ok(Loaded::default());
+        };
         let mut ids: Vec<&String> = command_ids.iter().collect();
         ids.sort();
         ids.dedup();
-        let mut keys = vec![key(head_pk.clone(), 0)];
-        keys.extend(ids.iter().map(|id| key(command_pk(id), 0)));
-
-        let mut loaded = Loaded::default();
-        for item in self.batch_get(keys).await? {
-            if items::get_s(&item, "pk")? == head_pk {
-                loaded.head = Some(items::parse_head(&item)?);
-            } else {
-                loaded.commands.push(items::parse_command(&item)?);
-            }
+        // Collected first: a lazy map here trips the `Send` bound of the
+        // boxed trait future (a higher-ranked closure lifetime).
+        let lookups: Vec<_> = ids.iter().map(|id| self.command(key_of, id)).collect();
+        let mut commands = Vec::new();
+        for record in futures::stream::iter(lookups)
+            .buffer_unordered(MAX_CONCURRENT_READS)
+            .collect::<Vec<Result<Option<CommandRecord>, StoreError>>>()
+            .await
+        {
+            commands.extend(record?);
         }
-        Ok(loaded)
+        Ok(Loaded {
+            head: Some(head),
+            commands,
+        })
     }
 
     async fn append(&self, commit: &Commit) -> Result<(), AppendError> {
         let limits = dynamodb_layout::LIMITS;
-        let actions = commit.events.len() + commit.commands.len() + 1;
-        if actions > limits.max_items_per_commit {
+        let n = commit.events.len();
+        if n > limits.max_items_per_commit {
             return Err(AppendError::TooLarge(format!(
-                "{actions} items in one transaction, over DynamoDB's {} actions",
+                "{n} items in one transaction, over DynamoDB's {} actions",
                 limits.max_items_per_commit
             )));
         }
-        let expires_at = self.expires_at();
-        let mut writes = Vec::with_capacity(actions);
-        for event in &commit.events {
-            writes.push(put_new(&self.table, items::event_item(&commit.key, event))?);
+        if n == 0 || commit.commands.len() != n || commit.data_after.len() != n {
+            return Err(AppendError::Store(StoreError::Corrupt(format!(
+                "commit for {} has {n} events, {} command records and {} states",
+                commit.key,
+                commit.commands.len(),
+                commit.data_after.len()
+            ))));
         }
-        for record in &commit.commands {
-            writes.push(put_new(
-                &self.table,
-                items::command_item(record, expires_at),
-            )?);
+        let mut items = commit
+            .events
+            .iter()
+            .zip(&commit.commands)
+            .zip(&commit.data_after)
+            .map(|((event, record), data)| items::event_item(&commit.key, event, record, data));
+        if n == 1 {
+            return self
+                .client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(items.next())
+                .condition_expression(NEW_ITEM)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| errors::put_error(e, commit));
         }
-        let head = items::head_item(&commit.key, &commit.head, &now_rfc3339());
-        let head_put = if commit.expected_version == 0 {
-            Put::builder()
-                .table_name(&self.table)
-                .set_item(Some(head))
-                .condition_expression("attribute_not_exists(pk)")
-        } else {
-            Put::builder()
-                .table_name(&self.table)
-                .set_item(Some(head))
-                .condition_expression("#v = :expected")
-                .expression_attribute_names("#v", "version")
-                .expression_attribute_values(":expected", number_attr(commit.expected_version))
-        };
-        writes.push(
-            TransactWriteItem::builder()
-                .put(head_put.build().map_err(build_error)?)
-                .build(),
-        );
-
-        let result = self
-            .client
+        let writes = items
+            .map(|item| {
+                let put = Put::builder()
+                    .table_name(&self.table)
+                    .set_item(Some(item))
+                    .condition_expression(NEW_ITEM)
+                    .build()
+                    .map_err(build_error)?;
+                Ok(TransactWriteItem::builder().put(put).build())
+            })
+            .collect::<Result<Vec<_>, AppendError>>()?;
+        self.client
             .transact_write_items()
             .set_transact_items(Some(writes))
             .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e) => Err(errors::append_error(e, commit)),
-        }
+            .await
+            .map(|_| ())
+            .map_err(|e| errors::append_error(e, commit))
     }
 
     async fn events(
@@ -331,57 +403,50 @@ impl FailureLog for DynamoStore {
 
 #[async_trait]
 impl AggregateIndex for DynamoStore {
-    /// A Query on the sparse index of heads (eventually consistent, as GSIs
-    /// are), following `LastEvaluatedKey` until `limit` ids.
+    /// Pages the sparse index [`items::LISTING_INDEX`] (eventually
+    /// consistent, as GSIs are) shard 0 to 31, ids in order within a shard,
+    /// from the shard of `after`; then loads the listed aggregates' heads,
+    /// [`MAX_CONCURRENT_READS`] at once.
     async fn list_aggregates(
         &self,
         aggregate_type: &str,
         after: Option<&str>,
         limit: usize,
     ) -> Result<Vec<AggregateSummary>, StoreError> {
-        let mut out = Vec::new();
-        let mut start: Option<Item> = None;
-        while out.len() < limit {
-            let mut query = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name(items::HEADS_INDEX)
-                .expression_attribute_values(":type", string_attr(aggregate_type))
-                .limit(i32::try_from(limit - out.len()).unwrap_or(i32::MAX))
-                .set_exclusive_start_key(start.take());
-            query = match after {
-                Some(after) => query
-                    .key_condition_expression("headType = :type AND headId > :after")
-                    .expression_attribute_values(":after", string_attr(after)),
-                None => query.key_condition_expression("headType = :type"),
-            };
-            let page = query.send().await.map_err(errors::store_error)?;
-            for item in page.items() {
-                out.push(AggregateSummary {
-                    aggregate_id: items::get_s(item, "headId")?.to_owned(),
-                    state: items::get_s(item, "state")?.to_owned(),
-                    version: items::get_n(item, "version")?,
-                });
-            }
-            match page.last_evaluated_key() {
-                Some(k) if !k.is_empty() => start = Some(k.clone()),
-                _ => break,
+        let mut ids = Vec::new();
+        let mut shard = after.map_or(0, list_shard_of);
+        let mut after = after;
+        while ids.len() < limit && shard < LIST_SHARDS {
+            let (found, more) = self
+                .shard_ids(aggregate_type, shard, after, limit - ids.len())
+                .await?;
+            ids.extend(found);
+            if !more {
+                shard += 1;
+                after = None;
             }
         }
-        Ok(out)
+        let loads: Vec<_> = ids
+            .into_iter()
+            .map(|id| async move {
+                let key = AggregateKey::new(aggregate_type, id);
+                let head = self.head(&key).await?.ok_or_else(|| {
+                    StoreError::Corrupt(format!("{key} is listed but has no event"))
+                })?;
+                Ok::<_, StoreError>(AggregateSummary {
+                    aggregate_id: key.aggregate_id,
+                    state: head.state,
+                    version: head.version,
+                })
+            })
+            .collect();
+        futures::stream::iter(loads)
+            .buffered(MAX_CONCURRENT_READS)
+            .collect::<Vec<Result<AggregateSummary, StoreError>>>()
+            .await
+            .into_iter()
+            .collect()
     }
-}
-
-/// A Put that must not overwrite an existing item.
-fn put_new(table: &str, item: Item) -> Result<TransactWriteItem, AppendError> {
-    let put = Put::builder()
-        .table_name(table)
-        .set_item(Some(item))
-        .condition_expression("attribute_not_exists(pk)")
-        .build()
-        .map_err(build_error)?;
-    Ok(TransactWriteItem::builder().put(put).build())
 }
 
 fn build_error(e: aws_sdk_dynamodb::error::BuildError) -> AppendError {
@@ -393,13 +458,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn records_outlive_a_message_redriven_once_from_a_fifo_dlq() {
+    fn failure_records_outlive_a_message_redriven_once_from_a_fifo_dlq() {
         // On the queue, then in a DLQ that restarts the clock ...
         let one_life = SQS_MAX_RETENTION * 2;
         // ... then redriven at the last moment, and again.
         assert!(
-            DEFAULT_COMMAND_TTL > one_life * 2,
-            "{DEFAULT_COMMAND_TTL:?}"
+            DEFAULT_FAILURE_TTL > one_life * 2,
+            "{DEFAULT_FAILURE_TTL:?}"
         );
     }
 }

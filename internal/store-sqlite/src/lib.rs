@@ -1,8 +1,13 @@
 //! The embedded [`EventStore`]: one SQLite file (or memory), so the handler
 //! runs on a laptop with no AWS. It keeps the DynamoDB store's semantics:
-//! a head row per aggregate read in one query, and each [`Commit`] (events,
-//! idempotency records, head) written in one transaction that fails as a
-//! whole on a stale version or a reused command id.
+//! a head row per aggregate read in one query, idempotency per aggregate
+//! (each event row holds its command's id and fingerprint, found by id within
+//! the aggregate), and each [`Commit`] (events, head) written in one
+//! transaction that fails as a whole on a stale version.
+//!
+//! A file of another layout (an older build's) is refused at open with
+//! [`OpenError::OtherLayout`], which names the file: it holds local data only,
+//! and is deleted rather than converted.
 //!
 //! It counts and limits commits as the DynamoDB store does
 //! (`dynamodb-layout`'s item sizes, 100 items and 4 MB per append, 400 KB per
@@ -25,12 +30,14 @@
 
 mod schema;
 
-use std::path::Path;
+pub use schema::OpenError;
+
+use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use dynamodb_layout::{DynamoLayout, LIMITS, size};
+use dynamodb_layout::{DynamoLayout, LIMITS};
 use handler_core::state_machine::AggregateState;
 use handler_core::{
     AggregateIndex, AggregateKey, AggregateSummary, AppendError, CommandRecord, Commit,
@@ -46,26 +53,25 @@ pub struct SqliteStore {
 
 impl SqliteStore {
     /// Opens (creating if needed) the store in the file at `path`, and its
-    /// parent directories.
-    pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+    /// parent directories. A file of another layout is refused.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, OpenError> {
         let path = path.as_ref();
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)
-                .map_err(|e| StoreError::Unavailable(format!("{}: {e}", dir.display())))?;
+                .map_err(|e| OpenError::Io(format!("{}: {e}", dir.display())))?;
         }
-        let conn = Connection::open(path).map_err(|e| unavailable(&e))?;
-        Self::with_connection(conn)
+        let conn = Connection::open(path)?;
+        Self::with_connection(conn, Some(path.to_path_buf()))
     }
 
     /// A store that lives in memory only (tests, one-off runs).
-    pub fn in_memory() -> Result<Self, StoreError> {
-        Self::with_connection(Connection::open_in_memory().map_err(|e| unavailable(&e))?)
+    pub fn in_memory() -> Result<Self, OpenError> {
+        Self::with_connection(Connection::open_in_memory()?, None)
     }
 
-    fn with_connection(conn: Connection) -> Result<Self, StoreError> {
-        conn.busy_timeout(Duration::from_secs(10))
-            .map_err(|e| unavailable(&e))?;
-        schema::migrate(&conn).map_err(|e| unavailable(&e))?;
+    fn with_connection(conn: Connection, file: Option<PathBuf>) -> Result<Self, OpenError> {
+        conn.busy_timeout(Duration::from_secs(10))?;
+        schema::migrate(&conn, file)?;
         Ok(Self {
             conn: Mutex::new(conn),
         })
@@ -106,19 +112,18 @@ impl EventStore for SqliteStore {
         let mut commands = Vec::new();
         let mut stmt = conn
             .prepare_cached(
-                "SELECT command_id, aggregate_type, aggregate_id, fingerprint, version, recorded_at
-                 FROM commands WHERE command_id = ?1",
+                "SELECT version, fingerprint FROM events WHERE pk = ?1 AND command_id = ?2
+                 ORDER BY version LIMIT 1",
             )
             .map_err(|e| unavailable(&e))?;
         for id in command_ids {
             let record = stmt
-                .query_row([id], |r| {
+                .query_row(params![key.to_string(), id], |r| {
                     Ok(CommandRecord {
-                        command_id: r.get(0)?,
-                        key: AggregateKey::new(r.get::<_, String>(1)?, r.get::<_, String>(2)?),
-                        fingerprint: r.get(3)?,
-                        version: r.get::<_, i64>(4)? as u64,
-                        recorded_at: r.get(5)?,
+                        command_id: id.clone(),
+                        key: key.clone(),
+                        fingerprint: r.get(1)?,
+                        version: r.get::<_, i64>(0)? as u64,
                     })
                 })
                 .optional()
@@ -152,11 +157,11 @@ impl EventStore for SqliteStore {
             let mut insert = tx
                 .prepare_cached(
                     "INSERT INTO events (pk, version, event_type, state, payload, command_id,
-                                         metadata, recorded_at, config_version)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                                         metadata, recorded_at, config_version, fingerprint)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                 )
                 .map_err(|e| unavailable(&e))?;
-            for e in &commit.events {
+            for (e, c) in commit.events.iter().zip(&commit.commands) {
                 insert
                     .execute(params![
                         pk,
@@ -168,35 +173,12 @@ impl EventStore for SqliteStore {
                         to_json(&e.metadata),
                         e.recorded_at,
                         e.config_version as i64,
+                        c.fingerprint,
                     ])
                     .map_err(|err| match err.sqlite_error_code() {
                         Some(ErrorCode::ConstraintViolation) => AppendError::Conflict {
                             key: commit.key.clone(),
                             expected: commit.expected_version,
-                        },
-                        _ => unavailable(&err).into(),
-                    })?;
-            }
-            let mut record = tx
-                .prepare_cached(
-                    "INSERT INTO commands (command_id, aggregate_type, aggregate_id, fingerprint,
-                                           version, recorded_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                )
-                .map_err(|e| unavailable(&e))?;
-            for c in &commit.commands {
-                record
-                    .execute(params![
-                        c.command_id,
-                        c.key.aggregate_type,
-                        c.key.aggregate_id,
-                        c.fingerprint,
-                        c.version as i64,
-                        c.recorded_at,
-                    ])
-                    .map_err(|err| match err.sqlite_error_code() {
-                        Some(ErrorCode::ConstraintViolation) => AppendError::DuplicateCommand {
-                            command_id: c.command_id.clone(),
                         },
                         _ => unavailable(&err).into(),
                     })?;
@@ -360,49 +342,61 @@ impl AggregateIndex for SqliteStore {
     }
 }
 
-/// Refuses a commit that breaks the trait's rules before touching the file.
+/// Refuses a commit that breaks the trait's rules before touching the file:
+/// over DynamoDB's limits by the DynamoDB store's counting, or not a gapless
+/// continuation with one record and one state per event.
 fn check_shape(commit: &Commit) -> Result<(), AppendError> {
     let limits = LIMITS;
-    let items = commit.events.len() + commit.commands.len() + 1;
-    if items > limits.max_items_per_commit {
-        return Err(AppendError::TooLarge(format!(
-            "{items} items in one append, over the limit of {}",
-            limits.max_items_per_commit
-        )));
-    }
-    if let Some(e) = commit
-        .events
-        .iter()
-        .find(|e| size::event_item_bytes(&commit.key, e) > limits.max_item_bytes)
-    {
-        return Err(AppendError::TooLarge(format!(
-            "event {} of {} is over the {}-byte item limit",
-            e.version, commit.key, limits.max_item_bytes
-        )));
-    }
-    let bytes: usize = commit
-        .events
-        .iter()
-        .map(|e| size::event_item_bytes(&commit.key, e))
-        .chain(commit.commands.iter().map(size::record_bytes))
-        .sum::<usize>()
-        + size::head_item_bytes(&commit.key, &commit.head);
-    if bytes > limits.max_commit_bytes {
-        return Err(AppendError::TooLarge(format!(
-            "about {bytes} bytes in one append, over the limit of {}",
-            limits.max_commit_bytes
-        )));
-    }
+    let n = commit.events.len();
     let gapless = commit
         .events
         .iter()
         .enumerate()
         .all(|(i, e)| e.version == commit.expected_version + 1 + i as u64);
-    if commit.events.is_empty() || !gapless || commit.head.version != commit.new_version() {
+    if n == 0
+        || !gapless
+        || commit.head.version != commit.new_version()
+        || commit.commands.len() != n
+        || commit.data_after.len() != n
+    {
         return Err(AppendError::Store(StoreError::Corrupt(format!(
-            "commit for {} does not continue version {} gaplessly",
+            "commit for {} does not continue version {} gaplessly with one record and one \
+             state per event",
             commit.key, commit.expected_version
         ))));
+    }
+    let mut size = DynamoLayout.commit(&commit.key, commit.expected_version, &commit.head);
+    for ((event, record), data) in commit
+        .events
+        .iter()
+        .zip(&commit.commands)
+        .zip(&commit.data_after)
+    {
+        let after = AggregateState {
+            state: event.state.clone(),
+            version: event.version,
+            data: data.clone(),
+        };
+        let added = DynamoLayout.command(&commit.key, event, record, &after);
+        if added.largest_item > limits.max_item_bytes {
+            return Err(AppendError::TooLarge(format!(
+                "event {} of {} is over the {}-byte item limit",
+                event.version, commit.key, limits.max_item_bytes
+            )));
+        }
+        size = size + added;
+    }
+    if size.items > limits.max_items_per_commit {
+        return Err(AppendError::TooLarge(format!(
+            "{} items in one append, over the limit of {}",
+            size.items, limits.max_items_per_commit
+        )));
+    }
+    if size.bytes > limits.max_commit_bytes {
+        return Err(AppendError::TooLarge(format!(
+            "about {} bytes in one append, over the limit of {}",
+            size.bytes, limits.max_commit_bytes
+        )));
     }
     Ok(())
 }
@@ -417,4 +411,76 @@ fn to_json(map: &serde_json::Map<String, serde_json::Value>) -> String {
 
 fn from_json(text: &str) -> Result<serde_json::Map<String, serde_json::Value>, StoreError> {
     serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("stored JSON: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A fresh path in the temp directory, removed with its WAL files on drop.
+    struct TempFile(PathBuf);
+
+    impl TempFile {
+        fn new(name: &str) -> Self {
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_nanos();
+            Self(std::env::temp_dir().join(format!(
+                "store-sqlite-{name}-{}-{nanos}.sqlite3",
+                std::process::id()
+            )))
+        }
+    }
+
+    impl Drop for TempFile {
+        fn drop(&mut self) {
+            for suffix in ["", "-wal", "-shm"] {
+                let mut path = self.0.clone().into_os_string();
+                path.push(suffix);
+                let _ = std::fs::remove_file(path);
+            }
+        }
+    }
+
+    #[test]
+    fn a_file_of_the_older_layout_is_refused_by_name() {
+        let file = TempFile::new("old-layout");
+        {
+            // What an older build left: a global table of command records.
+            let conn = Connection::open(&file.0).expect("open");
+            conn.execute_batch(
+                "CREATE TABLE events (pk TEXT NOT NULL, version INTEGER NOT NULL,
+                     event_type TEXT NOT NULL, state TEXT NOT NULL, payload TEXT NOT NULL,
+                     command_id TEXT NOT NULL, metadata TEXT NOT NULL, recorded_at TEXT NOT NULL,
+                     config_version INTEGER NOT NULL, PRIMARY KEY (pk, version)) WITHOUT ROWID;
+                 CREATE TABLE commands (command_id TEXT PRIMARY KEY, aggregate_type TEXT NOT NULL,
+                     aggregate_id TEXT NOT NULL, fingerprint TEXT NOT NULL,
+                     version INTEGER NOT NULL, recorded_at TEXT NOT NULL);
+                 INSERT INTO commands VALUES ('c-1', 'order', 'o-1', 'fp', 1, 'now');",
+            )
+            .expect("old schema");
+        }
+        let err = SqliteStore::open(&file.0).expect_err("an older file must be refused");
+        assert!(
+            matches!(&err, OpenError::OtherLayout { file: f, found: 0 } if *f == file.0),
+            "{err:?}"
+        );
+        let text = err.to_string();
+        assert!(text.contains(&file.0.display().to_string()), "{text}");
+        assert!(text.contains("delete the file"), "{text}");
+        // Nothing was changed: the old table is still there, unconverted.
+        let conn = Connection::open(&file.0).expect("open");
+        let kept: i64 = conn
+            .query_row("SELECT count(*) FROM commands", [], |r| r.get(0))
+            .expect("the old table");
+        assert_eq!(kept, 1);
+    }
+
+    #[test]
+    fn a_new_file_opens_again() {
+        let file = TempFile::new("fresh");
+        drop(SqliteStore::open(&file.0).expect("create"));
+        SqliteStore::open(&file.0).expect("open again");
+    }
 }

@@ -1,14 +1,67 @@
-//! The tables: `events` (one row per event, keyed like the DynamoDB items),
-//! `heads` (one row per aggregate: its current state, the snapshot) and
-//! `commands` (one idempotency record per applied command id) and `failures`
-//! (the latest failure of each failed message id, as JSON, with a count).
+//! The tables: `events` (one row per event, keyed like the DynamoDB items,
+//! with its command's fingerprint; found by command id within its aggregate
+//! through `events_by_command`), `heads` (one row per aggregate: its current
+//! state, the snapshot read in one query) and `failures` (the latest failure
+//! of each failed message id, as JSON, with a count).
+//!
+//! The layout's number is kept in `PRAGMA user_version` ([`LAYOUT`]). A file
+//! of an older layout (before it: a global `commands` table of idempotency
+//! records, no fingerprint on events) is refused, never converted: it holds
+//! local data only.
+
+use std::path::PathBuf;
 
 use rusqlite::Connection;
 
-pub(crate) fn migrate(conn: &Connection) -> rusqlite::Result<()> {
+/// This layout's number, in `PRAGMA user_version`.
+pub(crate) const LAYOUT: i64 = 2;
+
+/// Why a store could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// The file holds a store of another layout. Permanent until it is
+    /// deleted.
+    #[error(
+        "{}: an event store of another layout (layout {found}; this build reads layout {LAYOUT}, \
+         where idempotency is kept per aggregate on the events). It holds local data only: delete \
+         the file to start a new store",
+        file.display()
+    )]
+    OtherLayout {
+        /// The file.
+        file: PathBuf,
+        /// Its layout number (0: before layouts were numbered).
+        found: i64,
+    },
+    /// SQLite failed.
+    #[error("sqlite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// The file's directory could not be made.
+    #[error("{0}")]
+    Io(String),
+}
+
+/// Creates the tables in a new store, or checks that an existing one has
+/// this layout. `file` names the store in the error (`None`: in memory).
+pub(crate) fn migrate(conn: &Connection, file: Option<PathBuf>) -> Result<(), OpenError> {
     conn.execute_batch(
         "PRAGMA journal_mode = WAL;
-         PRAGMA synchronous = NORMAL;
+         PRAGMA synchronous = NORMAL;",
+    )?;
+    let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let tables: i64 = conn.query_row(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table'",
+        [],
+        |r| r.get(0),
+    )?;
+    if found != LAYOUT && tables > 0 {
+        return Err(OpenError::OtherLayout {
+            file: file.unwrap_or_else(|| PathBuf::from(":memory:")),
+            found,
+        });
+    }
+    conn.execute_batch(&format!(
+        "BEGIN;
          CREATE TABLE IF NOT EXISTS events (
              pk TEXT NOT NULL,
              version INTEGER NOT NULL CHECK (version >= 1),
@@ -19,8 +72,10 @@ pub(crate) fn migrate(conn: &Connection) -> rusqlite::Result<()> {
              metadata TEXT NOT NULL,
              recorded_at TEXT NOT NULL,
              config_version INTEGER NOT NULL,
+             fingerprint TEXT NOT NULL,
              PRIMARY KEY (pk, version)
          ) WITHOUT ROWID;
+         CREATE INDEX IF NOT EXISTS events_by_command ON events (pk, command_id);
          CREATE TABLE IF NOT EXISTS heads (
              pk TEXT PRIMARY KEY,
              aggregate_type TEXT NOT NULL,
@@ -36,13 +91,8 @@ pub(crate) fn migrate(conn: &Connection) -> rusqlite::Result<()> {
              first_failed_at TEXT NOT NULL,
              failures INTEGER NOT NULL
          );
-         CREATE TABLE IF NOT EXISTS commands (
-             command_id TEXT PRIMARY KEY,
-             aggregate_type TEXT NOT NULL,
-             aggregate_id TEXT NOT NULL,
-             fingerprint TEXT NOT NULL,
-             version INTEGER NOT NULL,
-             recorded_at TEXT NOT NULL
-         );",
-    )
+         PRAGMA user_version = {LAYOUT};
+         COMMIT;"
+    ))?;
+    Ok(())
 }

@@ -115,8 +115,6 @@ async fn every_bad_message_is_refused_on_its_own_with_its_reason() {
         .await
         .then_events("ticket", "t-u64-max", &[])
         .await
-        .then_events("ticket", "t-reuse", &[])
-        .await
         .then_events("ticket", "t-never-opened", &[])
         .await;
 

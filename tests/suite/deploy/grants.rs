@@ -130,7 +130,8 @@ async fn the_role_grants_what_the_lambda_sends() {
     );
     let authorised_by = |operation: &str| -> &'static str {
         match operation {
-            "BatchGetItem" => "dynamodb:BatchGetItem",
+            "Query" => "dynamodb:Query",
+            "PutItem" => "dynamodb:PutItem",
             // The store's transactions hold Puts only (no ConditionCheck,
             // Update or Delete): IAM authorises each as PutItem.
             "TransactWriteItems" => "dynamodb:PutItem",

@@ -129,7 +129,7 @@ impl FaultyStore {
                 payload: payload.clone(),
                 command_id: command_id.clone(),
                 metadata: Map::new(),
-                recorded_at: now.clone(),
+                recorded_at: now,
                 config_version: self.ticket.version(),
             }],
             commands: vec![CommandRecord {
@@ -137,8 +137,8 @@ impl FaultyStore {
                 key: key.clone(),
                 fingerprint: fingerprint(key, "Comment", &payload),
                 version: next.version,
-                recorded_at: now,
             }],
+            data_after: vec![next.data.clone()],
             head: next,
         };
         if self.inner.append(&commit).await.is_err() {
@@ -153,10 +153,7 @@ impl FaultyStore {
     }
 
     fn count_store_conflict<T>(&self, result: &Result<T, AppendError>) {
-        if matches!(
-            result,
-            Err(AppendError::Conflict { .. } | AppendError::DuplicateCommand { .. })
-        ) {
+        if matches!(result, Err(AppendError::Conflict { .. })) {
             self.faults.store_conflict.fetch_add(1, Ordering::Relaxed);
         }
     }

@@ -204,38 +204,14 @@ async fn soak_against_moto_with_faults() {
     );
 }
 
-/// The event-store table of docs/reference.md §3 (`pk` S, `sk` N) without its
-/// stream, made directly on moto. moto's `TransactWriteItems` deep-copies the
-/// table on every call, stream records included (three per command here),
-/// which would double the cost of each append; no consumer follows the
-/// stream in this test.
+/// The event-store table of docs/reference.md §3 (keys and indexes) without
+/// its stream, made directly on moto. moto's `TransactWriteItems` deep-copies
+/// the table on every call, stream records included, which would double the
+/// cost of each append; no consumer follows the stream in this test.
 async fn create_table_without_stream(dynamo: &aws_sdk_dynamodb::Client) -> String {
-    use aws_sdk_dynamodb::types::{
-        AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-    };
     let table = unique_name("soak-events");
-    let attribute = |name: &str, kind| {
-        AttributeDefinition::builder()
-            .attribute_name(name)
-            .attribute_type(kind)
-            .build()
-            .expect("attribute definition")
-    };
-    let key = |name: &str, kind| {
-        KeySchemaElement::builder()
-            .attribute_name(name)
-            .key_type(kind)
-            .build()
-            .expect("key schema element")
-    };
-    dynamo
-        .create_table()
-        .table_name(&table)
-        .attribute_definitions(attribute("pk", ScalarAttributeType::S))
-        .attribute_definitions(attribute("sk", ScalarAttributeType::N))
-        .key_schema(key("pk", KeyType::Hash))
-        .key_schema(key("sk", KeyType::Range))
-        .billing_mode(BillingMode::PayPerRequest)
+    store_dynamodb::table_definition(dynamo, &table)
+        .expect("table definition")
         .send()
         .await
         .expect("create table");

@@ -70,9 +70,16 @@ async fn commands_sent_to_the_queue_land_as_contract_events() {
         "configVersion",
     ]
     .into();
+    // Layout 2 adds the state after the event and the command's fingerprint
+    // to every event, and the listing keys to the first (docs/reference.md §3).
     for item in &items {
         let names: BTreeSet<&str> = item.keys().map(String::as_str).collect();
-        assert_eq!(names, expected_attributes, "{item:#?}");
+        let mut expected = expected_attributes.clone();
+        expected.extend(["fingerprint", "data"]);
+        if n(item, "sk") == 1 {
+            expected.extend(["listShard", "listId"]);
+        }
+        assert_eq!(names, expected, "{item:#?}");
         assert_eq!(s(item, "pk"), "order#e2e-1");
         assert!(is_rfc3339(s(item, "recordedAt")), "{item:#?}");
         assert_eq!(n(item, "configVersion"), 1);
@@ -87,6 +94,8 @@ async fn commands_sent_to_the_queue_land_as_contract_events() {
     let metadata: Value =
         serde_json::from_str(s(first, "metadata")).expect("metadata is JSON text");
     assert_eq!(metadata, json!({ "correlationId": "c-1" }));
+    let data: Value = serde_json::from_str(s(first, "data")).expect("data is JSON text");
+    assert_eq!(data, created["payload"], "the state after the first event");
 
     let second = &items[1];
     assert_eq!(n(second, "sk"), 2);

@@ -242,18 +242,17 @@ async fn deploy_and_check(sdk: &SdkConfig, code: &Code, expect: &Expect) -> Resu
         ),
         None,
     );
-    // What the Lambda's store calls: `load` is one BatchGetItem, `append`
-    // one TransactWriteItems of Puts (authorised as PutItem),
-    // `record_failures` UpdateItems. GetItem and Query serve cmdctl only.
+    // What the Lambda's store calls: `load` is Queries (the newest event on
+    // the table, each command id on the `by-command` index), `append` one
+    // PutItem or one TransactWriteItems of Puts (authorised as PutItem),
+    // `record_failures` UpdateItems. GetItem serves cmdctl only.
+    let event_store = ["dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"];
     allow(
-        &[
-            "dynamodb:BatchGetItem",
-            "dynamodb:PutItem",
-            "dynamodb:UpdateItem",
-        ],
-        table_arn,
+        &event_store,
+        format!("{table_arn}/index/{}", store_dynamodb::items::COMMAND_INDEX),
         None,
     );
+    allow(&event_store, table_arn, None);
     allow(
         &["s3:GetObject"],
         format!("arn:aws:s3:::{bucket}/{}*", expect.prefix),

@@ -78,16 +78,26 @@ pub(super) async fn check_table(sdk: &SdkConfig, table: &str) -> String {
         stream.stream_view_type(),
         Some(&aws_sdk_dynamodb::types::StreamViewType::NewImage)
     );
-    let index = ours
+    let listing = ours
         .global_secondary_indexes()
         .iter()
-        .find(|i| i.index_name() == Some(store_dynamodb::items::HEADS_INDEX))
-        .expect("the heads-by-type index");
-    let projection = index.projection().expect("a projection");
+        .find(|i| i.index_name() == Some(store_dynamodb::items::LISTING_INDEX))
+        .expect("the aggregates-by-type index");
+    assert_eq!(
+        listing.projection().and_then(|p| p.projection_type()),
+        Some(&aws_sdk_dynamodb::types::ProjectionType::KeysOnly)
+    );
+    let by_command = ours
+        .local_secondary_indexes()
+        .iter()
+        .find(|i| i.index_name() == Some(store_dynamodb::items::COMMAND_INDEX))
+        .expect("the by-command index");
+    let projection = by_command.projection().expect("a projection");
     assert_eq!(
         projection.projection_type(),
         Some(&aws_sdk_dynamodb::types::ProjectionType::Include)
     );
+    assert_eq!(projection.non_key_attributes(), ["fingerprint"]);
     ours.table_arn().expect("a table ARN").to_owned()
 }
 
@@ -104,22 +114,29 @@ pub(super) fn shape(t: &TableDescription) -> String {
             .map(|k| format!("{}:{:?}", k.attribute_name(), k.key_type()))
             .collect::<Vec<_>>()
     };
+    let index = |name: Option<&str>,
+                 key_schema: &[aws_sdk_dynamodb::types::KeySchemaElement],
+                 projection: Option<&aws_sdk_dynamodb::types::Projection>| {
+        let mut non_key: Vec<&String> = projection
+            .map(|p| p.non_key_attributes().iter().collect())
+            .unwrap_or_default();
+        non_key.sort();
+        format!(
+            "{name:?} {:?} {:?} {non_key:?}",
+            keys(key_schema),
+            projection.and_then(|p| p.projection_type())
+        )
+    };
     let mut indexes: Vec<String> = t
         .global_secondary_indexes()
         .iter()
-        .map(|i| {
-            let projection = i.projection();
-            let mut non_key: Vec<&String> = projection
-                .map(|p| p.non_key_attributes().iter().collect())
-                .unwrap_or_default();
-            non_key.sort();
+        .map(|i| index(i.index_name(), i.key_schema(), i.projection()))
+        .chain(t.local_secondary_indexes().iter().map(|i| {
             format!(
-                "{:?} {:?} {:?} {non_key:?}",
-                i.index_name(),
-                keys(i.key_schema()),
-                projection.and_then(|p| p.projection_type())
+                "local {}",
+                index(i.index_name(), i.key_schema(), i.projection())
             )
-        })
+        }))
         .collect();
     indexes.sort();
     format!(
