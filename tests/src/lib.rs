@@ -6,6 +6,7 @@
 //! - [`scenario`]: given/when/then for the batch handler;
 //! - [`progress`]: waits bounded by lack of progress, not by total time;
 //! - [`black_hole`]: an endpoint that accepts connections and never answers;
+//! - [`capacity`]: DynamoDB capacity units by AWS's rules, from the wire;
 //! - [`fixtures`]: the files under `tests/fixtures/`.
 //!
 //! The end-to-end suite (`tests/suite/`) is this crate's one test binary.
@@ -14,6 +15,7 @@
 pub mod audit;
 pub mod aws;
 pub mod black_hole;
+pub mod capacity;
 pub mod config_conformance;
 pub mod conformance;
 pub mod fault_proxy;

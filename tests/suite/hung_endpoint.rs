@@ -138,7 +138,7 @@ async fn runs_in_progress_are_cut_at_the_deadline_and_every_message_accounted_fo
         .expect("the handler answers instead of hanging");
     let reported: BTreeSet<String> = report.failed_message_ids().into_iter().collect();
     assert_eq!(reported, all, "every message comes back");
-    // Every parsed message's run started (four aggregates, concurrency 16)
+    // Every parsed message's run started (four aggregates, concurrency 100)
     // and was cut while loading; the unparsable one was rejected at once and
     // never taken by the dead-letter queue.
     for outcome in &report.outcomes {

@@ -27,7 +27,9 @@ use handler_core::store::EventStore;
 /// Tunables of the handler.
 #[derive(Debug, Clone)]
 pub struct HandlerOptions {
-    /// Lanes (aggregates) worked on at once.
+    /// Lanes (aggregates) worked on at once. The default, 100, lets a batch
+    /// of up to 100 aggregates load together and then write together: two
+    /// round trips to the store; lanes beyond it wait for a free one.
     pub concurrency: usize,
     /// Retries of an aggregate's run when other writers win the race.
     pub retry: RetryPolicy,
@@ -41,7 +43,7 @@ pub struct HandlerOptions {
 impl Default for HandlerOptions {
     fn default() -> Self {
         Self {
-            concurrency: 16,
+            concurrency: 100,
             retry: RetryPolicy::default(),
             deadline_margin: Duration::from_secs(2),
         }

@@ -187,7 +187,7 @@ mod tests {
             parse(&[]).unwrap(),
             parse(&[("HANDLER_CONCURRENCY", ""), ("AWS_ATTEMPT_TIMEOUT_MS", "")]).unwrap(),
         ] {
-            assert_eq!(knobs.handler.concurrency, 16);
+            assert_eq!(knobs.handler.concurrency, 100);
             assert_eq!(knobs.handler.retry.max_attempts, 5);
             assert_eq!(knobs.handler.deadline_margin, Duration::from_secs(2));
             assert_eq!(knobs.config_cache, Duration::from_secs(60));

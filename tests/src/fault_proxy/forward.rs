@@ -22,7 +22,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 
 use super::responses::{error_500, throttled};
-use super::{Counters, FaultPlan, OperationTimes, ProxyError, SeenRequest};
+use super::{Counters, Exchange, FaultPlan, OperationTimes, ProxyError, SeenRequest};
 
 /// One request's fate.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -46,6 +46,8 @@ pub(super) struct Shared {
     pub(super) times: Mutex<BTreeMap<String, OperationTimes>>,
     /// `Some` once [`FaultProxy::record`] was called.
     pub(super) seen: Mutex<Option<Vec<SeenRequest>>>,
+    /// `Some` once [`FaultProxy::record_exchanges`] was called.
+    pub(super) exchanges: Mutex<Option<Vec<Exchange>>>,
 }
 
 impl Shared {
@@ -166,6 +168,7 @@ impl Shared {
                 .get("x-amz-target")
                 .is_some_and(|t| t.as_bytes().starts_with(b"DynamoDB_"));
         let operation = operation(&parts);
+        let sent_body = body.clone();
         let upstream = Request::from_parts(parts, Full::new(body));
         let asked = Instant::now();
         let turn = if one_at_a_time {
@@ -195,13 +198,21 @@ impl Shared {
         let took = sent.elapsed();
         {
             let mut times = self.times.lock().expect("times lock");
-            let op = times.entry(operation).or_default();
+            let op = times.entry(operation.clone()).or_default();
             op.count += 1;
             op.upstream += took;
             op.slowest = op.slowest.max(took);
             op.queued += sent - asked;
         }
         let (mut parts, body) = answered.map_err(ProxyError::other)?;
+        if let Some(exchanges) = self.exchanges.lock().expect("exchanges lock").as_mut() {
+            exchanges.push(Exchange {
+                operation,
+                request: sent_body,
+                status: parts.status.as_u16(),
+                answer: body.clone(),
+            });
+        }
         strip_hop_by_hop(&mut parts.headers);
         self.counters.forwarded.fetch_add(1, Ordering::Relaxed);
         Ok(Response::from_parts(parts, Full::new(body)))

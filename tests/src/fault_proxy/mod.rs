@@ -15,7 +15,10 @@
 //!
 //! Every kind is counted ([`FaultProxy::stats`]). On request
 //! ([`FaultProxy::record`]) it also keeps every request's operation, path
-//! and headers, for tests that check what a client sends. The proxy listens
+//! and headers, for tests that check what a client sends; and on request
+//! ([`FaultProxy::record_exchanges`]) the body of every forwarded request
+//! and of its answer, for the benches that compute capacity units from what
+//! went over the wire. The proxy listens
 //! on `127.0.0.1:0` only and stops when dropped.
 //!
 //! ```no_run
@@ -170,6 +173,20 @@ impl SeenRequest {
     }
 }
 
+/// A forwarded request and its answer, bodies whole (see
+/// [`FaultProxy::record_exchanges`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exchange {
+    /// Its `x-amz-target` (`DynamoDB_20120810.PutItem`), or `S3 METHOD`.
+    pub operation: String,
+    /// The request's body.
+    pub request: bytes::Bytes,
+    /// The answer's status.
+    pub status: u16,
+    /// The answer's body.
+    pub answer: bytes::Bytes,
+}
+
 /// A running proxy. Dropping it stops it and closes its connections.
 pub struct FaultProxy {
     endpoint: String,
@@ -210,6 +227,7 @@ impl FaultProxy {
             counters: Counters::default(),
             times: Mutex::default(),
             seen: Mutex::default(),
+            exchanges: Mutex::default(),
         });
         let task = tokio::spawn(serve(listener, shared.clone()));
         FaultProxy {
@@ -246,6 +264,28 @@ impl FaultProxy {
             .lock()
             .expect("seen lock")
             .clone()
+            .unwrap_or_default()
+    }
+
+    /// Keeps every forwarded request and its answer from now on, bodies
+    /// included ([`FaultProxy::take_exchanges`]).
+    pub fn record_exchanges(&self) {
+        self.shared
+            .exchanges
+            .lock()
+            .expect("exchanges lock")
+            .get_or_insert_with(Vec::new);
+    }
+
+    /// The exchanges kept since the last take, in the order they were
+    /// answered; recording goes on.
+    pub fn take_exchanges(&self) -> Vec<Exchange> {
+        self.shared
+            .exchanges
+            .lock()
+            .expect("exchanges lock")
+            .as_mut()
+            .map(std::mem::take)
             .unwrap_or_default()
     }
 

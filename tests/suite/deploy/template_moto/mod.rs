@@ -20,7 +20,7 @@ use resources::{check_bucket, check_queues, check_table, queue_arn};
 /// What every function environment holds besides the resource names.
 const DEFAULT_ENV: [(&str, &str); 5] = [
     ("CONFIG_CACHE_SECONDS", "60"),
-    ("HANDLER_CONCURRENCY", "16"),
+    ("HANDLER_CONCURRENCY", "100"),
     ("MAX_CONFLICT_ATTEMPTS", "5"),
     ("DEADLINE_MARGIN_MS", "2000"),
     ("RUST_LOG", "info"),
