@@ -17,8 +17,8 @@ use std::task::{Context, Poll, Waker};
 use async_trait::async_trait;
 use batch_handler::Handler;
 use handler_core::{
-    AggregateKey, AppendError, Batch, Commit, Event, EventStore, FailureLog, FailureRecord,
-    InboundMessage, Loaded, StoreError, StoredFailure,
+    AggregateKey, AppendError, Batch, Commit, CommitSizing, Event, EventStore, FailureLog,
+    FailureRecord, InboundMessage, Loaded, StoreError, StoredFailure,
 };
 use store_sqlite::SqliteStore;
 use tokio::sync::oneshot;
@@ -67,6 +67,9 @@ impl EventStore for Gated {
     ) -> Result<Vec<Event>, StoreError> {
         self.wait().await;
         self.inner.events(key, after_version, limit).await
+    }
+    fn sizing(&self) -> &dyn CommitSizing {
+        self.inner.sizing()
     }
 }
 

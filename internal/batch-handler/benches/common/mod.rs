@@ -118,8 +118,8 @@ impl<S: handler_core::EventStore> handler_core::EventStore for Delayed<S> {
         self.trip().await;
         self.inner.events(key, after_version, limit).await
     }
-    fn limits(&self) -> handler_core::StoreLimits {
-        self.inner.limits()
+    fn sizing(&self) -> &dyn handler_core::CommitSizing {
+        self.inner.sizing()
     }
 }
 
