@@ -31,6 +31,14 @@ pub mod size;
 use handler_core::state_machine::AggregateState;
 use handler_core::{AggregateKey, CommandRecord, CommitSizing, Event, Footprint, StoreLimits};
 
+/// The local secondary index of table layout 2 (hash `pk`, range
+/// `commandId`): finds a command's event within its aggregate
+/// (docs/cost.md). A table without it has an older layout.
+pub const COMMAND_INDEX: &str = "by-command";
+
+/// The sharded listing index of table layout 2 (docs/cost.md).
+pub const LISTING_INDEX: &str = "aggregates-by-type";
+
 /// DynamoDB's: 100 actions and 4 MB per transaction, 400 KB per item.
 pub const LIMITS: StoreLimits = StoreLimits {
     max_items_per_commit: 100,

@@ -28,6 +28,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod check;
 mod errors;
 pub mod items;
 mod table;
@@ -44,6 +45,7 @@ use handler_core::{
     EventStore, FailureLog, FailureRecord, Loaded, StoreError, StoredFailure, now_rfc3339,
 };
 
+pub use check::TableCheckError;
 pub use errors::DynamoError;
 pub use table::create_table;
 

@@ -1,15 +1,19 @@
 //! Creating the event-store table: `pk` (S) + `sk` (N), on demand, with a
 //! stream of new images, TTL on the records' `expiresAt`, and the sparse
-//! index `heads-by-type` (`headType` + `headId`) that lists aggregates.
+//! index `heads-by-type` (`headType` + `headId`) that lists aggregates, and
+//! the local secondary index `by-command` (`pk` + `commandId`) of layout 2
+//! that [`crate::DynamoStore::check_table`] requires.
 
 use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType, TableStatus,
-    TimeToLiveSpecification,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType,
+    LocalSecondaryIndex, Projection, ProjectionType, ScalarAttributeType, StreamSpecification,
+    StreamViewType, TableStatus, TimeToLiveSpecification,
 };
+
+use dynamodb_layout::COMMAND_INDEX;
 
 use crate::errors::DynamoError;
 use crate::items::{HEADS_INDEX, TTL_ATTRIBUTE};
@@ -85,6 +89,39 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), DynamoErro
                         .projection_type(ProjectionType::Include)
                         .non_key_attributes("state")
                         .non_key_attributes("version")
+                        .build(),
+                )
+                .build()
+                .map_err(build)?,
+        )
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("commandId")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .map_err(build)?,
+        )
+        .local_secondary_indexes(
+            LocalSecondaryIndex::builder()
+                .index_name(COMMAND_INDEX)
+                .key_schema(
+                    KeySchemaElement::builder()
+                        .attribute_name("pk")
+                        .key_type(KeyType::Hash)
+                        .build()
+                        .map_err(build)?,
+                )
+                .key_schema(
+                    KeySchemaElement::builder()
+                        .attribute_name("commandId")
+                        .key_type(KeyType::Range)
+                        .build()
+                        .map_err(build)?,
+                )
+                .projection(
+                    Projection::builder()
+                        .projection_type(ProjectionType::Include)
+                        .non_key_attributes("fingerprint")
                         .build(),
                 )
                 .build()

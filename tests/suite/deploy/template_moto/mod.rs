@@ -242,12 +242,14 @@ async fn deploy_and_check(sdk: &SdkConfig, code: &Code, expect: &Expect) -> Resu
         ),
         None,
     );
-    // What the Lambda's store calls: `load` is one BatchGetItem, `append`
-    // one TransactWriteItems of Puts (authorised as PutItem),
-    // `record_failures` UpdateItems. GetItem and Query serve cmdctl only.
+    // What the Lambda's store calls: the init's check is one DescribeTable,
+    // `load` is one BatchGetItem, `append` one TransactWriteItems of Puts
+    // (authorised as PutItem), `record_failures` UpdateItems. GetItem and
+    // Query serve cmdctl only.
     allow(
         &[
             "dynamodb:BatchGetItem",
+            "dynamodb:DescribeTable",
             "dynamodb:PutItem",
             "dynamodb:UpdateItem",
         ],
