@@ -60,8 +60,7 @@ async fn a_table_without_the_command_index_fails_the_init() {
     let table = old_layout_table().await;
     let err = lambda_handler(&env(&table, &[]), loader(moto().endpoint()))
         .await
-        .err()
-        .expect("the init is refused");
+        .expect_err("the init is refused");
     assert_eq!(
         err,
         TableCheckError::WrongLayout {
@@ -81,8 +80,7 @@ async fn a_missing_table_fails_the_init() {
     let table = unique_name("absent");
     let err = lambda_handler(&env(&table, &[]), loader(moto().endpoint()))
         .await
-        .err()
-        .expect("the init is refused");
+        .expect_err("the init is refused");
     assert_eq!(err, TableCheckError::NoTable { table });
 }
 
