@@ -16,4 +16,5 @@ mod properties;
 mod sdk_retries;
 mod soak_embedded;
 mod soak_moto;
+mod table_check;
 mod worker;

@@ -108,11 +108,17 @@ impl<'a> Context<'a> {
         Ok(Handler::new(store, configs).with_options(self.knobs.handler.clone()))
     }
 
-    /// The store, a SQLite file created with its directory when missing.
+    /// The store, a SQLite file created with its directory when missing. A
+    /// DynamoDB table is checked first (`handler_env::check_table`): a
+    /// missing table or an older layout is the error.
     pub(crate) fn store(&self) -> anyhow::Result<Arc<dyn Store>> {
         Ok(match self.store_spec() {
             StoreSpec::Sqlite(path) => Arc::new(open_sqlite(&path)?),
-            StoreSpec::Dynamo(table) => Arc::new(DynamoStore::new(self.dynamodb(), table)),
+            StoreSpec::Dynamo(table) => {
+                let store = DynamoStore::new(self.dynamodb(), table);
+                self.block_on(handler_env::check_table(&store))?;
+                Arc::new(store)
+            }
         })
     }
 

@@ -12,7 +12,9 @@
 //! `AWS_CONNECT_TIMEOUT_MS` (3000), `AWS_ATTEMPT_TIMEOUT_MS` (5000),
 //! `AWS_OPERATION_TIMEOUT_MS` (15000),
 //! `REJECT_TO_DLQ_URL` (unset: permanent rejections are retried like any
-//! failure until the redrive policy moves them), `RUST_LOG`
+//! failure until the redrive policy moves them), `WARM_ON_INIT` (`true`:
+//! check the table's layout with `DescribeTable` at init, which also opens
+//! the connection the first batch uses), `RUST_LOG`
 //! (`info`); the AWS SDK's own variables (`AWS_REGION`,
 //! `AWS_ENDPOINT_URL`, credentials) unchanged. `handler_env` reads them; an
 //! invalid value fails the init with the variable's name.
@@ -42,10 +44,11 @@ async fn main() -> Result<(), lambda_runtime::Error> {
 }
 
 /// Builds the clients and the handler once, from the environment
-/// (`handler_env` reads it for this binary and `cmdctl` alike).
+/// (`handler_env` reads it for this binary and `cmdctl` alike), and checks
+/// the table: a missing table or an older layout fails the init.
 async fn init() -> anyhow::Result<Handler<DynamoStore, S3ConfigSource>> {
     let env = LambdaEnv::from_lookup(|name| std::env::var(name).ok())?;
-    Ok(handler_env::lambda_handler(&env, aws_config::defaults(BehaviorVersion::latest())).await)
+    Ok(handler_env::lambda_handler(&env, aws_config::defaults(BehaviorVersion::latest())).await?)
 }
 
 fn init_logging() {

@@ -2,6 +2,10 @@
 //! store, the S3 configs and, with `REJECT_TO_DLQ_URL`, the dead-letter
 //! queue, all on clients with the [`crate::clients`] timeouts. The binary
 //! builds it once per container; tests build the same thing.
+//!
+//! Before it returns, the table is checked ([`crate::table_check`]): one
+//! `DescribeTable`, which also opens the connection that the first batch
+//! then reuses (`WARM_ON_INIT=false` skips it).
 
 use std::sync::Arc;
 
@@ -13,6 +17,7 @@ use store_dynamodb::DynamoStore;
 
 use crate::clients::{load_sdk_config, s3_client};
 use crate::knobs::{KnobError, Knobs};
+use crate::table_check::{TableCheckError, check_table};
 
 /// Why the Lambda's environment cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -23,6 +28,9 @@ pub enum LambdaEnvError {
     /// A knob has an invalid value.
     #[error(transparent)]
     Knob(#[from] KnobError),
+    /// `WARM_ON_INIT` is neither `true` nor `false`.
+    #[error("WARM_ON_INIT={0:?} is not valid: expected true or false")]
+    WarmOnInit(String),
 }
 
 /// The Lambda's environment, read.
@@ -36,6 +44,10 @@ pub struct LambdaEnv {
     pub prefix: String,
     /// `REJECT_TO_DLQ_URL`, when set.
     pub reject_to_dlq: Option<String>,
+    /// `WARM_ON_INIT` (default true): check the table at init, which also
+    /// opens the connection to DynamoDB before the first batch. `false`
+    /// skips both (for measuring what warming saves).
+    pub warm_on_init: bool,
     /// The knobs shared with `cmdctl`.
     pub knobs: Knobs,
 }
@@ -51,6 +63,11 @@ impl LambdaEnv {
             bucket: required("S3_BUCKET_NAME")?,
             prefix: value("S3_CONFIG_PREFIX").unwrap_or_default(),
             reject_to_dlq: value("REJECT_TO_DLQ_URL"),
+            warm_on_init: match value("WARM_ON_INIT").as_deref() {
+                None | Some("true") => true,
+                Some("false") => false,
+                Some(other) => return Err(LambdaEnvError::WarmOnInit(other.to_owned())),
+            },
             knobs: Knobs::from_lookup(&lookup)?,
         })
     }
@@ -60,22 +77,29 @@ impl LambdaEnv {
 /// `aws_config::defaults(BehaviorVersion::latest())`) with the knobs'
 /// timeouts, the store, the configs with their cache time, the handler
 /// options, and the dead-letter queue when one is named.
+///
+/// With [`LambdaEnv::warm_on_init`], the table is checked first
+/// ([`check_table`]): a missing table or an older layout is the error; a
+/// check that could not be made is logged and the handler is returned.
 pub async fn lambda_handler(
     env: &LambdaEnv,
     loader: ConfigLoader,
-) -> Handler<DynamoStore, S3ConfigSource> {
+) -> Result<Handler<DynamoStore, S3ConfigSource>, TableCheckError> {
     let sdk = load_sdk_config(loader, &env.knobs.timeouts).await;
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), &env.table);
+    if env.warm_on_init {
+        check_table(&store).await?;
+    }
     let configs = S3ConfigSource::new(s3_client(&sdk), &env.bucket, &env.prefix)
         .with_ttl(env.knobs.config_cache);
     let handler = Handler::new(store, configs).with_options(env.knobs.handler.clone());
-    match &env.reject_to_dlq {
+    Ok(match &env.reject_to_dlq {
         Some(dlq) => handler.with_rejection_sink(Arc::new(SqsDeadLetters::new(
             aws_sdk_sqs::Client::new(&sdk),
             dlq,
         ))),
         None => handler,
-    }
+    })
 }
 
 #[cfg(test)]
@@ -121,5 +145,23 @@ mod tests {
         assert_eq!(ok.prefix, "");
         assert_eq!(ok.reject_to_dlq, None);
         assert_eq!(ok.knobs.handler.retry.max_attempts, 2);
+        assert!(ok.warm_on_init, "warming is on by default");
+    }
+
+    #[test]
+    fn warm_on_init_is_true_or_false() {
+        let env = |warm: &'static str| {
+            LambdaEnv::from_lookup(move |name| match name {
+                "DYNAMO_TABLE_NAME" | "S3_BUCKET_NAME" => Some("x".to_owned()),
+                "WARM_ON_INIT" => Some(warm.to_owned()),
+                _ => None,
+            })
+        };
+        assert!(env("").unwrap().warm_on_init);
+        assert!(env("true").unwrap().warm_on_init);
+        assert!(!env("false").unwrap().warm_on_init);
+        let err = env("no").unwrap_err();
+        assert_eq!(err, LambdaEnvError::WarmOnInit("no".to_owned()));
+        assert!(err.to_string().starts_with("WARM_ON_INIT"), "{err}");
     }
 }

@@ -10,7 +10,9 @@
 //!   accepts a request and never answers would hold a call forever), and
 //!   the S3 client addressed path-style behind an endpoint override;
 //! - [`lambda`]: the Lambda's handler over DynamoDB and S3, built from the
-//!   environment, so that tests build exactly what the function runs.
+//!   environment, so that tests build exactly what the function runs;
+//! - [`table_check`]: the table's layout checked before a DynamoDB store is
+//!   used (a wrong one refuses to start; an unanswered check only warns).
 //!
 //! ```
 //! let knobs = handler_env::Knobs::from_lookup(|name| match name {
@@ -26,7 +28,9 @@
 pub mod clients;
 pub mod knobs;
 pub mod lambda;
+pub mod table_check;
 
 pub use clients::{ClientTimeouts, load_sdk_config, s3_client};
 pub use knobs::{KnobError, Knobs};
 pub use lambda::{LambdaEnv, LambdaEnvError, lambda_handler};
+pub use table_check::{TableCheckError, check_table};

@@ -38,6 +38,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod check;
 mod errors;
 pub mod items;
 mod table;
@@ -56,6 +57,7 @@ use handler_core::{
     CommitSizing, Event, EventStore, FailureLog, FailureRecord, Loaded, StoreError, StoredFailure,
 };
 
+pub use check::TableCheckError;
 pub use errors::DynamoError;
 pub use table::{create_table, table_definition};
 

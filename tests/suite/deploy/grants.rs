@@ -109,7 +109,7 @@ fn percent_decode(s: &str) -> String {
 }
 
 /// The role's DynamoDB and S3 grants are what the Lambda really sends: the
-/// function body runs a batch with applied and failed commands (load,
+/// init checks the table, the function body runs a batch with applied and failed commands (load,
 /// append, failure records, configs) on counting clients, and each request
 /// is mapped to the IAM action that authorises it.
 #[tokio::test]
@@ -117,6 +117,8 @@ async fn the_role_grants_what_the_lambda_sends() {
     use lambda_runtime::{Context, LambdaEvent};
 
     let stack = testkit::aws::AwsStack::new().await;
+    // The init's table check, then a batch.
+    stack.store().check_table().await.expect("layout 2");
     let event = lambda_sqs::parse_event(&testkit::fixtures::read("sqs-event-mixed.json"))
         .expect("fixture is an SQS event");
     let response = lambda_sqs::handle_event(
@@ -132,6 +134,7 @@ async fn the_role_grants_what_the_lambda_sends() {
         match operation {
             "Query" => "dynamodb:Query",
             "PutItem" => "dynamodb:PutItem",
+            "DescribeTable" => "dynamodb:DescribeTable",
             // The store's transactions hold Puts only (no ConditionCheck,
             // Update or Delete): IAM authorises each as PutItem.
             "TransactWriteItems" => "dynamodb:PutItem",

@@ -216,3 +216,26 @@ fn aws_send_on_a_fifo_queue_sets_the_group_and_deduplication() {
     let events = cli.run(&["events", "order", "cli-f", "--json"]).ok().json();
     assert_eq!(events.as_array().unwrap().len(), 2);
 }
+
+/// A table of an older layout (no `by-command` index) is refused before
+/// any verb uses it, naming the table, the index and the migration note.
+#[test]
+fn a_table_of_an_older_layout_is_refused() {
+    let cli = AwsCli::new();
+    let dynamo = aws_sdk_dynamodb::Client::new(&block_on(moto().sdk_config()));
+    let table = block_on(testkit::aws::older_layout_table(&dynamo));
+    let store = format!("dynamodb:{table}");
+    for verb in [&["state", "order", "o-1"][..], &["list", "order"]] {
+        let mut args = vec!["--store", store.as_str()];
+        args.extend_from_slice(verb);
+        let run = cli.run(&args);
+        assert_ne!(run.code, 0, "{verb:?}: {}", run.stdout);
+        for part in [table.as_str(), "by-command", "docs/cost.md"] {
+            assert!(
+                run.stderr.contains(part),
+                "{verb:?}: {part} in {}",
+                run.stderr
+            );
+        }
+    }
+}

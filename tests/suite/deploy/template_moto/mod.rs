@@ -242,10 +242,12 @@ async fn deploy_and_check(sdk: &SdkConfig, code: &Code, expect: &Expect) -> Resu
         ),
         None,
     );
-    // What the Lambda's store calls: `load` is Queries (the newest event on
-    // the table, each command id on the `by-command` index), `append` one
-    // PutItem or one TransactWriteItems of Puts (authorised as PutItem),
-    // `record_failures` UpdateItems. GetItem serves cmdctl only.
+    // What the Lambda's store calls: the init's check is one DescribeTable
+    // (on the table only), `load` is Queries (the newest event on the table,
+    // each command id on the `by-command` index), `append` one PutItem or one
+    // TransactWriteItems of Puts (authorised as PutItem), `record_failures`
+    // UpdateItems. GetItem serves cmdctl only.
+    allow(&["dynamodb:DescribeTable"], table_arn.clone(), None);
     let event_store = ["dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"];
     allow(
         &event_store,
