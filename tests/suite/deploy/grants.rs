@@ -164,7 +164,10 @@ async fn the_role_grants_what_the_lambda_sends() {
     };
     assert_eq!(
         sent(&stack.dynamo_requests),
-        statement("EventStore").into_iter().collect(),
+        statement("EventStore")
+            .into_iter()
+            .chain(statement("TableCheckAtInit"))
+            .collect(),
         "the table's grants are exactly the actions the Lambda's requests need"
     );
     assert_eq!(
