@@ -16,6 +16,7 @@
 //! - `BENCH_HISTORIES=10,1000,10000`: these history lengths instead.
 //! - Under `cargo test --benches`: one tiny run (history of 10), asserting
 //!   only that every command applied and units were counted.
+#![forbid(unsafe_code)]
 
 use std::collections::BTreeMap;
 use std::time::Instant;

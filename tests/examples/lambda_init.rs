@@ -19,6 +19,7 @@
 //! init of `hello` (a `lambda_runtime` hello-world, `cmd/command-handler/
 //! examples/hello.rs`, built with the same profile). moto is plain HTTP:
 //! the TLS handshake that warming saves on AWS is not part of these figures.
+#![forbid(unsafe_code)]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};

@@ -3,7 +3,7 @@
 //! state, for a ticket opened, then commented and assigned. Reports commands per second
 //! on one core, and each step on its own ("fold" includes cloning the
 //! state it folds into). `cargo bench -p batch-handler --bench decision`.
-
+#![forbid(unsafe_code)]
 // criterion_group! makes an undocumented pub fn.
 #![allow(missing_docs)]
 

@@ -2,7 +2,7 @@
 //! memory): batches of 10 messages, one command on each of 10 new
 //! aggregates, and 10 commands on one new aggregate. Reports commands per
 //! second, one batch at a time on a current-thread runtime. `cargo bench -p batch-handler --bench handler`.
-
+#![forbid(unsafe_code)]
 // criterion_group! makes an undocumented pub fn.
 #![allow(missing_docs)]
 

@@ -9,6 +9,7 @@
 //! `cargo bench -p batch-handler --bench latency` measures (5 runs each,
 //! the median reported). Under `cargo test --benches` it makes one tiny run
 //! at 1 ms and asserts nothing about time.
+#![forbid(unsafe_code)]
 
 mod common;
 
