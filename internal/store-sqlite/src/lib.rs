@@ -109,6 +109,10 @@ impl EventStore for SqliteStore {
                 })
             })
             .transpose()?;
+        if head.is_none() {
+            // No event: no command can have been applied.
+            return Ok(Loaded::default());
+        }
         let mut commands = Vec::new();
         let mut stmt = conn
             .prepare_cached(
