@@ -84,6 +84,7 @@ fn edges(config: &Config) -> BTreeMap<(String, String), Edge> {
         to,
         event,
         payload_schema,
+        ..
     } in &config.transitions
     {
         for state in from {

@@ -41,11 +41,13 @@
 mod config;
 pub mod diff;
 mod machine;
+mod reaction;
 mod schema;
 mod state;
 mod validate;
 
-pub use config::{Config, Transition};
+pub use config::{Config, ReactionSpec, Transition};
 pub use machine::{Decision, Rejection, StateMachine};
+pub use reaction::{EventView, ReactionCommand, ReactionError, event_id};
 pub use state::AggregateState;
 pub use validate::{ConfigError, ConfigFault};

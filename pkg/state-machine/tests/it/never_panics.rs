@@ -104,6 +104,7 @@ fn config() -> impl Strategy<Value = Config> {
             to,
             event,
             payload_schema,
+            then: Vec::new(),
         });
     (
         word(),
@@ -119,6 +120,7 @@ fn config() -> impl Strategy<Value = Config> {
                 initial_state,
                 states,
                 transitions,
+                publish: false,
             },
         )
 }
