@@ -93,7 +93,8 @@ pub async fn put_all(
                 }
                 Err(why) => {
                     for &index in indexes {
-                        results[index] = Some(Err(DeliveryError(format!("PutEvents failed: {why}"))));
+                        results[index] =
+                            Some(Err(DeliveryError(format!("PutEvents failed: {why}"))));
                     }
                 }
             }
@@ -232,7 +233,13 @@ mod tests {
         let script = Script::default();
         let results = put_all(&script, &entries(&details), &QUICK).await;
         assert!(results[0].is_ok() && results[2].is_ok());
-        assert!(results[1].as_ref().unwrap_err().0.contains("over EventBridge's"));
+        assert!(
+            results[1]
+                .as_ref()
+                .unwrap_err()
+                .0
+                .contains("over EventBridge's")
+        );
         let requests = script.requests.lock().unwrap();
         assert_eq!(requests.len(), 1);
         assert_eq!(requests[0].len(), 2);
@@ -245,7 +252,13 @@ mod tests {
         let script = Script::default();
         let results = put_all(&script, &entries(&details), &QUICK).await;
         assert!(results.iter().all(Result::is_ok));
-        let sizes: Vec<usize> = script.requests.lock().unwrap().iter().map(Vec::len).collect();
+        let sizes: Vec<usize> = script
+            .requests
+            .lock()
+            .unwrap()
+            .iter()
+            .map(Vec::len)
+            .collect();
         assert_eq!(sizes, vec![2, 1]);
     }
 
