@@ -109,3 +109,54 @@ impl CommandSink for SqsCommandSink {
         results
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_sqs::config::{BehaviorVersion, Region};
+    use serde_json::{Map, Value, json};
+
+    use super::*;
+
+    fn sink(url: &str) -> SqsCommandSink {
+        let config = aws_sdk_sqs::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .build();
+        SqsCommandSink::new(Client::from_conf(config), url)
+    }
+
+    fn command() -> ReactionCommand {
+        let object = |v: Value| v.as_object().cloned().unwrap_or_else(Map::new);
+        ReactionCommand {
+            command_id: "order#o-1@1/0".into(),
+            aggregate_type: "inventory".into(),
+            aggregate_id: "tea".into(),
+            command: "Reserve".into(),
+            payload: object(json!({"quantity": 2})),
+            metadata: object(json!({"correlationId": "c-1", "causationId": "order#o-1@1"})),
+        }
+    }
+
+    #[test]
+    fn the_body_is_the_command_and_fifo_groups_by_the_target_aggregate() {
+        let standard = sink("https://sqs.us-east-1.amazonaws.com/1/commands")
+            .message(&command())
+            .unwrap();
+        assert_eq!(standard.fifo, None);
+        let body: Value = serde_json::from_str(&standard.body).unwrap();
+        assert_eq!(
+            body,
+            json!({"commandId": "order#o-1@1/0", "aggregateType": "inventory",
+                   "aggregateId": "tea", "command": "Reserve", "payload": {"quantity": 2},
+                   "metadata": {"correlationId": "c-1", "causationId": "order#o-1@1"}})
+        );
+        let fifo = sink("https://sqs.us-east-1.amazonaws.com/1/commands.fifo")
+            .message(&command())
+            .unwrap();
+        let ids = fifo.fifo.unwrap();
+        assert_eq!(ids.group, "inventory#tea");
+        assert_eq!(ids.deduplication, deduplication_id("order#o-1@1/0"));
+        assert!(ids.deduplication.chars().all(|c| c.is_ascii_hexdigit()));
+        assert_ne!(deduplication_id("a"), deduplication_id("b"));
+    }
+}

@@ -121,3 +121,6 @@ fn stored_event(image: &Image<'_>) -> Result<StoredEvent, BadAttribute> {
         data: read::data(image)?,
     })
 }
+
+#[cfg(test)]
+mod tests;
