@@ -76,6 +76,11 @@ where
         &self.sink
     }
 
+    /// The adapters back: configs, publisher, sink, failure log.
+    pub fn into_parts(self) -> (C, P, S, F) {
+        (self.configs, self.publisher, self.sink, self.failures)
+    }
+
     /// Processes one batch: groups the events by aggregate and sorts each
     /// aggregate's by version; records the reactions that cannot be built
     /// (one [`FailureLog`] call); publishes the events of types that publish
@@ -90,7 +95,7 @@ where
         hold(&mut work, &groups);
         self.record_failures(&mut work).await;
         hold(&mut work, &groups);
-        self.publish(&mut work).await;
+        self.publish(&mut work, &groups).await;
         hold(&mut work, &groups);
         self.send(&mut work, &groups).await;
         hold(&mut work, &groups);
@@ -154,9 +159,13 @@ where
         }
     }
 
-    /// Publishes the pending events of types that publish, in one call.
-    async fn publish(&self, work: &mut [Work]) {
-        let chosen: Vec<usize> = (0..work.len())
+    /// Publishes the pending events of types that publish, in aggregate and
+    /// version order, in one call.
+    async fn publish(&self, work: &mut [Work], groups: &[Vec<usize>]) {
+        let chosen: Vec<usize> = groups
+            .iter()
+            .flatten()
+            .copied()
             .filter(|&i| work[i].pending() && work[i].publish)
             .collect();
         if chosen.is_empty() {
