@@ -77,57 +77,57 @@ impl ConfigSource for Configs {
     }
 }
 
-/// Keeps what it accepts; refuses the event ids in `refuse`.
-#[derive(Default)]
-pub(crate) struct Bus {
-    pub(crate) published: Mutex<Vec<Publication>>,
+/// Keeps what it accepts, refuses the ids in `refuse`, counts its calls.
+pub(crate) struct Accepting<T> {
+    pub(crate) kept: Mutex<Vec<T>>,
     pub(crate) refuse: Mutex<HashSet<String>>,
     pub(crate) calls: Mutex<usize>,
 }
 
-#[async_trait]
-impl Publisher for Bus {
-    async fn publish(&self, items: &[Publication]) -> Vec<Result<(), DeliveryError>> {
+impl<T> Default for Accepting<T> {
+    fn default() -> Self {
+        Self {
+            kept: Mutex::default(),
+            refuse: Mutex::default(),
+            calls: Mutex::default(),
+        }
+    }
+}
+
+impl<T: Clone> Accepting<T> {
+    fn accept(&self, items: &[T], id: impl Fn(&T) -> &str) -> Vec<Result<(), DeliveryError>> {
         *self.calls.lock().unwrap() += 1;
         let refuse = self.refuse.lock().unwrap();
         items
             .iter()
             .map(|item| {
-                if refuse.contains(&item.event_id) {
-                    Err(DeliveryError("refused".into()))
-                } else {
-                    self.published.lock().unwrap().push(item.clone());
-                    Ok(())
+                if refuse.contains(id(item)) {
+                    return Err(DeliveryError("refused".into()));
                 }
+                self.kept.lock().unwrap().push(item.clone());
+                Ok(())
             })
             .collect()
     }
 }
 
-/// Keeps what it accepts; refuses the command ids in `refuse`.
-#[derive(Default)]
-pub(crate) struct Queue {
-    pub(crate) sent: Mutex<Vec<ReactionCommand>>,
-    pub(crate) refuse: Mutex<HashSet<String>>,
-    pub(crate) calls: Mutex<usize>,
+/// The bus: refuses by event id.
+pub(crate) type Bus = Accepting<Publication>;
+
+#[async_trait]
+impl Publisher for Bus {
+    async fn publish(&self, items: &[Publication]) -> Vec<Result<(), DeliveryError>> {
+        self.accept(items, |p| &p.event_id)
+    }
 }
+
+/// The command queue: refuses by command id.
+pub(crate) type Queue = Accepting<ReactionCommand>;
 
 #[async_trait]
 impl CommandSink for Queue {
     async fn send(&self, commands: &[ReactionCommand]) -> Vec<Result<(), DeliveryError>> {
-        *self.calls.lock().unwrap() += 1;
-        let refuse = self.refuse.lock().unwrap();
-        commands
-            .iter()
-            .map(|c| {
-                if refuse.contains(&c.command_id) {
-                    Err(DeliveryError("refused".into()))
-                } else {
-                    self.sent.lock().unwrap().push(c.clone());
-                    Ok(())
-                }
-            })
-            .collect()
+        self.accept(commands, |c| &c.command_id)
     }
 }
 
@@ -192,7 +192,7 @@ impl World {
 
     pub(crate) fn sent_ids(&self) -> Vec<String> {
         self.queue
-            .sent
+            .kept
             .lock()
             .unwrap()
             .iter()
@@ -202,7 +202,7 @@ impl World {
 
     pub(crate) fn published_ids(&self) -> Vec<String> {
         self.bus
-            .published
+            .kept
             .lock()
             .unwrap()
             .iter()

@@ -2,6 +2,5 @@
 
 mod fakes;
 mod jsonl;
-mod logs;
 mod process;
 mod tracking;

@@ -129,7 +129,7 @@ async fn the_same_batch_twice_sends_the_same_command_ids() {
     assert_eq!(first, second);
     assert_eq!(twice[..once.len()], once[..]);
     assert_eq!(twice[once.len()..], once[..]);
-    let sent = world.queue.sent.lock().unwrap();
+    let sent = world.queue.kept.lock().unwrap();
     let reserve = sent
         .iter()
         .find(|c| c.command_id == "order#o-1@1/0")
@@ -283,7 +283,7 @@ async fn an_empty_batch_calls_nothing() {
 async fn a_publication_carries_the_event_and_its_id() {
     let world = World::new();
     world.processor.process(events(vec![order("o-1", 1)])).await;
-    let published = world.bus.published.lock().unwrap();
+    let published = world.bus.kept.lock().unwrap();
     let p = &published[0];
     assert_eq!(
         (p.source.as_str(), p.detail_type.as_str()),

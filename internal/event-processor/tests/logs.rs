@@ -1,4 +1,11 @@
-//! One JSON log line per record, with no payload values.
+//! One JSON log line per record, with no payload values. A test binary of
+//! its own: tracing caches whether a log site is enabled process-wide, so a
+//! thread-local subscriber only sees every line when no other test runs.
+
+// Shared with the `it` binary, which uses all of it.
+#[allow(dead_code)]
+#[path = "it/fakes.rs"]
+mod fakes;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -6,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use event_processor::RecordBody;
 use serde_json::{Value, json};
 
-use crate::fakes::{World, order, records, stored};
+use fakes::{World, order, records, stored};
 
 #[derive(Clone, Default)]
 struct Buffer(Arc<Mutex<Vec<u8>>>);
@@ -52,6 +59,7 @@ async fn each_record_logs_one_json_line_without_payload_values() {
             RecordBody::Event(secret),
             RecordBody::NotAnEvent,
             RecordBody::Event(order("o-2", 1)),
+            RecordBody::Event(stored("order", "o-3", 1, "OrderCreated", "Paid", json!({}))),
         ]))
         .await;
 
@@ -61,7 +69,7 @@ async fn each_record_logs_one_json_line_without_payload_values() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(lines.len(), 3, "{text}");
+    assert_eq!(lines.len(), 4, "{text}");
     let fields = |i: usize| lines[i]["fields"].clone();
     assert_eq!(fields(0)["event_id"], "order#o-1@1");
     assert_eq!(fields(0)["aggregate"], "order#o-1");
@@ -76,4 +84,14 @@ async fn each_record_logs_one_json_line_without_payload_values() {
     assert_eq!(fields(1)["outcome"], "not_an_event");
     assert_eq!(fields(2)["outcome"], "unfinished");
     assert_eq!(lines[2]["level"], "WARN");
+    // An event no transition records (the config changed since): done, no reactions, said why.
+    assert_eq!(fields(3)["outcome"], "done");
+    assert_eq!(fields(3)["reactions_sent"], 0);
+    assert!(
+        fields(3)["reason"]
+            .as_str()
+            .unwrap()
+            .contains("no transition"),
+        "{text}"
+    );
 }
