@@ -23,26 +23,26 @@ use testkit::requests::RequestCounter;
 use testkit::stream::StreamReader;
 
 /// The processor on this rig, over some `PutEvents`.
-pub(super) type Processor<A> =
+pub(crate) type Processor<A> =
     EventProcessor<S3ConfigSource, EventBridgePublisher<A>, SqsCommandSink, DynamoStore>;
 
-pub(super) struct Rig {
-    pub(super) stack: AwsStack,
+pub(crate) struct Rig {
+    pub(crate) stack: AwsStack,
     /// The command queue reactions go to.
-    pub(super) commands: String,
+    pub(crate) commands: String,
     /// The rig's own EventBridge bus.
-    pub(super) bus: String,
+    pub(crate) bus: String,
     /// The queue the bus's rule delivers published events to.
-    pub(super) published: String,
-    pub(super) stream: StreamReader,
+    pub(crate) published: String,
+    pub(crate) stream: StreamReader,
     /// EventBridge requests of [`Rig::put_events`]' client.
-    pub(super) events_requests: RequestCounter,
+    pub(crate) events_requests: RequestCounter,
     /// SQS requests of the processor's sink.
-    pub(super) sink_requests: RequestCounter,
+    pub(crate) sink_requests: RequestCounter,
 }
 
 impl Rig {
-    pub(super) async fn new() -> Self {
+    pub(crate) async fn new() -> Self {
         let stack = AwsStack::new().await;
         for name in ["parcel", "depot"] {
             let bytes = std::fs::read(testkit::fixtures::path(&format!("processor/{name}.json")))
@@ -66,7 +66,7 @@ impl Rig {
     }
 
     /// `PutEvents` on the rig's bus, through a counting client.
-    pub(super) fn put_events(&self) -> SdkPutEvents {
+    pub(crate) fn put_events(&self) -> SdkPutEvents {
         let client = aws_sdk_eventbridge::Client::from_conf(
             aws_sdk_eventbridge::config::Builder::from(&self.stack.sdk)
                 .interceptor(self.events_requests.clone())
@@ -76,7 +76,7 @@ impl Rig {
     }
 
     /// The processor the Lambda runs, on this rig's resources, over `api`.
-    pub(super) fn processor<A: PutEventsApi>(&self, api: A) -> Processor<A> {
+    pub(crate) fn processor<A: PutEventsApi>(&self, api: A) -> Processor<A> {
         let sqs = aws_sdk_sqs::Client::from_conf(
             aws_sdk_sqs::config::Builder::from(&self.stack.sdk)
                 .interceptor(self.sink_requests.clone())
@@ -95,7 +95,7 @@ impl Rig {
     }
 
     /// The handler applies these command bodies as one Lambda batch.
-    pub(super) async fn apply(&self, bodies: &[Value]) -> SqsBatchResponse {
+    pub(crate) async fn apply(&self, bodies: &[Value]) -> SqsBatchResponse {
         let records: Vec<Value> = bodies
             .iter()
             .enumerate()
@@ -115,17 +115,17 @@ impl Rig {
     }
 
     /// Every message on the command queue now, its body parsed, deleted.
-    pub(super) async fn queued_commands(&self) -> Vec<Value> {
+    pub(crate) async fn queued_commands(&self) -> Vec<Value> {
         testkit::bus::drain(&self.stack.sdk, &self.commands).await
     }
 
     /// Every event published so far (EventBridge envelopes), deleted.
-    pub(super) async fn published(&self) -> Vec<Value> {
+    pub(crate) async fn published(&self) -> Vec<Value> {
         testkit::bus::drain(&self.stack.sdk, &self.published).await
     }
 
     /// The events of an aggregate, from the table.
-    pub(super) async fn events(&self, aggregate_type: &str, id: &str) -> Vec<Event> {
+    pub(crate) async fn events(&self, aggregate_type: &str, id: &str) -> Vec<Event> {
         self.stack
             .store()
             .events(&AggregateKey::new(aggregate_type, id), 0, 1000)
@@ -135,23 +135,23 @@ impl Rig {
 }
 
 /// A command body.
-pub(super) fn command(aggregate_type: &str, id: &str, command: &str, payload: Value) -> Value {
+pub(crate) fn command(aggregate_type: &str, id: &str, command: &str, payload: Value) -> Value {
     json!({"commandId": format!("{aggregate_type}-{id}-{command}"), "aggregateType": aggregate_type,
            "aggregateId": id, "command": command, "payload": payload})
 }
 
 /// `PutEvents` through `inner`, refusing (without sending) the entries the
 /// rule picks: `refuse(detail, call)` with the call's number from 0.
-pub(super) struct Refusing<F> {
-    pub(super) inner: SdkPutEvents,
-    pub(super) refuse: F,
-    pub(super) calls: Mutex<usize>,
+pub(crate) struct Refusing<F> {
+    pub(crate) inner: SdkPutEvents,
+    pub(crate) refuse: F,
+    pub(crate) calls: Mutex<usize>,
     /// The details of every entry refused.
-    pub(super) refused: Mutex<Vec<String>>,
+    pub(crate) refused: Mutex<Vec<String>>,
 }
 
 impl<F: Fn(&str, usize) -> bool + Send + Sync> Refusing<F> {
-    pub(super) fn new(inner: SdkPutEvents, refuse: F) -> Self {
+    pub(crate) fn new(inner: SdkPutEvents, refuse: F) -> Self {
         Self {
             inner,
             refuse,

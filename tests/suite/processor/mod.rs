@@ -8,7 +8,7 @@
 //! The fixtures `tests/fixtures/processor/`: `parcel` publishes its events,
 //! and `Ship` reacts with `Receive` on the `depot` named in its payload.
 
-mod harness;
+pub(crate) mod harness;
 
 use std::collections::BTreeSet;
 
@@ -20,7 +20,7 @@ use testkit::stream::StreamReader;
 
 use harness::{Refusing, Rig, command};
 
-fn ship(parcel: &str, depot: &str) -> Value {
+pub(crate) fn ship(parcel: &str, depot: &str) -> Value {
     command("parcel", parcel, "Ship", json!({ "depot": depot }))
 }
 
