@@ -27,11 +27,10 @@ use handler_env::LambdaEnv;
 use lambda_runtime::{LambdaEvent, service_fn};
 use lambda_sqs::SqsEvent;
 use store_dynamodb::DynamoStore;
-use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    init_logging();
+    handler_env::logs::init_json_logs();
     let handler = init().await.map_err(|e| {
         tracing::error!(error = format!("{e:#}"), "init failed");
         e
@@ -49,14 +48,4 @@ async fn main() -> Result<(), lambda_runtime::Error> {
 async fn init() -> anyhow::Result<Handler<DynamoStore, S3ConfigSource>> {
     let env = LambdaEnv::from_lookup(|name| std::env::var(name).ok())?;
     Ok(handler_env::lambda_handler(&env, aws_config::defaults(BehaviorVersion::latest())).await?)
-}
-
-fn init_logging() {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .json()
-        .flatten_event(true)
-        .with_current_span(false)
-        .with_env_filter(filter)
-        .init();
 }

@@ -22,11 +22,10 @@ use aws_config::BehaviorVersion;
 use handler_env::{LambdaProcessor, ProcessorEnv};
 use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::Value;
-use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    init_logging();
+    handler_env::logs::init_json_logs();
     let processor = init().await.map_err(|e| {
         tracing::error!(error = format!("{e:#}"), "init failed");
         e
@@ -42,14 +41,4 @@ async fn main() -> Result<(), lambda_runtime::Error> {
 async fn init() -> anyhow::Result<LambdaProcessor> {
     let env = ProcessorEnv::from_lookup(|name| std::env::var(name).ok())?;
     Ok(handler_env::lambda_processor(&env, aws_config::defaults(BehaviorVersion::latest())).await)
-}
-
-fn init_logging() {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .json()
-        .flatten_event(true)
-        .with_current_span(false)
-        .with_env_filter(filter)
-        .init();
 }

@@ -56,8 +56,8 @@ impl LambdaEnv {
     /// Reads the environment through `lookup` (`|name|
     /// std::env::var(name).ok()` in the binary).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, LambdaEnvError> {
-        let value = |name: &str| lookup(name).filter(|v| !v.is_empty());
-        let required = |name: &'static str| value(name).ok_or(LambdaEnvError::Missing(name));
+        let value = |name: &str| present(&lookup, name);
+        let required = |name: &'static str| required(&lookup, name);
         Ok(Self {
             table: required("DYNAMO_TABLE_NAME")?,
             bucket: required("S3_BUCKET_NAME")?,
@@ -71,6 +71,19 @@ impl LambdaEnv {
             knobs: Knobs::from_lookup(&lookup)?,
         })
     }
+}
+
+/// A variable's value, when it is set and not empty.
+pub(crate) fn present(lookup: &impl Fn(&str) -> Option<String>, name: &str) -> Option<String> {
+    lookup(name).filter(|v| !v.is_empty())
+}
+
+/// A variable that must be set and not empty.
+pub(crate) fn required(
+    lookup: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+) -> Result<String, LambdaEnvError> {
+    present(lookup, name).ok_or(LambdaEnvError::Missing(name))
 }
 
 /// The handler the function runs: clients from `loader` (in the binary

@@ -12,6 +12,7 @@
 //!   the S3 client addressed path-style behind an endpoint override;
 //! - [`lambda`]: the Lambda's handler over DynamoDB and S3, built from the
 //!   environment, so that tests build exactly what the function runs;
+//! - [`logs`]: the JSON-lines log subscriber both Lambdas install;
 //! - [`processor`]: the event processor's Lambda over S3 configs,
 //!   EventBridge, the command queue and the table's failure records;
 //! - [`table_check`]: the table's layout checked before a DynamoDB store is
@@ -31,6 +32,7 @@
 pub mod clients;
 pub mod knobs;
 pub mod lambda;
+pub mod logs;
 pub mod processor;
 pub mod table_check;
 

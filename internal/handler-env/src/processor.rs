@@ -14,7 +14,7 @@ use store_dynamodb::DynamoStore;
 
 use crate::clients::{load_sdk_config, s3_client};
 use crate::knobs::Knobs;
-use crate::lambda::LambdaEnvError;
+use crate::lambda::{LambdaEnvError, present, required};
 
 /// The bus published to when `EVENT_BUS_NAME` is unset.
 pub const DEFAULT_EVENT_BUS: &str = "default";
@@ -45,8 +45,8 @@ impl ProcessorEnv {
     /// Reads the environment through `lookup` (`|name|
     /// std::env::var(name).ok()` in the binary).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, LambdaEnvError> {
-        let value = |name: &str| lookup(name).filter(|v| !v.is_empty());
-        let required = |name: &'static str| value(name).ok_or(LambdaEnvError::Missing(name));
+        let value = |name: &str| present(&lookup, name);
+        let required = |name: &'static str| required(&lookup, name);
         Ok(Self {
             table: required("DYNAMO_TABLE_NAME")?,
             bucket: required("S3_BUCKET_NAME")?,

@@ -62,6 +62,26 @@ pub(super) async fn queue_attributes(sdk: &SdkConfig, url: &str) -> BTreeMap<Str
         .unwrap_or_default()
 }
 
+/// The environment variables a source file of the repository names: its
+/// quoted UPPER_CASE words, the SDK's own `AWS_*` aside.
+pub(super) fn variables_named_in(file: &str) -> Vec<String> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(file);
+    let text =
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    text.split('"')
+        .skip(1)
+        .step_by(2)
+        .filter(|name| {
+            name.len() > 3
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+                && !name.starts_with("AWS_")
+        })
+        .map(str::to_owned)
+        .collect()
+}
+
 pub(super) fn strings(v: &Value) -> Vec<String> {
     match v {
         Value::String(s) => vec![s.clone()],

@@ -2,13 +2,12 @@
 //! the whole template against cfn-lint.
 
 use std::collections::BTreeSet;
-use std::path::Path;
 use std::process::Command;
 
 use serde_json::{Value, json};
 use testkit::moto::moto;
 
-use super::{run, strings, template, template_path};
+use super::{run, strings, template, template_path, variables_named_in};
 
 /// What moto skips or ignores, checked where it is declared.
 #[test]
@@ -143,25 +142,14 @@ fn the_template_declares_what_moto_skips() {
     );
 
     // Every variable the binary reads is set by the template.
-    let main = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../cmd/command-handler/src/main.rs"),
-    )
-    .expect("read the Lambda's main.rs");
     let variables = props("Function")["Environment"]["Variables"]
         .as_object()
         .expect("variables");
-    for name in main.split('"').skip(1).step_by(2) {
-        let is_variable = name.len() > 3
-            && name
-                .chars()
-                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
-            && !name.starts_with("AWS_");
-        if is_variable {
-            assert!(
-                variables.contains_key(name),
-                "the function reads {name} but the template does not set it"
-            );
-        }
+    for name in variables_named_in("cmd/command-handler/src/main.rs") {
+        assert!(
+            variables.contains_key(&name),
+            "the function reads {name} but the template does not set it"
+        );
     }
 }
 

@@ -1,21 +1,25 @@
 //! The template on moto's CloudFormation: every resource read back through
 //! the service APIs, for two sets of parameters.
 
+mod allowed;
 mod processor;
 mod resources;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use aws_config::SdkConfig;
 use aws_sdk_cloudformation::types::{Capability, Parameter, StackStatus};
-use serde_json::{Value, json};
+use aws_sdk_lambda::operation::get_function_configuration::GetFunctionConfigurationOutput;
+use aws_sdk_lambda::types::EventSourceMappingConfiguration;
+use serde_json::Value;
 use testkit::moto::{moto, unique_name};
 use testkit::progress::Progress;
 
-use super::grants::{Grant, granted};
+use super::grants::granted;
 use super::template_path;
 
+use allowed::Allowed;
 use processor::check_processor;
 use resources::{check_bucket, check_queues, check_table, queue_arn};
 
@@ -170,23 +174,7 @@ async fn deploy_and_check(sdk: &SdkConfig, code: &Code, expect: &Expect) -> Resu
     assert_eq!(out("ConfigPrefix"), expect.prefix);
 
     let lambda = aws_sdk_lambda::Client::new(sdk);
-    let function = lambda
-        .get_function_configuration()
-        .function_name(out("FunctionName"))
-        .send()
-        .await
-        .expect("GetFunctionConfiguration");
-    assert_eq!(
-        function.runtime(),
-        Some(&aws_sdk_lambda::types::Runtime::Providedal2023)
-    );
-    assert_eq!(function.handler(), Some("bootstrap"));
-    assert_eq!(function.timeout(), Some(expect.function_timeout));
-    let env: BTreeMap<String, String> = function
-        .environment()
-        .and_then(|e| e.variables())
-        .map(|v| v.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-        .unwrap_or_default();
+    let (function, env) = function(&lambda, &out("FunctionName"), expect).await;
     let mut wanted: BTreeMap<String, String> = DEFAULT_ENV
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
@@ -200,15 +188,7 @@ async fn deploy_and_check(sdk: &SdkConfig, code: &Code, expect: &Expect) -> Resu
     assert_eq!(env, wanted, "the function's environment");
 
     let queue_arn = queue_arn(sdk, &out("QueueUrl")).await;
-    let mappings = lambda
-        .list_event_source_mappings()
-        .function_name(out("FunctionName"))
-        .send()
-        .await
-        .expect("ListEventSourceMappings");
-    let [mapping] = mappings.event_source_mappings() else {
-        panic!("one event source mapping, got {mappings:?}");
-    };
+    let mapping = only_mapping(&lambda, &out("FunctionName")).await;
     assert_eq!(mapping.event_source_arn(), Some(queue_arn.as_str()));
     assert_eq!(
         mapping.function_response_types(),
@@ -229,24 +209,11 @@ async fn deploy_and_check(sdk: &SdkConfig, code: &Code, expect: &Expect) -> Resu
     let granted = granted(sdk, role_arn).await;
     let account = queue_arn.split(':').nth(4).expect("account in ARN");
     let bucket = out("ConfigBucketName");
-    let mut allowed = BTreeSet::new();
+    let mut allowed = Allowed::default();
+    allowed.own_logs(account, &out("FunctionName"));
     let mut allow = |actions: &[&str], resource: String, condition: Option<Value>| {
-        for a in actions {
-            allowed.insert(Grant {
-                action: (*a).to_owned(),
-                resource: resource.clone(),
-                condition: condition.as_ref().map(Value::to_string),
-            });
-        }
+        allowed.allow(actions, resource, condition);
     };
-    allow(
-        &["logs:CreateLogStream", "logs:PutLogEvents"],
-        format!(
-            "arn:aws:logs:us-east-1:{account}:log-group:/aws/lambda/{}:*",
-            out("FunctionName")
-        ),
-        None,
-    );
     // What the Lambda's store calls: the init's check is one DescribeTable
     // (on the table only), `load` is Queries (the newest event on the table,
     // each command id on the `by-command` index), `append` one PutItem or one
@@ -261,20 +228,6 @@ async fn deploy_and_check(sdk: &SdkConfig, code: &Code, expect: &Expect) -> Resu
     );
     allow(&event_store, table_arn, None);
     allow(
-        &["s3:GetObject"],
-        format!("arn:aws:s3:::{bucket}/{}*", expect.prefix),
-        None,
-    );
-    // Without it S3 answers a missing config with 403, not 404, and the
-    // handler could not tell `unknown_aggregate_type` from an outage. S3
-    // checks it with the missing key as `s3:prefix`: only keys below the
-    // config prefix may be listed.
-    allow(
-        &["s3:ListBucket"],
-        format!("arn:aws:s3:::{bucket}"),
-        Some(json!({"StringLike": {"s3:prefix": format!("{}*", expect.prefix)}})),
-    );
-    allow(
         &[
             "sqs:ReceiveMessage",
             "sqs:DeleteMessage",
@@ -284,15 +237,60 @@ async fn deploy_and_check(sdk: &SdkConfig, code: &Code, expect: &Expect) -> Resu
         queue_arn.clone(),
         None,
     );
+    allowed.configs(&bucket, expect.prefix);
     if expect.reject_to_dlq {
         let dlq_arn = self::queue_arn(sdk, &out("DeadLetterQueueUrl")).await;
-        allow(&["sqs:SendMessage"], dlq_arn, None);
+        allowed.allow(&["sqs:SendMessage"], dlq_arn, None);
     }
     assert_eq!(
-        granted, allowed,
+        granted, allowed.0,
         "the role grants exactly what the function uses, on this stack's resources"
     );
     Ok(())
+}
+
+/// A function of the stack, checked as both are made (`provided.al2023`,
+/// `bootstrap`, the timeout), and its environment.
+async fn function(
+    lambda: &aws_sdk_lambda::Client,
+    name: &str,
+    expect: &Expect,
+) -> (GetFunctionConfigurationOutput, BTreeMap<String, String>) {
+    let function = lambda
+        .get_function_configuration()
+        .function_name(name)
+        .send()
+        .await
+        .expect("GetFunctionConfiguration");
+    assert_eq!(
+        function.runtime(),
+        Some(&aws_sdk_lambda::types::Runtime::Providedal2023)
+    );
+    assert_eq!(function.handler(), Some("bootstrap"));
+    assert_eq!(function.timeout(), Some(expect.function_timeout));
+    let env = function
+        .environment()
+        .and_then(|e| e.variables())
+        .map(|v| v.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default();
+    (function, env)
+}
+
+/// The one event source mapping of a function.
+async fn only_mapping(
+    lambda: &aws_sdk_lambda::Client,
+    name: &str,
+) -> EventSourceMappingConfiguration {
+    let mappings = lambda
+        .list_event_source_mappings()
+        .function_name(name)
+        .send()
+        .await
+        .expect("ListEventSourceMappings");
+    let [mapping] = mappings.event_source_mappings() else {
+        panic!("one event source mapping, got {mappings:?}");
+    };
+    mapping.clone()
 }
 
 /// Waits for the stack to be created, as long as it progresses: it fails
