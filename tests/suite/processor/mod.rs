@@ -353,3 +353,76 @@ async fn bad_records_never_stop_the_others() {
     assert_eq!(published.len(), 1);
     assert_eq!(published[0]["detail"]["aggregateId"], "p-1");
 }
+
+/// Reactions on a FIFO command queue: each in the message group of the
+/// aggregate it targets, deduplicated by its command id (the same batch
+/// sent twice queues each command once).
+#[tokio::test]
+async fn reactions_on_a_fifo_queue_go_to_their_target_aggregates_group() {
+    use aws_sdk_sqs::types::MessageSystemAttributeName as A;
+    use event_processor::CommandSink;
+    use sqs_commands::sink::SqsCommandSink;
+
+    let stack = testkit::aws::AwsStack::new().await;
+    let (queue, _dlq) = stack.queues(30, true).await;
+    let sink = SqsCommandSink::new(stack.sqs().clone(), &queue);
+    let reaction = |id: &str, depot: &str| event_processor::ReactionCommand {
+        command_id: id.to_owned(),
+        aggregate_type: "depot".into(),
+        aggregate_id: depot.into(),
+        command: "Receive".into(),
+        payload: serde_json::Map::new(),
+        metadata: serde_json::Map::new(),
+    };
+    let commands = [
+        reaction("parcel#p-1@1/0", "d-1"),
+        reaction("parcel#p-2@1/0", "d-2"),
+        reaction("parcel#p-3@1/0", "d-1"),
+    ];
+    for _ in 0..2 {
+        let sent = sink.send(&commands).await;
+        assert!(sent.iter().all(Result::is_ok), "{sent:?}");
+    }
+    let mut groups = Vec::new();
+    loop {
+        let got = stack
+            .sqs()
+            .receive_message()
+            .queue_url(&queue)
+            .max_number_of_messages(10)
+            .message_system_attribute_names(A::MessageGroupId)
+            .send()
+            .await
+            .expect("ReceiveMessage");
+        if got.messages().is_empty() {
+            break;
+        }
+        for m in got.messages() {
+            let body: Value = serde_json::from_str(m.body().unwrap_or_default()).unwrap();
+            let group = m
+                .attributes()
+                .and_then(|a| a.get(&A::MessageGroupId))
+                .cloned()
+                .unwrap_or_default();
+            groups.push((body["commandId"].as_str().unwrap().to_owned(), group));
+            stack
+                .sqs()
+                .delete_message()
+                .queue_url(&queue)
+                .receipt_handle(m.receipt_handle().unwrap_or_default())
+                .send()
+                .await
+                .expect("DeleteMessage");
+        }
+    }
+    groups.sort();
+    assert_eq!(
+        groups,
+        [
+            ("parcel#p-1@1/0".to_owned(), "depot#d-1".to_owned()),
+            ("parcel#p-2@1/0".to_owned(), "depot#d-2".to_owned()),
+            ("parcel#p-3@1/0".to_owned(), "depot#d-1".to_owned()),
+        ],
+        "each once, in its target's group"
+    );
+}
