@@ -14,7 +14,9 @@
 //!   [`failure_log`]'s [`FailureLog`] (the
 //!   record of each failure an operator reads later), [`aggregate_index`]'s
 //!   [`AggregateIndex`] (the listing by type), [`config_source`]'s
-//!   [`ConfigSource`] and [`rejection_sink`]'s [`RejectionSink`].
+//!   [`ConfigSource`], [`rejection_sink`]'s [`RejectionSink`], and
+//!   [`event_feed`]'s [`EventFeed`] and [`Checkpoints`] (stored events read in
+//!   order, as [`StoredEvent`]s, after a saved cursor).
 //!
 //! It depends on `state-machine` (pkg) and on small, non-async crates (serde,
 //! sha2, chrono, thiserror, tracing); never on an AWS crate, a Lambda crate,
@@ -40,22 +42,26 @@ pub mod batch;
 pub mod commit_size;
 pub mod config_source;
 pub mod envelope;
+pub mod event_feed;
 pub mod failure;
 pub mod failure_log;
 pub mod model;
 pub mod rejection_sink;
 pub mod store;
+pub mod stored_event;
 
 pub use aggregate_index::{AggregateIndex, AggregateSummary};
 pub use batch::{Applied, Batch, BatchReport, InboundMessage, MessageOutcome};
 pub use commit_size::{CommitSizing, Footprint, StoreLimits};
 pub use config_source::{ConfigSource, ConfigSourceError};
 pub use envelope::{Command, EnvelopeError, parse_command};
+pub use event_feed::{Checkpoints, EventFeed, FeedPage, FeedQuery};
 pub use failure::{Failure, HoldScope, Permanent, Transient};
 pub use failure_log::{FailureLog, FailureRecord, StoredFailure};
 pub use model::{AggregateKey, CommandRecord, Commit, Event, fingerprint, now_rfc3339};
 pub use rejection_sink::{Rejected, RejectionSink};
 pub use store::{AppendError, EventStore, Loaded, StoreError, all_events};
+pub use stored_event::StoredEvent;
 
 /// Re-exported so that users of the core need not name the pkg crate.
 pub use state_machine;

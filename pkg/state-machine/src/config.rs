@@ -1,7 +1,7 @@
 //! The config document: one JSON file per aggregate type (docs/reference.md §2).
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 /// A state-machine config as written in JSON (`camelCase`, unknown fields refused).
 ///
@@ -20,6 +20,10 @@ pub struct Config {
     pub states: Vec<String>,
     /// The commands and where they lead.
     pub transitions: Vec<Transition>,
+    /// True when this type's events are published (docs/reference.md §2);
+    /// absent means false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub publish: bool,
 }
 
 /// One command accepted from one or more states.
@@ -37,4 +41,27 @@ pub struct Transition {
     /// Optional JSON Schema (draft 2020-12) the payload must satisfy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payload_schema: Option<Value>,
+    /// The commands that follow this transition's event (its reactions), in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub then: Vec<ReactionSpec>,
+}
+
+/// One reaction as written in a transition's `then`: the command that follows
+/// the event. `aggregateType` and `aggregateId` default to the event's own
+/// aggregate; `payload` to an empty object. Every value is a literal or a
+/// JSON Logic rule over the event (compiled once, when the config is loaded).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ReactionSpec {
+    /// The target aggregate's type (default: the event's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aggregate_type: Option<Value>,
+    /// The target aggregate's id (default: the event's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aggregate_id: Option<Value>,
+    /// The command's name.
+    pub command: Value,
+    /// The command's payload: each field a literal or a rule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payload: Option<Map<String, Value>>,
 }

@@ -1,0 +1,80 @@
+//! Local adapters: a [`Publisher`] that writes each publication as one JSON
+//! line, and a [`CommandSink`] that keeps the reactions for the caller to run.
+
+use std::io::Write;
+use std::sync::{Mutex, PoisonError};
+
+use async_trait::async_trait;
+use state_machine::ReactionCommand;
+
+use crate::delivery::{CommandSink, DeliveryError, Publisher};
+use crate::publication::Publication;
+
+/// Writes each publication's detail as one line (to a file or stdout).
+#[derive(Debug)]
+pub struct JsonLines<W: Write + Send> {
+    out: Mutex<W>,
+}
+
+impl<W: Write + Send> JsonLines<W> {
+    /// Writes to `out`.
+    pub fn new(out: W) -> Self {
+        Self {
+            out: Mutex::new(out),
+        }
+    }
+
+    /// The writer back.
+    pub fn into_inner(self) -> W {
+        self.out
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+#[async_trait]
+impl<W: Write + Send> Publisher for JsonLines<W> {
+    async fn publish(&self, items: &[Publication]) -> Vec<Result<(), DeliveryError>> {
+        let mut out = self.out.lock().unwrap_or_else(PoisonError::into_inner);
+        let results: Vec<Result<(), DeliveryError>> = items
+            .iter()
+            .map(|item| {
+                writeln!(out, "{}", item.detail)
+                    .map_err(|err| DeliveryError(format!("write failed: {err}")))
+            })
+            .collect();
+        match out.flush() {
+            Ok(()) => results,
+            Err(err) => vec![Err(DeliveryError(format!("flush failed: {err}"))); items.len()],
+        }
+    }
+}
+
+/// Keeps the commands sent, for the caller to [`take`](Collect::take) and run.
+#[derive(Debug, Default)]
+pub struct Collect {
+    commands: Mutex<Vec<ReactionCommand>>,
+}
+
+impl Collect {
+    /// An empty collector.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The commands sent since the last take, in the order sent.
+    pub fn take(&self) -> Vec<ReactionCommand> {
+        std::mem::take(&mut *self.commands.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+}
+
+#[async_trait]
+impl CommandSink for Collect {
+    async fn send(&self, commands: &[ReactionCommand]) -> Vec<Result<(), DeliveryError>> {
+        self.commands
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .extend_from_slice(commands);
+        vec![Ok(()); commands.len()]
+    }
+}

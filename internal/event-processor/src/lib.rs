@@ -1,0 +1,34 @@
+//! The event processor's engine: what happens to stored events after they
+//! are written (docs/event-processor.md, docs/reference.md §2).
+//!
+//! [`EventProcessor::process`] takes a batch of [`SourceRecord`]s (from the
+//! DynamoDB stream, or from an [`EventFeed`](handler_core::EventFeed)),
+//! groups the events by aggregate, orders each aggregate's events by version,
+//! publishes those of types whose config says `publish` (one [`Publisher`]
+//! call), then sends the reactions their config's `then` builds (one
+//! [`CommandSink`] call). It reports the first record, in input order, that
+//! did not finish: the caller retries from there. An unfinished event stops
+//! its aggregate's later events; the other aggregates go on.
+//!
+//! It also owns [`jsonl`] (a [`Publisher`] writing JSON lines and a
+//! [`CommandSink`] collecting commands, for local runs) and [`tracking`]
+//! (checkpointed replay from a feed).
+//!
+//! It depends on `handler-core` and `state-machine` only, plus small
+//! non-async crates; never on AWS, a Lambda crate or an async runtime.
+#![forbid(unsafe_code)]
+
+mod delivery;
+pub mod jsonl;
+mod processor;
+mod publication;
+mod record;
+mod report;
+pub mod tracking;
+
+pub use delivery::{CommandSink, DeliveryError, Publisher};
+pub use processor::EventProcessor;
+pub use publication::Publication;
+pub use record::{RecordBody, SourceRecord};
+pub use report::{EventOutcome, Outcome, ProcessReport};
+pub use state_machine::ReactionCommand;

@@ -1,0 +1,372 @@
+//! The engine: one batch of records in, what became of each out.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use handler_core::{
+    AggregateKey, ConfigSource, ConfigSourceError, FailureLog, FailureRecord, StoredEvent,
+    now_rfc3339,
+};
+use state_machine::{ReactionCommand, StateMachine};
+
+use crate::delivery::{CommandSink, DeliveryError, Publisher};
+use crate::publication::Publication;
+use crate::record::{RecordBody, SourceRecord};
+use crate::report::{EventOutcome, Outcome, ProcessReport};
+
+/// The event processor: configs to read `publish` and `then` from, where
+/// publications go, where reactions go, and where reactions that cannot be
+/// built are recorded.
+#[derive(Debug)]
+pub struct EventProcessor<C, P, S, F> {
+    configs: C,
+    publisher: P,
+    sink: S,
+    failures: F,
+}
+
+/// One record while it is processed.
+struct Work {
+    position: String,
+    event: Option<StoredEvent>,
+    key: Option<AggregateKey>,
+    /// `None` while the event is still in progress.
+    outcome: Option<Outcome>,
+    publish: bool,
+    /// No transition of its config records it (the config changed since).
+    unmatched: bool,
+    published: bool,
+    commands: Vec<ReactionCommand>,
+    failures: Vec<FailureRecord>,
+    reactions_sent: usize,
+}
+
+impl Work {
+    fn pending(&self) -> bool {
+        self.outcome.is_none()
+    }
+
+    fn unfinished(&mut self, reason: String) {
+        self.outcome = Some(Outcome::Unfinished { reason });
+    }
+}
+
+impl<C, P, S, F> EventProcessor<C, P, S, F>
+where
+    C: ConfigSource,
+    P: Publisher,
+    S: CommandSink,
+    F: FailureLog,
+{
+    /// A processor over these adapters.
+    pub fn new(configs: C, publisher: P, sink: S, failures: F) -> Self {
+        Self {
+            configs,
+            publisher,
+            sink,
+            failures,
+        }
+    }
+
+    /// Where publications go.
+    pub fn publisher(&self) -> &P {
+        &self.publisher
+    }
+
+    /// Where reactions go.
+    pub fn sink(&self) -> &S {
+        &self.sink
+    }
+
+    /// The adapters back: configs, publisher, sink, failure log.
+    pub fn into_parts(self) -> (C, P, S, F) {
+        (self.configs, self.publisher, self.sink, self.failures)
+    }
+
+    /// Processes one batch: groups the events by aggregate and sorts each
+    /// aggregate's by version; records the reactions that cannot be built
+    /// (one [`FailureLog`] call); publishes the events of types that publish
+    /// (one [`Publisher`] call); sends the reactions (one [`CommandSink`]
+    /// call). An event is finished when its publication (if any) and all its
+    /// reactions were accepted; an unfinished event holds its aggregate's
+    /// later events. Logs one JSON line per record.
+    pub async fn process(&self, records: Vec<SourceRecord>) -> ProcessReport {
+        let mut work: Vec<Work> = records.into_iter().map(start).collect();
+        let groups = groups(&work);
+        self.build(&mut work).await;
+        hold(&mut work, &groups);
+        self.record_failures(&mut work).await;
+        hold(&mut work, &groups);
+        self.publish(&mut work, &groups).await;
+        hold(&mut work, &groups);
+        self.send(&mut work, &groups).await;
+        hold(&mut work, &groups);
+        report(work)
+    }
+
+    /// Reads each type's config once, and builds each event's reactions.
+    async fn build(&self, work: &mut [Work]) {
+        let mut configs: HashMap<String, Result<Arc<StateMachine>, ConfigSourceError>> =
+            HashMap::new();
+        for w in work.iter_mut() {
+            let Some(stored) = &w.event else { continue };
+            let aggregate_type = &stored.key.aggregate_type;
+            if !configs.contains_key(aggregate_type) {
+                let machine = self.configs.state_machine(aggregate_type).await;
+                configs.insert(aggregate_type.clone(), machine);
+            }
+            match &configs[aggregate_type] {
+                Err(err) if err.is_permanent() => w.outcome = Some(Outcome::NoConfig),
+                Err(err) => w.unfinished(format!("config not had: {err}")),
+                Ok(machine) => {
+                    w.publish = machine.publishes();
+                    w.unmatched = !machine.records(&stored.event.event_type, &stored.event.state);
+                    for (index, built) in machine.reactions(&stored.view()).into_iter().enumerate()
+                    {
+                        match built {
+                            Ok(command) => w.commands.push(command),
+                            Err(err) => w.failures.push(FailureRecord {
+                                message_id: format!("{}/{index}", stored.event_id()),
+                                aggregate: Some(stored.key.clone()),
+                                command: err.command.clone(),
+                                command_id: None,
+                                code: "reaction_failed".to_owned(),
+                                reason: err.to_string(),
+                                permanent: true,
+                                receive_count: None,
+                                failed_at: now_rfc3339(),
+                            }),
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Records the failures of reactions and of malformed records, in one call.
+    async fn record_failures(&self, work: &mut [Work]) {
+        let failures: Vec<FailureRecord> = work
+            .iter()
+            .filter(|w| w.pending() || matches!(w.outcome, Some(Outcome::Malformed { .. })))
+            .flat_map(|w| w.failures.iter().cloned())
+            .collect();
+        if failures.is_empty() {
+            return;
+        }
+        if let Err(err) = self.failures.record_failures(&failures).await {
+            for w in work.iter_mut().filter(|w| !w.failures.is_empty()) {
+                if w.pending() || matches!(w.outcome, Some(Outcome::Malformed { .. })) {
+                    w.unfinished(format!("failure record not written: {err}"));
+                }
+            }
+        }
+    }
+
+    /// Publishes the pending events of types that publish, in aggregate and
+    /// version order, in one call.
+    async fn publish(&self, work: &mut [Work], groups: &[Vec<usize>]) {
+        let chosen: Vec<usize> = groups
+            .iter()
+            .flatten()
+            .copied()
+            .filter(|&i| work[i].pending() && work[i].publish)
+            .collect();
+        if chosen.is_empty() {
+            return;
+        }
+        let items: Vec<Publication> = chosen
+            .iter()
+            .filter_map(|&i| work[i].event.as_ref().map(Publication::of))
+            .collect();
+        let results = self.publisher.publish(&items).await;
+        for (n, &i) in chosen.iter().enumerate() {
+            match answer(&results, n) {
+                Ok(()) => work[i].published = true,
+                Err(err) => work[i].unfinished(format!("publication not accepted: {err}")),
+            }
+        }
+    }
+
+    /// Sends the reactions of the pending events, in aggregate and version
+    /// order, in one call; every pending event is then done or unfinished.
+    async fn send(&self, work: &mut [Work], groups: &[Vec<usize>]) {
+        let order: Vec<usize> = groups
+            .iter()
+            .flatten()
+            .copied()
+            .filter(|&i| work[i].pending())
+            .collect();
+        let commands: Vec<ReactionCommand> = order
+            .iter()
+            .flat_map(|&i| work[i].commands.iter().cloned())
+            .collect();
+        let results = if commands.is_empty() {
+            Vec::new()
+        } else {
+            self.sink.send(&commands).await
+        };
+        let mut n = 0;
+        for &i in &order {
+            let w = &mut work[i];
+            let mut refused = None;
+            for _ in 0..w.commands.len() {
+                match answer(&results, n) {
+                    Ok(()) => w.reactions_sent += 1,
+                    Err(err) => refused = refused.or(Some(err)),
+                }
+                n += 1;
+            }
+            match refused {
+                None => w.outcome = Some(Outcome::Done),
+                Some(err) => w.unfinished(format!("reaction not accepted: {err}")),
+            }
+        }
+    }
+}
+
+/// The result for item `n`; a missing one (a sink that answered short) is a refusal.
+fn answer(results: &[Result<(), DeliveryError>], n: usize) -> Result<(), DeliveryError> {
+    results
+        .get(n)
+        .cloned()
+        .unwrap_or_else(|| Err(DeliveryError("no answer for this item".to_owned())))
+}
+
+/// A record's starting point: events pending, the rest already decided.
+fn start(record: SourceRecord) -> Work {
+    let mut w = Work {
+        position: record.position,
+        event: None,
+        key: None,
+        outcome: None,
+        publish: false,
+        unmatched: false,
+        published: false,
+        commands: Vec::new(),
+        failures: Vec::new(),
+        reactions_sent: 0,
+    };
+    match record.body {
+        RecordBody::Event(stored) => {
+            w.key = Some(stored.key.clone());
+            w.event = Some(stored);
+        }
+        RecordBody::NotAnEvent => w.outcome = Some(Outcome::NotAnEvent),
+        RecordBody::Malformed { key, reason } => {
+            if let Some(key) = &key {
+                w.failures.push(FailureRecord {
+                    message_id: format!("{key}@record/{}", w.position),
+                    aggregate: Some(key.clone()),
+                    command: None,
+                    command_id: None,
+                    code: "malformed_event".to_owned(),
+                    reason: reason.clone(),
+                    permanent: true,
+                    receive_count: None,
+                    failed_at: now_rfc3339(),
+                });
+            }
+            w.key = key;
+            w.outcome = Some(Outcome::Malformed { reason });
+        }
+    }
+    w
+}
+
+/// The events' indexes, grouped by aggregate (in key order), each group in version order.
+fn groups(work: &[Work]) -> Vec<Vec<usize>> {
+    let mut by_key: BTreeMap<&AggregateKey, Vec<usize>> = BTreeMap::new();
+    for (i, w) in work.iter().enumerate() {
+        if let Some(stored) = &w.event {
+            by_key.entry(&stored.key).or_default().push(i);
+        }
+    }
+    let version = |i: &usize| work[*i].event.as_ref().map_or(0, |e| e.event.version);
+    by_key
+        .into_values()
+        .map(|mut group| {
+            group.sort_by_key(version);
+            group
+        })
+        .collect()
+}
+
+/// Holds every event after an unfinished one of its aggregate.
+fn hold(work: &mut [Work], groups: &[Vec<usize>]) {
+    for group in groups {
+        let mut stopped = false;
+        for &i in group {
+            let w = &mut work[i];
+            if stopped {
+                if !matches!(w.outcome, Some(Outcome::Unfinished { .. })) {
+                    w.outcome = Some(Outcome::Held);
+                }
+            } else if matches!(w.outcome, Some(Outcome::Unfinished { .. } | Outcome::Held)) {
+                stopped = true;
+            }
+        }
+    }
+}
+
+/// The report, in input order, with one log line per record.
+fn report(work: Vec<Work>) -> ProcessReport {
+    let mut report = ProcessReport::default();
+    for w in work {
+        let outcome = w.outcome.unwrap_or(Outcome::Done);
+        let outcome = EventOutcome {
+            event_id: w.event.as_ref().map(StoredEvent::event_id),
+            aggregate: w.key,
+            published: w.published,
+            reactions_sent: w.reactions_sent,
+            reactions_failed: match outcome {
+                Outcome::Malformed { .. } => 0,
+                _ => w.failures.len(),
+            },
+            position: w.position,
+            outcome,
+        };
+        log(&outcome, w.unmatched);
+        if report.first_unfinished.is_none() && !outcome.outcome.is_finished() {
+            report.first_unfinished = Some(outcome.position.clone());
+        }
+        report.outcomes.push(outcome);
+    }
+    report
+}
+
+/// One JSON line per record (the binary's subscriber formats it); never payload values.
+fn log(o: &EventOutcome, unmatched: bool) {
+    let aggregate = o.aggregate.as_ref().map(ToString::to_string);
+    let reason = match &o.outcome {
+        Outcome::Malformed { reason } | Outcome::Unfinished { reason } => Some(reason.as_str()),
+        Outcome::Held => Some("an earlier event of its aggregate did not finish"),
+        Outcome::NoConfig => Some("no config for its aggregate type"),
+        Outcome::Done if unmatched => {
+            Some("no transition of the config records this event into this state: no reactions")
+        }
+        _ => None,
+    };
+    macro_rules! line {
+        ($level:ident) => {
+            tracing::$level!(
+                position = %o.position,
+                event_id = o.event_id.as_deref(),
+                aggregate = aggregate.as_deref(),
+                outcome = o.outcome.code(),
+                published = o.published,
+                reactions_sent = o.reactions_sent,
+                reactions_failed = o.reactions_failed,
+                reason,
+                "event processed"
+            )
+        };
+    }
+    match &o.outcome {
+        Outcome::Done | Outcome::NotAnEvent | Outcome::NoConfig
+            if o.reactions_failed == 0 && !unmatched =>
+        {
+            line!(info)
+        }
+        _ => line!(warn),
+    }
+}

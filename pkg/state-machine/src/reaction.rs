@@ -1,0 +1,243 @@
+//! Reactions: the commands a stored event causes, built from the `then` of
+//! the transition that recorded it (docs/reference.md §2).
+//!
+//! The event's reactions are those of the transitions whose `event` is the
+//! event's type and whose `to` is its state; validation makes them agree.
+//! Each built command carries a deterministic id (`{pk}@{version}/{index}`),
+//! so a replayed event sends the same ids, and correlation/causation metadata.
+
+use datalogic_rs::bumpalo::Bump;
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::machine::StateMachine;
+use crate::rule::{Rule, RuleContext};
+use crate::then::CompiledReaction;
+
+/// A stored event as reactions see it: borrowed, nothing copied.
+#[derive(Debug, Clone, Copy)]
+pub struct EventView<'a> {
+    /// The event's aggregate type.
+    pub aggregate_type: &'a str,
+    /// The event's aggregate id.
+    pub aggregate_id: &'a str,
+    /// The aggregate's version after the event.
+    pub version: u64,
+    /// The event's type.
+    pub event_type: &'a str,
+    /// The aggregate's state after the event.
+    pub state: &'a str,
+    /// The aggregate's data after the event.
+    pub data: &'a Map<String, Value>,
+    /// The command's payload.
+    pub payload: &'a Map<String, Value>,
+    /// The command's metadata.
+    pub metadata: &'a Map<String, Value>,
+    /// The id of the command that recorded the event.
+    pub command_id: &'a str,
+}
+
+/// A built reaction. Serializes (camelCase) to exactly the command message
+/// body of docs/reference.md §1: `{commandId, aggregateType, aggregateId,
+/// command, payload, metadata}`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReactionCommand {
+    /// Deterministic: `{pk}@{version}/{index}` (hashed when long).
+    pub command_id: String,
+    /// The target aggregate's type.
+    pub aggregate_type: String,
+    /// The target aggregate's id.
+    pub aggregate_id: String,
+    /// The command's name.
+    pub command: String,
+    /// The command's payload.
+    pub payload: Map<String, Value>,
+    /// `correlationId` and `causationId`.
+    pub metadata: Map<String, Value>,
+}
+
+/// Why one reaction of one event could not be built. Permanent: the same
+/// event and config fail the same way. The reason never quotes a value.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("reaction {index} ({}) of {event_id}: {reason}", command.as_deref().unwrap_or("command not literal"))]
+pub struct ReactionError {
+    /// The reaction's position in `then`, from 0.
+    pub index: usize,
+    /// The command's name, when it is a literal.
+    pub command: Option<String>,
+    /// The event's id, `{pk}@{version}`.
+    pub event_id: String,
+    /// What went wrong (names the field, never its value).
+    pub reason: String,
+}
+
+/// The id of a stored event in logs, failure records and publications:
+/// `{aggregateType}#{aggregateId}@{version}`.
+pub fn event_id(aggregate_type: &str, aggregate_id: &str, version: u64) -> String {
+    format!("{aggregate_type}#{aggregate_id}@{version}")
+}
+
+/// A reaction's command id: `{event_id}/{index}`, or, when that is over
+/// [`MAX_READABLE_ID`] bytes, its SHA-256 in hex followed by `@r`.
+fn command_id(event_id: &str, index: usize) -> String {
+    let id = format!("{event_id}/{index}");
+    if id.len() <= MAX_READABLE_ID {
+        return id;
+    }
+    format!("{:x}@r", Sha256::digest(id.as_bytes()))
+}
+
+/// A readable command id is at most this long; longer ones are hashed, so
+/// every id stays well under the command envelope's limit.
+const MAX_READABLE_ID: usize = 200;
+
+impl StateMachine {
+    /// True when this type's events are published (`publish` in the config).
+    pub fn publishes(&self) -> bool {
+        self.config().publish
+    }
+
+    /// True when some transition records `event_type` into `state`: an
+    /// event for which none does was recorded under another config.
+    pub fn records(&self, event_type: &str, state: &str) -> bool {
+        self.then_of(event_type, state).is_some()
+    }
+
+    /// The reactions of this stored event, in `then` order: empty when the
+    /// transitions that record this event into this state list none, or
+    /// when no transition does (the config changed since). Each is built or
+    /// says why it could not be; one failing never stops the others.
+    pub fn reactions(&self, event: &EventView<'_>) -> Vec<Result<ReactionCommand, ReactionError>> {
+        let Some(then) = self.then_of(event.event_type, event.state) else {
+            return Vec::new();
+        };
+        if then.is_empty() {
+            return Vec::new();
+        }
+        let data = if then.iter().any(CompiledReaction::reads_the_event) {
+            context(event)
+        } else {
+            Value::Null
+        };
+        let event_id = event_id(event.aggregate_type, event.aggregate_id, event.version);
+        let arena = Bump::new();
+        let context = RuleContext::new(&data, &arena);
+        then.iter()
+            .enumerate()
+            .map(|(index, reaction)| {
+                let failed = |reason: String| ReactionError {
+                    index,
+                    command: reaction
+                        .command
+                        .literal()
+                        .and_then(Value::as_str)
+                        .map(str::to_owned),
+                    event_id: event_id.clone(),
+                    reason,
+                };
+                let context = context.as_ref().map_err(|err| failed(err.to_string()))?;
+                build(reaction, event, context)
+                    .map(|mut command| {
+                        command.command_id = command_id(&event_id, index);
+                        command.metadata = metadata(event, &event_id);
+                        command
+                    })
+                    .map_err(failed)
+            })
+            .collect()
+    }
+}
+
+/// What rules see: `{aggregateType, aggregateId, state, version, data,
+/// eventType, payload, metadata}`.
+fn context(event: &EventView<'_>) -> Value {
+    json!({
+        "aggregateType": event.aggregate_type,
+        "aggregateId": event.aggregate_id,
+        "state": event.state,
+        "version": event.version,
+        "data": event.data,
+        "eventType": event.event_type,
+        "payload": event.payload,
+        "metadata": event.metadata,
+    })
+}
+
+/// `correlationId`: the event's own when it is a string, else its command
+/// id; `causationId`: the event's id.
+fn metadata(event: &EventView<'_>, event_id: &str) -> Map<String, Value> {
+    let correlation = match event.metadata.get("correlationId") {
+        Some(Value::String(id)) if !id.is_empty() => id.clone(),
+        _ => event.command_id.to_owned(),
+    };
+    let mut metadata = Map::new();
+    metadata.insert("correlationId".to_owned(), Value::String(correlation));
+    metadata.insert("causationId".to_owned(), Value::String(event_id.to_owned()));
+    metadata
+}
+
+/// The command of one reaction, ids and metadata left empty. The error
+/// names the field, never its value.
+fn build(
+    reaction: &CompiledReaction,
+    event: &EventView<'_>,
+    context: &RuleContext<'_>,
+) -> Result<ReactionCommand, String> {
+    let value = |rule: &Rule, field: &str| {
+        rule.evaluate(context)
+            .map_err(|err| format!("`{field}`: {err}"))
+    };
+    let name = |rule: Option<&Rule>, field: &str, default: &str, number: bool| {
+        let Some(rule) = rule else {
+            return Ok(default.to_owned());
+        };
+        match value(rule, field)? {
+            Value::String(s) if !s.is_empty() => Ok(s),
+            Value::Number(n) if number => Ok(n.to_string()),
+            other => Err(format!(
+                "`{field}` must be a non-empty string{}, the rule gave {}",
+                if number { " or a number" } else { "" },
+                kind(&other)
+            )),
+        }
+    };
+    let aggregate_type = name(
+        reaction.aggregate_type.as_ref(),
+        "aggregateType",
+        event.aggregate_type,
+        false,
+    )?;
+    let aggregate_id = name(
+        reaction.aggregate_id.as_ref(),
+        "aggregateId",
+        event.aggregate_id,
+        true,
+    )?;
+    let command = name(Some(&reaction.command), "command", "", false)?;
+    let mut payload = Map::new();
+    for (field, rule) in &reaction.payload {
+        payload.insert(field.clone(), value(rule, &format!("payload.{field}"))?);
+    }
+    Ok(ReactionCommand {
+        command_id: String::new(),
+        aggregate_type,
+        aggregate_id,
+        command,
+        payload,
+        metadata: Map::new(),
+    })
+}
+
+/// The JSON type of a value, to say what a rule gave without quoting it.
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "an empty string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
