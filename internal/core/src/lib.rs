@@ -55,7 +55,9 @@ pub use batch::{Applied, Batch, BatchReport, InboundMessage, MessageOutcome};
 pub use commit_size::{CommitSizing, Footprint, StoreLimits};
 pub use config_source::{ConfigSource, ConfigSourceError};
 pub use envelope::{Command, EnvelopeError, parse_command};
-pub use event_feed::{Checkpoints, EventFeed, FeedPage, FeedQuery};
+pub use event_feed::{
+    Checkpoints, Correlations, EventFeed, FeedPage, FeedQuery, recorded_at_bound,
+};
 pub use failure::{Failure, HoldScope, Permanent, Transient};
 pub use failure_log::{FailureLog, FailureRecord, StoredFailure};
 pub use model::{AggregateKey, CommandRecord, Commit, Event, fingerprint, now_rfc3339};

@@ -40,6 +40,7 @@
 
 mod check;
 mod errors;
+mod feed;
 pub mod items;
 mod table;
 

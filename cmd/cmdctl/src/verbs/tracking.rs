@@ -1,0 +1,251 @@
+//! `cmdctl events --type TYPE`: the tracking processor (replay) over the
+//! store's event feed (`tracking::track`), with its checkpoint saved after
+//! each page.
+//!
+//! - `--jsonl`: every event of the type, written as one JSON line (its
+//!   publication's detail) as the page is read; the processor then has no
+//!   config to act on, so nothing is published and no reaction is built.
+//! - `--publish`: the event processor's publication (publishing types only),
+//!   locally as JSON lines on stdout; the reactions it builds are dropped: a
+//!   replay never sends them again.
+//!
+//! A run with `--from NAME` resumes after NAME's checkpoint; any other run
+//! starts from the beginning ([`FreshStart`]) and saves under `--checkpoint`
+//! (default `events-TYPE`). `--limit` ends a run after that many events
+//! ([`Tap`]), as an interruption would.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use anyhow::{Context as _, bail};
+use async_trait::async_trait;
+use event_processor::jsonl::{Collect, JsonLines};
+use event_processor::tracking::{TrackReport, track};
+use event_processor::{EventProcessor, Publication};
+use handler_core::state_machine::StateMachine;
+use handler_core::{
+    Checkpoints, ConfigSource, ConfigSourceError, EventFeed, FeedPage, FeedQuery, StoreError,
+    recorded_at_bound,
+};
+use serde_json::json;
+
+use crate::Exit;
+use crate::cli::ReplayEventsArgs;
+use crate::context::Context;
+use crate::output;
+use crate::sources::StoreSpec;
+use crate::verbs::react::events_writer;
+
+/// Runs the replay; exit 1 when an event could not be published.
+pub(crate) fn run(
+    ctx: &Context<'_>,
+    args: &ReplayEventsArgs,
+    out: &mut dyn Write,
+) -> anyhow::Result<Exit> {
+    let Some(aggregate_type) = args.aggregate_type.clone() else {
+        bail!("--type TYPE is required");
+    };
+    let since = args
+        .since
+        .as_deref()
+        .map(|t| recorded_at_bound(t).with_context(|| format!("--since {t}: not an RFC 3339 time")))
+        .transpose()?;
+    let name = match (&args.from, &args.checkpoint) {
+        (Some(name), _) | (None, Some(name)) => name.clone(),
+        (None, None) => format!("events-{aggregate_type}"),
+    };
+    let Some(store) = ctx.existing_store()? else {
+        output::note(&format!("no events in {}", ctx.store_spec()));
+        return Ok(Exit::Ok);
+    };
+    if args.from.is_some() && ctx.block_on(store.checkpoint(&name))?.is_none() {
+        bail!(
+            "no checkpoint named {name} in {}: a run without --from saves one (--checkpoint NAME)",
+            ctx.store_spec()
+        );
+    }
+    let fresh = FreshStart(store.as_ref());
+    let checkpoints: &dyn Checkpoints = if args.from.is_some() {
+        store.as_ref()
+    } else {
+        &fresh
+    };
+    let query = FeedQuery {
+        aggregate_type: Some(aggregate_type),
+        since,
+    };
+    let limit = args.limit.map(|n| usize::try_from(n).unwrap_or(usize::MAX));
+    let page_size = usize::try_from(args.page_size).unwrap_or(usize::MAX);
+    let reactions = Arc::new(Collect::new());
+    let report = if args.publish {
+        if !matches!(ctx.store_spec(), StoreSpec::Sqlite(_)) {
+            bail!(
+                "--publish on DynamoDB publishes to EventBridge, which this build of cmdctl cannot \
+                 do yet (internal/eventbridge-publisher); use --jsonl"
+            );
+        }
+        let feed = Tap::new(store.as_ref(), None, limit);
+        let publisher = JsonLines::new(std::io::stdout());
+        let processor =
+            EventProcessor::new(ctx.config_source()?, publisher, reactions, store.clone());
+        ctx.block_on(track(
+            &feed,
+            checkpoints,
+            &name,
+            &query,
+            &processor,
+            page_size,
+        ))
+    } else {
+        let writer = events_writer(args.jsonl.as_deref().or(Some("-".as_ref())))?;
+        let feed = Tap::new(store.as_ref(), Some(writer), limit);
+        let processor = EventProcessor::new(
+            NoConfigs,
+            JsonLines::new(std::io::sink()),
+            reactions,
+            store.clone(),
+        );
+        ctx.block_on(track(
+            &feed,
+            checkpoints,
+            &name,
+            &query,
+            &processor,
+            page_size,
+        ))
+    }
+    .context("the replay could not read the store")?;
+    summarize(ctx, &name, &report, out)?;
+    Ok(if report.stopped_at.is_some() {
+        Exit::Refused
+    } else {
+        Exit::Ok
+    })
+}
+
+/// The counts: on stderr, or as the last line of stdout with `--json`.
+fn summarize(
+    ctx: &Context<'_>,
+    name: &str,
+    report: &TrackReport,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    if ctx.global.json {
+        return output::write_json(
+            out,
+            &json!({
+                "events": report.events,
+                "pages": report.pages,
+                "published": report.published,
+                "checkpoint": name,
+                "cursor": report.checkpoint,
+                "stoppedAt": report.stopped_at,
+            }),
+        );
+    }
+    output::note(&format!(
+        "{} event{} read in {} page{}, {} published; checkpoint {name} at {}{}",
+        report.events,
+        if report.events == 1 { "" } else { "s" },
+        report.pages,
+        if report.pages == 1 { "" } else { "s" },
+        report.published,
+        report.checkpoint.as_deref().unwrap_or("the start"),
+        report
+            .stopped_at
+            .as_deref()
+            .map(|e| format!("; stopped at {e}, which could not be published"))
+            .unwrap_or_default()
+    ));
+    Ok(())
+}
+
+/// The store's checkpoints, but a run that starts from the beginning: the
+/// saved cursor is not read, only written.
+struct FreshStart<'a>(&'a dyn Checkpoints);
+
+#[async_trait]
+impl Checkpoints for FreshStart<'_> {
+    async fn checkpoint(&self, _name: &str) -> Result<Option<String>, StoreError> {
+        Ok(None)
+    }
+
+    async fn save_checkpoint(&self, name: &str, cursor: &str) -> Result<(), StoreError> {
+        self.0.save_checkpoint(name, cursor).await
+    }
+}
+
+/// The store's feed, ended after `limit` events, writing each event read as
+/// a JSON line when it has a writer.
+struct Tap<'a> {
+    inner: &'a dyn EventFeed,
+    out: Option<Mutex<Box<dyn Write + Send>>>,
+    left: Mutex<Option<usize>>,
+}
+
+impl<'a> Tap<'a> {
+    fn new(
+        inner: &'a dyn EventFeed,
+        out: Option<Box<dyn Write + Send>>,
+        limit: Option<usize>,
+    ) -> Self {
+        Self {
+            inner,
+            out: out.map(Mutex::new),
+            left: Mutex::new(limit),
+        }
+    }
+}
+
+#[async_trait]
+impl EventFeed for Tap<'_> {
+    async fn read(
+        &self,
+        query: &FeedQuery,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<FeedPage, StoreError> {
+        let left = *self.left.lock().unwrap_or_else(PoisonError::into_inner);
+        let limit = left.map_or(limit, |left| left.min(limit));
+        if limit == 0 {
+            return Ok(FeedPage::default());
+        }
+        let page = self.inner.read(query, after, limit).await?;
+        if let Some(left) = self
+            .left
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_mut()
+        {
+            *left = left.saturating_sub(page.events.len());
+        }
+        if let Some(out) = &self.out {
+            let mut out = out.lock().unwrap_or_else(PoisonError::into_inner);
+            let written: std::io::Result<()> = page
+                .events
+                .iter()
+                .try_for_each(|e| writeln!(out, "{}", Publication::of(e).detail))
+                .and_then(|()| out.flush());
+            written
+                .map_err(|e| StoreError::Unavailable(format!("cannot write the events: {e}")))?;
+        }
+        Ok(page)
+    }
+}
+
+/// No config for any type: the processor acts on nothing (`--jsonl` writes
+/// the events itself).
+struct NoConfigs;
+
+#[async_trait]
+impl ConfigSource for NoConfigs {
+    async fn state_machine(
+        &self,
+        aggregate_type: &str,
+    ) -> Result<Arc<StateMachine>, ConfigSourceError> {
+        Err(ConfigSourceError::NotFound {
+            aggregate_type: aggregate_type.to_owned(),
+            location: "nowhere (a --jsonl replay)".to_owned(),
+        })
+    }
+}
