@@ -9,6 +9,12 @@
 //! [`OpenError::OtherLayout`], which names the file: it holds local data only,
 //! and is deleted rather than converted.
 //!
+//! It is also the embedded outbox: every event carries a
+//! sequence number assigned in its append's transaction, so the local event
+//! processor reads the events after its checkpoint ([`EventFeed`],
+//! [`Checkpoints`]); and it finds a correlation's events
+//! ([`Correlations`], `cmdctl trace`).
+//!
 //! It counts and limits commits as the DynamoDB store does
 //! (`dynamodb-layout`'s item sizes, 100 items and 4 MB per append, 400 KB per
 //! item), although SQLite could take more: what runs locally must not be
@@ -45,6 +51,8 @@ use handler_core::{
     AggregateIndex, AggregateKey, AggregateSummary, AppendError, CommandRecord, Commit,
     CommitSizing, Event, EventStore, FailureLog, FailureRecord, Loaded, StoreError, StoredFailure,
 };
+#[cfg(doc)]
+use handler_core::{Checkpoints, Correlations, EventFeed};
 use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
 
 /// The SQLite event store.
