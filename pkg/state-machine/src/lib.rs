@@ -1,10 +1,11 @@
 //! Declarative aggregate state machines: the config model (docs/reference.md §2), its
 //! validation, `decide` (may this command run now, and what does it record?)
-//! the fold that applies an event to an aggregate's state, and the [`diff`]
-//! of two configs (what an upload would change).
+//! the fold that applies an event to an aggregate's state, the reactions a
+//! stored event causes (`then`, built by [`StateMachine::reactions`]), and
+//! the [`diff`] of two configs (what an upload would change).
 //!
-//! This crate owns the rules only. It must never depend on AWS, tokio or any
-//! I/O: it takes bytes or values and returns values, so every adapter (Lambda,
+//! This crate owns the rules only (JSON Logic through `datalogic-rs`). It
+//! must never depend on AWS, tokio or any I/O: it takes bytes or values and returns values, so every adapter (Lambda,
 //! CLI, stores) shares one definition of what a command does.
 //!
 //! ```
@@ -36,14 +37,52 @@
 //! assert!(matches!(again, Err(Rejection::InvalidTransition { .. })));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! A transition's `then` lists the commands its event causes (its
+//! reactions); each value is a literal or a JSON Logic rule over the event,
+//! compiled once with the config. [`StateMachine::reactions`] builds them from
+//! a stored event, with deterministic ids and correlation metadata:
+//!
+//! ```
+//! use serde_json::{Map, json};
+//! use state_machine::{EventView, StateMachine};
+//!
+//! let machine = StateMachine::from_json(br#"{
+//!   "aggregateType": "order", "version": 1, "initialState": "New",
+//!   "states": ["New", "Created"], "publish": true,
+//!   "transitions": [
+//!     { "command": "CreateOrder", "from": ["New"], "to": "Created", "event": "OrderCreated",
+//!       "then": [ { "aggregateType": "inventory", "aggregateId": { "var": "payload.itemId" },
+//!                   "command": "Reserve", "payload": { "orderId": { "var": "aggregateId" } } } ] }
+//!   ]
+//! }"#)?;
+//! assert!(machine.publishes());
+//!
+//! let payload = json!({ "itemId": "sku-1" });
+//! let payload = payload.as_object().expect("an object");
+//! let event = EventView {
+//!     aggregate_type: "order", aggregate_id: "o-1", version: 1,
+//!     event_type: "OrderCreated", state: "Created",
+//!     data: payload, payload, metadata: &Map::new(), command_id: "c-1",
+//! };
+//! let reactions = machine.reactions(&event);
+//! let reserve = reactions[0].as_ref().expect("built");
+//! assert_eq!(reserve.command_id, "order#o-1@1/0");
+//! assert_eq!((reserve.aggregate_id.as_str(), reserve.command.as_str()), ("sku-1", "Reserve"));
+//! assert_eq!(reserve.payload["orderId"], "o-1");
+//! assert_eq!(reserve.metadata["causationId"], "order#o-1@1");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 #![forbid(unsafe_code)]
 
 mod config;
 pub mod diff;
 mod machine;
 mod reaction;
+mod rule;
 mod schema;
 mod state;
+mod then;
 mod validate;
 
 pub use config::{Config, ReactionSpec, Transition};

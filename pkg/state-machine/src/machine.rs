@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 use crate::config::Config;
 use crate::schema::PayloadSchema;
 use crate::state::AggregateState;
+use crate::then::CompiledReaction;
 use crate::validate::{self, ConfigError};
 
 /// A validated, compiled state machine for one aggregate type.
@@ -20,6 +21,8 @@ pub struct StateMachine {
     commands: HashMap<String, CommandEntry>,
     /// One per transition, by index.
     schemas: Vec<Option<PayloadSchema>>,
+    /// Each transition's `then`, compiled, by index.
+    reactions: Vec<Vec<CompiledReaction>>,
 }
 
 #[derive(Debug)]
@@ -89,7 +92,7 @@ impl StateMachine {
     /// empty `from` lists, two transitions for one (command, state), payload
     /// schemas that do not compile.
     pub fn from_config(config: Config) -> Result<StateMachine, ConfigError> {
-        let schemas = validate::check(&config)?;
+        let validate::Compiled { schemas, reactions } = validate::check(&config)?;
         let mut commands: HashMap<String, CommandEntry> = HashMap::new();
         for (i, t) in config.transitions.iter().enumerate() {
             let entry = commands
@@ -109,12 +112,25 @@ impl StateMachine {
             config,
             commands,
             schemas,
+            reactions,
         })
     }
 
     /// The config this machine was built from.
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// The compiled `then` of the first transition that records `event_type`
+    /// into `state` (validation makes every such transition list the same);
+    /// `None` when no transition does.
+    pub(crate) fn then_of(&self, event_type: &str, state: &str) -> Option<&[CompiledReaction]> {
+        let i = self
+            .config
+            .transitions
+            .iter()
+            .position(|t| t.event == event_type && t.to == state)?;
+        self.reactions.get(i).map(Vec::as_slice)
     }
 
     /// The aggregate type this machine governs.

@@ -6,10 +6,14 @@
 //! Each built command carries a deterministic id (`{pk}@{version}/{index}`),
 //! so a replayed event sends the same ids, and correlation/causation metadata.
 
+use datalogic_rs::bumpalo::Bump;
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
 
 use crate::machine::StateMachine;
+use crate::rule::{Rule, RuleContext};
+use crate::then::CompiledReaction;
 
 /// A stored event as reactions see it: borrowed, nothing copied.
 #[derive(Debug, Clone, Copy)]
@@ -75,6 +79,20 @@ pub fn event_id(aggregate_type: &str, aggregate_id: &str, version: u64) -> Strin
     format!("{aggregate_type}#{aggregate_id}@{version}")
 }
 
+/// A reaction's command id: `{event_id}/{index}`, or, when that is over
+/// [`MAX_READABLE_ID`] bytes, its SHA-256 in hex followed by `@r`.
+fn command_id(event_id: &str, index: usize) -> String {
+    let id = format!("{event_id}/{index}");
+    if id.len() <= MAX_READABLE_ID {
+        return id;
+    }
+    format!("{:x}@r", Sha256::digest(id.as_bytes()))
+}
+
+/// A readable command id is at most this long; longer ones are hashed, so
+/// every id stays well under the command envelope's limit.
+const MAX_READABLE_ID: usize = 200;
+
 impl StateMachine {
     /// True when this type's events are published (`publish` in the config).
     pub fn publishes(&self) -> bool {
@@ -82,10 +100,138 @@ impl StateMachine {
     }
 
     /// The reactions of this stored event, in `then` order: empty when the
-    /// matching transitions list none, or when no transition records this
-    /// event into this state (the config changed since).
+    /// transitions that record this event into this state list none, or
+    /// when no transition does (the config changed since). Each is built or
+    /// says why it could not be; one failing never stops the others.
     pub fn reactions(&self, event: &EventView<'_>) -> Vec<Result<ReactionCommand, ReactionError>> {
-        let _ = event;
-        Vec::new()
+        let Some(then) = self.then_of(event.event_type, event.state) else {
+            return Vec::new();
+        };
+        if then.is_empty() {
+            return Vec::new();
+        }
+        let data = if then.iter().any(CompiledReaction::reads_the_event) {
+            context(event)
+        } else {
+            Value::Null
+        };
+        let event_id = event_id(event.aggregate_type, event.aggregate_id, event.version);
+        let arena = Bump::new();
+        let context = RuleContext::new(&data, &arena);
+        then.iter()
+            .enumerate()
+            .map(|(index, reaction)| {
+                let failed = |reason: String| ReactionError {
+                    index,
+                    command: reaction
+                        .command
+                        .literal()
+                        .and_then(Value::as_str)
+                        .map(str::to_owned),
+                    event_id: event_id.clone(),
+                    reason,
+                };
+                let context = context.as_ref().map_err(|err| failed(err.to_string()))?;
+                build(reaction, event, context)
+                    .map(|mut command| {
+                        command.command_id = command_id(&event_id, index);
+                        command.metadata = metadata(event, &event_id);
+                        command
+                    })
+                    .map_err(failed)
+            })
+            .collect()
+    }
+}
+
+/// What rules see: `{aggregateType, aggregateId, state, version, data,
+/// eventType, payload, metadata}`.
+fn context(event: &EventView<'_>) -> Value {
+    json!({
+        "aggregateType": event.aggregate_type,
+        "aggregateId": event.aggregate_id,
+        "state": event.state,
+        "version": event.version,
+        "data": event.data,
+        "eventType": event.event_type,
+        "payload": event.payload,
+        "metadata": event.metadata,
+    })
+}
+
+/// `correlationId`: the event's own when it is a string, else its command
+/// id; `causationId`: the event's id.
+fn metadata(event: &EventView<'_>, event_id: &str) -> Map<String, Value> {
+    let correlation = match event.metadata.get("correlationId") {
+        Some(Value::String(id)) if !id.is_empty() => id.clone(),
+        _ => event.command_id.to_owned(),
+    };
+    let mut metadata = Map::new();
+    metadata.insert("correlationId".to_owned(), Value::String(correlation));
+    metadata.insert("causationId".to_owned(), Value::String(event_id.to_owned()));
+    metadata
+}
+
+/// The command of one reaction, ids and metadata left empty. The error
+/// names the field, never its value.
+fn build(
+    reaction: &CompiledReaction,
+    event: &EventView<'_>,
+    context: &RuleContext<'_>,
+) -> Result<ReactionCommand, String> {
+    let value = |rule: &Rule, field: &str| {
+        rule.evaluate(context)
+            .map_err(|err| format!("`{field}`: {err}"))
+    };
+    let name = |rule: Option<&Rule>, field: &str, default: &str, number: bool| {
+        let Some(rule) = rule else {
+            return Ok(default.to_owned());
+        };
+        match value(rule, field)? {
+            Value::String(s) if !s.is_empty() => Ok(s),
+            Value::Number(n) if number => Ok(n.to_string()),
+            other => Err(format!(
+                "`{field}` must be a non-empty string{}, the rule gave {}",
+                if number { " or a number" } else { "" },
+                kind(&other)
+            )),
+        }
+    };
+    let aggregate_type = name(
+        reaction.aggregate_type.as_ref(),
+        "aggregateType",
+        event.aggregate_type,
+        false,
+    )?;
+    let aggregate_id = name(
+        reaction.aggregate_id.as_ref(),
+        "aggregateId",
+        event.aggregate_id,
+        true,
+    )?;
+    let command = name(Some(&reaction.command), "command", "", false)?;
+    let mut payload = Map::new();
+    for (field, rule) in &reaction.payload {
+        payload.insert(field.clone(), value(rule, &format!("payload.{field}"))?);
+    }
+    Ok(ReactionCommand {
+        command_id: String::new(),
+        aggregate_type,
+        aggregate_id,
+        command,
+        payload,
+        metadata: Map::new(),
+    })
+}
+
+/// The JSON type of a value, to say what a rule gave without quoting it.
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "an empty string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
     }
 }

@@ -7,6 +7,7 @@ use std::fmt;
 
 use crate::config::Config;
 use crate::schema::PayloadSchema;
+use crate::then::{self, CompiledReaction};
 
 /// Why a config was refused: every fault found, in document order.
 ///
@@ -35,7 +36,7 @@ pub struct ConfigFault {
 }
 
 impl ConfigFault {
-    fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
+    pub(crate) fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
         Self {
             path: path.into(),
             message: message.into(),
@@ -70,8 +71,15 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Config, ConfigError> {
     Ok(config)
 }
 
-/// Checks the meaning of a config and compiles its payload schemas (one per transition).
-pub(crate) fn check(config: &Config) -> Result<Vec<Option<PayloadSchema>>, ConfigError> {
+/// What a valid config compiles to, one entry per transition.
+pub(crate) struct Compiled {
+    pub(crate) schemas: Vec<Option<PayloadSchema>>,
+    pub(crate) reactions: Vec<Vec<CompiledReaction>>,
+}
+
+/// Checks the meaning of a config and compiles its payload schemas and its
+/// reactions (one of each per transition).
+pub(crate) fn check(config: &Config) -> Result<Compiled, ConfigError> {
     let mut faults = Vec::new();
     let empty = |path: String| ConfigFault::new(path, "must not be empty");
 
@@ -161,8 +169,10 @@ pub(crate) fn check(config: &Config) -> Result<Vec<Option<PayloadSchema>>, Confi
         schemas.push(schema);
     }
 
+    let reactions = then::compile(config, &mut faults);
+
     if faults.is_empty() {
-        Ok(schemas)
+        Ok(Compiled { schemas, reactions })
     } else {
         Err(ConfigError { faults })
     }

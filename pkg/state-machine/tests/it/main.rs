@@ -5,6 +5,7 @@ mod decide;
 mod fold;
 mod never_panics;
 mod pattern_limits;
+mod reactions;
 mod shipped_configs;
 
 use serde_json::{Map, Value, json};

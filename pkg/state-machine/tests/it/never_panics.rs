@@ -2,7 +2,7 @@
 
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
-use state_machine::{AggregateState, Config, StateMachine, Transition};
+use state_machine::{AggregateState, Config, EventView, ReactionSpec, StateMachine, Transition};
 
 use crate::contract_example;
 
@@ -57,6 +57,13 @@ const WORDS: &[&str] = &[
     "",
     "(",
     "^[a-z]+$",
+    "var",
+    "payload.itemId",
+    "cat",
+    "+",
+    "map",
+    "reduce",
+    "substr",
 ];
 
 fn word() -> impl Strategy<Value = String> {
@@ -89,7 +96,25 @@ fn payload() -> impl Strategy<Value = Map<String, Value>> {
         .prop_map(|m| m.into_iter().collect())
 }
 
-/// A config of the right shape with arbitrary names and schemas.
+/// A reaction of the right shape with arbitrary values and rules.
+fn reaction() -> impl Strategy<Value = ReactionSpec> {
+    (
+        proptest::option::of(json_value()),
+        proptest::option::of(json_value()),
+        json_value(),
+        proptest::option::of(payload()),
+    )
+        .prop_map(
+            |(aggregate_type, aggregate_id, command, payload)| ReactionSpec {
+                aggregate_type,
+                aggregate_id,
+                command,
+                payload,
+            },
+        )
+}
+
+/// A config of the right shape with arbitrary names, schemas and reactions.
 fn config() -> impl Strategy<Value = Config> {
     let transition = (
         word(),
@@ -97,15 +122,18 @@ fn config() -> impl Strategy<Value = Config> {
         word(),
         word(),
         proptest::option::of(json_value()),
+        proptest::collection::vec(reaction(), 0..3),
     )
-        .prop_map(|(command, from, to, event, payload_schema)| Transition {
-            command,
-            from,
-            to,
-            event,
-            payload_schema,
-            then: Vec::new(),
-        });
+        .prop_map(
+            |(command, from, to, event, payload_schema, then)| Transition {
+                command,
+                from,
+                to,
+                event,
+                payload_schema,
+                then,
+            },
+        );
     (
         word(),
         any::<u64>(),
@@ -147,6 +175,14 @@ proptest! {
         if let Ok(m) = from_config {
             let current = AggregateState { state, version: 1, data: Map::new() };
             let _ = m.decide(&current, &command, &payload);
+            for t in &m.config().transitions {
+                let view = EventView {
+                    aggregate_type: "t", aggregate_id: "i", version: 1, event_type: &t.event,
+                    state: &t.to, data: &payload, payload: &payload, metadata: &payload,
+                    command_id: "c",
+                };
+                let _ = m.reactions(&view);
+            }
         }
     }
 
@@ -165,4 +201,43 @@ proptest! {
         folded.apply("Created", &payload);
         prop_assert_eq!(folded.version, 1);
     }
+
+    #[test]
+    fn reactions_of_arbitrary_events_never_panic(
+        payload in payload(), data in payload(), metadata in payload(),
+        id in word(), state in word(), version in any::<u64>(), quantity in json_value(),
+    ) {
+        let m = StateMachine::from_json(REACTING.as_bytes()).expect("valid");
+        let mut payload = payload;
+        payload.insert("quantity".into(), quantity);
+        for (event_type, state) in [("OrderCreated", "Created"), ("OrderCreated", state.as_str())] {
+            let view = EventView {
+                aggregate_type: "order", aggregate_id: &id, version, event_type, state,
+                data: &data, payload: &payload, metadata: &metadata, command_id: "c",
+            };
+            for command in m.reactions(&view).into_iter().flatten() {
+                prop_assert!(!command.aggregate_id.is_empty() && !command.command.is_empty());
+                prop_assert!(command.command_id.len() <= 256);
+            }
+        }
+    }
 }
+
+/// A config whose reactions read every part of the event.
+const REACTING: &str = r#"{
+  "aggregateType": "order", "version": 1, "initialState": "New", "states": ["New", "Created"],
+  "transitions": [
+    { "command": "CreateOrder", "from": ["New"], "to": "Created", "event": "OrderCreated",
+      "then": [
+        { "aggregateType": {"cat": ["x", {"var": "data.type"}]}, "aggregateId": {"var": "payload.itemId"},
+          "command": {"if": [{"var": "metadata.a"}, "A", {"var": "payload.command"}]},
+          "payload": { "q": {"*": [{"var": "payload.quantity"}, 2]},
+                       "s": {"substr": [{"var": "payload.itemId"}, 1, {"var": "payload.quantity"}]},
+                       "m": {"map": [{"var": "payload.items"}, {"+": [{"var": ""}, 1]}]},
+                       "r": {"reduce": [{"var": "data.items"}, {"+": [{"var": "current"}, {"var": "accumulator"}]}, 0]},
+                       "d": {"/": [{"var": "version"}, {"var": "payload.quantity"}]},
+                       "i": {"in": [{"var": "state"}, {"var": "payload.list"}]} } },
+        { "command": "Literal", "aggregateId": {"var": "aggregateId"} }
+      ] }
+  ]
+}"#;
