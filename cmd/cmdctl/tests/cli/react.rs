@@ -1,0 +1,306 @@
+//! The embedded event processor on a local store: the order -> inventory
+//! chain of `config/`, `--no-react` and `run`, a bounded cycle, the replay
+//! (`events --type`) resuming from its checkpoint, and `trace`.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::harness::*;
+
+fn create(cli: &Cli, id: &str, extra: &[&str]) -> Run {
+    let command_id = format!("create-{id}");
+    let mut args = vec![
+        "exec",
+        "order",
+        id,
+        "CreateOrder",
+        "--payload",
+        r#"{"itemId":"beans","quantity":2}"#,
+        "--command-id",
+        &command_id,
+    ];
+    args.extend_from_slice(extra);
+    cli.run(&args).ok()
+}
+
+fn lines_of(path: &Path) -> Vec<Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect()
+}
+
+#[test]
+fn one_command_causes_the_next_with_no_aws() {
+    let cli = Cli::new();
+    let published = cli.dir.path().join("published.jsonl");
+    let run = create(&cli, "o-1", &["--events", published.to_str().unwrap()]);
+    assert!(
+        run.stdout.contains(
+            "reactions: 1 round, 2 events read, 1 published, 1 command \
+             (1 applied, 0 duplicate, 0 failed), 0 not built"
+        ),
+        "{}",
+        run.stdout
+    );
+
+    // The reaction reached the inventory, with its deterministic id and the
+    // correlation of the order's command.
+    let events = cli.events("inventory", "beans");
+    assert_eq!(events.len(), 1, "{events:?}");
+    let reserved = &events[0];
+    assert_eq!(reserved["eventType"], "StockReserved");
+    assert_eq!(reserved["commandId"], "order#o-1@1/0");
+    assert_eq!(reserved["payload"]["orderId"], "o-1");
+    assert_eq!(reserved["payload"]["quantity"], 2);
+    assert_eq!(reserved["metadata"]["correlationId"], "create-o-1");
+    assert_eq!(reserved["metadata"]["causationId"], "order#o-1@1");
+
+    // Only the order publishes (`"publish": true`); the line is the detail.
+    let lines = lines_of(&published);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0]["eventId"], "order#o-1@1");
+    assert_eq!(lines[0]["eventType"], "OrderCreated");
+
+    // Nothing is left: a run finds no new event, and the same command again
+    // is a duplicate that causes nothing.
+    let quiet = cli.run(&["run", "--json"]).ok().json();
+    assert_eq!(quiet["events"], 0);
+    assert_eq!(quiet["rounds"], 0);
+    let again = create(&cli, "o-1", &["--json"]).json();
+    assert_eq!(again["outcome"]["outcome"], "duplicate");
+    assert_eq!(again["reactions"]["events"], 0);
+    assert_eq!(cli.events("inventory", "beans").len(), 1);
+}
+
+#[test]
+fn no_react_leaves_the_events_for_run() {
+    let cli = Cli::new();
+    let run = create(&cli, "o-2", &["--no-react"]);
+    assert!(!run.stdout.contains("reactions:"), "{}", run.stdout);
+    let missing = cli.run(&["state", "inventory", "beans"]);
+    assert_eq!(missing.code, 1, "no reaction ran yet");
+
+    let run = cli.run(&["run", "--events", "-"]).ok();
+    let lines = run.lines();
+    let published: Value = serde_json::from_str(lines[0]).expect("the published event first");
+    assert_eq!(published["eventId"], "order#o-2@1");
+    assert!(
+        lines[1].starts_with("reactions: 1 round, 2 events read, 1 published, 1 command"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(cli.events("inventory", "beans").len(), 1);
+    // Until quiet: a second run has nothing to do.
+    let again = cli.run(&["run"]).ok();
+    assert!(
+        again
+            .stdout
+            .starts_with("reactions: 0 rounds, 0 events read"),
+        "{}",
+        again.stdout
+    );
+}
+
+#[test]
+fn process_runs_the_reactions_before_the_answer() {
+    let cli = Cli::new();
+    let run = cli.process("sqs-event-success.json");
+    let lines = run.lines();
+    let counts = lines[lines.len() - 2];
+    assert!(counts.starts_with("reactions: "), "{}", run.stdout);
+    assert!(
+        run.failed_ids().is_empty(),
+        "the answer is still the last line"
+    );
+    let doc = cli
+        .run(&[
+            "process",
+            "--json",
+            "--no-react",
+            fixture("sqs-event-success.json").to_str().unwrap(),
+        ])
+        .ok()
+        .json();
+    assert_eq!(doc["reactions"], Value::Null);
+}
+
+/// Two types whose `Hit` reacts with a `Hit` on the other: a cycle.
+fn ping_pong(dir: &Path) -> std::path::PathBuf {
+    let configs = dir.join("cycle");
+    std::fs::create_dir(&configs).unwrap();
+    for (me, other) in [("ping", "pong"), ("pong", "ping")] {
+        std::fs::write(
+            configs.join(format!("{me}.json")),
+            format!(
+                r#"{{ "aggregateType": "{me}", "version": 1, "initialState": "Idle",
+                     "states": ["Idle"],
+                     "transitions": [ {{ "command": "Hit", "from": ["Idle"], "to": "Idle",
+                        "event": "Hit", "then": [ {{ "aggregateType": "{other}",
+                        "command": "Hit" }} ] }} ] }}"#
+            ),
+        )
+        .unwrap();
+    }
+    configs
+}
+
+#[test]
+fn a_cycle_of_reactions_stops_after_max_rounds() {
+    let cli = Cli::new();
+    let configs = ping_pong(cli.dir.path());
+    let configs = configs.to_str().unwrap();
+    let run = cli
+        .run(&[
+            "--config-dir",
+            configs,
+            "exec",
+            "ping",
+            "p-1",
+            "Hit",
+            "--max-rounds",
+            "5",
+        ])
+        .ok();
+    assert!(run.stdout.contains("reactions: 5 rounds"), "{}", run.stdout);
+    assert!(run.stdout.contains(", stopped"), "{}", run.stdout);
+    assert!(
+        run.stderr.contains("reactions stopped after 5 rounds"),
+        "{}",
+        run.stderr
+    );
+    let count = |kind: &str| {
+        cli.run(&["--config-dir", configs, "events", kind, "p-1", "--json"])
+            .ok()
+            .json()
+            .as_array()
+            .map_or(0, Vec::len)
+    };
+    // ping 1, then pong, ping, pong, ping, pong: one event per round.
+    assert_eq!((count("ping"), count("pong")), (3, 3));
+
+    // `run` goes on from there, bounded too: exit 1.
+    let more = cli.run(&["--config-dir", configs, "run", "--max-rounds", "2"]);
+    assert_eq!(more.code, 1, "{}\n{}", more.stdout, more.stderr);
+    assert!(
+        more.stdout.contains("reactions: 2 rounds"),
+        "{}",
+        more.stdout
+    );
+    assert_eq!((count("ping"), count("pong")), (4, 4));
+}
+
+#[test]
+fn events_replay_resumes_from_its_checkpoint() {
+    let cli = Cli::new();
+    for id in ["o-1", "o-2", "o-3"] {
+        create(&cli, id, &[]);
+    }
+    let out = cli.dir.path().join("orders.jsonl");
+    let out_arg = out.to_str().unwrap();
+    // Interrupted after 2 of the 3 order events.
+    let first = cli
+        .run(&[
+            "events",
+            "--type",
+            "order",
+            "--jsonl",
+            out_arg,
+            "--checkpoint",
+            "rebuild",
+            "--limit",
+            "2",
+            "--page-size",
+            "1",
+        ])
+        .ok();
+    assert!(first.stderr.contains("2 events read"), "{}", first.stderr);
+    assert_eq!(lines_of(&out).len(), 2);
+    // Resumed: the third, and only it.
+    let second = cli
+        .run(&[
+            "events", "--type", "order", "--jsonl", out_arg, "--from", "rebuild", "--json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(second["events"], 1);
+    let ids: Vec<String> = lines_of(&out)
+        .iter()
+        .map(|l| l["eventId"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(ids, ["order#o-1@1", "order#o-2@1", "order#o-3@1"]);
+    // Done: resuming again reads nothing.
+    let third = cli
+        .run(&["events", "--type", "order", "--from", "rebuild", "--json"])
+        .ok();
+    assert_eq!(third.json()["events"], 0);
+
+    // --since filters; an unknown checkpoint is invalid input.
+    let future = cli
+        .run(&[
+            "events",
+            "--type",
+            "order",
+            "--since",
+            "2999-01-01T00:00:00Z",
+        ])
+        .ok();
+    assert!(future.stdout.is_empty(), "{}", future.stdout);
+    let unknown = cli.run(&["events", "--type", "order", "--from", "nope"]);
+    assert_eq!(unknown.code, 2, "{}", unknown.stderr);
+    let bad_time = cli.run(&["events", "--type", "order", "--since", "yesterday"]);
+    assert_eq!(bad_time.code, 2, "{}", bad_time.stderr);
+
+    // --publish: the processor's publication, on stdout (orders publish).
+    let published = cli
+        .run(&["events", "--type", "inventory", "--publish"])
+        .ok();
+    assert!(published.stdout.is_empty(), "inventory does not publish");
+    let published = cli.run(&["events", "--type", "order", "--publish"]).ok();
+    assert_eq!(published.lines().len(), 3, "{}", published.stdout);
+}
+
+#[test]
+fn trace_lists_a_correlation_across_aggregates_in_order() {
+    let cli = Cli::new();
+    create(&cli, "o-7", &[]);
+    let doc = cli.run(&["trace", "create-o-7", "--json"]).ok().json();
+    let events = doc["events"].as_array().expect("events");
+    let rows: Vec<(String, String, Value)> = events
+        .iter()
+        .map(|e| {
+            (
+                e["eventId"].as_str().unwrap().to_owned(),
+                e["commandId"].as_str().unwrap().to_owned(),
+                e["causationId"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            (
+                "order#o-7@1".to_owned(),
+                "create-o-7".to_owned(),
+                Value::Null
+            ),
+            (
+                "inventory#beans@1".to_owned(),
+                "order#o-7@1/0".to_owned(),
+                Value::from("order#o-7@1")
+            ),
+        ]
+    );
+    let text = cli.run(&["trace", "create-o-7"]).ok();
+    assert_eq!(text.lines().len(), 3, "{}", text.stdout);
+    assert!(
+        text.lines()[2].contains("inventory#beans"),
+        "{}",
+        text.stdout
+    );
+
+    let none = cli.run(&["trace", "no-such-flow"]);
+    assert_eq!(none.code, 1, "{}", none.stderr);
+}
