@@ -24,16 +24,11 @@ use handler_core::{
     StoredEvent, now_rfc3339,
 };
 
-use crate::items::{self, Item, aggregate_pk, key, number_attr, string_attr};
+use crate::items::{self, Item, aggregate_pk, checkpoint_pk, key, number_attr, string_attr};
 use crate::{DynamoStore, errors};
 
 /// How many aggregate ids one listing query asks for.
 const IDS_PER_PAGE: usize = 100;
-
-/// The partition key of a processor's checkpoint.
-pub(crate) fn checkpoint_pk(name: &str) -> String {
-    format!("#checkpoint#{name}")
-}
 
 /// Where a walk over a type stands: after event `version` of aggregate `id`
 /// (in listing shard `shard`).

@@ -22,6 +22,10 @@
 //! - **Events** are read with `Query` (consistent), following
 //!   `LastEvaluatedKey`, so a history over 1 MB reads whole.
 //!
+//! - **The event feed** (replay), checkpoints and a correlation's events
+//!   are in `feed`: the listing index, then per-aggregate `Query`s; a
+//!   checkpoint item per replay; a filtered `Scan` for `cmdctl trace`.
+//!
 //! The attributes of what an append writes, their sizes and DynamoDB's limits
 //! are `dynamodb-layout`'s ([`DynamoLayout`] is this store's
 //! [`EventStore::sizing`]).
