@@ -173,17 +173,9 @@ impl EventFeed for DynamoStore {
 #[async_trait]
 impl Checkpoints for DynamoStore {
     async fn checkpoint(&self, name: &str) -> Result<Option<String>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(checkpoint_pk(name), 0)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(errors::store_error)?;
-        out.item()
-            .map(|item| items::get_s(item, "cursor").map(str::to_owned))
+        self.item_at(checkpoint_pk(name))
+            .await?
+            .map(|item| items::get_s(&item, "cursor").map(str::to_owned))
             .transpose()
     }
 

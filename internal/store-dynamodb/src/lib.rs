@@ -207,6 +207,21 @@ impl DynamoStore {
         }
     }
 
+    /// The item at (`pk`, 0), read consistently: a failure record or a
+    /// checkpoint.
+    async fn item_at(&self, pk: String) -> Result<Option<Item>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(pk, 0)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(errors::store_error)?;
+        Ok(out.item)
+    }
+
     fn expires_at(&self) -> u64 {
         SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -395,16 +410,11 @@ impl FailureLog for DynamoStore {
     }
 
     async fn failure(&self, message_id: &str) -> Result<Option<StoredFailure>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(failure_pk(message_id), 0)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(errors::store_error)?;
-        out.item().map(items::parse_failure).transpose()
+        self.item_at(failure_pk(message_id))
+            .await?
+            .as_ref()
+            .map(items::parse_failure)
+            .transpose()
     }
 }
 

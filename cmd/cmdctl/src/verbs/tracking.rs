@@ -76,19 +76,31 @@ pub(crate) fn run(
     };
     let limit = args.limit.map(|n| usize::try_from(n).unwrap_or(usize::MAX));
     let page_size = usize::try_from(args.page_size).unwrap_or(usize::MAX);
-    let reactions = Arc::new(Collect::new());
-    let report = if args.publish {
-        if !matches!(ctx.store_spec(), StoreSpec::Sqlite(_)) {
-            bail!(
-                "--publish on DynamoDB publishes to EventBridge, which this build of cmdctl cannot \
-                 do yet (internal/eventbridge-publisher); use --jsonl"
-            );
-        }
-        let feed = Tap::new(store.as_ref(), None, limit);
-        let publisher = JsonLines::new(std::io::stdout());
-        let processor =
-            EventProcessor::new(ctx.config_source()?, publisher, reactions, store.clone());
-        ctx.block_on(track(
+    // --publish: the processor publishes (locally on stdout) with the real
+    // configs; --jsonl: the feed writes every event, the processor has no
+    // config to act on.
+    let (configs, publisher, tap): (Arc<dyn ConfigSource>, Box<dyn Write + Send>, _) =
+        if args.publish {
+            if !matches!(ctx.store_spec(), StoreSpec::Sqlite(_)) {
+                bail!(
+                    "--publish on DynamoDB publishes to EventBridge, which this build of cmdctl \
+                     cannot do yet (internal/eventbridge-publisher); use --jsonl"
+                );
+            }
+            (ctx.config_source()?, Box::new(std::io::stdout()), None)
+        } else {
+            let writer = events_writer(args.jsonl.as_deref().or(Some("-".as_ref())))?;
+            (Arc::new(NoConfigs), Box::new(std::io::sink()), Some(writer))
+        };
+    let feed = Tap::new(store.as_ref(), tap, limit);
+    let processor = EventProcessor::new(
+        configs,
+        JsonLines::new(publisher),
+        Arc::new(Collect::new()),
+        store.clone(),
+    );
+    let report = ctx
+        .block_on(track(
             &feed,
             checkpoints,
             &name,
@@ -96,26 +108,8 @@ pub(crate) fn run(
             &processor,
             page_size,
         ))
-    } else {
-        let writer = events_writer(args.jsonl.as_deref().or(Some("-".as_ref())))?;
-        let feed = Tap::new(store.as_ref(), Some(writer), limit);
-        let processor = EventProcessor::new(
-            NoConfigs,
-            JsonLines::new(std::io::sink()),
-            reactions,
-            store.clone(),
-        );
-        ctx.block_on(track(
-            &feed,
-            checkpoints,
-            &name,
-            &query,
-            &processor,
-            page_size,
-        ))
-    }
-    .context("the replay could not read the store")?;
-    summarize(ctx, &name, &report, out)?;
+        .context("the replay could not read the store")?;
+    summarize(ctx, &name, args.publish, &report, out)?;
     Ok(if report.stopped_at.is_some() {
         Exit::Refused
     } else {
@@ -127,6 +121,7 @@ pub(crate) fn run(
 fn summarize(
     ctx: &Context<'_>,
     name: &str,
+    publish: bool,
     report: &TrackReport,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
@@ -144,12 +139,16 @@ fn summarize(
         );
     }
     output::note(&format!(
-        "{} event{} read in {} page{}, {} published; checkpoint {name} at {}{}",
+        "{} event{} read in {} page{}, {}; checkpoint {name} at {}{}",
         report.events,
         if report.events == 1 { "" } else { "s" },
         report.pages,
         if report.pages == 1 { "" } else { "s" },
-        report.published,
+        if publish {
+            format!("{} published", report.published)
+        } else {
+            "each written as a JSON line".to_owned()
+        },
         report.checkpoint.as_deref().unwrap_or("the start"),
         report
             .stopped_at

@@ -24,6 +24,13 @@ fn create(cli: &Cli, id: &str, extra: &[&str]) -> Run {
     cli.run(&args).ok()
 }
 
+/// `events --type order --jsonl OUT` with `extra`.
+fn replay<'a>(out: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["events", "--type", "order", "--jsonl", out];
+    args.extend_from_slice(extra);
+    args
+}
+
 fn lines_of(path: &Path) -> Vec<Value> {
     std::fs::read_to_string(path)
         .unwrap_or_default()
@@ -202,27 +209,23 @@ fn events_replay_resumes_from_its_checkpoint() {
     let out_arg = out.to_str().unwrap();
     // Interrupted after 2 of the 3 order events.
     let first = cli
-        .run(&[
-            "events",
-            "--type",
-            "order",
-            "--jsonl",
+        .run(&replay(
             out_arg,
-            "--checkpoint",
-            "rebuild",
-            "--limit",
-            "2",
-            "--page-size",
-            "1",
-        ])
+            &[
+                "--checkpoint",
+                "rebuild",
+                "--limit",
+                "2",
+                "--page-size",
+                "1",
+            ],
+        ))
         .ok();
     assert!(first.stderr.contains("2 events read"), "{}", first.stderr);
     assert_eq!(lines_of(&out).len(), 2);
     // Resumed: the third, and only it.
     let second = cli
-        .run(&[
-            "events", "--type", "order", "--jsonl", out_arg, "--from", "rebuild", "--json",
-        ])
+        .run(&replay(out_arg, &["--from", "rebuild", "--json"]))
         .ok()
         .json();
     assert_eq!(second["events"], 1);
@@ -338,27 +341,23 @@ fn on_dynamodb_the_replay_resumes_and_trace_scans() {
     let out = cli.dir.path().join("orders.jsonl");
     let out_arg = out.to_str().unwrap();
     let first = cli
-        .run(&[
-            "events",
-            "--type",
-            "order",
-            "--jsonl",
+        .run(&replay(
             out_arg,
-            "--checkpoint",
-            "rebuild",
-            "--limit",
-            "2",
-            "--page-size",
-            "1",
-            "--json",
-        ])
+            &[
+                "--checkpoint",
+                "rebuild",
+                "--limit",
+                "2",
+                "--page-size",
+                "1",
+                "--json",
+            ],
+        ))
         .ok()
         .json();
     assert_eq!(first["events"], 2);
     let second = cli
-        .run(&[
-            "events", "--type", "order", "--jsonl", out_arg, "--from", "rebuild", "--json",
-        ])
+        .run(&replay(out_arg, &["--from", "rebuild", "--json"]))
         .ok()
         .json();
     assert_eq!(second["events"], 1);
