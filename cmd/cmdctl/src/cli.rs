@@ -224,11 +224,15 @@ pub(crate) enum Verb {
     /// copied onto its events. One row per event: time, aggregate, version,
     /// event, state, the command id, and what caused it. On the embedded
     /// store a scan of the events; on DynamoDB a filtered Scan of the table
-    /// (docs/cost.md: it reads the whole table).
+    /// (docs/cost.md: it reads the whole table). With --root TYPE ID (the
+    /// aggregate the root command went to), no scan: each event's reactions,
+    /// rebuilt from the configs, lead to the events they caused (one read of
+    /// each touched aggregate's history).
     #[command(after_help = examples_and_exits!(
         "Examples:\n  \
          cmdctl trace create-o-1\n  \
-         cmdctl trace create-o-1 --json",
+         cmdctl trace create-o-1 --json\n  \
+         cmdctl trace create-o-1 --root order o-1",
         "  0  the correlation's events are listed\n  \
          1  no event carries this correlation id\n  \
          2  invalid input, or a store that cannot be read"

@@ -50,8 +50,8 @@
 //!
 //! The binary only wires library crates together (`handler-core`,
 //! `store-sqlite`, `store-dynamodb`, `config-dir`, `config-s3`, `lambda-sqs`,
-//! `sqs-worker`, `sqs-commands`, `sqs-dlq-sink`, `sqs-dead-letter`); it holds
-//! no handler logic. Layout: `cli` (clap definitions, the `--help` text),
+//! `sqs-worker`, `sqs-commands`, `sqs-dlq-sink`, `sqs-dead-letter`,
+//! `event-processor`); it holds no handler logic. Layout: `cli` (clap definitions, the `--help` text),
 //! `verbs` (one file per verb group, a folder beside it for its parts), and
 //! what the verbs share (`context`, `sources`, `output`, `progress`, ...).
 #![forbid(unsafe_code)]

@@ -1,9 +1,11 @@
 //! `cmdctl trace CORRELATION_ID`: the events of one correlation across
-//! aggregates, in order, from the store's `Correlations` look-up.
+//! aggregates, in order, from the store's `Correlations` look-up (a scan),
+//! or with `--root TYPE ID` by `walk_correlation` through the reactions.
 
 use std::io::Write;
 
 use anyhow::Context as _;
+use handler_core::{AggregateKey, walk_correlation};
 use serde_json::{Value, json};
 
 use crate::Exit;
@@ -18,11 +20,18 @@ pub(crate) fn run(
     out: &mut dyn Write,
 ) -> anyhow::Result<Exit> {
     let id = &args.correlation_id;
-    let events = match ctx.existing_store()? {
-        Some(store) => ctx
-            .block_on(store.correlated(id, usize::try_from(args.limit).unwrap_or(usize::MAX)))
+    let limit = usize::try_from(args.limit).unwrap_or(usize::MAX);
+    let events = match (ctx.existing_store()?, args.root.as_deref()) {
+        (None, _) => Vec::new(),
+        (Some(store), Some([aggregate_type, aggregate_id])) => {
+            let root = AggregateKey::new(aggregate_type, aggregate_id);
+            let configs = ctx.config_source()?;
+            ctx.block_on(walk_correlation(&store, &configs, &root, id, limit))
+                .with_context(|| format!("cannot follow correlation {id} from {root}"))?
+        }
+        (Some(store), _) => ctx
+            .block_on(store.correlated(id, limit))
             .with_context(|| format!("cannot read the events of correlation {id}"))?,
-        None => Vec::new(),
     };
     if events.is_empty() {
         output::note(&format!(

@@ -296,6 +296,13 @@ fn trace_lists_a_correlation_across_aggregates_in_order() {
             ),
         ]
     );
+    // The same flow without a scan: from the root aggregate through the
+    // reactions the config builds.
+    let walked = cli
+        .run(&["trace", "create-o-7", "--root", "order", "o-7", "--json"])
+        .ok()
+        .json();
+    assert_eq!(walked, doc);
     let text = cli.run(&["trace", "create-o-7"]).ok();
     assert_eq!(text.lines().len(), 3, "{}", text.stdout);
     assert!(
@@ -313,10 +320,13 @@ fn trace_lists_a_correlation_across_aggregates_in_order() {
 /// from its checkpoint item; `trace` finds the flow by a Scan; `--publish`
 /// is refused until the EventBridge publisher is wired.
 #[test]
-fn on_dynamodb_the_replay_resumes_and_trace_scans() {
+fn on_dynamodb_the_replay_resumes_and_trace_scans_or_walks() {
     let cli = AwsCli::new();
     cli.setup("cli-react", &[]);
     cli.run(&["config", "upload"]).ok();
+    let inventory = config_dir().join("inventory.json");
+    cli.run(&["config", "upload", inventory.to_str().unwrap()])
+        .ok();
     for id in ["o-1", "o-2", "o-3"] {
         let doc = cli
             .run(&[
@@ -371,6 +381,34 @@ fn on_dynamodb_the_replay_resumes_and_trace_scans() {
     let trace = cli.run(&["trace", "create-o-2", "--json"]).ok().json();
     assert_eq!(trace["events"][0]["eventId"], "order#o-2@1");
     assert_eq!(trace["events"].as_array().map(Vec::len), Some(1));
+    // The reaction, delivered as the stream's processor would (its id is
+    // derived from the event), is found by the scan and by the walk.
+    cli.run(&[
+        "exec",
+        "inventory",
+        "beans",
+        "Reserve",
+        "--payload",
+        r#"{"orderId":"o-2","quantity":2}"#,
+        "--command-id",
+        "order#o-2@1/0",
+        "--metadata",
+        r#"{"correlationId":"create-o-2","causationId":"order#o-2@1"}"#,
+    ])
+    .ok();
+    let scanned = cli.run(&["trace", "create-o-2", "--json"]).ok().json();
+    let walked = cli
+        .run(&["trace", "create-o-2", "--root", "order", "o-2", "--json"])
+        .ok()
+        .json();
+    assert_eq!(scanned, walked);
+    let ids: Vec<&str> = walked["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["eventId"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["order#o-2@1", "inventory#beans@1"]);
 
     let publish = cli.run(&["events", "--type", "order", "--publish"]);
     assert_eq!(publish.code, 2, "{}", publish.stderr);
