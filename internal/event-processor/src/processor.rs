@@ -33,6 +33,8 @@ struct Work {
     /// `None` while the event is still in progress.
     outcome: Option<Outcome>,
     publish: bool,
+    /// No transition of its config records it (the config changed since).
+    unmatched: bool,
     published: bool,
     commands: Vec<ReactionCommand>,
     failures: Vec<FailureRecord>,
@@ -76,6 +78,11 @@ where
         &self.sink
     }
 
+    /// The adapters back: configs, publisher, sink, failure log.
+    pub fn into_parts(self) -> (C, P, S, F) {
+        (self.configs, self.publisher, self.sink, self.failures)
+    }
+
     /// Processes one batch: groups the events by aggregate and sorts each
     /// aggregate's by version; records the reactions that cannot be built
     /// (one [`FailureLog`] call); publishes the events of types that publish
@@ -90,7 +97,7 @@ where
         hold(&mut work, &groups);
         self.record_failures(&mut work).await;
         hold(&mut work, &groups);
-        self.publish(&mut work).await;
+        self.publish(&mut work, &groups).await;
         hold(&mut work, &groups);
         self.send(&mut work, &groups).await;
         hold(&mut work, &groups);
@@ -113,6 +120,7 @@ where
                 Err(err) => w.unfinished(format!("config not had: {err}")),
                 Ok(machine) => {
                     w.publish = machine.publishes();
+                    w.unmatched = !machine.records(&stored.event.event_type, &stored.event.state);
                     for (index, built) in machine.reactions(&stored.view()).into_iter().enumerate()
                     {
                         match built {
@@ -154,9 +162,13 @@ where
         }
     }
 
-    /// Publishes the pending events of types that publish, in one call.
-    async fn publish(&self, work: &mut [Work]) {
-        let chosen: Vec<usize> = (0..work.len())
+    /// Publishes the pending events of types that publish, in aggregate and
+    /// version order, in one call.
+    async fn publish(&self, work: &mut [Work], groups: &[Vec<usize>]) {
+        let chosen: Vec<usize> = groups
+            .iter()
+            .flatten()
+            .copied()
             .filter(|&i| work[i].pending() && work[i].publish)
             .collect();
         if chosen.is_empty() {
@@ -228,6 +240,7 @@ fn start(record: SourceRecord) -> Work {
         key: None,
         outcome: None,
         publish: false,
+        unmatched: false,
         published: false,
         commands: Vec::new(),
         failures: Vec::new(),
@@ -312,7 +325,7 @@ fn report(work: Vec<Work>) -> ProcessReport {
             position: w.position,
             outcome,
         };
-        log(&outcome);
+        log(&outcome, w.unmatched);
         if report.first_unfinished.is_none() && !outcome.outcome.is_finished() {
             report.first_unfinished = Some(outcome.position.clone());
         }
@@ -322,12 +335,15 @@ fn report(work: Vec<Work>) -> ProcessReport {
 }
 
 /// One JSON line per record (the binary's subscriber formats it); never payload values.
-fn log(o: &EventOutcome) {
+fn log(o: &EventOutcome, unmatched: bool) {
     let aggregate = o.aggregate.as_ref().map(ToString::to_string);
     let reason = match &o.outcome {
         Outcome::Malformed { reason } | Outcome::Unfinished { reason } => Some(reason.as_str()),
         Outcome::Held => Some("an earlier event of its aggregate did not finish"),
         Outcome::NoConfig => Some("no config for its aggregate type"),
+        Outcome::Done if unmatched => {
+            Some("no transition of the config records this event into this state: no reactions")
+        }
         _ => None,
     };
     macro_rules! line {
@@ -346,7 +362,9 @@ fn log(o: &EventOutcome) {
         };
     }
     match &o.outcome {
-        Outcome::Done | Outcome::NotAnEvent | Outcome::NoConfig if o.reactions_failed == 0 => {
+        Outcome::Done | Outcome::NotAnEvent | Outcome::NoConfig
+            if o.reactions_failed == 0 && !unmatched =>
+        {
             line!(info)
         }
         _ => line!(warn),

@@ -1,12 +1,12 @@
 //! The diff of two configs: what replacing a deployed config with a local
 //! one changes (states, transitions keyed by command and from-state, the
-//! initial state, the version). Pure: the caller fetches and prints.
+//! initial state, `publish`, the version). Pure: the caller fetches and prints.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
-use crate::{Config, Transition};
+use crate::{Config, ReactionSpec, Transition};
 
 /// What a transition does from one state: where it leads, what it records,
 /// what it requires of the payload.
@@ -18,6 +18,8 @@ pub struct Edge {
     pub event: String,
     /// What it requires of the payload.
     pub payload_schema: Option<Value>,
+    /// The reactions its event causes.
+    pub then: Vec<ReactionSpec>,
 }
 
 /// A transition, keyed by (command, from-state), that differs.
@@ -52,6 +54,8 @@ pub struct Changes {
     pub version: Option<(u64, u64)>,
     /// (deployed, local) initial states, when they differ.
     pub initial_state: Option<(String, String)>,
+    /// (deployed, local) `publish`, when they differ.
+    pub publish: Option<(bool, bool)>,
     /// States only the local config has.
     pub states_added: Vec<String>,
     /// States only the deployed config has.
@@ -64,6 +68,7 @@ impl Changes {
     /// True when the machines are the same (the version aside).
     pub fn is_same_machine(&self) -> bool {
         self.initial_state.is_none()
+            && self.publish.is_none()
             && self.states_added.is_empty()
             && self.states_removed.is_empty()
             && self.transitions.is_empty()
@@ -84,7 +89,7 @@ fn edges(config: &Config) -> BTreeMap<(String, String), Edge> {
         to,
         event,
         payload_schema,
-        ..
+        then,
     } in &config.transitions
     {
         for state in from {
@@ -94,6 +99,7 @@ fn edges(config: &Config) -> BTreeMap<(String, String), Edge> {
                     to: to.clone(),
                     event: event.clone(),
                     payload_schema: payload_schema.clone(),
+                    then: then.clone(),
                 },
             );
         }
@@ -136,6 +142,7 @@ pub fn diff(deployed: &Config, local: &Config) -> Changes {
         version: (deployed.version != local.version).then_some((deployed.version, local.version)),
         initial_state: (deployed.initial_state != local.initial_state)
             .then(|| (deployed.initial_state.clone(), local.initial_state.clone())),
+        publish: (deployed.publish != local.publish).then_some((deployed.publish, local.publish)),
         states_added: after.difference(&before).map(|s| (*s).clone()).collect(),
         states_removed: before.difference(&after).map(|s| (*s).clone()).collect(),
         transitions,
@@ -186,10 +193,29 @@ mod tests {
                     to: "Gone".into(),
                     event: "Dropped".into(),
                     payload_schema: None,
+                    then: Vec::new(),
                 },
             }]
         );
         assert_eq!(changes.version, None);
+        assert!(!changes.is_same_machine());
+    }
+
+    #[test]
+    fn publish_and_then_are_changes() {
+        let local = DEPLOYED
+            .replace(r#""version":1,"#, r#""version":1,"publish":true,"#)
+            .replace(
+                r#""event":"Paid"}"#,
+                r#""event":"Paid","then":[{"command":"Ship"}]}"#,
+            );
+        let changes = diff(&config(DEPLOYED), &config(&local));
+        assert_eq!(changes.publish, Some((false, true)));
+        let [TransitionChange::Changed { command, after, .. }] = changes.transitions.as_slice()
+        else {
+            panic!("one changed transition: {:?}", changes.transitions);
+        };
+        assert_eq!((command.as_str(), after.then.len()), ("Pay", 1));
         assert!(!changes.is_same_machine());
     }
 }

@@ -99,6 +99,12 @@ impl StateMachine {
         self.config().publish
     }
 
+    /// True when some transition records `event_type` into `state`: an
+    /// event for which none does was recorded under another config.
+    pub fn records(&self, event_type: &str, state: &str) -> bool {
+        self.then_of(event_type, state).is_some()
+    }
+
     /// The reactions of this stored event, in `then` order: empty when the
     /// transitions that record this event into this state list none, or
     /// when no transition does (the config changed since). Each is built or

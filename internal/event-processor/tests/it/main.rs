@@ -1,0 +1,6 @@
+//! The engine against in-memory adapters.
+
+mod fakes;
+mod jsonl;
+mod process;
+mod tracking;
