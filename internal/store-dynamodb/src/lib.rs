@@ -197,7 +197,7 @@ impl DynamoStore {
             };
             let page = query.send().await.map_err(errors::store_error)?;
             for item in page.items() {
-                ids.push(items::get_s(item, "listId")?.to_owned());
+                ids.push(items::get_s(item, dynamodb_layout::items::attr::LIST_ID)?.to_owned());
             }
             match page.last_evaluated_key() {
                 Some(k) if !k.is_empty() && ids.len() < limit => start = Some(k.clone()),
