@@ -97,6 +97,10 @@ impl<'a> Context<'a> {
         aws_sdk_dynamodb::Client::new(self.sdk())
     }
 
+    pub(crate) fn eventbridge(&self) -> aws_sdk_eventbridge::Client {
+        aws_sdk_eventbridge::Client::new(self.sdk())
+    }
+
     pub(crate) fn sqs(&self) -> aws_sdk_sqs::Client {
         aws_sdk_sqs::Client::new(self.sdk())
     }

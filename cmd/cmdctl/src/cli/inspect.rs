@@ -57,10 +57,20 @@ pub(crate) struct ReplayEventsArgs {
     )]
     pub(crate) checkpoint: Option<String>,
     /// Publish the events as the event processor would (only types whose
-    /// config says `"publish": true`; reactions are not sent again): locally
-    /// as JSON lines on stdout, on AWS to EventBridge.
+    /// config says `"publish": true`; reactions are not sent again): on the
+    /// embedded store as JSON lines on stdout, on DynamoDB to EventBridge
+    /// (`PutEvents` on --event-bus).
     #[arg(long, requires = "replay_type", conflicts_with = "jsonl")]
     pub(crate) publish: bool,
+    /// The EventBridge bus --publish puts to on DynamoDB.
+    #[arg(
+        long,
+        value_name = "NAME",
+        env = "EVENT_BUS_NAME",
+        default_value = "default",
+        requires = "publish"
+    )]
+    pub(crate) event_bus: String,
     /// Write every event as one JSON line (the publication's detail) to FILE
     /// (appended), or to stdout when FILE is `-` or left out.
     #[arg(long, value_name = "FILE", requires = "replay_type",

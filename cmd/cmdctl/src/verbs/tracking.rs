@@ -6,8 +6,9 @@
 //!   publication's detail) as the page is read; the processor then has no
 //!   config to act on, so nothing is published and no reaction is built.
 //! - `--publish`: the event processor's publication (publishing types only),
-//!   locally as JSON lines on stdout; the reactions it builds are dropped: a
-//!   replay never sends them again.
+//!   on the embedded store as JSON lines on stdout, on DynamoDB to
+//!   EventBridge (`eventbridge-publisher`); the reactions it builds are
+//!   dropped: a replay never sends them again.
 //!
 //! A run with `--from NAME` resumes after NAME's checkpoint; any other run
 //! starts from the beginning ([`FreshStart`]) and saves under `--checkpoint`
@@ -21,7 +22,8 @@ use anyhow::{Context as _, bail};
 use async_trait::async_trait;
 use event_processor::jsonl::{Collect, JsonLines};
 use event_processor::tracking::{TrackReport, track};
-use event_processor::{EventProcessor, Publication};
+use event_processor::{EventProcessor, Publication, Publisher};
+use eventbridge_publisher::{EventBridgePublisher, SdkPutEvents};
 use handler_core::state_machine::StateMachine;
 use handler_core::{
     Checkpoints, ConfigSource, ConfigSourceError, EventFeed, FeedPage, FeedQuery, StoreError,
@@ -79,26 +81,27 @@ pub(crate) fn run(
     // --publish: the processor publishes (locally on stdout) with the real
     // configs; --jsonl: the feed writes every event, the processor has no
     // config to act on.
-    let (configs, publisher, tap): (Arc<dyn ConfigSource>, Box<dyn Write + Send>, _) =
-        if args.publish {
-            if !matches!(ctx.store_spec(), StoreSpec::Sqlite(_)) {
-                bail!(
-                    "--publish on DynamoDB publishes to EventBridge, which this build of cmdctl \
-                     cannot do yet (internal/eventbridge-publisher); use --jsonl"
-                );
-            }
-            (ctx.config_source()?, Box::new(std::io::stdout()), None)
-        } else {
-            let writer = events_writer(args.jsonl.as_deref().or(Some("-".as_ref())))?;
-            (Arc::new(NoConfigs), Box::new(std::io::sink()), Some(writer))
+    let (configs, publisher, tap): (Arc<dyn ConfigSource>, Arc<dyn Publisher>, _) = if args.publish
+    {
+        let publisher: Arc<dyn Publisher> = match ctx.store_spec() {
+            StoreSpec::Sqlite(_) => Arc::new(JsonLines::new(std::io::stdout())),
+            StoreSpec::Dynamo(_) => Arc::new(EventBridgePublisher::new(SdkPutEvents::new(
+                ctx.eventbridge(),
+                &args.event_bus,
+            ))),
         };
+        (ctx.config_source()?, publisher, None)
+    } else {
+        let writer = events_writer(args.jsonl.as_deref().or(Some("-".as_ref())))?;
+        (
+            Arc::new(NoConfigs),
+            Arc::new(JsonLines::new(std::io::sink())),
+            Some(writer),
+        )
+    };
     let feed = Tap::new(store.as_ref(), tap, limit);
-    let processor = EventProcessor::new(
-        configs,
-        JsonLines::new(publisher),
-        Arc::new(Collect::new()),
-        store.clone(),
-    );
+    let processor =
+        EventProcessor::new(configs, publisher, Arc::new(Collect::new()), store.clone());
     let report = ctx
         .block_on(track(
             &feed,
