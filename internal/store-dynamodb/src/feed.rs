@@ -24,7 +24,7 @@ use handler_core::{
     StoredEvent, now_rfc3339,
 };
 
-use crate::items::{self, Item, aggregate_pk, checkpoint_pk, key, number_attr, string_attr};
+use crate::items::{self, Item, checkpoint_pk, key, number_attr, string_attr};
 use crate::{DynamoStore, errors};
 
 /// How many aggregate ids one listing query asks for.
@@ -51,40 +51,6 @@ impl Position {
 
     fn text(&self) -> String {
         format!("{}:{}:{}", self.shard, self.version, self.id)
-    }
-}
-
-impl DynamoStore {
-    /// Up to `limit` events of one aggregate after `after_version`, eventually
-    /// consistent, and whether it has more.
-    async fn events_after(
-        &self,
-        key_of: &AggregateKey,
-        after_version: u64,
-        limit: usize,
-    ) -> Result<(Vec<Item>, bool), StoreError> {
-        let mut out = Vec::new();
-        let mut start: Option<Item> = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk AND sk > :after")
-                .expression_attribute_values(":pk", string_attr(aggregate_pk(key_of)))
-                .expression_attribute_values(":after", number_attr(after_version))
-                .limit(i32::try_from(limit - out.len()).unwrap_or(i32::MAX))
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(errors::store_error)?;
-            out.extend(page.items().iter().cloned());
-            match page.last_evaluated_key() {
-                Some(k) if !k.is_empty() && out.len() < limit => start = Some(k.clone()),
-                Some(k) if !k.is_empty() => return Ok((out, true)),
-                _ => return Ok((out, false)),
-            }
-        }
     }
 }
 
@@ -135,7 +101,7 @@ impl EventFeed for DynamoStore {
             for (id, after_version) in ids {
                 let key_of = AggregateKey::new(aggregate_type, &id);
                 let (found, more) = self
-                    .events_after(&key_of, after_version, limit - events.len())
+                    .items_after(&key_of, after_version, limit - events.len(), false)
                     .await?;
                 let mut version = after_version;
                 for item in &found {

@@ -207,6 +207,41 @@ impl DynamoStore {
         }
     }
 
+    /// Up to `limit` event items of one aggregate after `after_version`, in
+    /// version order, following `LastEvaluatedKey` (a history over 1 MB
+    /// reads whole), and whether it has more.
+    async fn items_after(
+        &self,
+        key_of: &AggregateKey,
+        after_version: u64,
+        limit: usize,
+        consistent: bool,
+    ) -> Result<(Vec<Item>, bool), StoreError> {
+        let mut out = Vec::new();
+        let mut start: Option<Item> = None;
+        while out.len() < limit {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND sk > :after")
+                .expression_attribute_values(":pk", string_attr(aggregate_pk(key_of)))
+                .expression_attribute_values(":after", number_attr(after_version))
+                .consistent_read(consistent)
+                .limit(i32::try_from(limit - out.len()).unwrap_or(i32::MAX))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(errors::store_error)?;
+            out.extend(page.items().iter().cloned());
+            match page.last_evaluated_key() {
+                Some(k) if !k.is_empty() => start = Some(k.clone()),
+                _ => return Ok((out, false)),
+            }
+        }
+        Ok((out, start.is_some()))
+    }
+
     /// The item at (`pk`, 0), read consistently: a failure record or a
     /// checkpoint.
     async fn item_at(&self, pk: String) -> Result<Option<Item>, StoreError> {
@@ -328,35 +363,8 @@ impl EventStore for DynamoStore {
         after_version: u64,
         limit: usize,
     ) -> Result<Vec<Event>, StoreError> {
-        let mut out = Vec::new();
-        let mut start: Option<Item> = None;
-        loop {
-            let remaining = limit.saturating_sub(out.len());
-            if remaining == 0 {
-                break;
-            }
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk AND sk > :after")
-                .expression_attribute_values(":pk", string_attr(aggregate_pk(key_of)))
-                .expression_attribute_values(":after", number_attr(after_version))
-                .consistent_read(true)
-                .limit(i32::try_from(remaining).unwrap_or(i32::MAX))
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(errors::store_error)?;
-            for item in page.items() {
-                out.push(items::parse_event(item)?);
-            }
-            match page.last_evaluated_key() {
-                Some(k) if !k.is_empty() => start = Some(k.clone()),
-                _ => break,
-            }
-        }
-        Ok(out)
+        let (found, _) = self.items_after(key_of, after_version, limit, true).await?;
+        found.iter().map(items::parse_event).collect()
     }
 
     fn sizing(&self) -> &dyn CommitSizing {

@@ -31,6 +31,25 @@ fn replay<'a>(out: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
     args
 }
 
+/// `events --type order --jsonl OUT` stopped after 2 events (a page of
+/// one at a time, checkpoint `rebuild`), then resumed with `--from rebuild`:
+/// 2 events, then the third only.
+fn replay_interrupted_then_resumed(run: &dyn Fn(&[&str]) -> Run, out: &Path) {
+    let out = out.to_str().unwrap();
+    let stopped = [
+        "--checkpoint",
+        "rebuild",
+        "--limit",
+        "2",
+        "--page-size",
+        "1",
+    ];
+    let first = run(&replay(out, &stopped)).ok();
+    assert!(first.stderr.contains("2 events read"), "{}", first.stderr);
+    let second = run(&replay(out, &["--from", "rebuild", "--json"])).ok();
+    assert_eq!(second.json()["events"], 1);
+}
+
 fn lines_of(path: &Path) -> Vec<Value> {
     std::fs::read_to_string(path)
         .unwrap_or_default()
@@ -206,29 +225,7 @@ fn events_replay_resumes_from_its_checkpoint() {
         create(&cli, id, &[]);
     }
     let out = cli.dir.path().join("orders.jsonl");
-    let out_arg = out.to_str().unwrap();
-    // Interrupted after 2 of the 3 order events.
-    let first = cli
-        .run(&replay(
-            out_arg,
-            &[
-                "--checkpoint",
-                "rebuild",
-                "--limit",
-                "2",
-                "--page-size",
-                "1",
-            ],
-        ))
-        .ok();
-    assert!(first.stderr.contains("2 events read"), "{}", first.stderr);
-    assert_eq!(lines_of(&out).len(), 2);
-    // Resumed: the third, and only it.
-    let second = cli
-        .run(&replay(out_arg, &["--from", "rebuild", "--json"]))
-        .ok()
-        .json();
-    assert_eq!(second["events"], 1);
+    replay_interrupted_then_resumed(&|args| cli.run(args), &out);
     let ids: Vec<String> = lines_of(&out)
         .iter()
         .map(|l| l["eventId"].as_str().unwrap().to_owned())
@@ -354,28 +351,7 @@ fn on_dynamodb_the_replay_resumes_publishes_and_traces() {
     let want: Vec<String> = orders.iter().map(|id| format!("order#{id}@1")).collect();
 
     let out = cli.dir.path().join("orders.jsonl");
-    let out_arg = out.to_str().unwrap();
-    let first = cli
-        .run(&replay(
-            out_arg,
-            &[
-                "--checkpoint",
-                "rebuild",
-                "--limit",
-                "2",
-                "--page-size",
-                "1",
-                "--json",
-            ],
-        ))
-        .ok()
-        .json();
-    assert_eq!(first["events"], 2);
-    let second = cli
-        .run(&replay(out_arg, &["--from", "rebuild", "--json"]))
-        .ok()
-        .json();
-    assert_eq!(second["events"], 1);
+    replay_interrupted_then_resumed(&|args| cli.run(args), &out);
     let mut ids: Vec<String> = lines_of(&out)
         .iter()
         .map(|l| l["eventId"].as_str().unwrap().to_owned())

@@ -82,18 +82,30 @@ fn a_broken_event_item_is_malformed_with_a_reason_naming_the_attribute_not_its_v
     let RecordBody::Malformed { key, reason } = &records[0].body else {
         panic!("{:?}", records[0])
     };
-    assert_eq!(key.as_ref().map(ToString::to_string).as_deref(), Some("order#o-1"));
-    assert_eq!(reason, "item order#o-1: attribute `payload` is not a JSON object");
+    assert_eq!(
+        key.as_ref().map(ToString::to_string).as_deref(),
+        Some("order#o-1")
+    );
+    assert_eq!(
+        reason,
+        "item order#o-1: attribute `payload` is not a JSON object"
+    );
     assert!(!reason.contains("secret"));
     let RecordBody::Malformed { key, reason } = &records[1].body else {
         panic!("{:?}", records[1])
     };
     assert_eq!(*key, None);
-    assert!(reason.contains("`pk`") || reason.contains("`state`"), "{reason}");
+    assert!(
+        reason.contains("`pk`") || reason.contains("`state`"),
+        "{reason}"
+    );
     let RecordBody::Malformed { key, reason } = &records[2].body else {
         panic!("{:?}", records[2])
     };
-    assert_eq!(key.as_ref().map(ToString::to_string).as_deref(), Some("order#o-2"));
+    assert_eq!(
+        key.as_ref().map(ToString::to_string).as_deref(),
+        Some("order#o-2")
+    );
     assert!(reason.contains("NEW_IMAGE"), "{reason}");
 }
 
@@ -105,7 +117,10 @@ fn a_record_lambdas_types_cannot_read_is_malformed_and_keeps_its_position() {
         record("INSERT", "10", event_image("order#o-1", 1)),
     ]);
     assert_eq!(records[0].position, "9");
-    assert!(matches!(records[0].body, RecordBody::Malformed { key: None, .. }));
+    assert!(matches!(
+        records[0].body,
+        RecordBody::Malformed { key: None, .. }
+    ));
     assert_eq!(records[1].position, "");
     assert!(matches!(records[1].body, RecordBody::Malformed { .. }));
     assert!(matches!(records[2].body, RecordBody::Event(_)));
@@ -120,8 +135,14 @@ fn any_json() -> impl Strategy<Value = Value> {
         any::<bool>().prop_map(Value::Bool),
         any::<i64>().prop_map(|n| json!(n)),
         "[a-zA-Z#0-9 ]{0,12}".prop_map(Value::String),
-        prop_oneof![Just("S"), Just("N"), Just("pk"), Just("sk"), Just("eventType")]
-            .prop_map(|s| Value::String(s.into())),
+        prop_oneof![
+            Just("S"),
+            Just("N"),
+            Just("pk"),
+            Just("sk"),
+            Just("eventType")
+        ]
+        .prop_map(|s| Value::String(s.into())),
     ];
     leaf.prop_recursive(4, 48, 6, |inner| {
         prop_oneof![
