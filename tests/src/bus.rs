@@ -1,16 +1,17 @@
-//! EventBridge on moto: a rule on the default bus whose target is an SQS
-//! queue, so that a test can read what was published (moto delivers
+//! EventBridge on moto: a bus of the test's own with a rule whose target is
+//! an SQS queue, so that a test can read what was published (moto delivers
 //! `PutEvents` to SQS targets; the body is the EventBridge envelope with
-//! `source`, `detail-type` and `detail`).
+//! `source`, `detail-type` and `detail`). A bus per test: moto's default bus
+//! is shared by every test of the process, and so would be their rules.
 
 use aws_config::SdkConfig;
 use serde_json::Value;
 
 use crate::moto::unique_name;
 
-/// A queue receiving every event whose source starts with `source_prefix`
-/// on the default bus. Returns the queue's URL.
-pub async fn rule_to_queue(sdk: &SdkConfig, source_prefix: &str) -> String {
+/// A new bus, and a queue receiving every event on it whose source starts
+/// with `source_prefix`. Returns (the bus's name, the queue's URL).
+pub async fn bus_to_queue(sdk: &SdkConfig, source_prefix: &str) -> (String, String) {
     let sqs = aws_sdk_sqs::Client::new(sdk);
     let queue = sqs
         .create_queue()
@@ -33,11 +34,19 @@ pub async fn rule_to_queue(sdk: &SdkConfig, source_prefix: &str) -> String {
         .expect("the queue's ARN")
         .clone();
     let events = aws_sdk_eventbridge::Client::new(sdk);
+    let bus = unique_name("bus");
+    events
+        .create_event_bus()
+        .name(&bus)
+        .send()
+        .await
+        .expect("CreateEventBus");
     let rule = unique_name("to-queue");
     let pattern = serde_json::json!({ "source": [{ "prefix": source_prefix }] });
     events
         .put_rule()
         .name(&rule)
+        .event_bus_name(&bus)
         .event_pattern(pattern.to_string())
         .send()
         .await
@@ -45,6 +54,7 @@ pub async fn rule_to_queue(sdk: &SdkConfig, source_prefix: &str) -> String {
     events
         .put_targets()
         .rule(&rule)
+        .event_bus_name(&bus)
         .targets(
             aws_sdk_eventbridge::types::Target::builder()
                 .id("queue")
@@ -55,7 +65,7 @@ pub async fn rule_to_queue(sdk: &SdkConfig, source_prefix: &str) -> String {
         .send()
         .await
         .expect("PutTargets");
-    queue
+    (bus, queue)
 }
 
 /// Every message on the queue now (bodies parsed as JSON), deleted as read.

@@ -45,6 +45,11 @@ impl<A: PutEventsApi> EventBridgePublisher<A> {
         }
     }
 
+    /// The `PutEvents` it publishes through.
+    pub fn api(&self) -> &A {
+        &self.api
+    }
+
     /// With another resend policy.
     pub fn with_resend(mut self, resend: Resend) -> Self {
         self.resend = resend;
