@@ -324,7 +324,6 @@ fn on_dynamodb_the_replay_resumes_publishes_and_traces() {
     let inventory = config_dir().join("inventory.json");
     cli.run(&["config", "upload", inventory.to_str().unwrap()])
         .ok();
-    // Ids of this test's own: the default bus is shared.
     let tag = unique_name("o");
     let orders: Vec<String> = (1..=3).map(|n| format!("{tag}-{n}")).collect();
     for id in &orders {
@@ -360,9 +359,17 @@ fn on_dynamodb_the_replay_resumes_publishes_and_traces() {
     assert_eq!(ids, want);
 
     let sdk = block_on(moto().sdk_config());
-    let queue = block_on(testkit::bus::rule_to_queue(&sdk, "command-handler.order"));
+    let (bus, queue) = block_on(testkit::bus::bus_to_queue(&sdk, "command-handler.order"));
     let published = cli
-        .run(&["events", "--type", "order", "--publish", "--json"])
+        .run(&[
+            "events",
+            "--type",
+            "order",
+            "--publish",
+            "--event-bus",
+            &bus,
+            "--json",
+        ])
         .ok()
         .json();
     assert_eq!(published["published"], 3);
