@@ -78,7 +78,7 @@ pub(crate) use worker::WorkerArgs;
          cmdctl state order o-1\n  \
          cmdctl events order o-1 --json\n  \
          cmdctl events --type order --jsonl order-events.jsonl\n  \
-         cmdctl trace o-1-create\n  \
+         cmdctl trace create-o-1\n  \
          cmdctl config validate\n  \
          cmdctl setup --table events --bucket configs --queue commands\n  \
          cmdctl --store dynamodb:events --config s3://configs/ exec order o-1 ReserveItem\n  \
