@@ -7,6 +7,8 @@
 //! - [`progress`]: waits bounded by lack of progress, not by total time;
 //! - [`black_hole`]: an endpoint that accepts connections and never answers;
 //! - [`capacity`]: DynamoDB capacity units by AWS's rules, from the wire;
+//! - [`stream`]: the table's stream read as Lambda reads it, as Lambda's
+//!   event; [`bus`]: an EventBridge rule delivering to a queue;
 //! - [`fixtures`]: the files under `tests/fixtures/`.
 //!
 //! The end-to-end suite (`tests/suite/`) is this crate's one test binary.
@@ -15,6 +17,7 @@
 pub mod audit;
 pub mod aws;
 pub mod black_hole;
+pub mod bus;
 pub mod capacity;
 pub mod config_conformance;
 pub mod conformance;
@@ -24,6 +27,7 @@ pub mod moto;
 pub mod progress;
 pub mod requests;
 pub mod scenario;
+pub mod stream;
 
 /// The files under `tests/fixtures/`.
 pub mod fixtures {

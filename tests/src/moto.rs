@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
-use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_config::{BehaviorVersion, ConfigLoader, Region, SdkConfig};
 
 use crate::progress::Progress;
 
@@ -76,14 +76,7 @@ impl Moto {
     /// SDK config pointing every client at the server, with dummy
     /// credentials and a region.
     pub async fn sdk_config(&self) -> SdkConfig {
-        aws_config::defaults(BehaviorVersion::latest())
-            .endpoint_url(&self.endpoint)
-            .region(Region::new("us-east-1"))
-            .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-                "testing", "testing", None, None, "moto",
-            ))
-            .load()
-            .await
+        loader(&self.endpoint).load().await
     }
 
     /// The environment a child process (cmdctl, the Lambda) needs to reach
@@ -97,6 +90,17 @@ impl Moto {
             ("AWS_EC2_METADATA_DISABLED", "true".into()),
         ]
     }
+}
+
+/// The SDK config loader the binaries get, pointed at `endpoint` (moto, or
+/// something in front of it) with dummy credentials and a region.
+pub fn loader(endpoint: &str) -> ConfigLoader {
+    aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            "testing", "testing", None, None, "moto",
+        ))
 }
 
 /// A name no other test of this run uses (lowercase, valid for tables,

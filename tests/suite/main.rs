@@ -12,6 +12,7 @@ mod handler;
 mod hung_endpoint;
 mod lambda;
 mod operator;
+mod processor;
 mod properties;
 mod sdk_retries;
 mod soak_embedded;

@@ -9,24 +9,14 @@
 
 use std::time::Duration;
 
-use aws_config::{BehaviorVersion, ConfigLoader, Region};
 use handler_env::{LambdaEnv, TableCheckError, lambda_handler};
 use testkit::aws::{AwsStack, older_layout_table};
 use testkit::black_hole::BlackHole;
-use testkit::moto::{moto, unique_name};
+use testkit::moto::{loader, moto, unique_name};
 
 /// Far longer than the timeouts of the black-holed init: reaching it means
 /// the init hung.
 const HANG: Duration = Duration::from_secs(30);
-
-fn loader(endpoint: &str) -> ConfigLoader {
-    aws_config::defaults(BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-            "testing", "testing", None, None, "test",
-        ))
-}
 
 fn env(table: &str, extra: &[(&'static str, &'static str)]) -> LambdaEnv {
     LambdaEnv::from_lookup(|name| match name {

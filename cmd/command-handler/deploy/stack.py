@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Package and deploy the command handler's stack (template.json beside this file).
+"""Package and deploy the command handler's stack (template.json beside this file):
+the command handler and the event processor, one zip each.
 
     stack.py zip BINARY ZIP
         Writes ZIP holding BINARY as `bootstrap` (mode 0755) at its root, the
@@ -7,27 +8,31 @@
         same zip, byte for byte, so an unchanged build deploys as "no change".
         Needs only python3.
 
-    stack.py deploy --zip ZIP [--stack-name NAME] [--architecture x86_64|arm64]
+    stack.py deploy --zip ZIP --processor-zip ZIP [--stack-name NAME] [--architecture x86_64|arm64]
                     [--code-bucket BUCKET] [--env-file PATH] [Key=Value ...]
         (NAME: STACK_NAME or command-handler; the architecture: the ARCH file
         build.sh wrote beside the zip; BUCKET: CODE_BUCKET; PATH:
         target/deploy/NAME.env)
         1. ensures the code bucket (default `NAME-code-ACCOUNT-REGION`: private,
-           encrypted, versioned, TLS only) and uploads ZIP as
-           `command-handler/SHA256.zip` (skipped when that key is there: the
+           encrypted, versioned, TLS only) and uploads the handler's ZIP as
+           `command-handler/SHA256.zip` and the processor's as
+           `event-processor/SHA256.zip` (each skipped when its key is there: a
            key changes exactly when the code does). Every S3 call names the
            caller's account as ExpectedBucketOwner, so a bucket of that name
            owned by anyone else is refused, never written to or read from;
         2. creates or updates the stack with CodeBucket/CodeKey/
            CodeObjectVersion (the S3 version of the zip, pinned: the function
-           runs that object even if the key is overwritten later)/Architecture,
+           runs that object even if the key is overwritten later),
+           ProcessorCodeKey/ProcessorCodeObjectVersion (the same for the
+           processor)/Architecture (both ARCH files must agree),
            the Key=Value parameters given, and for every other parameter the
            stack's current value (the template's default on creation);
         3. prints the stack's events as they come, then its outputs, and writes
            the environment cmdctl needs to --env-file.
         With AWS_ENDPOINT_URL set (an emulator such as moto), the event source
-        mapping is created disabled unless EventSourceEnabled is given: moto
-        would poll the queue itself and cannot run the function without Docker.
+        mappings (queue and stream) are created disabled unless
+        EventSourceEnabled is given: moto would poll the queue and the stream
+        itself and cannot run the functions without Docker.
         Needs python3 with boto3 (`pip install boto3`; STACK_PYTHON or the
         tests' target/moto-venv is used when python3 lacks it), and AWS
         credentials and a region the usual way (AWS_PROFILE, AWS_REGION, ...).
@@ -222,13 +227,13 @@ def ensure_code_bucket(s3, bucket, region, owner, tls_only=True, partition="aws"
         s3.put_bucket_policy(Bucket=bucket, ExpectedBucketOwner=owner, Policy=tls_only_policy(bucket, partition))
 
 
-def upload_code(s3, bucket, zip_path, owner):
-    """Uploads the zip unless its key is there; returns (key, version id)."""
+def upload_code(s3, bucket, zip_path, owner, folder="command-handler"):
+    """Uploads the zip as FOLDER/SHA256.zip unless that key is there; returns (key, version id)."""
     from botocore.exceptions import ClientError  # noqa: PLC0415
 
     with open(zip_path, "rb") as f:
         digest = hashlib.sha256(f.read()).hexdigest()
-    key = f"command-handler/{digest}.zip"
+    key = f"{folder}/{digest}.zip"
     try:
         head = s3.head_object(Bucket=bucket, Key=key, ExpectedBucketOwner=owner)
         say(f"code unchanged: s3://{bucket}/{key}")
@@ -350,8 +355,16 @@ def deploy(args):
         body = f.read()
     template = json.loads(body)
     overrides = parse_overrides(args.parameters, template)
-    if not os.path.isfile(args.zip):
-        raise Fail(f"no zip at {args.zip}: run `cargo make zip` first")
+    for path in (args.zip, args.processor_zip):
+        if not os.path.isfile(path):
+            raise Fail(f"no zip at {path}: run `cargo make zip` first")
+    architecture = args.architecture or recorded_architecture(args.zip)
+    processor_architecture = recorded_architecture(args.processor_zip)
+    if not args.architecture and architecture and processor_architecture and architecture != processor_architecture:
+        raise Fail(
+            f"the handler was built for {architecture} and the processor for {processor_architecture}: "
+            "build both again (`cargo make build`)"
+        )
 
     boto3 = boto3_or_fail()
     s = session(boto3)
@@ -363,6 +376,7 @@ def deploy(args):
 
     ensure_code_bucket(s3, bucket, region, account, tls_only=not plain_http_endpoint(), partition=partition)
     key, version = upload_code(s3, bucket, args.zip, account)
+    processor_key, processor_version = upload_code(s3, bucket, args.processor_zip, account, "event-processor")
 
     existing = describe(cf, args.stack_name)
     if existing and existing["StackStatus"] == "ROLLBACK_COMPLETE":
@@ -380,7 +394,7 @@ def deploy(args):
         say("AWS_ENDPOINT_URL is set: creating the event source mapping disabled (EventSourceEnabled=false)")
         values["EventSourceEnabled"] = "false"
     values.update({"CodeBucket": bucket, "CodeKey": key, "CodeObjectVersion": version})
-    architecture = args.architecture or recorded_architecture(args.zip)
+    values.update({"ProcessorCodeKey": processor_key, "ProcessorCodeObjectVersion": processor_version})
     if architecture:
         values["Architecture"] = architecture
     values.update(overrides)
@@ -437,6 +451,7 @@ def main(argv):
     stack_name = os.environ.get("STACK_NAME") or DEFAULT_STACK
     d = verbs.add_parser("deploy", help="create or update the stack")
     d.add_argument("--zip", required=True)
+    d.add_argument("--processor-zip", required=True)
     d.add_argument("--stack-name", default=stack_name)
     d.add_argument("--architecture", choices=["x86_64", "arm64"])
     d.add_argument("--code-bucket", default=os.environ.get("CODE_BUCKET") or None)

@@ -16,6 +16,37 @@ use handler_core::{AggregateKey, CommandRecord, Event};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
+/// The attributes' names, written by [`event_item`] and read back by
+/// [`crate::read`].
+pub mod attr {
+    /// The partition key: `{type}#{id}` (events) or `#failure#{id}`.
+    pub const PK: &str = "pk";
+    /// The sort key: an event's version (≥ 1), 0 for every other item.
+    pub const SK: &str = "sk";
+    /// The transition's `event`.
+    pub const EVENT_TYPE: &str = "eventType";
+    /// The aggregate's state after the event.
+    pub const STATE: &str = "state";
+    /// The command's payload (JSON text).
+    pub const PAYLOAD: &str = "payload";
+    /// The command that produced the event.
+    pub const COMMAND_ID: &str = "commandId";
+    /// The command's metadata (JSON text).
+    pub const METADATA: &str = "metadata";
+    /// When the event was recorded (RFC 3339).
+    pub const RECORDED_AT: &str = "recordedAt";
+    /// The config version that accepted the command.
+    pub const CONFIG_VERSION: &str = "configVersion";
+    /// The command's fingerprint.
+    pub const FINGERPRINT: &str = "fingerprint";
+    /// The aggregate's data after the event (JSON text).
+    pub const DATA: &str = "data";
+    /// The listing index's hash key (version 1 only).
+    pub const LIST_SHARD: &str = "listShard";
+    /// The listing index's range key (version 1 only).
+    pub const LIST_ID: &str = "listId";
+}
+
 /// One attribute's value: a string (`S`) or a whole number (`N`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AttrValue<'a> {
@@ -39,6 +70,23 @@ pub fn aggregate_pk(key: &AggregateKey) -> String {
     key.to_string()
 }
 
+/// The aggregate of an event's partition key (`{type}#{id}`); `None` for
+/// any other key (a failure record's starts with `#`).
+///
+/// ```
+/// use dynamodb_layout::items::key_of_pk;
+/// assert_eq!(key_of_pk("order#o-1").map(|k| k.to_string()).as_deref(), Some("order#o-1"));
+/// assert_eq!(key_of_pk("#failure#m-1"), None);
+/// assert_eq!(key_of_pk("order#"), None);
+/// ```
+pub fn key_of_pk(pk: &str) -> Option<AggregateKey> {
+    let (aggregate_type, aggregate_id) = pk.split_once('#')?;
+    if aggregate_type.is_empty() || aggregate_id.is_empty() {
+        return None;
+    }
+    Some(AggregateKey::new(aggregate_type, aggregate_id))
+}
+
 /// The listing shard of an aggregate id: the first byte of its SHA-256,
 /// modulo [`LIST_SHARDS`].
 pub fn list_shard_of(aggregate_id: &str) -> u8 {
@@ -60,22 +108,25 @@ pub fn event_item<'a>(
     data_after: &Map<String, Value>,
 ) -> Attributes<'a> {
     let mut item = vec![
-        ("pk", owned(aggregate_pk(key))),
-        ("sk", AttrValue::N(event.version)),
-        ("eventType", borrowed(&event.event_type)),
-        ("state", borrowed(&event.state)),
-        ("payload", owned(json_text(&event.payload))),
-        ("commandId", borrowed(&event.command_id)),
-        ("metadata", owned(json_text(&event.metadata))),
-        ("recordedAt", borrowed(&event.recorded_at)),
-        ("configVersion", AttrValue::N(event.config_version)),
-        ("fingerprint", borrowed(&record.fingerprint)),
-        ("data", owned(json_text(data_after))),
+        (attr::PK, owned(aggregate_pk(key))),
+        (attr::SK, AttrValue::N(event.version)),
+        (attr::EVENT_TYPE, borrowed(&event.event_type)),
+        (attr::STATE, borrowed(&event.state)),
+        (attr::PAYLOAD, owned(json_text(&event.payload))),
+        (attr::COMMAND_ID, borrowed(&event.command_id)),
+        (attr::METADATA, owned(json_text(&event.metadata))),
+        (attr::RECORDED_AT, borrowed(&event.recorded_at)),
+        (attr::CONFIG_VERSION, AttrValue::N(event.config_version)),
+        (attr::FINGERPRINT, borrowed(&record.fingerprint)),
+        (attr::DATA, owned(json_text(data_after))),
     ];
     if event.version == 1 {
         let shard = list_shard_of(&key.aggregate_id);
-        item.push(("listShard", owned(list_shard(&key.aggregate_type, shard))));
-        item.push(("listId", borrowed(&key.aggregate_id)));
+        item.push((
+            attr::LIST_SHARD,
+            owned(list_shard(&key.aggregate_type, shard)),
+        ));
+        item.push((attr::LIST_ID, borrowed(&key.aggregate_id)));
     }
     item
 }

@@ -7,6 +7,10 @@
 //!   (the event with the state after it and its command's fingerprint; the
 //!   listing keys on version 1), as a list that `store-dynamodb` turns into
 //!   SDK items and that [`size`] counts, so the two cannot drift apart;
+//! - [`read`]: the one parse of those attributes back into an event, its
+//!   aggregate and the state after it, over any holder of items
+//!   ([`read::ItemAttributes`]: the SDK's items in `store-dynamodb`, a
+//!   stream record's image in `lambda-dynamodb-stream`);
 //! - [`size`]: DynamoDB's item-size rule ([`size::number_bytes`] and the
 //!   rest), the exact sizes of those items and of their index entries, and
 //!   write units;
@@ -16,9 +20,9 @@
 //!   [`CommitSizing`] question: a command adds its event item, a commit adds
 //!   nothing, under 100 items and 4 MB per transaction and 400 KB per item.
 //!
-//! Used by `store-dynamodb`, and by `store-sqlite`, which applies the same
+//! Used by `store-dynamodb`, by `lambda-dynamodb-stream`, and by `store-sqlite`, which applies the same
 //! sizes and limits so that what runs locally also fits in AWS. It depends on
-//! `handler-core` (the model and the trait) and serde_json only.
+//! `handler-core` (the model and the trait), serde_json, sha2 and thiserror only.
 //!
 //! ```
 //! use dynamodb_layout::DynamoLayout;
@@ -29,6 +33,7 @@
 #![forbid(unsafe_code)]
 
 pub mod items;
+pub mod read;
 pub mod size;
 
 use handler_core::state_machine::AggregateState;

@@ -6,7 +6,7 @@
 use handler_core::{AggregateKey, CommandRecord, Event};
 use serde_json::{Map, Value};
 
-use crate::items::{self, AttrValue};
+use crate::items::{self, AttrValue, attr};
 
 /// Bytes of an event's item (with the listing keys on version 1).
 pub fn event_item_bytes(
@@ -28,11 +28,14 @@ pub fn command_index_entry_bytes(
     record: &CommandRecord,
 ) -> usize {
     let item: [(&str, AttrValue<'_>); 4] = [
-        ("pk", AttrValue::S(items::aggregate_pk(key).into())),
-        ("sk", AttrValue::N(event.version)),
-        ("commandId", AttrValue::S(event.command_id.as_str().into())),
+        (attr::PK, AttrValue::S(items::aggregate_pk(key).into())),
+        (attr::SK, AttrValue::N(event.version)),
         (
-            "fingerprint",
+            attr::COMMAND_ID,
+            AttrValue::S(event.command_id.as_str().into()),
+        ),
+        (
+            attr::FINGERPRINT,
             AttrValue::S(record.fingerprint.as_str().into()),
         ),
     ];

@@ -1,5 +1,6 @@
-//! What the Lambda (`cmd/command-handler`) and `cmdctl` read from the
-//! environment, read in one place so that both binaries behave alike:
+//! What the Lambdas (`cmd/command-handler`, `cmd/event-processor`) and
+//! `cmdctl` read from the environment, read in one place so that the
+//! binaries behave alike:
 //!
 //! - [`knobs`]: `HANDLER_CONCURRENCY`, `MAX_CONFLICT_ATTEMPTS`,
 //!   `CONFIG_CACHE_SECONDS`, `DEADLINE_MARGIN_MS` and the AWS clients'
@@ -11,6 +12,8 @@
 //!   the S3 client addressed path-style behind an endpoint override;
 //! - [`lambda`]: the Lambda's handler over DynamoDB and S3, built from the
 //!   environment, so that tests build exactly what the function runs;
+//! - [`processor`]: the event processor's Lambda over S3 configs,
+//!   EventBridge, the command queue and the table's failure records;
 //! - [`table_check`]: the table's layout checked before a DynamoDB store is
 //!   used (a wrong one refuses to start; an unanswered check only warns).
 //!
@@ -28,9 +31,11 @@
 pub mod clients;
 pub mod knobs;
 pub mod lambda;
+pub mod processor;
 pub mod table_check;
 
 pub use clients::{ClientTimeouts, load_sdk_config, s3_client};
 pub use knobs::{KnobError, Knobs};
 pub use lambda::{LambdaEnv, LambdaEnvError, lambda_handler};
+pub use processor::{LambdaProcessor, ProcessorEnv, lambda_processor};
 pub use table_check::{TableCheckError, check_table};

@@ -1,5 +1,6 @@
 //! `SendMessageBatch` chunking: at most [`MAX_BATCH`] entries and
-//! [`MAX_BATCH_BYTES`] of bodies per request.
+//! [`MAX_BATCH_BYTES`] of bodies per request; [`batches_within`] the same
+//! under other limits.
 
 use std::ops::Range;
 
@@ -19,11 +20,23 @@ pub const MAX_BATCH_BYTES: usize = 256 * 1024;
 /// assert_eq!(batches(&[200_000, 200_000, 10]), vec![0..1, 1..3]);
 /// ```
 pub fn batches(sizes: &[usize]) -> Vec<Range<usize>> {
+    batches_within(sizes, MAX_BATCH, MAX_BATCH_BYTES)
+}
+
+/// [`batches`] under other limits: at most `max_items` items and
+/// `max_bytes` bytes per batch (EventBridge's `PutEvents` has its own).
+///
+/// ```
+/// use sqs_commands::chunking::batches_within;
+/// assert_eq!(batches_within(&[1; 5], 2, 100), vec![0..2, 2..4, 4..5]);
+/// assert_eq!(batches_within(&[60, 60, 10], 10, 100), vec![0..1, 1..3]);
+/// ```
+pub fn batches_within(sizes: &[usize], max_items: usize, max_bytes: usize) -> Vec<Range<usize>> {
     let mut out = Vec::new();
     let mut start = 0;
     let mut bytes = 0;
     for (i, size) in sizes.iter().enumerate() {
-        let full = i - start == MAX_BATCH || (i > start && bytes + size > MAX_BATCH_BYTES);
+        let full = i - start == max_items || (i > start && bytes + size > max_bytes);
         if full {
             out.push(start..i);
             start = i;

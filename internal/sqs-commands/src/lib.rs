@@ -1,6 +1,6 @@
 //! Putting commands on an SQS queue: the one home of what every sender of
 //! commands needs (`cmdctl send`, `send --file`, the DLQ redrive, the
-//! Lambda's rejection sink, and the event processor to come).
+//! Lambda's rejection sink, and the event processor's reactions).
 //!
 //! - [`envelope`]: the body of a command message built from its fields;
 //! - [`command_id`](mod@command_id): a `commandId` written into a body
@@ -10,16 +10,20 @@
 //! - [`Outgoing`] and [`send_batch`]: one message's body, attributes and
 //!   FIFO group and deduplication ids, and one `SendMessageBatch` request
 //!   with SQS's answer by entry;
-//! - [`is_fifo_queue_url`]: which queues need those ids.
+//! - [`is_fifo_queue_url`]: which queues need those ids;
+//! - [`sink`]: the event processor's `CommandSink`, reactions to the
+//!   command queue through all of the above.
 //!
-//! Depends on `aws-sdk-sqs` and `serde_json` only: no handler, no store,
-//! no tokio runtime of its own.
+//! Depends on `aws-sdk-sqs`, `serde_json`, `sha2`, `sdk-error`, and for the
+//! sink on `event-processor` (the trait) and `state-machine` (the
+//! reaction's command): no handler, no store, no tokio runtime of its own.
 #![forbid(unsafe_code)]
 
 pub mod chunking;
 pub mod command_id;
 pub mod envelope;
 mod outgoing;
+pub mod sink;
 
 pub use outgoing::{BatchAnswer, FifoIds, Outgoing, Refused, send_batch};
 

@@ -7,6 +7,7 @@
 //! | --- | --- | --- | --- |
 //! | event | `{type}#{id}` | version ≥ 1 | eventType, state, payload, commandId, metadata, recordedAt, configVersion, fingerprint, data; version 1 also listShard, listId |
 //! | failure record | `#failure#{messageId}` | 0 | itemType=`failure`, code, reason, record (JSON of the latest), firstFailedAt, lastFailedAt, failures, expiresAt (TTL) |
+//! | replay checkpoint | `#checkpoint#{name}` | 0 | itemType=`checkpoint`, cursor, savedAt |
 //!
 //! The newest event is the head. `commandId` keys the local index
 //! [`COMMAND_INDEX`]; only version-1 events carry `listShard`/`listId`, the
@@ -19,7 +20,8 @@
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use dynamodb_layout::items::{AttrValue, Attributes};
+use dynamodb_layout::items::{AttrValue, Attributes, attr};
+use dynamodb_layout::read::{self, ItemAttributes};
 use handler_core::state_machine::AggregateState;
 use handler_core::{AggregateKey, CommandRecord, Event, StoreError, StoredFailure};
 use serde_json::{Map, Value};
@@ -34,6 +36,11 @@ pub(crate) type Item = HashMap<String, AttributeValue>;
 /// The partition key of a message's failure record.
 pub(crate) fn failure_pk(message_id: &str) -> String {
     format!("#failure#{message_id}")
+}
+
+/// The partition key of a replay's checkpoint.
+pub(crate) fn checkpoint_pk(name: &str) -> String {
+    format!("#checkpoint#{name}")
 }
 
 pub(crate) fn string_attr(value: impl Into<String>) -> AttributeValue {
@@ -77,71 +84,63 @@ fn sdk_item(attributes: Attributes<'_>) -> Item {
         .collect()
 }
 
+/// The SDK's item as the layout reads items.
+struct Sdk<'a>(&'a Item);
+
+impl ItemAttributes for Sdk<'_> {
+    fn string(&self, name: &str) -> Option<&str> {
+        match self.0.get(name) {
+            Some(AttributeValue::S(v)) => Some(v),
+            _ => None,
+        }
+    }
+
+    fn number(&self, name: &str) -> Option<&str> {
+        match self.0.get(name) {
+            Some(AttributeValue::N(v)) => Some(v),
+            _ => None,
+        }
+    }
+}
+
 pub(crate) fn parse_event(item: &Item) -> Result<Event, StoreError> {
-    Ok(Event {
-        version: get_n(item, "sk")?,
-        event_type: get_s(item, "eventType")?.to_owned(),
-        state: get_s(item, "state")?.to_owned(),
-        payload: get_json(item, "payload")?,
-        command_id: get_s(item, "commandId")?.to_owned(),
-        metadata: get_json(item, "metadata")?,
-        recorded_at: get_s(item, "recordedAt")?.to_owned(),
-        config_version: get_n(item, "configVersion")?,
-    })
+    Ok(read::event(&Sdk(item))?)
 }
 
 /// The head from the newest event item.
 pub(crate) fn parse_head(item: &Item) -> Result<AggregateState, StoreError> {
-    Ok(AggregateState {
-        state: get_s(item, "state")?.to_owned(),
-        version: get_n(item, "sk")?,
-        data: get_json(item, "data")?,
-    })
+    Ok(read::head(&Sdk(item))?)
 }
 
 /// A command's record from its entry in [`COMMAND_INDEX`].
 pub(crate) fn parse_command(key: &AggregateKey, item: &Item) -> Result<CommandRecord, StoreError> {
     Ok(CommandRecord {
-        command_id: get_s(item, "commandId")?.to_owned(),
+        command_id: get_s(item, attr::COMMAND_ID)?.to_owned(),
         key: key.clone(),
-        fingerprint: get_s(item, "fingerprint")?.to_owned(),
-        version: get_n(item, "sk")?,
+        fingerprint: get_s(item, attr::FINGERPRINT)?.to_owned(),
+        version: get_n(item, attr::SK)?,
     })
 }
 
 pub(crate) fn parse_failure(item: &Item) -> Result<StoredFailure, StoreError> {
+    let item = Sdk(item);
     Ok(StoredFailure {
-        last: serde_json::from_str(get_s(item, "record")?)
-            .map_err(|_| corrupt(item, "record", "a failure record"))?,
-        first_failed_at: get_s(item, "firstFailedAt")?.to_owned(),
-        failures: get_n(item, "failures")?,
+        last: serde_json::from_str(read::string(&item, "record")?)
+            .map_err(|_| read::bad(&item, "record", "a failure record"))?,
+        first_failed_at: read::string(&item, "firstFailedAt")?.to_owned(),
+        failures: read::number(&item, "failures")?,
     })
 }
 
-pub(crate) fn get_s<'a>(item: &'a Item, name: &str) -> Result<&'a str, StoreError> {
+pub(crate) fn get_s<'a>(item: &'a Item, name: &'static str) -> Result<&'a str, StoreError> {
     match item.get(name) {
         Some(AttributeValue::S(v)) => Ok(v),
-        _ => Err(corrupt(item, name, "a string")),
+        _ => Err(read::bad(&Sdk(item), name, "a string").into()),
     }
 }
 
-pub(crate) fn get_n(item: &Item, name: &str) -> Result<u64, StoreError> {
-    match item.get(name) {
-        Some(AttributeValue::N(v)) => v.parse().map_err(|_| corrupt(item, name, "a whole number")),
-        _ => Err(corrupt(item, name, "a number")),
-    }
-}
-
-fn get_json(item: &Item, name: &str) -> Result<Map<String, Value>, StoreError> {
-    serde_json::from_str(get_s(item, name)?).map_err(|_| corrupt(item, name, "a JSON object"))
-}
-
-fn corrupt(item: &Item, name: &str, what: &str) -> StoreError {
-    let pk = match item.get("pk") {
-        Some(AttributeValue::S(pk)) => pk.as_str(),
-        _ => "?",
-    };
-    StoreError::Corrupt(format!("item {pk}: attribute `{name}` is not {what}"))
+pub(crate) fn get_n(item: &Item, name: &'static str) -> Result<u64, StoreError> {
+    Ok(read::number(&Sdk(item), name)?)
 }
 
 #[cfg(test)]

@@ -176,3 +176,121 @@ async fn the_role_grants_what_the_lambda_sends() {
     );
     assert_eq!(statement("ReadConfigs"), ["s3:GetObject"]);
 }
+
+/// The processor's role (`ProcessorRole`) grants what the processor sends
+/// from its function body: a batch with a published event, its reaction,
+/// and a reaction that cannot be built (its failure record, the one table
+/// write, under a `#failure#` key as the role's condition demands). The
+/// stream itself is read by Lambda's event source mapping with the role's
+/// `ReadStream` grants.
+#[tokio::test]
+async fn the_processor_role_grants_what_the_processor_sends() {
+    use handler_core::FailureLog;
+
+    use crate::processor::harness::{Rig, command};
+    use crate::processor::ship;
+
+    let mut rig = Rig::new().await;
+    // p-2's reaction names no depot: it cannot be built.
+    rig.apply(&[
+        ship("p-1", "d-1"),
+        command("parcel", "p-2", "Ship", serde_json::json!({})),
+    ])
+    .await;
+    let records = rig.stream.read().await;
+    rig.stack.dynamo_requests.reset();
+    rig.stack.s3_requests.reset();
+    let report = rig
+        .processor(rig.put_events())
+        .process(
+            lambda_dynamodb_stream::records::source_records(&testkit::stream::StreamReader::event(
+                &records,
+            ))
+            .expect("a stream event"),
+        )
+        .await;
+    assert!(report.all_finished(), "{report:?}");
+    assert_eq!(
+        (
+            report.published(),
+            report.reactions_sent(),
+            report.reactions_failed()
+        ),
+        (2, 1, 1)
+    );
+
+    let authorised_by = |operation: &str| -> &'static str {
+        match operation {
+            "PutEvents" => "events:PutEvents",
+            "SendMessageBatch" => "sqs:SendMessage",
+            "GetObject" => "s3:GetObject",
+            "UpdateItem" => "dynamodb:UpdateItem",
+            other => {
+                panic!("the processor sends {other}: grant it in template.json and map it here")
+            }
+        }
+    };
+    let sent: BTreeSet<String> = [
+        &rig.events_requests,
+        &rig.sink_requests,
+        &rig.stack.s3_requests,
+        &rig.stack.dynamo_requests,
+    ]
+    .iter()
+    .flat_map(|counter| counter.sent())
+    .map(|op| authorised_by(&op).to_owned())
+    .collect();
+    // Read after counting: GetItem is the test's, not the processor's.
+    let failure = rig
+        .stack
+        .store()
+        .failure("parcel#p-2@1/0")
+        .await
+        .expect("GetItem")
+        .expect("the failure record, under #failure#parcel#p-2@1/0");
+    assert_eq!(failure.last.code, "reaction_failed");
+    let t = template();
+    let statements = t["Resources"]["ProcessorRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+        ["Statement"]
+        .as_array()
+        .expect("statements")
+        .clone();
+    let actions = |sid: &str| -> Vec<String> {
+        let found = statements
+            .iter()
+            .find(|s| s["Sid"] == sid)
+            .unwrap_or_else(|| panic!("statement {sid}"));
+        strings(&found["Action"])
+    };
+    assert_eq!(
+        sent,
+        [
+            "Publish",
+            "SendReactions",
+            "ReadConfigs",
+            "FailureRecordsOnly"
+        ]
+        .into_iter()
+        .flat_map(actions)
+        .collect(),
+        "the processor's grants beyond logs, stream and on-failure queue are exactly what it sends"
+    );
+    let sids: BTreeSet<&str> = statements
+        .iter()
+        .filter_map(|s| s["Sid"].as_str())
+        .collect();
+    assert_eq!(
+        sids,
+        BTreeSet::from([
+            "WriteOwnLogs",
+            "ReadStream",
+            "Publish",
+            "SendReactions",
+            "ReadConfigs",
+            "MissingConfigIsNotFoundNotDenied",
+            "FailureRecordsOnly",
+            "OnFailureDestination",
+        ]),
+        "nothing more"
+    );
+}

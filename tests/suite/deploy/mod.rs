@@ -1,7 +1,8 @@
 //! The deployment: `cmd/command-handler/deploy/template.json` on moto's
 //! CloudFormation, read back through the service APIs
 //! ([`template_moto`]); what moto skips, checked in the template itself, and
-//! cfn-lint ([`template_static`]); the role's grants against what the Lambda
+//! cfn-lint ([`template_static`]); the event processor's function, stream
+//! mapping and alarm ([`template_processor`]); the roles' grants against what the Lambda
 //! sends ([`grants`]); and the script behind `cargo make zip` /
 //! `cargo make deploy` (`stack.py`) against moto ([`script`]).
 //!
@@ -19,6 +20,7 @@
 mod grants;
 mod script;
 mod template_moto;
+mod template_processor;
 mod template_static;
 
 use std::collections::BTreeMap;

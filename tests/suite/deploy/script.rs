@@ -30,6 +30,7 @@ async fn the_deploy_script_creates_and_updates_the_stack_on_moto() {
     let dir = tempfile::tempdir().expect("tempdir");
     let binary = dir.path().join("bootstrap");
     let zip = dir.path().join("lambda").join("bootstrap.zip");
+    let processor_zip = dir.path().join("event-processor").join("bootstrap.zip");
     let env_file = dir.path().join("stack.env");
     let stack = unique_name("deployed");
     let script = deploy_dir().join("stack.py");
@@ -73,12 +74,23 @@ async fn the_deploy_script_creates_and_updates_the_stack_on_moto() {
         "bootstrap 0o100755"
     );
     std::fs::write(zip.with_file_name("ARCH"), "arm64\n").expect("write ARCH");
+    // The processor's zip, the same way, beside its own ARCH.
+    std::fs::create_dir_all(processor_zip.parent().expect("a parent")).expect("mkdir");
+    let out = stack_py(&[
+        "zip",
+        binary.to_str().expect("path"),
+        processor_zip.to_str().expect("path"),
+    ]);
+    assert!(out.status.success(), "processor zip: {}", stderr(&out));
+    std::fs::write(processor_zip.with_file_name("ARCH"), "arm64\n").expect("write ARCH");
 
     let deploy = |extra: &[&str]| {
         let mut args = vec![
             "deploy",
             "--zip",
             zip.to_str().expect("path"),
+            "--processor-zip",
+            processor_zip.to_str().expect("path"),
             "--stack-name",
             stack.as_str(),
             "--env-file",
@@ -97,6 +109,10 @@ async fn the_deploy_script_creates_and_updates_the_stack_on_moto() {
     assert_eq!(params["Architecture"], "arm64", "from the ARCH file");
     assert!(
         params["CodeKey"].starts_with("command-handler/") && params["CodeKey"].ends_with(".zip")
+    );
+    assert!(
+        params["ProcessorCodeKey"].starts_with("event-processor/")
+            && params["ProcessorCodeKey"].ends_with(".zip")
     );
     let env = std::fs::read_to_string(&env_file).expect("the env file");
     for name in [
@@ -146,6 +162,11 @@ async fn the_deploy_script_creates_and_updates_the_stack_on_moto() {
     assert_eq!(
         params["CodeObjectVersion"], first_version,
         "the stack pins the version uploaded"
+    );
+    assert_eq!(
+        params["ProcessorCodeObjectVersion"],
+        current_version(params["ProcessorCodeKey"].clone()).await,
+        "and the processor's"
     );
     let lambda = aws_sdk_lambda::Client::new(&sdk);
     let code_sha = || async {

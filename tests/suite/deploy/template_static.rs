@@ -50,7 +50,7 @@ fn the_template_declares_what_moto_skips() {
     assert_eq!(alarm["Threshold"], json!({"Ref": "AlarmThreshold"}));
     assert_eq!(alarm["ComparisonOperator"], "GreaterThanOrEqualToThreshold");
 
-    // The bucket and both queues refuse requests not made over TLS.
+    // The bucket and the queues refuse requests not made over TLS.
     let deny_plain_http = |action: &str, resources: Value| {
         json!({
             "Sid": "DenyInsecureTransport",
@@ -71,7 +71,7 @@ fn the_template_declares_what_moto_skips() {
     assert_eq!(resource("QueuesPolicy")["Type"], "AWS::SQS::QueuePolicy");
     assert_eq!(
         props("QueuesPolicy")["Queues"],
-        json!([{"Ref": "CommandQueue"}, {"Ref": "DeadLetterQueue"}])
+        json!([{"Ref": "CommandQueue"}, {"Ref": "DeadLetterQueue"}, {"Ref": "ProcessorFailureQueue"}])
     );
     assert_eq!(
         props("QueuesPolicy")["PolicyDocument"]["Statement"],
@@ -79,7 +79,8 @@ fn the_template_declares_what_moto_skips() {
             "sqs:*",
             json!([
                 {"Fn::GetAtt": ["CommandQueue", "Arn"]},
-                {"Fn::GetAtt": ["DeadLetterQueue", "Arn"]}
+                {"Fn::GetAtt": ["DeadLetterQueue", "Arn"]},
+                {"Fn::GetAtt": ["ProcessorFailureQueue", "Arn"]}
             ])
         )])
     );

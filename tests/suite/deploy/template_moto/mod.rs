@@ -1,6 +1,7 @@
 //! The template on moto's CloudFormation: every resource read back through
 //! the service APIs, for two sets of parameters.
 
+mod processor;
 mod resources;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -15,6 +16,7 @@ use testkit::progress::Progress;
 use super::grants::{Grant, granted};
 use super::template_path;
 
+use processor::check_processor;
 use resources::{check_bucket, check_queues, check_table, queue_arn};
 
 /// What every function environment holds besides the resource names.
@@ -126,6 +128,8 @@ async fn deploy_and_check(sdk: &SdkConfig, code: &Code, expect: &Expect) -> Resu
         ("CodeBucket", code.bucket.as_str()),
         ("CodeKey", code.key.as_str()),
         ("CodeObjectVersion", code.version.as_str()),
+        ("ProcessorCodeKey", code.key.as_str()),
+        ("ProcessorCodeObjectVersion", code.version.as_str()),
     ];
     params.extend(expect.params.iter().copied());
     cf.create_stack()
@@ -162,6 +166,7 @@ async fn deploy_and_check(sdk: &SdkConfig, code: &Code, expect: &Expect) -> Resu
     check_queues(sdk, &out("QueueUrl"), &out("DeadLetterQueueUrl"), expect).await;
     let table_arn = check_table(sdk, &out("TableName")).await;
     check_bucket(sdk, &out("ConfigBucketName")).await;
+    check_processor(sdk, &out, &table_arn, expect).await;
     assert_eq!(out("ConfigPrefix"), expect.prefix);
 
     let lambda = aws_sdk_lambda::Client::new(sdk);

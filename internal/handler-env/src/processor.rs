@@ -1,0 +1,116 @@
+//! The event processor's Lambda, built from its environment
+//! (docs/reference.md §8): the S3 configs, EventBridge publication, the
+//! command queue for reactions and the table for the failure records of
+//! reactions that cannot be built, all on clients with the
+//! [`crate::clients`] timeouts. The binary builds it once per container;
+//! tests build the same thing.
+
+use aws_config::ConfigLoader;
+use config_s3::S3ConfigSource;
+use event_processor::EventProcessor;
+use eventbridge_publisher::{EventBridgePublisher, SdkPutEvents};
+use sqs_commands::sink::SqsCommandSink;
+use store_dynamodb::DynamoStore;
+
+use crate::clients::{load_sdk_config, s3_client};
+use crate::knobs::Knobs;
+use crate::lambda::LambdaEnvError;
+
+/// The bus published to when `EVENT_BUS_NAME` is unset.
+pub const DEFAULT_EVENT_BUS: &str = "default";
+
+/// The processor the function runs.
+pub type LambdaProcessor =
+    EventProcessor<S3ConfigSource, EventBridgePublisher<SdkPutEvents>, SqsCommandSink, DynamoStore>;
+
+/// The event processor's environment, read.
+#[derive(Debug, Clone)]
+pub struct ProcessorEnv {
+    /// `DYNAMO_TABLE_NAME`: where failure records go.
+    pub table: String,
+    /// `S3_BUCKET_NAME`.
+    pub bucket: String,
+    /// `S3_CONFIG_PREFIX` (default empty).
+    pub prefix: String,
+    /// `COMMAND_QUEUE_URL`: where reactions go.
+    pub command_queue: String,
+    /// `EVENT_BUS_NAME` (default [`DEFAULT_EVENT_BUS`]).
+    pub event_bus: String,
+    /// The knobs shared with the handler (`CONFIG_CACHE_SECONDS` and the
+    /// clients' timeouts are the ones the processor uses).
+    pub knobs: Knobs,
+}
+
+impl ProcessorEnv {
+    /// Reads the environment through `lookup` (`|name|
+    /// std::env::var(name).ok()` in the binary).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, LambdaEnvError> {
+        let value = |name: &str| lookup(name).filter(|v| !v.is_empty());
+        let required = |name: &'static str| value(name).ok_or(LambdaEnvError::Missing(name));
+        Ok(Self {
+            table: required("DYNAMO_TABLE_NAME")?,
+            bucket: required("S3_BUCKET_NAME")?,
+            prefix: value("S3_CONFIG_PREFIX").unwrap_or_default(),
+            command_queue: required("COMMAND_QUEUE_URL")?,
+            event_bus: value("EVENT_BUS_NAME").unwrap_or_else(|| DEFAULT_EVENT_BUS.to_owned()),
+            knobs: Knobs::from_lookup(&lookup)?,
+        })
+    }
+}
+
+/// The processor the function runs: clients from `loader` (in the binary
+/// `aws_config::defaults(BehaviorVersion::latest())`) with the knobs'
+/// timeouts. Nothing is called at init.
+pub async fn lambda_processor(env: &ProcessorEnv, loader: ConfigLoader) -> LambdaProcessor {
+    let sdk = load_sdk_config(loader, &env.knobs.timeouts).await;
+    let configs = S3ConfigSource::new(s3_client(&sdk), &env.bucket, &env.prefix)
+        .with_ttl(env.knobs.config_cache);
+    let publisher = EventBridgePublisher::new(SdkPutEvents::new(
+        aws_sdk_eventbridge::Client::new(&sdk),
+        &env.event_bus,
+    ));
+    let sink = SqsCommandSink::new(aws_sdk_sqs::Client::new(&sdk), &env.command_queue);
+    let failures = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), &env.table);
+    EventProcessor::new(configs, publisher, sink, failures)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_queue_is_required_and_the_bus_defaults_to_default() {
+        let env = |vars: &'static [(&'static str, &'static str)]| {
+            ProcessorEnv::from_lookup(move |name| {
+                vars.iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| (*v).to_owned())
+            })
+        };
+        assert_eq!(
+            env(&[("DYNAMO_TABLE_NAME", "t"), ("S3_BUCKET_NAME", "b")]).unwrap_err(),
+            LambdaEnvError::Missing("COMMAND_QUEUE_URL")
+        );
+        let ok = env(&[
+            ("DYNAMO_TABLE_NAME", "t"),
+            ("S3_BUCKET_NAME", "b"),
+            ("COMMAND_QUEUE_URL", "https://q"),
+            ("EVENT_BUS_NAME", ""),
+        ])
+        .unwrap();
+        assert_eq!(ok.event_bus, "default");
+        assert_eq!(ok.command_queue, "https://q");
+        let bus = env(&[
+            ("DYNAMO_TABLE_NAME", "t"),
+            ("S3_BUCKET_NAME", "b"),
+            ("COMMAND_QUEUE_URL", "https://q"),
+            ("EVENT_BUS_NAME", "orders"),
+            ("S3_CONFIG_PREFIX", "configs/"),
+        ])
+        .unwrap();
+        assert_eq!(
+            (bus.event_bus.as_str(), bus.prefix.as_str()),
+            ("orders", "configs/")
+        );
+    }
+}

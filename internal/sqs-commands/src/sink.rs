@@ -1,0 +1,162 @@
+//! [`SqsCommandSink`]: the event processor's [`CommandSink`]. Each
+//! reaction is one command message whose body is the
+//! [`ReactionCommand`]'s JSON (docs/reference.md §1), sent in
+//! `SendMessageBatch` requests of at most 10 entries and 256 KiB; on a FIFO
+//! queue its group is the target aggregate's ([`group_id`]) and its
+//! deduplication id is derived from its command id
+//! ([`deduplication_id`]). The answer is per command.
+
+use async_trait::async_trait;
+use aws_sdk_sqs::Client;
+use event_processor::{CommandSink, DeliveryError};
+use sha2::{Digest, Sha256};
+use state_machine::ReactionCommand;
+
+use crate::chunking::batches;
+use crate::envelope::group_id;
+use crate::{Outgoing, is_fifo_queue_url, send_batch};
+
+/// The command queue as the processor's sink.
+#[derive(Debug, Clone)]
+pub struct SqsCommandSink {
+    client: Client,
+    queue_url: String,
+    fifo: bool,
+}
+
+impl SqsCommandSink {
+    /// Sends to the queue at `queue_url` (FIFO when it ends in `.fifo`).
+    pub fn new(client: Client, queue_url: impl Into<String>) -> Self {
+        let queue_url = queue_url.into();
+        Self {
+            fifo: is_fifo_queue_url(&queue_url),
+            client,
+            queue_url,
+        }
+    }
+
+    /// The message of one reaction.
+    pub fn message(&self, command: &ReactionCommand) -> Result<Outgoing, DeliveryError> {
+        let body = serde_json::to_string(command)
+            .map_err(|e| DeliveryError(format!("the command cannot be written as JSON: {e}")))?;
+        let message = Outgoing::new(body);
+        Ok(if self.fifo {
+            message.in_group(
+                group_id(&command.aggregate_type, &command.aggregate_id),
+                deduplication_id(&command.command_id),
+            )
+        } else {
+            message
+        })
+    }
+}
+
+/// A FIFO deduplication id for a command id: its SHA-256 in hex (64
+/// characters, within SQS's 128 and its character set whatever the id
+/// holds).
+///
+/// ```
+/// let id = sqs_commands::sink::deduplication_id("order#o-1@1/0");
+/// assert_eq!(id.len(), 64);
+/// assert_eq!(id, sqs_commands::sink::deduplication_id("order#o-1@1/0"));
+/// ```
+pub fn deduplication_id(command_id: &str) -> String {
+    Sha256::digest(command_id.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[async_trait]
+impl CommandSink for SqsCommandSink {
+    async fn send(&self, commands: &[ReactionCommand]) -> Vec<Result<(), DeliveryError>> {
+        let mut results: Vec<Result<(), DeliveryError>> =
+            vec![Err(DeliveryError("not sent".into())); commands.len()];
+        // (index into `commands`, its message) for the commands that have one.
+        let mut messages = Vec::with_capacity(commands.len());
+        for (index, command) in commands.iter().enumerate() {
+            match self.message(command) {
+                Ok(message) => messages.push((index, message)),
+                Err(e) => results[index] = Err(e),
+            }
+        }
+        let sizes: Vec<usize> = messages.iter().map(|(_, m)| m.body.len()).collect();
+        for range in batches(&sizes) {
+            let chunk = &messages[range];
+            let outgoing: Vec<Outgoing> = chunk.iter().map(|(_, m)| m.clone()).collect();
+            match send_batch(&self.client, &self.queue_url, &outgoing).await {
+                Ok(answer) => {
+                    for (entry, _) in &answer.sent {
+                        if let Some((index, _)) = chunk.get(*entry) {
+                            results[*index] = Ok(());
+                        }
+                    }
+                    for refused in &answer.refused {
+                        if let Some((index, _)) = chunk.get(refused.index) {
+                            results[*index] =
+                                Err(DeliveryError(format!("SQS refused the command: {refused}")));
+                        }
+                    }
+                }
+                Err(e) => {
+                    let reason = format!("SendMessageBatch failed: {}", sdk_error::describe(&e));
+                    for (index, _) in chunk {
+                        results[*index] = Err(DeliveryError(reason.clone()));
+                    }
+                }
+            }
+        }
+        results
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_sqs::config::{BehaviorVersion, Region};
+    use serde_json::{Map, Value, json};
+
+    use super::*;
+
+    fn sink(url: &str) -> SqsCommandSink {
+        let config = aws_sdk_sqs::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .build();
+        SqsCommandSink::new(Client::from_conf(config), url)
+    }
+
+    fn command() -> ReactionCommand {
+        let object = |v: Value| v.as_object().cloned().unwrap_or_else(Map::new);
+        ReactionCommand {
+            command_id: "order#o-1@1/0".into(),
+            aggregate_type: "inventory".into(),
+            aggregate_id: "tea".into(),
+            command: "Reserve".into(),
+            payload: object(json!({"quantity": 2})),
+            metadata: object(json!({"correlationId": "c-1", "causationId": "order#o-1@1"})),
+        }
+    }
+
+    #[test]
+    fn the_body_is_the_command_and_fifo_groups_by_the_target_aggregate() {
+        let standard = sink("https://sqs.us-east-1.amazonaws.com/1/commands")
+            .message(&command())
+            .unwrap();
+        assert_eq!(standard.fifo, None);
+        let body: Value = serde_json::from_str(&standard.body).unwrap();
+        assert_eq!(
+            body,
+            json!({"commandId": "order#o-1@1/0", "aggregateType": "inventory",
+                   "aggregateId": "tea", "command": "Reserve", "payload": {"quantity": 2},
+                   "metadata": {"correlationId": "c-1", "causationId": "order#o-1@1"}})
+        );
+        let fifo = sink("https://sqs.us-east-1.amazonaws.com/1/commands.fifo")
+            .message(&command())
+            .unwrap();
+        let ids = fifo.fifo.unwrap();
+        assert_eq!(ids.group, "inventory#tea");
+        assert_eq!(ids.deduplication, deduplication_id("order#o-1@1/0"));
+        assert!(ids.deduplication.chars().all(|c| c.is_ascii_hexdigit()));
+        assert_ne!(deduplication_id("a"), deduplication_id("b"));
+    }
+}

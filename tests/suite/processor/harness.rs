@@ -1,0 +1,210 @@
+//! One test's rig for the event processor on moto: the stack (table with
+//! its stream, bucket with the repository's configs and the processor
+//! fixtures `parcel` and `depot`), a command queue, an EventBridge bus
+//! whose rule delivers `command-handler.*` events to a queue, the stream read from
+//! its start, and counting clients for what the processor sends.
+
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use config_s3::S3ConfigSource;
+use event_processor::EventProcessor;
+use eventbridge_publisher::{
+    Entry, EntryRefused, EventBridgePublisher, PutEventsApi, SdkPutEvents,
+};
+use handler_core::{AggregateKey, Event, EventStore};
+use lambda_runtime::{Context, LambdaEvent};
+use lambda_sqs::SqsBatchResponse;
+use serde_json::{Value, json};
+use sqs_commands::sink::SqsCommandSink;
+use store_dynamodb::DynamoStore;
+use testkit::aws::{AwsStack, PREFIX};
+use testkit::requests::RequestCounter;
+use testkit::stream::StreamReader;
+
+/// The processor on this rig, over some `PutEvents`.
+pub(crate) type Processor<A> =
+    EventProcessor<S3ConfigSource, EventBridgePublisher<A>, SqsCommandSink, DynamoStore>;
+
+pub(crate) struct Rig {
+    pub(crate) stack: AwsStack,
+    /// The command queue reactions go to.
+    pub(crate) commands: String,
+    /// The rig's own EventBridge bus.
+    pub(crate) bus: String,
+    /// The queue the bus's rule delivers published events to.
+    pub(crate) published: String,
+    pub(crate) stream: StreamReader,
+    /// EventBridge requests of [`Rig::put_events`]' client.
+    pub(crate) events_requests: RequestCounter,
+    /// SQS requests of the processor's sink.
+    pub(crate) sink_requests: RequestCounter,
+}
+
+impl Rig {
+    pub(crate) async fn new() -> Self {
+        let stack = AwsStack::new().await;
+        for name in ["parcel", "depot"] {
+            let bytes = std::fs::read(testkit::fixtures::path(&format!("processor/{name}.json")))
+                .expect("processor fixture");
+            config_s3::upload_config(stack.s3(), &stack.bucket, PREFIX, &bytes, Some(name))
+                .await
+                .expect("upload a processor fixture");
+        }
+        let (commands, _dlq) = stack.queues(30, false).await;
+        let (bus, published) = testkit::bus::bus_to_queue(&stack.sdk, "command-handler.").await;
+        let stream = StreamReader::open(&stack.sdk, &stack.table).await;
+        Self {
+            stack,
+            commands,
+            bus,
+            published,
+            stream,
+            events_requests: RequestCounter::default(),
+            sink_requests: RequestCounter::default(),
+        }
+    }
+
+    /// `PutEvents` on the rig's bus, through a counting client.
+    pub(crate) fn put_events(&self) -> SdkPutEvents {
+        let client = aws_sdk_eventbridge::Client::from_conf(
+            aws_sdk_eventbridge::config::Builder::from(&self.stack.sdk)
+                .interceptor(self.events_requests.clone())
+                .build(),
+        );
+        SdkPutEvents::new(client, &self.bus)
+    }
+
+    /// The processor the Lambda runs, on this rig's resources, over `api`.
+    pub(crate) fn processor<A: PutEventsApi>(&self, api: A) -> Processor<A> {
+        let sqs = aws_sdk_sqs::Client::from_conf(
+            aws_sdk_sqs::config::Builder::from(&self.stack.sdk)
+                .interceptor(self.sink_requests.clone())
+                .build(),
+        );
+        let publisher = EventBridgePublisher::new(api).with_resend(eventbridge_publisher::Resend {
+            attempts: 3,
+            first_pause: std::time::Duration::ZERO,
+        });
+        EventProcessor::new(
+            self.stack.configs(),
+            publisher,
+            SqsCommandSink::new(sqs, &self.commands),
+            self.stack.store(),
+        )
+    }
+
+    /// The handler applies these command bodies as one Lambda batch.
+    pub(crate) async fn apply(&self, bodies: &[Value]) -> SqsBatchResponse {
+        let records: Vec<Value> = bodies
+            .iter()
+            .enumerate()
+            .map(|(i, body)| {
+                json!({"messageId": format!("m-{i}-{}", body["commandId"].as_str().unwrap_or("")),
+                       "body": body.to_string(),
+                       "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:commands"})
+            })
+            .collect();
+        let event = lambda_sqs::parse_event(&json!({ "Records": records }).to_string())
+            .expect("an SQS event");
+        lambda_sqs::handle_event(
+            &self.stack.handler(),
+            LambdaEvent::new(event, Context::default()),
+        )
+        .await
+    }
+
+    /// Every message on the command queue now, its body parsed, deleted.
+    pub(crate) async fn queued_commands(&self) -> Vec<Value> {
+        testkit::bus::drain(&self.stack.sdk, &self.commands).await
+    }
+
+    /// Every event published so far (EventBridge envelopes), deleted.
+    pub(crate) async fn published(&self) -> Vec<Value> {
+        testkit::bus::drain(&self.stack.sdk, &self.published).await
+    }
+
+    /// The events of an aggregate, from the table.
+    pub(crate) async fn events(&self, aggregate_type: &str, id: &str) -> Vec<Event> {
+        self.stack
+            .store()
+            .events(&AggregateKey::new(aggregate_type, id), 0, 1000)
+            .await
+            .expect("events")
+    }
+}
+
+/// A command body.
+pub(crate) fn command(aggregate_type: &str, id: &str, command: &str, payload: Value) -> Value {
+    json!({"commandId": format!("{aggregate_type}-{id}-{command}"), "aggregateType": aggregate_type,
+           "aggregateId": id, "command": command, "payload": payload})
+}
+
+/// `PutEvents` through `inner`, refusing (without sending) the entries the
+/// rule picks: `refuse(detail, call)` with the call's number from 0.
+pub(crate) struct Refusing<F> {
+    pub(crate) inner: SdkPutEvents,
+    pub(crate) refuse: F,
+    pub(crate) calls: Mutex<usize>,
+    /// The details of every entry refused.
+    pub(crate) refused: Mutex<Vec<String>>,
+}
+
+impl<F: Fn(&str, usize) -> bool + Send + Sync> Refusing<F> {
+    pub(crate) fn new(inner: SdkPutEvents, refuse: F) -> Self {
+        Self {
+            inner,
+            refuse,
+            calls: Mutex::new(0),
+            refused: Mutex::new(Vec::new()),
+        }
+    }
+}
+
+#[async_trait]
+impl<F: Fn(&str, usize) -> bool + Send + Sync> PutEventsApi for Refusing<F> {
+    async fn put_events(
+        &self,
+        entries: &[Entry<'_>],
+    ) -> Result<Vec<Result<(), EntryRefused>>, String> {
+        let call = {
+            let mut calls = self.calls.lock().expect("lock");
+            *calls += 1;
+            *calls - 1
+        };
+        let refuse: Vec<bool> = entries
+            .iter()
+            .map(|e| (self.refuse)(e.detail, call))
+            .collect();
+        let sent: Vec<Entry<'_>> = entries
+            .iter()
+            .zip(&refuse)
+            .filter(|(_, r)| !**r)
+            .map(|(e, _)| *e)
+            .collect();
+        let mut answers = if sent.is_empty() {
+            Vec::new()
+        } else {
+            self.inner.put_events(&sent).await?
+        }
+        .into_iter();
+        Ok(entries
+            .iter()
+            .zip(refuse)
+            .map(|(entry, refused)| {
+                if refused {
+                    self.refused
+                        .lock()
+                        .expect("lock")
+                        .push(entry.detail.to_owned());
+                    Err(EntryRefused {
+                        code: "InternalFailure".into(),
+                        message: "refused by the test".into(),
+                    })
+                } else {
+                    answers.next().expect("one answer per entry sent")
+                }
+            })
+            .collect())
+    }
+}
