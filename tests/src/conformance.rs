@@ -1,7 +1,8 @@
 //! The event-store conformance suite: the checks every [`EventStore`]
 //! implementation must pass here, those of the [`FailureLog`] in
-//! [`failure_log`] and those of the [`AggregateIndex`] in
-//! [`aggregate_index`]. Run them all for a store with
+//! [`failure_log`], those of the [`AggregateIndex`] in
+//! [`aggregate_index`] and those of the event feed, checkpoints and
+//! correlations in [`event_feed`]. Run them all for a store with
 //! [`event_store_conformance!`](crate::event_store_conformance), which makes
 //! one test per check.
 //!
@@ -9,9 +10,13 @@
 //! [`AggregateIndex`]: handler_core::AggregateIndex
 
 mod aggregate_index;
+mod event_feed;
 mod failure_log;
 
 pub use aggregate_index::aggregates_are_listed_by_type;
+pub use event_feed::{
+    checkpoints_are_kept_by_name, correlations_are_found, events_are_fed_in_order,
+};
 pub use failure_log::failures_are_recorded;
 
 use handler_core::state_machine::AggregateState;
@@ -377,6 +382,18 @@ macro_rules! event_store_conformance {
             #[tokio::test]
             async fn aggregates_are_listed_by_type() {
                 $crate::conformance::aggregates_are_listed_by_type(&$make.await).await;
+            }
+            #[tokio::test]
+            async fn events_are_fed_in_order() {
+                $crate::conformance::events_are_fed_in_order(&$make.await).await;
+            }
+            #[tokio::test]
+            async fn checkpoints_are_kept_by_name() {
+                $crate::conformance::checkpoints_are_kept_by_name(&$make.await).await;
+            }
+            #[tokio::test]
+            async fn correlations_are_found() {
+                $crate::conformance::correlations_are_found(&$make.await).await;
             }
             #[tokio::test]
             async fn oversized_item_is_refused() {

@@ -34,20 +34,24 @@ mod exec;
 mod inspect;
 mod list;
 mod process;
+mod react;
 mod replay;
 mod send;
 mod setup;
+mod trace;
 mod worker;
 
 pub(crate) use config::{ConfigArgs, ConfigVerb, DiffArgs, UploadArgs, ValidateArgs};
 pub(crate) use dlq::{DlqArgs, DlqTarget, DlqVerb, ListDlqArgs, PurgeArgs, RedriveArgs, ShowArgs};
-pub(crate) use exec::CommandArgs;
-pub(crate) use inspect::AggregateArgs;
+pub(crate) use exec::{CommandArgs, ExecArgs};
+pub(crate) use inspect::{AggregateArgs, EventsArgs, ReplayEventsArgs};
 pub(crate) use list::ListArgs;
 pub(crate) use process::ProcessArgs;
+pub(crate) use react::{AfterBatchArgs, ReactArgs};
 pub(crate) use replay::ReplayArgs;
 pub(crate) use send::SendArgs;
 pub(crate) use setup::SetupArgs;
+pub(crate) use trace::TraceArgs;
 pub(crate) use worker::WorkerArgs;
 
 /// Operator CLI of the command handler: feed it SQS events or single
@@ -69,9 +73,12 @@ pub(crate) use worker::WorkerArgs;
     after_help = examples!(
         "Examples:\n  \
          cmdctl process tests/fixtures/sqs-event-mixed.json\n  \
-         cmdctl exec order o-1 CreateOrder --payload '{\"itemId\":\"beans\",\"quantity\":1}'\n  \
+         cmdctl exec order o-1 CreateOrder --payload '{\"itemId\":\"beans\",\"quantity\":1}' --events -\n  \
+         cmdctl run\n  \
          cmdctl state order o-1\n  \
          cmdctl events order o-1 --json\n  \
+         cmdctl events --type order --jsonl order-events.jsonl\n  \
+         cmdctl trace create-o-1\n  \
          cmdctl config validate\n  \
          cmdctl setup --table events --bucket configs --queue commands\n  \
          cmdctl --store dynamodb:events --config s3://configs/ exec order o-1 ReserveItem\n  \
@@ -134,22 +141,50 @@ pub(crate) enum Verb {
     /// Prints one line per message (message id, aggregate, command, outcome),
     /// then the `{"batchItemFailures":[...]}` answer the Lambda would return.
     /// Exits 0 whenever the batch ran: failed messages are in the answer.
+    ///
+    /// On the embedded store, the reactions then run (`cmdctl run`, unless
+    /// --no-react) and a `reactions:` line before the answer counts what they
+    /// did. On DynamoDB the event processor on the table's stream runs them.
     #[command(after_help = examples!(
         "Example:\n  \
          cmdctl process tests/fixtures/sqs-event-mixed.json\n  \
-         cmdctl process --json - < event.json"
+         cmdctl process --json - < event.json\n  \
+         cmdctl process --no-react tests/fixtures/sqs-event-mixed.json"
     ))]
     Process(ProcessArgs),
     /// Run one command through the handler (a one-message batch).
     ///
     /// Prints the outcome and the aggregate's new state. Exits 1 when the
     /// command is rejected or fails, with the reason on stderr.
+    ///
+    /// On the embedded store, the reactions then run (`cmdctl run`, unless
+    /// --no-react) and a `reactions:` line counts what they did; a reaction
+    /// that failed is named on stderr. On DynamoDB the event processor on
+    /// the table's stream runs them.
     #[command(after_help = examples!(
         "Example:\n  \
          cmdctl exec order o-1 CreateOrder --payload '{\"itemId\":\"beans\",\"quantity\":1}'\n  \
-         cmdctl exec order o-1 ReserveItem --expected-version 1 --command-id reserve-o-1"
+         cmdctl exec order o-1 CreateOrder --payload '{\"itemId\":\"beans\",\"quantity\":1}' --events -\n  \
+         cmdctl exec order o-1 ReserveItem --expected-version 1 --command-id reserve-o-1 --no-react"
     ))]
-    Exec(CommandArgs),
+    Exec(ExecArgs),
+    /// Run the embedded event processor until quiet: publish the new events
+    /// and run their reactions through the handler, round after round, until
+    /// a round finds no new event.
+    ///
+    /// Reads the embedded store's events after its checkpoint `local`, so
+    /// each event is processed once. Stops after --max-rounds rounds (a cycle
+    /// of reactions) with exit 1; the next run goes on from there. Prints the
+    /// counts (rounds, events, published, reactions and their outcomes).
+    #[command(after_help = examples_and_exits!(
+        "Examples:\n  \
+         cmdctl run\n  \
+         cmdctl run --events published.jsonl --json",
+        "  0  quiet: no new event is left\n  \
+         1  stopped after --max-rounds rounds with events left, or a publication failed\n  \
+         2  invalid input, a store that is not the embedded one, or a config that cannot be read"
+    ))]
+    Run(ReactArgs),
     /// Print an aggregate's current state: state, version and data.
     #[command(after_help = examples!(
         "Example:\n  \
@@ -157,16 +192,52 @@ pub(crate) enum Verb {
          cmdctl state order o-1 --json | jq .data"
     ))]
     State(AggregateArgs),
-    /// Print an aggregate's events, oldest first.
+    /// Print an aggregate's events, oldest first; or, with --type, replay a
+    /// type's events from the store.
     ///
-    /// The table leaves payloads and metadata out; `--json` prints every
-    /// attribute of docs/reference.md §3.
+    /// TYPE ID: the table leaves payloads and metadata out; `--json` prints
+    /// every attribute of docs/reference.md §3.
+    ///
+    /// --type TYPE: a tracking processor over the store (not the stream,
+    /// which keeps 24 hours): every event of the type, page by page, written
+    /// as JSON lines (--jsonl, the default) or published (--publish), with
+    /// its checkpoint saved after each page, so that an interrupted run
+    /// resumes with --from NAME. On the embedded store the order is the
+    /// order of the appends; on DynamoDB, aggregate by aggregate (listing
+    /// order), each in version order (docs/cost.md). Prints the counts and
+    /// the checkpoint on stderr (in the --json document on stdout).
     #[command(after_help = examples!(
-        "Example:\n  \
+        "Examples:\n  \
          cmdctl events order o-1\n  \
-         cmdctl events order o-1 --json | jq '.[].payload'"
+         cmdctl events order o-1 --json | jq '.[].payload'\n  \
+         cmdctl events --type order --jsonl order-events.jsonl --checkpoint rebuild\n  \
+         cmdctl events --type order --jsonl order-events.jsonl --from rebuild\n  \
+         cmdctl events --type order --since 2026-11-30T00:00:00Z --publish"
     ))]
-    Events(AggregateArgs),
+    Events(EventsArgs),
+    /// List the commands and events of one correlation, across aggregates, in
+    /// order (recordedAt, then aggregate and version).
+    ///
+    /// A correlation is a root command (its id, or the `correlationId` of its
+    /// metadata) and every reaction that followed from it: each derived
+    /// command carries `correlationId` and `causationId` in its metadata,
+    /// copied onto its events. One row per event: time, aggregate, version,
+    /// event, state, the command id, and what caused it. On the embedded
+    /// store a scan of the events; on DynamoDB a filtered Scan of the table
+    /// (docs/cost.md: it reads the whole table). With --root TYPE ID (the
+    /// aggregate the root command went to), no scan: each event's reactions,
+    /// rebuilt from the configs, lead to the events they caused (one read of
+    /// each touched aggregate's history).
+    #[command(after_help = examples_and_exits!(
+        "Examples:\n  \
+         cmdctl trace create-o-1\n  \
+         cmdctl trace create-o-1 --json\n  \
+         cmdctl trace create-o-1 --root order o-1",
+        "  0  the correlation's events are listed\n  \
+         1  no event carries this correlation id\n  \
+         2  invalid input, or a store that cannot be read"
+    ))]
+    Trace(TraceArgs),
     /// Work with state-machine configs.
     #[command(after_help = examples!(
         "Example:\n  \

@@ -14,7 +14,9 @@ use aws_config::{BehaviorVersion, SdkConfig};
 use batch_handler::Handler;
 use config_dir::DirConfigSource;
 use config_s3::S3ConfigSource;
-use handler_core::{AggregateIndex, ConfigSource, EventStore, FailureLog};
+use handler_core::{
+    AggregateIndex, Checkpoints, ConfigSource, Correlations, EventFeed, EventStore, FailureLog,
+};
 use handler_env::Knobs;
 use store_dynamodb::DynamoStore;
 use store_sqlite::SqliteStore;
@@ -22,10 +24,16 @@ use store_sqlite::SqliteStore;
 use crate::cli::GlobalArgs;
 use crate::sources::{ConfigSpec, StoreSpec, process_env};
 
-/// What the verbs ask of a store: both stores are all three.
-pub(crate) trait Store: EventStore + FailureLog + AggregateIndex {}
+/// What the verbs ask of a store: both stores are all of these.
+pub(crate) trait Store:
+    EventStore + FailureLog + AggregateIndex + EventFeed + Checkpoints + Correlations
+{
+}
 
-impl<T: EventStore + FailureLog + AggregateIndex + ?Sized> Store for T {}
+impl<T> Store for T where
+    T: EventStore + FailureLog + AggregateIndex + EventFeed + Checkpoints + Correlations + ?Sized
+{
+}
 
 /// The handler the Lambda runs, over whichever store and configs were chosen.
 pub(crate) type AppHandler = Handler<Arc<dyn Store>, Arc<dyn ConfigSource>>;
@@ -87,6 +95,10 @@ impl<'a> Context<'a> {
 
     pub(crate) fn dynamodb(&self) -> aws_sdk_dynamodb::Client {
         aws_sdk_dynamodb::Client::new(self.sdk())
+    }
+
+    pub(crate) fn eventbridge(&self) -> aws_sdk_eventbridge::Client {
+        aws_sdk_eventbridge::Client::new(self.sdk())
     }
 
     pub(crate) fn sqs(&self) -> aws_sdk_sqs::Client {

@@ -11,7 +11,13 @@
 //! - `process FILE|-`: a Lambda SQS event through the handler; prints each
 //!   message's outcome and the `batchItemFailures` answer;
 //! - `exec TYPE ID COMMAND`: one command as a one-message batch;
+//! - `run`: the embedded event processor until quiet (publication as JSON
+//!   lines, reactions through the handler); `process` and `exec` run it
+//!   after their batch unless `--no-react`;
 //! - `state TYPE ID`, `events TYPE ID`: what the store holds;
+//! - `events --type TYPE (--since TIME | --from NAME) (--jsonl | --publish)`:
+//!   a type's events replayed from the store, checkpointed;
+//! - `trace CORRELATION_ID`: the events of one correlation across aggregates;
 //! - `config validate [PATH...]`: checks configs; `config upload [PATH...]`:
 //!   puts them in S3 when all are valid;
 //! - `send TYPE ID COMMAND --queue-url URL`: one command onto SQS;
@@ -44,8 +50,8 @@
 //!
 //! The binary only wires library crates together (`handler-core`,
 //! `store-sqlite`, `store-dynamodb`, `config-dir`, `config-s3`, `lambda-sqs`,
-//! `sqs-worker`, `sqs-commands`, `sqs-dlq-sink`, `sqs-dead-letter`); it holds
-//! no handler logic. Layout: `cli` (clap definitions, the `--help` text),
+//! `sqs-worker`, `sqs-commands`, `sqs-dlq-sink`, `sqs-dead-letter`,
+//! `event-processor`); it holds no handler logic. Layout: `cli` (clap definitions, the `--help` text),
 //! `verbs` (one file per verb group, a folder beside it for its parts), and
 //! what the verbs share (`context`, `sources`, `output`, `progress`, ...).
 #![forbid(unsafe_code)]
@@ -67,7 +73,9 @@ use clap::Parser;
 
 use crate::cli::{Cli, ConfigVerb, Verb};
 use crate::context::Context;
-use crate::verbs::{config, dlq, exec, inspect, list, process, replay, send, setup, worker};
+use crate::verbs::{
+    config, dlq, exec, inspect, list, process, react, replay, send, setup, trace, tracking, worker,
+};
 
 /// What a verb ends with; every error is [`Exit::Invalid`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,7 +121,17 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
         Verb::Process(args) => process::run(&ctx, args, out)?,
         Verb::Exec(args) => exec::run(&ctx, args, out)?,
         Verb::State(args) => inspect::state(&ctx, args, out)?,
-        Verb::Events(args) => inspect::events(&ctx, args, out)?,
+        Verb::Run(args) => react::run(&ctx, args, out)?,
+        Verb::Events(args) => match (
+            &args.replay.aggregate_type,
+            &args.aggregate_type,
+            &args.aggregate_id,
+        ) {
+            (Some(_), _, _) => tracking::run(&ctx, &args.replay, out)?,
+            (None, Some(t), Some(id)) => inspect::events(&ctx, t, id, out)?,
+            _ => anyhow::bail!("give TYPE ID, or --type TYPE"),
+        },
+        Verb::Trace(args) => trace::run(&ctx, args, out)?,
         Verb::Config(args) => match &args.verb {
             ConfigVerb::Validate(args) => config::validate(&ctx, args, out)?,
             ConfigVerb::Upload(args) => config::upload(&ctx, args, out)?,

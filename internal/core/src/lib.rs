@@ -16,7 +16,9 @@
 //!   [`AggregateIndex`] (the listing by type), [`config_source`]'s
 //!   [`ConfigSource`], [`rejection_sink`]'s [`RejectionSink`], and
 //!   [`event_feed`]'s [`EventFeed`] and [`Checkpoints`] (stored events read in
-//!   order, as [`StoredEvent`]s, after a saved cursor).
+//!   order, as [`StoredEvent`]s, after a saved cursor) and [`Correlations`]
+//!   (one flow's events); [`correlation`] follows one flow from its root
+//!   aggregate through its reactions over any [`EventStore`].
 //!
 //! It depends on `state-machine` (pkg) and on small, non-async crates (serde,
 //! sha2, chrono, thiserror, tracing); never on an AWS crate, a Lambda crate,
@@ -41,6 +43,7 @@ pub mod aggregate_index;
 pub mod batch;
 pub mod commit_size;
 pub mod config_source;
+pub mod correlation;
 pub mod envelope;
 pub mod event_feed;
 pub mod failure;
@@ -54,8 +57,11 @@ pub use aggregate_index::{AggregateIndex, AggregateSummary};
 pub use batch::{Applied, Batch, BatchReport, InboundMessage, MessageOutcome};
 pub use commit_size::{CommitSizing, Footprint, StoreLimits};
 pub use config_source::{ConfigSource, ConfigSourceError};
+pub use correlation::{WalkError, walk_correlation};
 pub use envelope::{Command, EnvelopeError, parse_command};
-pub use event_feed::{Checkpoints, EventFeed, FeedPage, FeedQuery};
+pub use event_feed::{
+    Checkpoints, Correlations, EventFeed, FeedPage, FeedQuery, recorded_at_bound,
+};
 pub use failure::{Failure, HoldScope, Permanent, Transient};
 pub use failure_log::{FailureLog, FailureRecord, StoredFailure};
 pub use model::{AggregateKey, CommandRecord, Commit, Event, fingerprint, now_rfc3339};

@@ -7,6 +7,7 @@
 //! | --- | --- | --- | --- |
 //! | event | `{type}#{id}` | version ≥ 1 | eventType, state, payload, commandId, metadata, recordedAt, configVersion, fingerprint, data; version 1 also listShard, listId |
 //! | failure record | `#failure#{messageId}` | 0 | itemType=`failure`, code, reason, record (JSON of the latest), firstFailedAt, lastFailedAt, failures, expiresAt (TTL) |
+//! | replay checkpoint | `#checkpoint#{name}` | 0 | itemType=`checkpoint`, cursor, savedAt |
 //!
 //! The newest event is the head. `commandId` keys the local index
 //! [`COMMAND_INDEX`]; only version-1 events carry `listShard`/`listId`, the
@@ -35,6 +36,11 @@ pub(crate) type Item = HashMap<String, AttributeValue>;
 /// The partition key of a message's failure record.
 pub(crate) fn failure_pk(message_id: &str) -> String {
     format!("#failure#{message_id}")
+}
+
+/// The partition key of a replay's checkpoint.
+pub(crate) fn checkpoint_pk(name: &str) -> String {
+    format!("#checkpoint#{name}")
 }
 
 pub(crate) fn string_attr(value: impl Into<String>) -> AttributeValue {

@@ -22,6 +22,10 @@
 //! - **Events** are read with `Query` (consistent), following
 //!   `LastEvaluatedKey`, so a history over 1 MB reads whole.
 //!
+//! - **The event feed** (replay), checkpoints and a correlation's events
+//!   are in `feed`: the listing index, then per-aggregate `Query`s; a
+//!   checkpoint item per replay; a filtered `Scan` for `cmdctl trace`.
+//!
 //! The attributes of what an append writes, their sizes and DynamoDB's limits
 //! are `dynamodb-layout`'s ([`DynamoLayout`] is this store's
 //! [`EventStore::sizing`]).
@@ -40,6 +44,7 @@
 
 mod check;
 mod errors;
+mod feed;
 pub mod items;
 mod table;
 
@@ -202,6 +207,56 @@ impl DynamoStore {
         }
     }
 
+    /// Up to `limit` event items of one aggregate after `after_version`, in
+    /// version order, following `LastEvaluatedKey` (a history over 1 MB
+    /// reads whole), and whether it has more.
+    async fn items_after(
+        &self,
+        key_of: &AggregateKey,
+        after_version: u64,
+        limit: usize,
+        consistent: bool,
+    ) -> Result<(Vec<Item>, bool), StoreError> {
+        let mut out = Vec::new();
+        let mut start: Option<Item> = None;
+        while out.len() < limit {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND sk > :after")
+                .expression_attribute_values(":pk", string_attr(aggregate_pk(key_of)))
+                .expression_attribute_values(":after", number_attr(after_version))
+                .consistent_read(consistent)
+                .limit(i32::try_from(limit - out.len()).unwrap_or(i32::MAX))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(errors::store_error)?;
+            out.extend(page.items().iter().cloned());
+            match page.last_evaluated_key() {
+                Some(k) if !k.is_empty() => start = Some(k.clone()),
+                _ => return Ok((out, false)),
+            }
+        }
+        Ok((out, start.is_some()))
+    }
+
+    /// The item at (`pk`, 0), read consistently: a failure record or a
+    /// checkpoint.
+    async fn item_at(&self, pk: String) -> Result<Option<Item>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(pk, 0)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(errors::store_error)?;
+        Ok(out.item)
+    }
+
     fn expires_at(&self) -> u64 {
         SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -308,35 +363,8 @@ impl EventStore for DynamoStore {
         after_version: u64,
         limit: usize,
     ) -> Result<Vec<Event>, StoreError> {
-        let mut out = Vec::new();
-        let mut start: Option<Item> = None;
-        loop {
-            let remaining = limit.saturating_sub(out.len());
-            if remaining == 0 {
-                break;
-            }
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk AND sk > :after")
-                .expression_attribute_values(":pk", string_attr(aggregate_pk(key_of)))
-                .expression_attribute_values(":after", number_attr(after_version))
-                .consistent_read(true)
-                .limit(i32::try_from(remaining).unwrap_or(i32::MAX))
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(errors::store_error)?;
-            for item in page.items() {
-                out.push(items::parse_event(item)?);
-            }
-            match page.last_evaluated_key() {
-                Some(k) if !k.is_empty() => start = Some(k.clone()),
-                _ => break,
-            }
-        }
-        Ok(out)
+        let (found, _) = self.items_after(key_of, after_version, limit, true).await?;
+        found.iter().map(items::parse_event).collect()
     }
 
     fn sizing(&self) -> &dyn CommitSizing {
@@ -390,16 +418,11 @@ impl FailureLog for DynamoStore {
     }
 
     async fn failure(&self, message_id: &str) -> Result<Option<StoredFailure>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(failure_pk(message_id), 0)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(errors::store_error)?;
-        out.item().map(items::parse_failure).transpose()
+        self.item_at(failure_pk(message_id))
+            .await?
+            .as_ref()
+            .map(items::parse_failure)
+            .transpose()
     }
 }
 

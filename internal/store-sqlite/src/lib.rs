@@ -9,6 +9,12 @@
 //! [`OpenError::OtherLayout`], which names the file: it holds local data only,
 //! and is deleted rather than converted.
 //!
+//! It is also the embedded outbox: every event carries a
+//! sequence number assigned in its append's transaction, so the local event
+//! processor reads the events after its checkpoint ([`EventFeed`],
+//! [`Checkpoints`]); and it finds a correlation's events
+//! ([`Correlations`], `cmdctl trace`).
+//!
 //! It counts and limits commits as the DynamoDB store does
 //! (`dynamodb-layout`'s item sizes, 100 items and 4 MB per append, 400 KB per
 //! item), although SQLite could take more: what runs locally must not be
@@ -28,7 +34,9 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod feed;
 mod schema;
+mod shape;
 
 pub use schema::OpenError;
 
@@ -37,12 +45,14 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use dynamodb_layout::{DynamoLayout, LIMITS};
+use dynamodb_layout::DynamoLayout;
 use handler_core::state_machine::AggregateState;
 use handler_core::{
     AggregateIndex, AggregateKey, AggregateSummary, AppendError, CommandRecord, Commit,
     CommitSizing, Event, EventStore, FailureLog, FailureRecord, Loaded, StoreError, StoredFailure,
 };
+#[cfg(doc)]
+use handler_core::{Checkpoints, Correlations, EventFeed};
 use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
 
 /// The SQLite event store.
@@ -138,7 +148,7 @@ impl EventStore for SqliteStore {
     }
 
     async fn append(&self, commit: &Commit) -> Result<(), AppendError> {
-        check_shape(commit)?;
+        shape::check_shape(commit)?;
         let mut conn = self.conn()?;
         let tx = conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
@@ -160,15 +170,22 @@ impl EventStore for SqliteStore {
         {
             let mut insert = tx
                 .prepare_cached(
-                    "INSERT INTO events (pk, version, event_type, state, payload, command_id,
-                                         metadata, recorded_at, config_version, fingerprint)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                    "INSERT INTO events (pk, aggregate_type, version, event_type, state, payload,
+                                         command_id, metadata, recorded_at, config_version,
+                                         fingerprint, data)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
                 )
                 .map_err(|e| unavailable(&e))?;
-            for (e, c) in commit.events.iter().zip(&commit.commands) {
+            for ((e, c), data) in commit
+                .events
+                .iter()
+                .zip(&commit.commands)
+                .zip(&commit.data_after)
+            {
                 insert
                     .execute(params![
                         pk,
+                        commit.key.aggregate_type,
                         e.version as i64,
                         e.event_type,
                         e.state,
@@ -178,6 +195,7 @@ impl EventStore for SqliteStore {
                         e.recorded_at,
                         e.config_version as i64,
                         c.fingerprint,
+                        to_json(data),
                     ])
                     .map_err(|err| match err.sqlite_error_code() {
                         Some(ErrorCode::ConstraintViolation) => AppendError::Conflict {
@@ -215,44 +233,19 @@ impl EventStore for SqliteStore {
     ) -> Result<Vec<Event>, StoreError> {
         let conn = self.conn()?;
         let mut stmt = conn
-            .prepare_cached(
-                "SELECT version, event_type, state, payload, command_id, metadata, recorded_at,
-                        config_version
-                 FROM events WHERE pk = ?1 AND version > ?2 ORDER BY version LIMIT ?3",
-            )
+            .prepare_cached(&format!(
+                "SELECT {EVENT_COLUMNS} FROM events WHERE pk = ?1 AND version > ?2
+                 ORDER BY version LIMIT ?3"
+            ))
             .map_err(|e| unavailable(&e))?;
         let rows = stmt
             .query_map(
                 params![key.to_string(), after_version as i64, limit as i64],
-                |r| {
-                    Ok((
-                        r.get::<_, i64>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, String>(3)?,
-                        r.get::<_, String>(4)?,
-                        r.get::<_, String>(5)?,
-                        r.get::<_, String>(6)?,
-                        r.get::<_, i64>(7)?,
-                    ))
-                },
+                EventRow::read,
             )
             .map_err(|e| unavailable(&e))?;
-        rows.map(|row| {
-            let (version, event_type, state, payload, command_id, metadata, recorded_at, cv) =
-                row.map_err(|e| unavailable(&e))?;
-            Ok(Event {
-                version: version as u64,
-                event_type,
-                state,
-                payload: from_json(&payload)?,
-                command_id,
-                metadata: from_json(&metadata)?,
-                recorded_at,
-                config_version: cv as u64,
-            })
-        })
-        .collect()
+        rows.map(|row| row.map_err(|e| unavailable(&e))?.event())
+            .collect()
     }
 
     /// The DynamoDB store's counting and limits (see the crate doc).
@@ -346,63 +339,49 @@ impl AggregateIndex for SqliteStore {
     }
 }
 
-/// Refuses a commit that breaks the trait's rules before touching the file:
-/// over DynamoDB's limits by the DynamoDB store's counting, or not a gapless
-/// continuation with one record and one state per event.
-fn check_shape(commit: &Commit) -> Result<(), AppendError> {
-    let limits = LIMITS;
-    let n = commit.events.len();
-    let gapless = commit
-        .events
-        .iter()
-        .enumerate()
-        .all(|(i, e)| e.version == commit.expected_version + 1 + i as u64);
-    if n == 0
-        || !gapless
-        || commit.head.version != commit.new_version()
-        || commit.commands.len() != n
-        || commit.data_after.len() != n
-    {
-        return Err(AppendError::Store(StoreError::Corrupt(format!(
-            "commit for {} does not continue version {} gaplessly with one record and one \
-             state per event",
-            commit.key, commit.expected_version
-        ))));
+/// The columns an [`EventRow`] reads, in its order.
+const EVENT_COLUMNS: &str = "version, event_type, state, payload, command_id, metadata, \
+                             recorded_at, config_version";
+
+/// One event's columns as stored (JSON still text).
+struct EventRow {
+    version: i64,
+    event_type: String,
+    state: String,
+    payload: String,
+    command_id: String,
+    metadata: String,
+    recorded_at: String,
+    config_version: i64,
+}
+
+impl EventRow {
+    /// The [`EVENT_COLUMNS`] at the start of a row.
+    fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            version: r.get(0)?,
+            event_type: r.get(1)?,
+            state: r.get(2)?,
+            payload: r.get(3)?,
+            command_id: r.get(4)?,
+            metadata: r.get(5)?,
+            recorded_at: r.get(6)?,
+            config_version: r.get(7)?,
+        })
     }
-    let mut size = DynamoLayout.commit(&commit.key, commit.expected_version, &commit.head);
-    for ((event, record), data) in commit
-        .events
-        .iter()
-        .zip(&commit.commands)
-        .zip(&commit.data_after)
-    {
-        let after = AggregateState {
-            state: event.state.clone(),
-            version: event.version,
-            data: data.clone(),
-        };
-        let added = DynamoLayout.command(&commit.key, event, record, &after);
-        if added.largest_item > limits.max_item_bytes {
-            return Err(AppendError::TooLarge(format!(
-                "event {} of {} is over the {}-byte item limit",
-                event.version, commit.key, limits.max_item_bytes
-            )));
-        }
-        size = size + added;
+
+    fn event(self) -> Result<Event, StoreError> {
+        Ok(Event {
+            version: self.version as u64,
+            event_type: self.event_type,
+            state: self.state,
+            payload: from_json(&self.payload)?,
+            command_id: self.command_id,
+            metadata: from_json(&self.metadata)?,
+            recorded_at: self.recorded_at,
+            config_version: self.config_version as u64,
+        })
     }
-    if size.items > limits.max_items_per_commit {
-        return Err(AppendError::TooLarge(format!(
-            "{} items in one append, over the limit of {}",
-            size.items, limits.max_items_per_commit
-        )));
-    }
-    if size.bytes > limits.max_commit_bytes {
-        return Err(AppendError::TooLarge(format!(
-            "about {} bytes in one append, over the limit of {}",
-            size.bytes, limits.max_commit_bytes
-        )));
-    }
-    Ok(())
 }
 
 fn unavailable(e: &rusqlite::Error) -> StoreError {
@@ -418,73 +397,4 @@ fn from_json(text: &str) -> Result<serde_json::Map<String, serde_json::Value>, S
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A fresh path in the temp directory, removed with its WAL files on drop.
-    struct TempFile(PathBuf);
-
-    impl TempFile {
-        fn new(name: &str) -> Self {
-            let nanos = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap_or_default()
-                .as_nanos();
-            Self(std::env::temp_dir().join(format!(
-                "store-sqlite-{name}-{}-{nanos}.sqlite3",
-                std::process::id()
-            )))
-        }
-    }
-
-    impl Drop for TempFile {
-        fn drop(&mut self) {
-            for suffix in ["", "-wal", "-shm"] {
-                let mut path = self.0.clone().into_os_string();
-                path.push(suffix);
-                let _ = std::fs::remove_file(path);
-            }
-        }
-    }
-
-    #[test]
-    fn a_file_of_the_older_layout_is_refused_by_name() {
-        let file = TempFile::new("old-layout");
-        {
-            // What an older build left: a global table of command records.
-            let conn = Connection::open(&file.0).expect("open");
-            conn.execute_batch(
-                "CREATE TABLE events (pk TEXT NOT NULL, version INTEGER NOT NULL,
-                     event_type TEXT NOT NULL, state TEXT NOT NULL, payload TEXT NOT NULL,
-                     command_id TEXT NOT NULL, metadata TEXT NOT NULL, recorded_at TEXT NOT NULL,
-                     config_version INTEGER NOT NULL, PRIMARY KEY (pk, version)) WITHOUT ROWID;
-                 CREATE TABLE commands (command_id TEXT PRIMARY KEY, aggregate_type TEXT NOT NULL,
-                     aggregate_id TEXT NOT NULL, fingerprint TEXT NOT NULL,
-                     version INTEGER NOT NULL, recorded_at TEXT NOT NULL);
-                 INSERT INTO commands VALUES ('c-1', 'order', 'o-1', 'fp', 1, 'now');",
-            )
-            .expect("old schema");
-        }
-        let err = SqliteStore::open(&file.0).expect_err("an older file must be refused");
-        assert!(
-            matches!(&err, OpenError::OtherLayout { file: f, found: 0 } if *f == file.0),
-            "{err:?}"
-        );
-        let text = err.to_string();
-        assert!(text.contains(&file.0.display().to_string()), "{text}");
-        assert!(text.contains("delete the file"), "{text}");
-        // Nothing was changed: the old table is still there, unconverted.
-        let conn = Connection::open(&file.0).expect("open");
-        let kept: i64 = conn
-            .query_row("SELECT count(*) FROM commands", [], |r| r.get(0))
-            .expect("the old table");
-        assert_eq!(kept, 1);
-    }
-
-    #[test]
-    fn a_new_file_opens_again() {
-        let file = TempFile::new("fresh");
-        drop(SqliteStore::open(&file.0).expect("create"));
-        SqliteStore::open(&file.0).expect("open again");
-    }
-}
+mod tests;

@@ -1,20 +1,23 @@
 //! The tables: `events` (one row per event, keyed like the DynamoDB items,
-//! with its command's fingerprint; found by command id within its aggregate
-//! through `events_by_command`), `heads` (one row per aggregate: its current
-//! state, the snapshot read in one query) and `failures` (the latest failure
-//! of each failed message id, as JSON, with a count).
+//! with its command's fingerprint and the aggregate's data after it; found by
+//! command id within its aggregate through `events_by_command`; numbered by
+//! `seq`, assigned in the append's transaction, which is the cursor of the
+//! event feed), `heads` (one row per aggregate: its current state, the
+//! snapshot read in one query), `failures` (the latest failure of each
+//! failed message id, as JSON, with a count) and `checkpoints` (the cursor
+//! each named processor has finished).
 //!
 //! The layout's number is kept in `PRAGMA user_version` ([`LAYOUT`]). A file
-//! of an older layout (before it: a global `commands` table of idempotency
-//! records, no fingerprint on events) is refused, never converted: it holds
-//! local data only.
+//! of an older layout (layout 2: no sequence over the events; before it: a
+//! global `commands` table of idempotency records) is refused, never
+//! converted: it holds local data only.
 
 use std::path::PathBuf;
 
 use rusqlite::Connection;
 
 /// This layout's number, in `PRAGMA user_version`.
-pub(crate) const LAYOUT: i64 = 2;
+pub(crate) const LAYOUT: i64 = 3;
 
 /// Why a store could not be opened.
 #[derive(Debug, thiserror::Error)]
@@ -23,7 +26,7 @@ pub enum OpenError {
     /// deleted.
     #[error(
         "{}: an event store of another layout (layout {found}; this build reads layout {LAYOUT}, \
-         where idempotency is kept per aggregate on the events). It holds local data only: delete \
+         where the events are numbered in order for the event processor). It holds local data only: delete \
          the file to start a new store",
         file.display()
     )]
@@ -63,7 +66,9 @@ pub(crate) fn migrate(conn: &Connection, file: Option<PathBuf>) -> Result<(), Op
     conn.execute_batch(&format!(
         "BEGIN;
          CREATE TABLE IF NOT EXISTS events (
+             seq INTEGER PRIMARY KEY AUTOINCREMENT,
              pk TEXT NOT NULL,
+             aggregate_type TEXT NOT NULL,
              version INTEGER NOT NULL CHECK (version >= 1),
              event_type TEXT NOT NULL,
              state TEXT NOT NULL,
@@ -73,9 +78,11 @@ pub(crate) fn migrate(conn: &Connection, file: Option<PathBuf>) -> Result<(), Op
              recorded_at TEXT NOT NULL,
              config_version INTEGER NOT NULL,
              fingerprint TEXT NOT NULL,
-             PRIMARY KEY (pk, version)
-         ) WITHOUT ROWID;
+             data TEXT NOT NULL,
+             UNIQUE (pk, version)
+         );
          CREATE INDEX IF NOT EXISTS events_by_command ON events (pk, command_id);
+         CREATE INDEX IF NOT EXISTS events_by_type ON events (aggregate_type, seq);
          CREATE TABLE IF NOT EXISTS heads (
              pk TEXT PRIMARY KEY,
              aggregate_type TEXT NOT NULL,
@@ -90,6 +97,10 @@ pub(crate) fn migrate(conn: &Connection, file: Option<PathBuf>) -> Result<(), Op
              record TEXT NOT NULL,
              first_failed_at TEXT NOT NULL,
              failures INTEGER NOT NULL
+         );
+         CREATE TABLE IF NOT EXISTS checkpoints (
+             name TEXT PRIMARY KEY,
+             cursor TEXT NOT NULL
          );
          PRAGMA user_version = {LAYOUT};
          COMMIT;"

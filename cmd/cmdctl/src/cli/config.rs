@@ -44,8 +44,9 @@ pub(crate) enum ConfigVerb {
     ///
     /// For each local config (checked first, as `config validate` does),
     /// fetches the deployed object and prints the states and transitions
-    /// (by command and from-state) added, removed or changed, and the
-    /// version change; `unchanged` when they are the same, `new` when
+    /// (by command and from-state, with their reactions, `then`) added,
+    /// removed or changed, `publish` and the initial state when they change,
+    /// and the version change; `unchanged` when they are the same, `new` when
     /// nothing is deployed for the type.
     #[command(after_help = examples_and_exits!(
         "Examples:\n  \

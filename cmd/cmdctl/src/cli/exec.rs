@@ -32,3 +32,12 @@ pub(crate) struct CommandArgs {
     #[arg(long, value_name = "JSON", value_parser = json_object)]
     pub(crate) metadata: Option<Map<String, Value>>,
 }
+
+/// `exec`: one command, then its reactions.
+#[derive(Debug, Args)]
+pub(crate) struct ExecArgs {
+    #[command(flatten)]
+    pub(crate) command: CommandArgs,
+    #[command(flatten)]
+    pub(crate) after: super::AfterBatchArgs,
+}

@@ -1,5 +1,6 @@
 //! `cmdctl exec`: one command, built as a docs/reference.md §1 message body and run
-//! through the handler as a one-message batch.
+//! through the handler as a one-message batch, then (on the embedded store)
+//! its reactions ([`react`](super::react)).
 
 use std::io::Write;
 
@@ -8,18 +9,16 @@ use handler_core::{AggregateKey, Batch, EventStore, InboundMessage};
 use serde_json::json;
 
 use crate::Exit;
-use crate::cli::CommandArgs;
+use crate::cli::ExecArgs;
 use crate::context::Context;
+use crate::verbs::react;
 use crate::{message, output};
 
 /// Runs the command. Exits 0 when it applied (or had applied before), 1 when
 /// it was rejected or failed.
-pub(crate) fn run(
-    ctx: &Context<'_>,
-    args: &CommandArgs,
-    out: &mut dyn Write,
-) -> anyhow::Result<Exit> {
+pub(crate) fn run(ctx: &Context<'_>, exec: &ExecArgs, out: &mut dyn Write) -> anyhow::Result<Exit> {
     let global = ctx.global;
+    let args = &exec.command;
     let message_id = message::fresh_id();
     let command_id = args
         .command_id
@@ -46,6 +45,7 @@ pub(crate) fn run(
             return Ok(Exit::Refused);
         }
     };
+    let reactions = react::after_batch(ctx, &handler, exec.after.no_react, &exec.after.react)?;
     let head = ctx
         .block_on(handler.store().load(&key, &[]))
         .with_context(|| format!("cannot read the state of {key}"))?
@@ -54,7 +54,8 @@ pub(crate) fn run(
     if global.json {
         output::write_json(
             out,
-            &json!({ "outcome": output::outcome_json(&outcome), "state": head }),
+            &json!({ "outcome": output::outcome_json(&outcome), "state": head,
+                     "reactions": reactions }),
         )?;
         return Ok(Exit::Ok);
     }
@@ -71,6 +72,9 @@ pub(crate) fn run(
     )?;
     if let Some(head) = &head {
         writeln!(out, "{}", output::state_line(&key, head))?;
+    }
+    if let Some(reactions) = &reactions {
+        writeln!(out, "{}", reactions.line())?;
     }
     Ok(Exit::Ok)
 }

@@ -42,11 +42,12 @@ pub(crate) fn state(
 /// Prints the aggregate's events, oldest first.
 pub(crate) fn events(
     ctx: &Context<'_>,
-    args: &AggregateArgs,
+    aggregate_type: &str,
+    aggregate_id: &str,
     out: &mut dyn Write,
 ) -> anyhow::Result<Exit> {
     let global = ctx.global;
-    let key = AggregateKey::new(&args.aggregate_type, &args.aggregate_id);
+    let key = AggregateKey::new(aggregate_type, aggregate_id);
     let Some(store) = ctx.existing_store()? else {
         return Ok(no_events(&key, ctx));
     };

@@ -1,5 +1,7 @@
-//! `cmdctl process`: a Lambda SQS event through the handler, printed as the
-//! outcome of each message and the answer the Lambda would return.
+//! `cmdctl process`: a Lambda SQS event through the handler, then (on the
+//! embedded store) its reactions ([`react`](super::react)), printed as the
+//! outcome of each message, what the reactions did, and the answer the
+//! Lambda would return.
 
 use std::io::{Read, Write};
 use std::path::Path;
@@ -13,11 +15,14 @@ use crate::Exit;
 use crate::cli::ProcessArgs;
 use crate::context::Context;
 use crate::output;
+use crate::verbs::react::{self, Reactions};
 
-/// The `--json` document: every outcome, and the Lambda's answer beside it.
+/// The `--json` document: every outcome, what the reactions did (`null`
+/// when they did not run), and the Lambda's answer beside it.
 #[derive(Serialize)]
 struct ProcessJson<'a> {
     outcomes: Vec<Value>,
+    reactions: Option<Reactions>,
     #[serde(flatten)]
     response: &'a SqsBatchResponse,
 }
@@ -34,18 +39,23 @@ pub(crate) fn run(
     let handler = ctx.handler()?;
     let report = ctx.block_on(handler.handle(lambda_sqs::to_batch(&event)));
     let response = lambda_sqs::respond(&event, &report);
+    let reactions = react::after_batch(ctx, &handler, args.after.no_react, &args.after.react)?;
 
     if global.json {
         output::write_json(
             out,
             &ProcessJson {
                 outcomes: report.outcomes.iter().map(output::outcome_json).collect(),
+                reactions,
                 response: &response,
             },
         )?;
     } else {
         let rows: Vec<Vec<String>> = report.outcomes.iter().map(output::outcome_row).collect();
         output::write_table(out, &rows)?;
+        if let Some(reactions) = &reactions {
+            writeln!(out, "{}", reactions.line())?;
+        }
         output::write_json(out, &response)?;
     }
     Ok(Exit::Ok)

@@ -11,12 +11,16 @@ fn config_validate_accepts_the_repository_configs() {
     let cli = Cli::new();
     let run = cli.run(&["config", "validate"]).ok();
     let lines = run.lines();
-    assert_eq!(lines.len(), 2, "{}", run.stdout);
+    assert_eq!(lines.len(), 3, "{}", run.stdout);
     assert!(
         lines[0].starts_with("ok  ")
-            && lines[0].ends_with("order.json (order v1, 8 states, 7 transitions)")
+            && lines[0].ends_with("inventory.json (inventory v1, 1 states, 2 transitions)")
     );
-    assert!(lines[1].starts_with("ok  ") && lines[1].contains("ticket.json (ticket v1"));
+    assert!(
+        lines[1].starts_with("ok  ")
+            && lines[1].ends_with("order.json (order v1, 8 states, 7 transitions)")
+    );
+    assert!(lines[2].starts_with("ok  ") && lines[2].contains("ticket.json (ticket v1"));
     let doc = cli.run(&["config", "validate", "--json"]).ok().json();
     assert_eq!(doc["valid"], true);
 }

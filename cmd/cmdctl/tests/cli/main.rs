@@ -13,4 +13,5 @@ mod harness;
 mod history;
 mod local_task;
 mod process;
+mod react;
 mod send_file;

@@ -153,6 +153,9 @@ fn write_file(out: &mut dyn Write, d: &FileDiff) -> anyhow::Result<()> {
     if let Some((old, new)) = &c.initial_state {
         writeln!(out, "  ~ initialState {old} -> {new}")?;
     }
+    if let Some((old, new)) = &c.publish {
+        writeln!(out, "  ~ publish {old} -> {new}")?;
+    }
     for state in &c.states_added {
         writeln!(out, "  + state {state}")?;
     }
@@ -171,7 +174,11 @@ fn edge_text(edge: &Edge) -> String {
     } else {
         ""
     };
-    format!("-> {} ({}{schema})", edge.to, edge.event)
+    let then = match edge.then.len() {
+        0 => String::new(),
+        n => format!(", then {n}"),
+    };
+    format!("-> {} ({}{schema}{then})", edge.to, edge.event)
 }
 
 fn transition_text(t: &TransitionChange) -> String {
@@ -209,13 +216,21 @@ fn transition_text(t: &TransitionChange) -> String {
                     .to_owned(),
                 );
             }
+            if before.then != after.then {
+                what.push(format!(
+                    "then changed ({} -> {} reactions)",
+                    before.then.len(),
+                    after.then.len()
+                ));
+            }
             format!("~ {command} from {from}: {}", what.join(", "))
         }
     }
 }
 
 fn edge_json(edge: &Edge) -> Value {
-    json!({ "to": edge.to, "event": edge.event, "payloadSchema": edge.payload_schema })
+    json!({ "to": edge.to, "event": edge.event, "payloadSchema": edge.payload_schema,
+            "then": edge.then })
 }
 
 fn file_json(d: &FileDiff) -> Value {
@@ -263,6 +278,7 @@ fn file_json(d: &FileDiff) -> Value {
             _ => None,
         },
         "initialState": c.initial_state.as_ref().map(|(old, new)| json!({ "deployed": old, "local": new })),
+        "publish": c.publish.map(|(old, new)| json!({ "deployed": old, "local": new })),
         "statesAdded": c.states_added,
         "statesRemoved": c.states_removed,
         "transitionsAdded": added,
@@ -311,5 +327,34 @@ mod tests {
             ]
         );
         assert!(!changes.is_same_machine());
+    }
+
+    #[test]
+    fn publish_and_then_are_named() {
+        let local = DEPLOYED
+            .replace(r#""version":1,"#, r#""version":1,"publish":true,"#)
+            .replace(
+                r#""event":"Paid"}"#,
+                r#""event":"Paid","then":[{"command":"Ship"}]}"#,
+            );
+        let changes = diff(&config(DEPLOYED), &config(&local));
+        let text: Vec<String> = changes.transitions.iter().map(transition_text).collect();
+        assert_eq!(
+            text,
+            ["~ Pay from Created: then changed (0 -> 1 reactions)"]
+        );
+        assert_eq!(changes.publish, Some((false, true)));
+        let added = TransitionChange::Added {
+            command: "Pay".into(),
+            from: "Created".into(),
+            edge: match &changes.transitions[0] {
+                TransitionChange::Changed { after, .. } => after.clone(),
+                other => panic!("{other:?}"),
+            },
+        };
+        assert_eq!(
+            transition_text(&added),
+            "+ Pay from Created -> Paid (Paid, then 1)"
+        );
     }
 }

@@ -1,0 +1,274 @@
+//! The embedded event processor (docs/event-processor.md, "Locally"): after
+//! a batch (`process`, `exec`) and in `cmdctl run`.
+//!
+//! A round: `tracking::track` reads the embedded store's events after the
+//! checkpoint [`CHECKPOINT`], publishes those of publishing types as JSON
+//! lines (`--events`) and collects their reactions ([`Collect`]); the
+//! reactions then go through the same handler as the batch, as one SQS
+//! batch of up to 10 messages would (message id = the reaction's
+//! deterministic command id). Rounds repeat until one finds no new event
+//! (quiet), or `--max-rounds` have run with events left: a cycle of
+//! reactions stops there, and the next `cmdctl run` goes on from the
+//! checkpoint. The bound is checked before a round reads anything, so no
+//! reaction is dropped.
+
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{Context as _, bail};
+use event_processor::jsonl::{Collect, JsonLines};
+use event_processor::tracking::track;
+use event_processor::{EventProcessor, ReactionCommand};
+use handler_core::{Batch, EventFeed, FeedQuery, InboundMessage, MessageOutcome};
+use serde::Serialize;
+
+use crate::Exit;
+use crate::cli::ReactArgs;
+use crate::context::{AppHandler, Context};
+use crate::output;
+use crate::sources::StoreSpec;
+
+/// The embedded processor's checkpoint name.
+pub(crate) const CHECKPOINT: &str = "local";
+
+/// Events read per page of the feed.
+const PAGE_SIZE: usize = 100;
+
+/// Reactions per handler batch: SQS's largest batch.
+const BATCH_SIZE: usize = 10;
+
+/// How many times a reaction that failed transiently is run again within its
+/// round (SQS would deliver it again).
+const ATTEMPTS: usize = 3;
+
+/// What the reactions did.
+#[derive(Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Reactions {
+    /// Rounds that ran reactions.
+    pub(crate) rounds: u64,
+    /// Events read.
+    pub(crate) events: usize,
+    /// Events published.
+    pub(crate) published: usize,
+    /// Reactions run through the handler.
+    pub(crate) commands: usize,
+    /// ... applied.
+    pub(crate) applied: usize,
+    /// ... already applied (nothing written).
+    pub(crate) duplicates: usize,
+    /// ... rejected or failed (each named on stderr).
+    pub(crate) failed: usize,
+    /// Reactions that could not be built (recorded as failures of their
+    /// event).
+    pub(crate) not_built: usize,
+    /// True when the round bound stopped the run with events left.
+    pub(crate) stopped: bool,
+    /// The event whose publication failed, when one did (the run stops).
+    pub(crate) unfinished: Option<String>,
+}
+
+impl Reactions {
+    /// The human line.
+    pub(crate) fn line(&self) -> String {
+        format!(
+            "reactions: {} round{}, {} event{} read, {} published, {} command{} \
+             ({} applied, {} duplicate, {} failed), {} not built{}",
+            self.rounds,
+            plural(self.rounds as usize),
+            self.events,
+            plural(self.events),
+            self.published,
+            self.commands,
+            plural(self.commands),
+            self.applied,
+            self.duplicates,
+            self.failed,
+            self.not_built,
+            if self.stopped { ", stopped" } else { "" }
+        )
+    }
+
+    /// True when the run ended quiet.
+    pub(crate) fn quiet(&self) -> bool {
+        !self.stopped && self.unfinished.is_none()
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// `cmdctl run`: rounds until quiet; exit 1 when it did not end quiet.
+pub(crate) fn run(
+    ctx: &Context<'_>,
+    args: &ReactArgs,
+    out: &mut dyn Write,
+) -> anyhow::Result<Exit> {
+    if !matches!(ctx.store_spec(), StoreSpec::Sqlite(_)) {
+        bail!(
+            "`cmdctl run` runs the reactions of the embedded store; on {} the event processor \
+             on the table's stream runs them (`cmdctl events --type T --publish` replays)",
+            ctx.store_spec()
+        );
+    }
+    let handler = ctx.handler()?;
+    let reactions = run_until_quiet(ctx, &handler, args)?;
+    if ctx.global.json {
+        output::write_json(out, &reactions)?;
+    } else {
+        writeln!(out, "{}", reactions.line())?;
+    }
+    Ok(if reactions.quiet() {
+        Exit::Ok
+    } else {
+        Exit::Refused
+    })
+}
+
+/// Runs the reactions after a batch, unless `no_react` or the store is not
+/// the embedded one (on DynamoDB the stream's processor runs them): `None`
+/// then.
+pub(crate) fn after_batch(
+    ctx: &Context<'_>,
+    handler: &AppHandler,
+    no_react: bool,
+    args: &ReactArgs,
+) -> anyhow::Result<Option<Reactions>> {
+    if no_react || !matches!(ctx.store_spec(), StoreSpec::Sqlite(_)) {
+        return Ok(None);
+    }
+    run_until_quiet(ctx, handler, args).map(Some)
+}
+
+/// Rounds until quiet or the bound (see the module doc); says on stderr why
+/// it stopped when it did not end quiet.
+pub(crate) fn run_until_quiet(
+    ctx: &Context<'_>,
+    handler: &AppHandler,
+    args: &ReactArgs,
+) -> anyhow::Result<Reactions> {
+    let publisher = JsonLines::new(events_writer(args.events.as_deref())?);
+    let sink = Arc::new(Collect::new());
+    let store = handler.store().clone();
+    let processor = EventProcessor::new(
+        handler.configs().clone(),
+        publisher,
+        sink.clone(),
+        store.clone(),
+    );
+    let query = FeedQuery::default();
+    let mut totals = Reactions::default();
+    loop {
+        if totals.rounds == args.max_rounds {
+            let after = ctx.block_on(store.checkpoint(CHECKPOINT))?;
+            let left = ctx.block_on(store.read(&query, after.as_deref(), 1))?;
+            totals.stopped = !left.events.is_empty();
+            if totals.stopped {
+                output::note(&format!(
+                    "reactions stopped after {} rounds with events left (a cycle of reactions?): \
+                     `cmdctl run` goes on from there; raise --max-rounds if the chain is that long",
+                    args.max_rounds
+                ));
+            }
+            return Ok(totals);
+        }
+        let pass = ctx
+            .block_on(track(
+                store.as_ref(),
+                store.as_ref(),
+                CHECKPOINT,
+                &query,
+                &processor,
+                PAGE_SIZE,
+            ))
+            .context("the embedded event processor could not read the store")?;
+        totals.events += pass.events;
+        totals.published += pass.published;
+        totals.not_built += pass.reactions_failed;
+        let commands = sink.take();
+        if let Some(event) = pass.stopped_at {
+            output::note(&format!(
+                "reactions stopped: event {event} could not be finished (its publication \
+                 failed); `cmdctl run` tries it again"
+            ));
+            totals.unfinished = Some(event);
+        }
+        if commands.is_empty() {
+            return Ok(totals);
+        }
+        totals.rounds += 1;
+        for outcome in ctx.block_on(run_commands(handler, &commands)) {
+            totals.commands += 1;
+            match &outcome.result {
+                Ok(applied) if applied.duplicate => totals.duplicates += 1,
+                Ok(_) => totals.applied += 1,
+                Err(_) => {
+                    totals.failed += 1;
+                    output::note(&format!(
+                        "reaction {} ({} {}): {}",
+                        outcome.message_id,
+                        outcome
+                            .aggregate
+                            .as_ref()
+                            .map(ToString::to_string)
+                            .unwrap_or_default(),
+                        outcome.command.as_deref().unwrap_or(""),
+                        output::outcome_text(&outcome.result)
+                    ));
+                }
+            }
+        }
+        if totals.unfinished.is_some() {
+            return Ok(totals);
+        }
+    }
+}
+
+/// Runs the reactions through the handler, [`BATCH_SIZE`] at a time; one
+/// that failed transiently runs again, up to [`ATTEMPTS`] times in all.
+/// Returns each reaction's last outcome.
+async fn run_commands(handler: &AppHandler, commands: &[ReactionCommand]) -> Vec<MessageOutcome> {
+    let mut outcomes = Vec::with_capacity(commands.len());
+    for chunk in commands.chunks(BATCH_SIZE) {
+        let mut pending: Vec<InboundMessage> = chunk.iter().map(message).collect();
+        for attempt in 1..=ATTEMPTS {
+            let report = handler.handle(Batch::standard(pending.clone())).await;
+            let (retry, done): (Vec<_>, Vec<_>) = report
+                .outcomes
+                .into_iter()
+                .partition(|o| o.must_retry() && attempt < ATTEMPTS);
+            outcomes.extend(done);
+            pending.retain(|m| retry.iter().any(|o| o.message_id == m.message_id));
+            if pending.is_empty() {
+                break;
+            }
+        }
+    }
+    outcomes
+}
+
+/// A reaction as the message SQS would deliver: its body is the command
+/// message, its id the command's.
+fn message(command: &ReactionCommand) -> InboundMessage {
+    // A map of strings and JSON values always serializes.
+    let body = serde_json::to_string(command).unwrap_or_default();
+    InboundMessage::new(command.command_id.clone(), body)
+}
+
+/// Where published events go: a file (appended), stdout (`-`), or nowhere.
+pub(crate) fn events_writer(path: Option<&Path>) -> anyhow::Result<Box<dyn Write + Send>> {
+    Ok(match path {
+        None => Box::new(std::io::sink()),
+        Some(p) if p.as_os_str() == "-" => Box::new(std::io::stdout()),
+        Some(p) => Box::new(
+            OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(p)
+                .with_context(|| format!("cannot open {} for the published events", p.display()))?,
+        ),
+    })
+}

@@ -1,0 +1,170 @@
+//! Opening files (a new one, one of an older layout) and the feed over later appends.
+
+use super::*;
+
+/// A fresh path in the temp directory, removed with its WAL files on drop.
+struct TempFile(PathBuf);
+
+impl TempFile {
+    fn new(name: &str) -> Self {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos();
+        Self(std::env::temp_dir().join(format!(
+            "store-sqlite-{name}-{}-{nanos}.sqlite3",
+            std::process::id()
+        )))
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        for suffix in ["", "-wal", "-shm"] {
+            let mut path = self.0.clone().into_os_string();
+            path.push(suffix);
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+#[test]
+fn a_file_of_the_older_layout_is_refused_by_name() {
+    let file = TempFile::new("old-layout");
+    {
+        // What an older build left: a global table of command records.
+        let conn = Connection::open(&file.0).expect("open");
+        conn.execute_batch(
+            "CREATE TABLE events (pk TEXT NOT NULL, version INTEGER NOT NULL,
+                 event_type TEXT NOT NULL, state TEXT NOT NULL, payload TEXT NOT NULL,
+                 command_id TEXT NOT NULL, metadata TEXT NOT NULL, recorded_at TEXT NOT NULL,
+                 config_version INTEGER NOT NULL, PRIMARY KEY (pk, version)) WITHOUT ROWID;
+             CREATE TABLE commands (command_id TEXT PRIMARY KEY, aggregate_type TEXT NOT NULL,
+                 aggregate_id TEXT NOT NULL, fingerprint TEXT NOT NULL,
+                 version INTEGER NOT NULL, recorded_at TEXT NOT NULL);
+             INSERT INTO commands VALUES ('c-1', 'order', 'o-1', 'fp', 1, 'now');",
+        )
+        .expect("old schema");
+    }
+    let err = SqliteStore::open(&file.0).expect_err("an older file must be refused");
+    assert!(
+        matches!(&err, OpenError::OtherLayout { file: f, found: 0 } if *f == file.0),
+        "{err:?}"
+    );
+    let text = err.to_string();
+    assert!(text.contains(&file.0.display().to_string()), "{text}");
+    assert!(text.contains("delete the file"), "{text}");
+    // Nothing was changed: the old table is still there, unconverted.
+    let conn = Connection::open(&file.0).expect("open");
+    let kept: i64 = conn
+        .query_row("SELECT count(*) FROM commands", [], |r| r.get(0))
+        .expect("the old table");
+    assert_eq!(kept, 1);
+}
+
+#[test]
+fn a_new_file_opens_again() {
+    let file = TempFile::new("fresh");
+    drop(SqliteStore::open(&file.0).expect("create"));
+    SqliteStore::open(&file.0).expect("open again");
+}
+
+#[test]
+fn a_file_of_layout_2_is_refused() {
+    let file = TempFile::new("layout-2");
+    {
+        // Layout 2: events without a sequence, user_version 2.
+        let conn = Connection::open(&file.0).expect("open");
+        conn.execute_batch(
+            "CREATE TABLE events (pk TEXT NOT NULL, version INTEGER NOT NULL,
+                 PRIMARY KEY (pk, version)) WITHOUT ROWID;
+             PRAGMA user_version = 2;",
+        )
+        .expect("layout 2 schema");
+    }
+    let err = SqliteStore::open(&file.0).expect_err("layout 2 must be refused");
+    assert!(
+        matches!(&err, OpenError::OtherLayout { found: 2, .. }),
+        "{err:?}"
+    );
+    let text = err.to_string();
+    assert!(text.contains("this build reads layout 3"), "{text}");
+    assert!(text.contains("delete the file"), "{text}");
+}
+
+/// The feed follows appends: a read after the last cursor finds what was
+/// appended since, in append order across aggregates.
+#[test]
+fn the_feed_sees_later_appends_in_append_order() {
+    use handler_core::{EventFeed, FeedQuery};
+    use one_event::commit;
+
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime")
+        .block_on(async {
+            let store = SqliteStore::in_memory().expect("store");
+            let all = FeedQuery::default();
+            let a = AggregateKey::new("order", "a");
+            let b = AggregateKey::new("order", "b");
+            store.append(&commit(&a, 0)).await.expect("append");
+            let first = store.read(&all, None, 10).await.expect("read");
+            assert_eq!(first.events.len(), 1);
+            assert!(!first.more);
+            store.append(&commit(&b, 0)).await.expect("append");
+            store.append(&commit(&a, 1)).await.expect("append");
+            let next = store
+                .read(&all, first.cursor.as_deref(), 10)
+                .await
+                .expect("read");
+            let order: Vec<(String, u64)> = next
+                .events
+                .iter()
+                .map(|e| (e.key.aggregate_id.clone(), e.event.version))
+                .collect();
+            assert_eq!(order, [("b".to_owned(), 1), ("a".to_owned(), 2)]);
+            let err = store
+                .read(&all, Some("x"), 1)
+                .await
+                .expect_err("bad cursor");
+            assert!(matches!(err, StoreError::Corrupt(_)), "{err:?}");
+        });
+}
+
+/// A one-event commit, enough for the feed tests.
+mod one_event {
+    use handler_core::state_machine::AggregateState;
+    use handler_core::{AggregateKey, CommandRecord, Commit, Event};
+    use serde_json::Map;
+
+    pub(super) fn commit(key: &AggregateKey, expected_version: u64) -> Commit {
+        let version = expected_version + 1;
+        let event = Event {
+            version,
+            event_type: "Happened".into(),
+            state: "S".into(),
+            payload: Map::new(),
+            command_id: format!("c-{version}"),
+            metadata: Map::new(),
+            recorded_at: "2026-11-30T00:00:00.000Z".into(),
+            config_version: 1,
+        };
+        Commit {
+            key: key.clone(),
+            expected_version,
+            commands: vec![CommandRecord {
+                command_id: event.command_id.clone(),
+                key: key.clone(),
+                fingerprint: "fp".into(),
+                version,
+            }],
+            events: vec![event],
+            data_after: vec![Map::new()],
+            head: AggregateState {
+                state: "S".into(),
+                version,
+                data: Map::new(),
+            },
+        }
+    }
+}
