@@ -171,9 +171,12 @@ impl Cli {
         run_with_stdin(self.command(args), stdin)
     }
 
+    /// `process FIXTURE --no-react`: the fixtures drive orders by hand,
+    /// which the saga's reactions would contend with (`react.rs` runs them
+    /// on a fixture; `saga.rs` is the saga).
     pub(crate) fn process(&self, name: &str) -> Run {
         let path = fixture(name);
-        self.run(&["process", path.to_str().expect("utf-8 path")])
+        self.run(&["process", "--no-react", path.to_str().expect("utf-8 path")])
             .ok()
     }
 
