@@ -11,16 +11,20 @@ fn config_validate_accepts_the_repository_configs() {
     let cli = Cli::new();
     let run = cli.run(&["config", "validate"]).ok();
     let lines = run.lines();
-    assert_eq!(lines.len(), 3, "{}", run.stdout);
+    assert_eq!(lines.len(), 4, "{}", run.stdout);
     assert!(
         lines[0].starts_with("ok  ")
-            && lines[0].ends_with("inventory.json (inventory v1, 1 states, 2 transitions)")
+            && lines[0].ends_with("inventory.json (inventory v1, 1 states, 4 transitions)")
     );
     assert!(
         lines[1].starts_with("ok  ")
-            && lines[1].ends_with("order.json (order v1, 8 states, 7 transitions)")
+            && lines[1].ends_with("order.json (order v1, 10 states, 9 transitions)")
     );
-    assert!(lines[2].starts_with("ok  ") && lines[2].contains("ticket.json (ticket v1"));
+    assert!(
+        lines[2].starts_with("ok  ")
+            && lines[2].ends_with("payment.json (payment v1, 4 states, 3 transitions)")
+    );
+    assert!(lines[3].starts_with("ok  ") && lines[3].contains("ticket.json (ticket v1"));
     let doc = cli.run(&["config", "validate", "--json"]).ok().json();
     assert_eq!(doc["valid"], true);
 }
