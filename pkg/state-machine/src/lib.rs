@@ -132,6 +132,6 @@ mod validate;
 pub use config::{Config, ReactionSpec, Transition};
 pub use guard::CommandInput;
 pub use machine::{Decision, Rejection, StateMachine};
-pub use reaction::{EventView, ReactionCommand, ReactionError, event_id};
+pub use reaction::{EventView, MAX_HOPS, ReactionCommand, ReactionError, event_id};
 pub use state::AggregateState;
 pub use validate::{ConfigError, ConfigFault};
