@@ -118,6 +118,7 @@
 #![forbid(unsafe_code)]
 
 mod config;
+mod config_set;
 pub mod diff;
 mod guard;
 mod machine;
@@ -130,6 +131,7 @@ mod then;
 mod validate;
 
 pub use config::{Config, ReactionSpec, Transition};
+pub use config_set::{SetFault, validate_set};
 pub use guard::CommandInput;
 pub use machine::{Decision, Rejection, StateMachine};
 pub use reaction::{EventView, MAX_HOPS, ReactionCommand, ReactionError, event_id};
