@@ -17,6 +17,7 @@ use std::sync::{Arc, LazyLock};
 use datalogic_rs::bumpalo::Bump;
 use datalogic_rs::{
     DataValue, DivisionByZeroHandling, Engine, EvalInput, EvaluationConfig, FromDataValue, Logic,
+    NumericCoercionConfig,
 };
 
 use crate::rule_bounds;
@@ -24,11 +25,17 @@ use serde_json::Value;
 
 /// One engine for every rule: it holds no state between evaluations.
 /// Division by zero is an error (a rule that cannot be evaluated), not
-/// JavaScript's saturated sentinel.
+/// JavaScript's saturated sentinel; and a value that is not a number (a
+/// missing one, `null`, a string, a boolean) is an error where a number is
+/// needed, not a silent 0, so a guard on a missing value does not hold.
 static ENGINE: LazyLock<Engine> = LazyLock::new(|| {
     Engine::builder()
         .with_config(
-            EvaluationConfig::default().with_division_by_zero(DivisionByZeroHandling::ThrowError),
+            EvaluationConfig::default()
+                .with_division_by_zero(DivisionByZeroHandling::ThrowError)
+                .with_numeric_coercion(
+                    NumericCoercionConfig::default().with_reject_non_numeric(true),
+                ),
         )
         .build()
 });
@@ -185,6 +192,28 @@ mod tests {
             eval(&json!({"var": "payload.missing"}), &data).unwrap(),
             Value::Null
         );
+    }
+
+    #[test]
+    fn missing_values_and_division_by_zero_are_errors_not_numbers() {
+        let data = json!({"payload": {"n": 0, "s": "7"}});
+        for rule in [
+            json!({">=": [{"var": "payload.missing"}, 1]}),
+            json!({"<": [{"var": "payload.missing"}, 1]}),
+        ] {
+            assert_eq!(
+                eval(&rule, &data),
+                Ok(json!(false)),
+                "a missing value compares false: {rule}"
+            );
+        }
+        for rule in [
+            json!({"-": [{"var": "payload.missing"}, 1]}),
+            json!({"/": [1, {"var": "payload.n"}]}),
+            json!({"/": [1.5, {"var": "payload.n"}]}),
+        ] {
+            assert!(eval(&rule, &data).is_err(), "{rule}");
+        }
     }
 
     #[test]
