@@ -278,3 +278,42 @@ fn aws_config_diff_shows_what_an_upload_would_change() {
     let run = cli.run(&["config", "diff", changed.join("bad.json").to_str().unwrap()]);
     assert_eq!(run.code, 2, "{}", run.stdout);
 }
+
+#[test]
+fn config_validate_checks_a_directory_as_a_set() {
+    let cli = Cli::new();
+    let dir = cli.dir.path().join("set");
+    std::fs::create_dir(&dir).unwrap();
+    let ping = r#"{ "aggregateType": "ping", "version": 1, "initialState": "Idle", "states": ["Idle"],
+      "transitions": [ { "command": "Ping", "from": ["Idle"], "to": "Idle", "event": "Pinged",
+        "then": [ { "aggregateType": "pong", "command": "Pong" } ] } ] }"#;
+    let pong = r#"{ "aggregateType": "pong", "version": 1, "initialState": "Idle", "states": ["Idle"],
+      "transitions": [ { "command": "Pong", "from": ["Idle"], "to": "Idle", "event": "Ponged",
+        "then": [ { "aggregateType": "ping", "command": "Ping" } ] } ] }"#;
+    std::fs::write(dir.join("ping.json"), ping).unwrap();
+    let validate =
+        |cli: &Cli| cli.run(&["--config-dir", dir.to_str().unwrap(), "config", "validate"]);
+
+    let run = validate(&cli);
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains(
+            "transitions[0].then[0].aggregateType: transitions[0] (`Ping` -> `Pinged`) reacts with a command to type `pong`, which has no config"
+        ),
+        "{}",
+        run.stdout
+    );
+
+    std::fs::write(dir.join("pong.json"), pong).unwrap();
+    let run = validate(&cli);
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("a cycle of reactions that can never end: ping.transitions[0] (`Ping` -> `Pinged`) -> pong.transitions[0] (`Pong` -> `Ponged`) -> ping.transitions[0]"),
+        "{}",
+        run.stdout
+    );
+
+    // Named one by one, each file is valid on its own.
+    let one = dir.join("ping.json");
+    cli.run(&["config", "validate", one.to_str().unwrap()]).ok();
+}
