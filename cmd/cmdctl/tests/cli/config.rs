@@ -182,7 +182,28 @@ fn aws_config_upload_refuses_an_older_version_unless_forced() {
             .collect::<BTreeMap<_, _>>()
     };
 
-    cli.run(&["config", "upload", v2.to_str().unwrap()]).ok();
+    // The order's reactions need the inventory and the payment deployed
+    // with it (the configs are checked as a set).
+    let with_its_reactions = |order: &std::path::Path| {
+        let config = cli.dir.path().join("config");
+        let mut args = vec!["config".to_owned(), "upload".to_owned()];
+        args.push(order.to_str().unwrap().to_owned());
+        for name in ["inventory.json", "payment.json"] {
+            args.push(config.join(name).to_str().unwrap().to_owned());
+        }
+        cli.run(&args.iter().map(String::as_str).collect::<Vec<_>>())
+            .ok();
+    };
+    let deployed_with = |order: u64, ticket: Option<u64>| {
+        let mut types = BTreeMap::from([
+            ("inventory".to_owned(), 1),
+            ("order".to_owned(), order),
+            ("payment".to_owned(), 1),
+        ]);
+        types.extend(ticket.map(|v| ("ticket".to_owned(), v)));
+        types
+    };
+    with_its_reactions(&v2);
     let run = cli.run(&["config", "upload"]);
     assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
     assert!(
@@ -194,16 +215,13 @@ fn aws_config_upload_refuses_an_older_version_unless_forced() {
     );
     assert!(run.stdout.is_empty(), "{}", run.stdout);
     // Nothing was uploaded, not even ticket.json.
-    assert_eq!(deployed(), BTreeMap::from([("order".to_owned(), 2)]));
+    assert_eq!(deployed(), deployed_with(2, None));
 
     // The same version again is no downgrade; --force goes back.
-    cli.run(&["config", "upload", v2.to_str().unwrap()]).ok();
+    with_its_reactions(&v2);
     let run = cli.run(&["config", "upload", "--force"]).ok();
     assert!(run.stdout.contains("(order v1)"), "{}", run.stdout);
-    assert_eq!(
-        deployed(),
-        BTreeMap::from([("order".to_owned(), 1), ("ticket".to_owned(), 1)])
-    );
+    assert_eq!(deployed(), deployed_with(1, Some(1)));
 }
 
 #[test]
@@ -212,7 +230,7 @@ fn aws_config_diff_shows_what_an_upload_would_change() {
     cli.setup("cli-cd", &[]);
     cli.run(&["config", "upload"]).ok();
     let run = cli.run(&["config", "diff", "--exit-code"]).ok();
-    assert_eq!(run.lines().len(), 2, "{}", run.stdout);
+    assert_eq!(run.lines().len(), 4, "{}", run.stdout);
     assert!(
         run.lines().iter().all(|l| l.ends_with("unchanged (v1)")),
         "{}",

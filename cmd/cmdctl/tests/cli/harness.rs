@@ -207,8 +207,13 @@ impl AwsCli {
         };
         let config = cli.dir.path().join("config");
         std::fs::create_dir(&config).unwrap();
-        for name in ["order.json", "ticket.json"] {
-            std::fs::copy(config_dir().join(name), config.join(name)).unwrap();
+        // Every shipped config: they are checked as a set (the order's
+        // reactions need the inventory and the payment).
+        for entry in std::fs::read_dir(config_dir()).expect("config/") {
+            let path = entry.expect("an entry").path();
+            if path.extension().is_some_and(|e| e == "json") {
+                std::fs::copy(&path, config.join(path.file_name().unwrap())).unwrap();
+            }
         }
         cli
     }
