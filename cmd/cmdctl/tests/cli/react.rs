@@ -1,6 +1,8 @@
-//! The embedded event processor on a local store: the order -> inventory
-//! chain of `config/`, `--no-react` and `run`, a bounded cycle, the replay
-//! (`events --type`) resuming from its checkpoint, and `trace`.
+//! The embedded event processor on a local store: the order -> inventory ->
+//! order chain of `config/` (an item never restocked: the order is
+//! rejected; the whole saga is `saga.rs`), `--no-react` and `run`, a
+//! bounded cycle, the replay (`events --type`) resuming from its
+//! checkpoint, and `trace`.
 
 use std::path::Path;
 
@@ -65,19 +67,20 @@ fn one_command_causes_the_next_with_no_aws() {
     let run = create(&cli, "o-1", &["--events", published.to_str().unwrap()]);
     assert!(
         run.stdout.contains(
-            "reactions: 1 round, 2 events read, 1 published, 1 command \
-             (1 applied, 0 duplicate, 0 failed), 0 not built"
+            "reactions: 2 rounds, 3 events read, 2 published, 2 commands \
+             (2 applied, 0 duplicate, 0 failed), 0 not built"
         ),
         "{}",
         run.stdout
     );
 
     // The reaction reached the inventory, with its deterministic id and the
-    // correlation of the order's command.
+    // correlation of the order's command; beans were never restocked, so
+    // the reservation found a shortage, whose reaction rejected the order.
     let events = cli.events("inventory", "beans");
     assert_eq!(events.len(), 1, "{events:?}");
     let reserved = &events[0];
-    assert_eq!(reserved["eventType"], "StockReserved");
+    assert_eq!(reserved["eventType"], "StockShortage");
     assert_eq!(reserved["commandId"], "order#o-1@1/0");
     assert_eq!(reserved["payload"]["orderId"], "o-1");
     assert_eq!(reserved["payload"]["quantity"], 2);
@@ -86,9 +89,11 @@ fn one_command_causes_the_next_with_no_aws() {
 
     // Only the order publishes (`"publish": true`); the line is the detail.
     let lines = lines_of(&published);
-    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines.len(), 2, "{lines:?}");
     assert_eq!(lines[0]["eventId"], "order#o-1@1");
     assert_eq!(lines[0]["eventType"], "OrderCreated");
+    assert_eq!(lines[1]["eventType"], "OrderRejected");
+    assert_eq!(lines[1]["commandId"], "inventory#beans@1/0");
 
     // Nothing is left: a run finds no new event, and the same command again
     // is a duplicate that causes nothing.
@@ -113,8 +118,9 @@ fn no_react_leaves_the_events_for_run() {
     let lines = run.lines();
     let published: Value = serde_json::from_str(lines[0]).expect("the published event first");
     assert_eq!(published["eventId"], "order#o-2@1");
+    assert_eq!(lines.len(), 3, "{}", run.stdout);
     assert!(
-        lines[1].starts_with("reactions: 1 round, 2 events read, 1 published, 1 command"),
+        lines[2].starts_with("reactions: 2 rounds, 3 events read, 2 published, 2 commands"),
         "{}",
         run.stdout
     );
@@ -130,13 +136,33 @@ fn no_react_leaves_the_events_for_run() {
     );
 }
 
+/// The fixture drives its orders by hand, to the end, before the saga's
+/// reactions run: the reservations find no stock, and the rejections and
+/// the next steps they would cause find the orders already further on, so
+/// they are refused (and named on stderr).
 #[test]
 fn process_runs_the_reactions_before_the_answer() {
     let cli = Cli::new();
-    let run = cli.process("sqs-event-success.json");
+    let path = fixture("sqs-event-success.json");
+    let run = cli.run(&["process", path.to_str().unwrap()]).ok();
     let lines = run.lines();
+    assert_eq!(lines.len(), 10, "{}", run.stdout);
     let counts = lines[lines.len() - 2];
-    assert!(counts.starts_with("reactions: "), "{}", run.stdout);
+    assert_eq!(
+        counts,
+        "reactions: 2 rounds, 10 events read, 6 published, 6 commands \
+         (2 applied, 0 duplicate, 4 failed), 0 not built",
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stderr.contains(
+            "reaction inventory#coffee-beans@1/0 (order#o-success-1 RejectOrder): \
+             rejected [invalid_transition]"
+        ),
+        "{}",
+        run.stderr
+    );
     assert!(
         run.failed_ids().is_empty(),
         "the answer is still the last line"
@@ -221,8 +247,9 @@ fn a_cycle_of_reactions_stops_after_max_rounds() {
 #[test]
 fn events_replay_resumes_from_its_checkpoint() {
     let cli = Cli::new();
+    // Three events of type order: their reactions are left out.
     for id in ["o-1", "o-2", "o-3"] {
-        create(&cli, id, &[]);
+        create(&cli, id, &["--no-react"]);
     }
     let out = cli.dir.path().join("orders.jsonl");
     replay_interrupted_then_resumed(&|args| cli.run(args), &out);
@@ -291,6 +318,11 @@ fn trace_lists_a_correlation_across_aggregates_in_order() {
                 "order#o-7@1/0".to_owned(),
                 Value::from("order#o-7@1")
             ),
+            (
+                "order#o-7@2".to_owned(),
+                "inventory#beans@1/0".to_owned(),
+                Value::from("inventory#beans@1")
+            ),
         ]
     );
     // The same flow without a scan: from the root aggregate through the
@@ -301,7 +333,7 @@ fn trace_lists_a_correlation_across_aggregates_in_order() {
         .json();
     assert_eq!(walked, doc);
     let text = cli.run(&["trace", "create-o-7"]).ok();
-    assert_eq!(text.lines().len(), 3, "{}", text.stdout);
+    assert_eq!(text.lines().len(), 4, "{}", text.stdout);
     assert!(
         text.lines()[2].contains("inventory#beans"),
         "{}",

@@ -1,8 +1,10 @@
 //! Tests of the public API, in one binary.
 
 mod config_faults;
+mod config_set;
 mod decide;
 mod fold;
+mod guards;
 mod never_panics;
 mod pattern_limits;
 mod reactions;
