@@ -226,7 +226,8 @@ pub(crate) fn run_until_quiet(
 }
 
 /// Runs the reactions through the handler, [`BATCH_SIZE`] at a time; one
-/// that failed transiently runs again, up to [`ATTEMPTS`] times in all.
+/// that failed transiently runs again, up to [`ATTEMPTS`] times in all; a
+/// permanent refusal is final at once.
 /// Returns each reaction's last outcome.
 async fn run_commands(handler: &AppHandler, commands: &[ReactionCommand]) -> Vec<MessageOutcome> {
     let mut outcomes = Vec::with_capacity(commands.len());
@@ -237,7 +238,10 @@ async fn run_commands(handler: &AppHandler, commands: &[ReactionCommand]) -> Vec
             let (retry, done): (Vec<_>, Vec<_>) = report
                 .outcomes
                 .into_iter()
-                .partition(|o| o.must_retry() && attempt < ATTEMPTS);
+                .partition(|o| {
+                    let transient = o.result.as_ref().is_err_and(|f| !f.is_permanent());
+                    transient && o.must_retry() && attempt < ATTEMPTS
+                });
             outcomes.extend(done);
             pending.retain(|m| retry.iter().any(|o| o.message_id == m.message_id));
             if pending.is_empty() {
