@@ -1,8 +1,9 @@
 //! The saga's real path on moto, driven until quiet: the worker polls the
 //! command queue and the handler applies what it receives to the table;
 //! the table's stream is read with GetRecords and every batch of records
-//! is handed to the event processor's Lambda body TWICE; the processor's
-//! SQS sink puts the reactions (so each one twice) on the command queue.
+//! is handed to the event processor's Lambda body TWICE (the second time
+//! after the worker has applied what the first sent); the processor's SQS
+//! sink puts the reactions (so each one twice) on the command queue.
 //! One worker, one step at a time: moto's transactions are not isolated
 //! from each other (see the soak's note).
 
@@ -31,7 +32,8 @@ use crate::processor::harness::Rig;
 const QUIET: Duration = Duration::from_secs(120);
 /// Records per processor invocation (Lambda's default batch size).
 const STREAM_BATCH: usize = 100;
-/// Times each stream batch is handed to the processor.
+/// Times each stream batch is handed to the processor: once when read,
+/// once more after the worker has drained the queue again.
 pub(super) const HAND_OVERS: usize = 2;
 
 /// The processor's SQS sink, noting the id of every reaction it accepted.
@@ -70,6 +72,8 @@ pub(super) struct Tally {
     pub(super) failed: BTreeMap<&'static str, u64>,
     /// Stream records read.
     pub(super) records: u64,
+    /// Batches of stream records read.
+    pub(super) batches: u64,
     /// Processor invocations (each batch of records twice).
     pub(super) invocations: u64,
     /// Answers naming a record the processor did not finish.
@@ -93,7 +97,7 @@ impl Tally {
                 .entry(field("commandId"))
                 .or_insert_with(|| {
                     (
-                        AggregateKey::new(&field("aggregateType"), &field("aggregateId")),
+                        AggregateKey::new(field("aggregateType"), field("aggregateId")),
                         BTreeSet::new(),
                     )
                 })
@@ -162,25 +166,33 @@ impl<'r> Drive<'r> {
         );
         let mut progress = Progress::new(QUIET);
         let mut idle = 0;
+        // Batches handed over once, to hand over again next round: their
+        // reactions' second copies come after the first ones were applied.
+        let mut again: Vec<Vec<Value>> = Vec::new();
         loop {
             let polled = self.worker.poll().await.expect("ReceiveMessage on moto");
             self.tally.add(&polled);
             if polled.messages.is_empty() {
                 let records = self.rig.stream.read().await;
                 self.tally.records += records.len() as u64;
-                for batch in records.chunks(STREAM_BATCH) {
-                    for _ in 0..HAND_OVERS {
-                        let answer = lambda_dynamodb_stream::handle_event(
-                            &processor,
-                            LambdaEvent::new(StreamReader::event(batch), Context::default()),
-                        )
-                        .await;
-                        self.tally.invocations += 1;
-                        self.tally.unfinished += answer.batch_item_failures.len() as u64;
-                    }
+                let first: Vec<Vec<Value>> = records
+                    .chunks(STREAM_BATCH)
+                    .map(<[Value]>::to_vec)
+                    .collect();
+                let quiet = first.is_empty() && again.is_empty();
+                for batch in again.drain(..).chain(first.iter().cloned()) {
+                    let answer = lambda_dynamodb_stream::handle_event(
+                        &processor,
+                        LambdaEvent::new(StreamReader::event(&batch), Context::default()),
+                    )
+                    .await;
+                    self.tally.invocations += 1;
+                    self.tally.unfinished += answer.batch_item_failures.len() as u64;
                 }
+                self.tally.batches += first.len() as u64;
+                again = first;
                 let (visible, in_flight) = self.rig.stack.depth(&self.rig.commands).await;
-                if records.is_empty() && visible + in_flight == 0 {
+                if quiet && visible + in_flight == 0 {
                     idle += 1;
                     if idle == 2 {
                         let (_, _, sink, _) = processor.into_parts();
@@ -189,7 +201,7 @@ impl<'r> Drive<'r> {
                 } else {
                     idle = 0;
                 }
-                if records.is_empty() {
+                if quiet {
                     tokio::time::sleep(Duration::from_millis(200)).await;
                 }
             }

@@ -6,7 +6,7 @@
 //! message is delivered twice: each command is sent twice, and each stream
 //! batch handed to the processor twice (so each reaction is sent twice).
 //!
-//! At the end: the invariants of the orders ([`orders::check`]), and the
+//! At the end: the invariants of the orders ([`invariants::check`]), and the
 //! soak audit (nothing lost, nothing doubled, versions gapless, heads equal
 //! to the fold). The figures are printed and written to
 //! `target/saga-moto.txt` (BENCHMARKS.md, "The order saga on moto").
@@ -16,6 +16,7 @@
 //! message received or a stream record read.
 
 mod drive;
+mod invariants;
 mod orders;
 
 use std::collections::{HashMap, HashSet};
@@ -91,8 +92,9 @@ async fn the_order_saga_on_moto_with_every_message_twice() {
     let report = audit(&store, &machines(), &sent, &HashSet::new()).await;
     let (dead, _) = rig.stack.depth(&rig.dlq).await;
 
-    let history = orders::history(&store, &orders).await;
-    let outcomes = orders::outcomes(&history);
+    let history = invariants::history(&store, &orders).await;
+    let stocks = invariants::stocks(&store).await;
+    let outcomes = invariants::outcomes(&history);
     let line = format!(
         "saga_moto: {orders} orders, outcomes {outcomes:?}; {commands} commands ({sent} sent, \
          {reactions} reactions), {messages} messages received ({messages_sent} sent, \
@@ -118,7 +120,12 @@ async fn the_order_saga_on_moto_with_every_message_twice() {
     eprintln!("{line}");
     audit::write_figures("saga-moto.txt", &line);
 
-    orders::check(&history, &orders);
+    invariants::check(&history, &stocks, &orders);
+    let mut planned = std::collections::BTreeMap::new();
+    for order in &orders {
+        *planned.entry(order.path.name()).or_default() += 1;
+    }
+    assert_eq!(outcomes, planned, "the paths taken");
     assert_eq!(report.lost, 0, "{}", report.summary());
     assert_eq!(report.doubled, 0, "{}", report.summary());
     assert_eq!(report.applied, report.commands, "{}", report.summary());
