@@ -15,7 +15,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use state_machine::{AggregateState, StateMachine};
+use state_machine::{AggregateState, CommandInput, StateMachine};
 
 use crate::hold_back::HoldBack;
 use crate::retry::RetryPolicy;
@@ -323,16 +323,26 @@ fn decide(
         }
         .into());
     }
+    let input = CommandInput {
+        aggregate_type: &cmd.key.aggregate_type,
+        aggregate_id: &cmd.key.aggregate_id,
+        command: &cmd.command,
+        payload: &cmd.payload,
+        metadata: &cmd.metadata,
+    };
     let decision = machine
-        .decide(state, &cmd.command, &cmd.payload)
+        .decide_command(state, &input)
         .map_err(Permanent::from)?;
+    // With a `set`, the computed payload is stored and folded, so a replay
+    // never evaluates a rule; the fingerprint stays over the command as sent.
+    let payload = decision.payload.unwrap_or_else(|| cmd.payload.clone());
     let mut next = state.clone();
-    next.apply(&decision.to_state, &cmd.payload);
+    next.apply(&decision.to_state, &payload);
     let event = Event {
         version: next.version,
         event_type: decision.event_type,
         state: decision.to_state,
-        payload: cmd.payload.clone(),
+        payload,
         command_id: cmd.command_id.clone(),
         metadata: cmd.metadata.clone(),
         recorded_at: recorded_at.to_owned(),

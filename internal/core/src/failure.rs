@@ -82,6 +82,7 @@ impl Permanent {
             Permanent::Decision(state_machine::Rejection::SchemaViolation { .. }) => {
                 "schema_violation"
             }
+            Permanent::Decision(state_machine::Rejection::GuardFailed { .. }) => "guard_failed",
             Permanent::VersionMismatch { .. } => "version_mismatch",
             Permanent::TooLarge(_) => "too_large",
             Permanent::CommandIdReused { .. } => "command_id_reused",

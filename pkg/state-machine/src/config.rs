@@ -41,6 +41,18 @@ pub struct Transition {
     /// Optional JSON Schema (draft 2020-12) the payload must satisfy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payload_schema: Option<Value>,
+    /// A JSON Logic rule (or a literal boolean): the transition applies only
+    /// when it evaluates to a truthy value. Rules see the aggregate before the
+    /// command (docs/reference.md §2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guard: Option<Value>,
+    /// The reason given when this guard is the last one tried and does not hold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guard_message: Option<String>,
+    /// Computed values: field -> literal or rule; the results are written into
+    /// the event's payload (over same-named fields) before the fold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub set: Option<Map<String, Value>>,
     /// The commands that follow this transition's event (its reactions), in order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub then: Vec<ReactionSpec>,

@@ -90,6 +90,7 @@ fn edges(config: &Config) -> BTreeMap<(String, String), Edge> {
         event,
         payload_schema,
         then,
+        ..
     } in &config.transitions
     {
         for state in from {

@@ -77,6 +77,7 @@
 
 mod config;
 pub mod diff;
+mod guard;
 mod machine;
 mod reaction;
 mod rule;
@@ -86,6 +87,7 @@ mod then;
 mod validate;
 
 pub use config::{Config, ReactionSpec, Transition};
+pub use guard::CommandInput;
 pub use machine::{Decision, Rejection, StateMachine};
 pub use reaction::{EventView, ReactionCommand, ReactionError, event_id};
 pub use state::AggregateState;

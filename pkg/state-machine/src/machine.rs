@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use serde_json::{Map, Value};
 
 use crate::config::Config;
+use crate::guard::{self, CommandInput, TransitionRules, Tried};
 use crate::schema::PayloadSchema;
 use crate::state::AggregateState;
 use crate::then::CompiledReaction;
@@ -23,12 +24,15 @@ pub struct StateMachine {
     schemas: Vec<Option<PayloadSchema>>,
     /// Each transition's `then`, compiled, by index.
     reactions: Vec<Vec<CompiledReaction>>,
+    /// Each transition's `guard` and `set`, compiled, by index.
+    rules: Vec<TransitionRules>,
 }
 
 #[derive(Debug)]
 struct CommandEntry {
-    /// from state -> transition index.
-    by_state: HashMap<String, usize>,
+    /// from state -> transition indices, in config order (every one but
+    /// the last has a guard).
+    by_state: HashMap<String, Vec<usize>>,
     /// Union of the `from` lists of the transitions naming the command, in config order.
     allowed_from: Vec<String>,
 }
@@ -40,6 +44,10 @@ pub struct Decision {
     pub event_type: String,
     /// The transition's `to`: the state after the event.
     pub to_state: String,
+    /// The payload to store and fold instead of the command's: `Some` when
+    /// the transition has a `set` (the command's payload with the computed
+    /// fields written over it), `None` to use the command's payload as sent.
+    pub payload: Option<Map<String, Value>>,
 }
 
 /// Why a command is refused. Every variant is permanent: same input, same answer.
@@ -73,6 +81,16 @@ pub enum Rejection {
         /// error only (jsonschema 0.60 would build every error to list a few).
         errors: Vec<String>,
     },
+    /// No transition for the command from the current state has a guard
+    /// that holds, or a `set` rule could not be evaluated.
+    #[error("command `{command}` refused: {reason}")]
+    GuardFailed {
+        /// The command asked for.
+        command: String,
+        /// Names the transition and why (the last guard's `guardMessage`,
+        /// or the kind of evaluation failure); never a payload value.
+        reason: String,
+    },
 }
 
 impl StateMachine {
@@ -92,7 +110,11 @@ impl StateMachine {
     /// empty `from` lists, two transitions for one (command, state), payload
     /// schemas that do not compile.
     pub fn from_config(config: Config) -> Result<StateMachine, ConfigError> {
-        let validate::Compiled { schemas, reactions } = validate::check(&config)?;
+        let validate::Compiled {
+            schemas,
+            reactions,
+            rules,
+        } = validate::check(&config)?;
         let mut commands: HashMap<String, CommandEntry> = HashMap::new();
         for (i, t) in config.transitions.iter().enumerate() {
             let entry = commands
@@ -102,9 +124,12 @@ impl StateMachine {
                     allowed_from: Vec::new(),
                 });
             for state in &t.from {
-                if !entry.by_state.contains_key(state) {
-                    entry.by_state.insert(state.clone(), i);
+                let tried = entry.by_state.entry(state.clone()).or_default();
+                if tried.is_empty() {
                     entry.allowed_from.push(state.clone());
+                }
+                if !tried.contains(&i) {
+                    tried.push(i);
                 }
             }
         }
@@ -113,6 +138,7 @@ impl StateMachine {
             commands,
             schemas,
             reactions,
+            rules,
         })
     }
 
@@ -152,48 +178,107 @@ impl StateMachine {
         }
     }
 
-    /// Decides whether `command` with `payload` is accepted in `current`, and if so
-    /// which event it records and where it leads. Applying the event is
-    /// [`AggregateState::apply`].
+    /// [`decide_command`](Self::decide_command) for a command with no
+    /// metadata, on an aggregate whose id rules do not read (they see `""`).
     ///
     /// # Errors
-    /// A [`Rejection`]: unknown command, not allowed from the current state, or a
-    /// payload that violates the transition's schema.
+    /// As [`decide_command`](Self::decide_command).
     pub fn decide(
         &self,
         current: &AggregateState,
         command: &str,
         payload: &Map<String, Value>,
     ) -> Result<Decision, Rejection> {
+        self.decide_command(
+            current,
+            &CommandInput {
+                aggregate_type: &self.config.aggregate_type,
+                aggregate_id: "",
+                command,
+                payload,
+                metadata: &Map::new(),
+            },
+        )
+    }
+
+    /// Decides whether the command is accepted in `current`, and if so which
+    /// event it records, where it leads and, when the transition has a `set`,
+    /// the payload to store. Applying the event is [`AggregateState::apply`]
+    /// with `decision.payload` when `Some`, else the command's payload.
+    ///
+    /// The transitions naming the command from the current state are tried
+    /// in config order: a transition's payload schema is checked first (a
+    /// violation refuses the command), then its guard; the first whose guard
+    /// holds applies, and its `set` is evaluated.
+    ///
+    /// # Errors
+    /// A [`Rejection`]: unknown command, not allowed from the current state,
+    /// a payload that violates the schema, or no guard that holds.
+    pub fn decide_command(
+        &self,
+        current: &AggregateState,
+        input: &CommandInput<'_>,
+    ) -> Result<Decision, Rejection> {
+        let command = input.command;
         let Some(entry) = self.commands.get(command) else {
             return Err(Rejection::UnknownCommand {
                 aggregate_type: self.config.aggregate_type.clone(),
                 command: command.to_owned(),
             });
         };
-        let transition = entry
-            .by_state
-            .get(current.state.as_str())
-            .and_then(|&i| Some((self.config.transitions.get(i)?, self.schemas.get(i)?)));
-        let Some((transition, schema)) = transition else {
+        let Some(tried) = entry.by_state.get(current.state.as_str()) else {
             return Err(Rejection::InvalidTransition {
                 command: command.to_owned(),
                 state: current.state.clone(),
                 allowed_from: entry.allowed_from.clone(),
             });
         };
-        if let Some(schema) = schema {
-            let errors = schema.errors(payload);
-            if !errors.is_empty() {
-                return Err(Rejection::SchemaViolation {
-                    command: command.to_owned(),
-                    errors,
-                });
+        let mut context: Option<Value> = None;
+        let mut declined = String::new();
+        for &i in tried {
+            let (Some(transition), Some(schema), Some(rules)) = (
+                self.config.transitions.get(i),
+                self.schemas.get(i),
+                self.rules.get(i),
+            ) else {
+                continue;
+            };
+            if let Some(schema) = schema {
+                let errors = schema.errors(input.payload);
+                if !errors.is_empty() {
+                    return Err(Rejection::SchemaViolation {
+                        command: command.to_owned(),
+                        errors,
+                    });
+                }
             }
+            let payload = if rules.is_empty() {
+                None
+            } else {
+                let data = context.get_or_insert_with(|| guard::context(current, input));
+                match guard::try_rules(i, transition, rules, input.payload, data) {
+                    Tried::Applies(payload) => payload,
+                    Tried::Declined(reason) => {
+                        declined = reason;
+                        continue;
+                    }
+                    Tried::SetFailed(reason) => {
+                        return Err(Rejection::GuardFailed {
+                            command: command.to_owned(),
+                            reason,
+                        });
+                    }
+                }
+            };
+            return Ok(Decision {
+                event_type: transition.event.clone(),
+                to_state: transition.to.clone(),
+                payload,
+            });
         }
-        Ok(Decision {
-            event_type: transition.event.clone(),
-            to_state: transition.to.clone(),
+        Err(Rejection::GuardFailed {
+            command: command.to_owned(),
+            reason: declined,
         })
     }
 }

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::fmt;
 
 use crate::config::Config;
+use crate::guard::{self, TransitionRules};
 use crate::schema::PayloadSchema;
 use crate::then::{self, CompiledReaction};
 
@@ -75,6 +76,7 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Config, ConfigError> {
 pub(crate) struct Compiled {
     pub(crate) schemas: Vec<Option<PayloadSchema>>,
     pub(crate) reactions: Vec<Vec<CompiledReaction>>,
+    pub(crate) rules: Vec<TransitionRules>,
 }
 
 /// Checks the meaning of a config and compiles its payload schemas and its
@@ -111,7 +113,7 @@ pub(crate) fn check(config: &Config) -> Result<Compiled, ConfigError> {
         faults.push(undeclared("initialState".into(), &config.initial_state));
     }
 
-    // (command, from state) -> index of the first transition handling it.
+    // (command, from state) -> index of the last transition handling it so far.
     let mut handled: HashMap<(&str, &str), usize> = HashMap::new();
     let mut schemas = Vec::with_capacity(config.transitions.len());
     for (i, t) in config.transitions.iter().enumerate() {
@@ -142,18 +144,27 @@ pub(crate) fn check(config: &Config) -> Result<Compiled, ConfigError> {
             if t.command.is_empty() {
                 continue;
             }
-            match handled.get(&(t.command.as_str(), state.as_str())) {
-                Some(&first) if first != i => faults.push(ConfigFault::new(
-                    path,
-                    format!(
-                        "transitions[{first}] and transitions[{i}] both handle command `{}` from state `{state}`",
-                        t.command
-                    ),
-                )),
-                Some(_) => {} // listed twice in the same `from`: harmless
-                None => {
-                    handled.insert((&t.command, state), i);
+            // Several transitions may share (command, state) when every one
+            // but the last has a guard: they are tried in config order.
+            match handled.insert((&t.command, state), i) {
+                Some(earlier)
+                    if earlier != i
+                        && config
+                            .transitions
+                            .get(earlier)
+                            .is_none_or(|e| e.guard.is_none()) =>
+                {
+                    faults.push(ConfigFault::new(
+                        path,
+                        format!(
+                            "transitions[{earlier}] and transitions[{i}] both handle command `{}` \
+                             from state `{state}`, and transitions[{earlier}] has no `guard` (every \
+                             transition but the last for one command and state needs one)",
+                            t.command
+                        ),
+                    ));
                 }
+                _ => {} // guarded, or listed twice in the same `from`
             }
         }
         let schema = match &t.payload_schema {
@@ -170,9 +181,14 @@ pub(crate) fn check(config: &Config) -> Result<Compiled, ConfigError> {
     }
 
     let reactions = then::compile(config, &mut faults);
+    let rules = guard::compile(config, &mut faults);
 
     if faults.is_empty() {
-        Ok(Compiled { schemas, reactions })
+        Ok(Compiled {
+            schemas,
+            reactions,
+            rules,
+        })
     } else {
         Err(ConfigError { faults })
     }

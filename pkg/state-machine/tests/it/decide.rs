@@ -38,7 +38,8 @@ fn an_allowed_command_with_a_valid_payload_is_accepted() {
         decision,
         Ok(Decision {
             event_type: "OrderCreated".into(),
-            to_state: "Created".into()
+            to_state: "Created".into(),
+            payload: None,
         })
     );
 }
@@ -55,7 +56,8 @@ fn a_command_without_a_schema_takes_any_payload() {
         decision,
         Ok(Decision {
             event_type: "OrderCancelled".into(),
-            to_state: "Cancelled".into()
+            to_state: "Cancelled".into(),
+            payload: None,
         })
     );
 }

@@ -3,6 +3,7 @@
 mod config_faults;
 mod decide;
 mod fold;
+mod guards;
 mod never_panics;
 mod pattern_limits;
 mod reactions;

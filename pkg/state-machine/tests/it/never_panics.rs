@@ -132,6 +132,9 @@ fn config() -> impl Strategy<Value = Config> {
                 event,
                 payload_schema,
                 then,
+                guard: None,
+                guard_message: None,
+                set: None,
             },
         );
     (
