@@ -47,7 +47,7 @@ pub(crate) use exec::{CommandArgs, ExecArgs};
 pub(crate) use inspect::{AggregateArgs, EventsArgs, ReplayEventsArgs};
 pub(crate) use list::ListArgs;
 pub(crate) use process::ProcessArgs;
-pub(crate) use react::{AfterBatchArgs, ReactArgs};
+pub(crate) use react::{AfterBatchArgs, ReactArgs, RunArgs};
 pub(crate) use replay::ReplayArgs;
 pub(crate) use send::SendArgs;
 pub(crate) use setup::SetupArgs;
@@ -172,19 +172,21 @@ pub(crate) enum Verb {
     /// and run their reactions through the handler, round after round, until
     /// a round finds no new event.
     ///
-    /// Reads the embedded store's events after its checkpoint `local`, so
-    /// each event is processed once. Stops after --max-rounds rounds (a cycle
+    /// Reads the embedded store's events after its checkpoint (`local`, the
+    /// one `process` and `exec` use, unless --checkpoint), so each event is
+    /// processed once. Stops after --max-rounds rounds (a cycle
     /// of reactions) with exit 1; the next run goes on from there. Prints the
     /// counts (rounds, events, published, reactions and their outcomes).
     #[command(after_help = examples_and_exits!(
         "Examples:\n  \
          cmdctl run\n  \
-         cmdctl run --events published.jsonl --json",
+         cmdctl run --events published.jsonl --json\n  \
+         cmdctl run --checkpoint again   # every reaction delivered a second time",
         "  0  quiet: no new event is left\n  \
          1  stopped after --max-rounds rounds with events left, or a publication failed\n  \
          2  invalid input, a store that is not the embedded one, or a config that cannot be read"
     ))]
-    Run(ReactArgs),
+    Run(RunArgs),
     /// Print an aggregate's current state: state, version and data.
     #[command(after_help = examples!(
         "Example:\n  \

@@ -1,5 +1,5 @@
 //! The embedded event processor's options: shared by `process`, `exec` and
-//! `run`.
+//! `run`; `run`'s own checkpoint.
 
 use std::path::PathBuf;
 
@@ -31,4 +31,17 @@ pub(crate) struct AfterBatchArgs {
     pub(crate) no_react: bool,
     #[command(flatten)]
     pub(crate) react: ReactArgs,
+}
+
+/// `run`: the reactions, from a checkpoint of the caller's choice.
+#[derive(Debug, Args)]
+pub(crate) struct RunArgs {
+    #[command(flatten)]
+    pub(crate) react: ReactArgs,
+    /// The checkpoint the run reads after and saves to. `local` is the one
+    /// `process` and `exec` use; a name never used before reads every event
+    /// from the start, so every reaction is delivered again (as a replayed
+    /// stream would), and the handler applies none of them twice.
+    #[arg(long, value_name = "NAME", default_value = "local")]
+    pub(crate) checkpoint: String,
 }

@@ -2,7 +2,8 @@
 //! a batch (`process`, `exec`) and in `cmdctl run`.
 //!
 //! A round: `tracking::track` reads the embedded store's events after the
-//! checkpoint [`CHECKPOINT`], publishes those of publishing types as JSON
+//! checkpoint ([`CHECKPOINT`] after a batch; `run --checkpoint` names
+//! another), publishes those of publishing types as JSON
 //! lines (`--events`) and collects their reactions ([`Collect`]); the
 //! reactions then go through the same handler as the batch, as one SQS
 //! batch of up to 10 messages would (message id = the reaction's
@@ -25,7 +26,7 @@ use handler_core::{Batch, EventFeed, FeedQuery, InboundMessage, MessageOutcome};
 use serde::Serialize;
 
 use crate::Exit;
-use crate::cli::ReactArgs;
+use crate::cli::{ReactArgs, RunArgs};
 use crate::context::{AppHandler, Context};
 use crate::output;
 use crate::sources::StoreSpec;
@@ -102,11 +103,7 @@ fn plural(n: usize) -> &'static str {
 }
 
 /// `cmdctl run`: rounds until quiet; exit 1 when it did not end quiet.
-pub(crate) fn run(
-    ctx: &Context<'_>,
-    args: &ReactArgs,
-    out: &mut dyn Write,
-) -> anyhow::Result<Exit> {
+pub(crate) fn run(ctx: &Context<'_>, args: &RunArgs, out: &mut dyn Write) -> anyhow::Result<Exit> {
     if !matches!(ctx.store_spec(), StoreSpec::Sqlite(_)) {
         bail!(
             "`cmdctl run` runs the reactions of the embedded store; on {} the event processor \
@@ -115,7 +112,7 @@ pub(crate) fn run(
         );
     }
     let handler = ctx.handler()?;
-    let reactions = run_until_quiet(ctx, &handler, args)?;
+    let reactions = run_until_quiet(ctx, &handler, &args.react, &args.checkpoint)?;
     if ctx.global.json {
         output::write_json(out, &reactions)?;
     } else {
@@ -140,15 +137,16 @@ pub(crate) fn after_batch(
     if no_react || !matches!(ctx.store_spec(), StoreSpec::Sqlite(_)) {
         return Ok(None);
     }
-    run_until_quiet(ctx, handler, args).map(Some)
+    run_until_quiet(ctx, handler, args, CHECKPOINT).map(Some)
 }
 
-/// Rounds until quiet or the bound (see the module doc); says on stderr why
-/// it stopped when it did not end quiet.
+/// Rounds from the checkpoint `checkpoint` until quiet or the bound (see the
+/// module doc); says on stderr why it stopped when it did not end quiet.
 pub(crate) fn run_until_quiet(
     ctx: &Context<'_>,
     handler: &AppHandler,
     args: &ReactArgs,
+    checkpoint: &str,
 ) -> anyhow::Result<Reactions> {
     let publisher = JsonLines::new(events_writer(args.events.as_deref())?);
     let sink = Arc::new(Collect::new());
@@ -163,7 +161,7 @@ pub(crate) fn run_until_quiet(
     let mut totals = Reactions::default();
     loop {
         if totals.rounds == args.max_rounds {
-            let after = ctx.block_on(store.checkpoint(CHECKPOINT))?;
+            let after = ctx.block_on(store.checkpoint(checkpoint))?;
             let left = ctx.block_on(store.read(&query, after.as_deref(), 1))?;
             totals.stopped = !left.events.is_empty();
             if totals.stopped {
@@ -179,7 +177,7 @@ pub(crate) fn run_until_quiet(
             .block_on(track(
                 store.as_ref(),
                 store.as_ref(),
-                CHECKPOINT,
+                checkpoint,
                 &query,
                 &processor,
                 PAGE_SIZE,

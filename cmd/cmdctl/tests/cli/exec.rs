@@ -1,4 +1,6 @@
-//! `exec`, `state` and `events` on a local store.
+//! `exec`, `state` and `events` on a local store. The orders here are
+//! driven by hand, so their reactions (the saga of `config/`, tested in
+//! `saga.rs`) are left out with `--no-react`.
 
 use crate::harness::*;
 
@@ -15,6 +17,7 @@ fn exec_state_events_round_trip() {
             r#"{"itemId":"beans","quantity":2}"#,
             "--metadata",
             r#"{"correlationId":"c-1"}"#,
+            "--no-react",
         ])
         .ok();
     assert!(
@@ -39,6 +42,7 @@ fn exec_state_events_round_trip() {
             "--command-id",
             "reserve-1",
             "--json",
+            "--no-react",
         ])
         .ok();
     let doc = run.json();
@@ -56,6 +60,7 @@ fn exec_state_events_round_trip() {
             "ReserveItem",
             "--command-id",
             "reserve-1",
+            "--no-react",
         ])
         .ok();
     assert!(again.stdout.starts_with("duplicate v2"), "{}", again.stdout);
@@ -145,6 +150,7 @@ fn exec_refuses_a_wrong_expected_version() {
         r#"{"itemId":"beans","quantity":1}"#,
         "--expected-version",
         "0",
+        "--no-react",
     ];
     cli.run(&create).ok();
     let run = cli.run(&[
@@ -154,6 +160,7 @@ fn exec_refuses_a_wrong_expected_version() {
         "ReserveItem",
         "--expected-version",
         "0",
+        "--no-react",
     ]);
     assert_eq!(run.code, 1);
     assert!(run.stderr.contains("[version_mismatch]"), "{}", run.stderr);

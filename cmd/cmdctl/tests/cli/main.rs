@@ -14,4 +14,5 @@ mod history;
 mod local_task;
 mod process;
 mod react;
+mod saga;
 mod send_file;

@@ -1,6 +1,8 @@
-//! The embedded event processor on a local store: the order -> inventory
-//! chain of `config/`, `--no-react` and `run`, a bounded cycle, the replay
-//! (`events --type`) resuming from its checkpoint, and `trace`.
+//! The embedded event processor on a local store: the order -> inventory ->
+//! order chain of `config/` (an item never restocked: the order is
+//! rejected; the whole saga is `saga.rs`), `--no-react` and `run`, a
+//! bounded cycle, the replay (`events --type`) resuming from its
+//! checkpoint, and `trace`.
 
 use std::path::Path;
 
@@ -65,19 +67,20 @@ fn one_command_causes_the_next_with_no_aws() {
     let run = create(&cli, "o-1", &["--events", published.to_str().unwrap()]);
     assert!(
         run.stdout.contains(
-            "reactions: 1 round, 2 events read, 1 published, 1 command \
-             (1 applied, 0 duplicate, 0 failed), 0 not built"
+            "reactions: 2 rounds, 3 events read, 2 published, 2 commands \
+             (2 applied, 0 duplicate, 0 failed), 0 not built"
         ),
         "{}",
         run.stdout
     );
 
     // The reaction reached the inventory, with its deterministic id and the
-    // correlation of the order's command.
+    // correlation of the order's command; beans were never restocked, so
+    // the reservation found a shortage, whose reaction rejected the order.
     let events = cli.events("inventory", "beans");
     assert_eq!(events.len(), 1, "{events:?}");
     let reserved = &events[0];
-    assert_eq!(reserved["eventType"], "StockReserved");
+    assert_eq!(reserved["eventType"], "StockShortage");
     assert_eq!(reserved["commandId"], "order#o-1@1/0");
     assert_eq!(reserved["payload"]["orderId"], "o-1");
     assert_eq!(reserved["payload"]["quantity"], 2);
@@ -86,9 +89,11 @@ fn one_command_causes_the_next_with_no_aws() {
 
     // Only the order publishes (`"publish": true`); the line is the detail.
     let lines = lines_of(&published);
-    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines.len(), 2, "{lines:?}");
     assert_eq!(lines[0]["eventId"], "order#o-1@1");
     assert_eq!(lines[0]["eventType"], "OrderCreated");
+    assert_eq!(lines[1]["eventType"], "OrderRejected");
+    assert_eq!(lines[1]["commandId"], "inventory#beans@1/0");
 
     // Nothing is left: a run finds no new event, and the same command again
     // is a duplicate that causes nothing.
@@ -113,8 +118,9 @@ fn no_react_leaves_the_events_for_run() {
     let lines = run.lines();
     let published: Value = serde_json::from_str(lines[0]).expect("the published event first");
     assert_eq!(published["eventId"], "order#o-2@1");
+    assert_eq!(lines.len(), 3, "{}", run.stdout);
     assert!(
-        lines[1].starts_with("reactions: 1 round, 2 events read, 1 published, 1 command"),
+        lines[2].starts_with("reactions: 2 rounds, 3 events read, 2 published, 2 commands"),
         "{}",
         run.stdout
     );
@@ -221,8 +227,9 @@ fn a_cycle_of_reactions_stops_after_max_rounds() {
 #[test]
 fn events_replay_resumes_from_its_checkpoint() {
     let cli = Cli::new();
+    // Three events of type order: their reactions are left out.
     for id in ["o-1", "o-2", "o-3"] {
-        create(&cli, id, &[]);
+        create(&cli, id, &["--no-react"]);
     }
     let out = cli.dir.path().join("orders.jsonl");
     replay_interrupted_then_resumed(&|args| cli.run(args), &out);
@@ -291,6 +298,11 @@ fn trace_lists_a_correlation_across_aggregates_in_order() {
                 "order#o-7@1/0".to_owned(),
                 Value::from("order#o-7@1")
             ),
+            (
+                "order#o-7@2".to_owned(),
+                "inventory#beans@1/0".to_owned(),
+                Value::from("inventory#beans@1")
+            ),
         ]
     );
     // The same flow without a scan: from the root aggregate through the
@@ -301,7 +313,7 @@ fn trace_lists_a_correlation_across_aggregates_in_order() {
         .json();
     assert_eq!(walked, doc);
     let text = cli.run(&["trace", "create-o-7"]).ok();
-    assert_eq!(text.lines().len(), 3, "{}", text.stdout);
+    assert_eq!(text.lines().len(), 4, "{}", text.stdout);
     assert!(
         text.lines()[2].contains("inventory#beans"),
         "{}",
