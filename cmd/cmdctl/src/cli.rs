@@ -218,7 +218,8 @@ pub(crate) enum Verb {
     ))]
     Events(EventsArgs),
     /// List the commands and events of one correlation, across aggregates, in
-    /// order (recordedAt, then aggregate and version).
+    /// causal order (each event after its cause and its aggregate's earlier
+    /// events; then recordedAt, aggregate and version).
     ///
     /// A correlation is a root command (its id, or the `correlationId` of its
     /// metadata) and every reaction that followed from it: each derived

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::{Config, ReactionSpec, Transition};
 
@@ -20,9 +20,17 @@ pub struct Edge {
     pub payload_schema: Option<Value>,
     /// The reactions its event causes.
     pub then: Vec<ReactionSpec>,
+    /// Its guard, when it has one.
+    pub guard: Option<Value>,
+    /// Its guard's message.
+    pub guard_message: Option<String>,
+    /// Its computed values.
+    pub set: Option<Map<String, Value>>,
 }
 
-/// A transition, keyed by (command, from-state), that differs.
+/// A transition, keyed by (command, from-state), that differs. When several
+/// transitions share a command and a state (guarded, tried in order), the
+/// N-th one tried (N >= 2) has `from` written `"{state} (try N)"`.
 #[derive(Debug, Clone, PartialEq)]
 #[allow(missing_docs)]
 pub enum TransitionChange {
@@ -90,17 +98,28 @@ fn edges(config: &Config) -> BTreeMap<(String, String), Edge> {
         event,
         payload_schema,
         then,
-        ..
+        guard,
+        guard_message,
+        set,
     } in &config.transitions
     {
         for state in from {
+            let mut key = (command.clone(), state.clone());
+            let mut n = 1;
+            while out.contains_key(&key) {
+                n += 1;
+                key.1 = format!("{state} (try {n})");
+            }
             out.insert(
-                (command.clone(), state.clone()),
+                key,
                 Edge {
                     to: to.clone(),
                     event: event.clone(),
                     payload_schema: payload_schema.clone(),
                     then: then.clone(),
+                    guard: guard.clone(),
+                    guard_message: guard_message.clone(),
+                    set: set.clone(),
                 },
             );
         }
@@ -195,6 +214,9 @@ mod tests {
                     event: "Dropped".into(),
                     payload_schema: None,
                     then: Vec::new(),
+                    guard: None,
+                    guard_message: None,
+                    set: None,
                 },
             }]
         );

@@ -73,22 +73,67 @@
 //! assert_eq!(reserve.metadata["causationId"], "order#o-1@1");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! A transition may carry business rules (JSON Logic, compiled and bounded
+//! once with the config): a `guard` that must hold for it to apply, and a
+//! `set` of values computed into the stored event's payload. Transitions
+//! sharing a command and a state are tried in order;
+//! [`StateMachine::decide_command`] gives the payload to store:
+//!
+//! ```
+//! use serde_json::{Map, json};
+//! use state_machine::{CommandInput, Rejection, StateMachine};
+//!
+//! let machine = StateMachine::from_json(br#"{
+//!   "aggregateType": "inventory", "version": 1, "initialState": "Available",
+//!   "states": ["Available"],
+//!   "transitions": [
+//!     { "command": "Reserve", "from": ["Available"], "to": "Available", "event": "StockReserved",
+//!       "guard": { ">=": [ { "var": "data.stock" }, { "var": "payload.quantity" } ] },
+//!       "guardMessage": "not enough stock",
+//!       "set": { "stock": { "-": [ { "var": "data.stock" }, { "var": "payload.quantity" } ] } } }
+//!   ]
+//! }"#)?;
+//!
+//! let mut item = machine.initial_state();
+//! item.apply("Available", json!({ "stock": 5 }).as_object().expect("an object"));
+//! let payload = json!({ "quantity": 2 });
+//! let payload = payload.as_object().expect("an object");
+//! let input = CommandInput {
+//!     aggregate_type: "inventory", aggregate_id: "sku-1", command: "Reserve",
+//!     payload, metadata: &Map::new(),
+//! };
+//! let decision = machine.decide_command(&item, &input)?;
+//! let stored = decision.payload.expect("the transition has a `set`");
+//! assert_eq!(stored["stock"], 3);
+//! item.apply(&decision.to_state, &stored);
+//!
+//! // 3 left, 4 asked: the guard does not hold, and nothing else applies.
+//! let payload = json!({ "quantity": 4 });
+//! let input = CommandInput { payload: payload.as_object().expect("an object"), ..input };
+//! let refused = machine.decide_command(&item, &input);
+//! assert!(matches!(refused, Err(Rejection::GuardFailed { reason, .. }) if reason.contains("not enough stock")));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 #![forbid(unsafe_code)]
 
 mod config;
+mod config_set;
 pub mod diff;
 mod guard;
 mod machine;
 mod reaction;
 mod rule;
+mod rule_bounds;
 mod schema;
 mod state;
 mod then;
 mod validate;
 
 pub use config::{Config, ReactionSpec, Transition};
+pub use config_set::{SetFault, validate_set};
 pub use guard::CommandInput;
 pub use machine::{Decision, Rejection, StateMachine};
-pub use reaction::{EventView, ReactionCommand, ReactionError, event_id};
+pub use reaction::{EventView, MAX_HOPS, ReactionCommand, ReactionError, event_id};
 pub use state::AggregateState;
 pub use validate::{ConfigError, ConfigFault};

@@ -54,7 +54,7 @@ pub struct ReactionCommand {
     pub command: String,
     /// The command's payload.
     pub payload: Map<String, Value>,
-    /// `correlationId` and `causationId`.
+    /// `correlationId`, `causationId` and `hops`.
     pub metadata: Map<String, Value>,
 }
 
@@ -122,6 +122,7 @@ impl StateMachine {
             Value::Null
         };
         let event_id = event_id(event.aggregate_type, event.aggregate_id, event.version);
+        let hops = hops_of(event.metadata).saturating_add(1);
         let arena = Bump::new();
         let context = RuleContext::new(&data, &arena);
         then.iter()
@@ -137,11 +138,18 @@ impl StateMachine {
                     event_id: event_id.clone(),
                     reason,
                 };
+                if hops > MAX_HOPS {
+                    return Err(failed(format!(
+                        "hop limit: the event is {} reactions from its first command, and a \
+                         chain stops at {MAX_HOPS}",
+                        hops - 1
+                    )));
+                }
                 let context = context.as_ref().map_err(|err| failed(err.to_string()))?;
                 build(reaction, event, context)
                     .map(|mut command| {
                         command.command_id = command_id(&event_id, index);
-                        command.metadata = metadata(event, &event_id);
+                        command.metadata = metadata(event, &event_id, hops);
                         command
                     })
                     .map_err(failed)
@@ -165,9 +173,19 @@ fn context(event: &EventView<'_>) -> Value {
     })
 }
 
+/// The most reactions in one chain: a derived command carries `hops` (its
+/// event's `hops` + 1; a command without it counts 0), and a reaction that
+/// would carry more is not built.
+pub const MAX_HOPS: u64 = 32;
+
+/// `hops` in an event's metadata: 0 when absent or not a whole number.
+fn hops_of(metadata: &Map<String, Value>) -> u64 {
+    metadata.get("hops").and_then(Value::as_u64).unwrap_or(0)
+}
+
 /// `correlationId`: the event's own when it is a string, else its command
-/// id; `causationId`: the event's id.
-fn metadata(event: &EventView<'_>, event_id: &str) -> Map<String, Value> {
+/// id; `causationId`: the event's id; `hops`: how many reactions led here.
+fn metadata(event: &EventView<'_>, event_id: &str, hops: u64) -> Map<String, Value> {
     let correlation = match event.metadata.get("correlationId") {
         Some(Value::String(id)) if !id.is_empty() => id.clone(),
         _ => event.command_id.to_owned(),
@@ -175,6 +193,7 @@ fn metadata(event: &EventView<'_>, event_id: &str) -> Map<String, Value> {
     let mut metadata = Map::new();
     metadata.insert("correlationId".to_owned(), Value::String(correlation));
     metadata.insert("causationId".to_owned(), Value::String(event_id.to_owned()));
+    metadata.insert("hops".to_owned(), Value::from(hops));
     metadata
 }
 

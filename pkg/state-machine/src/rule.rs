@@ -7,17 +7,38 @@
 //! `if`, `+`, ...: the core JSON Logic operators), an array is evaluated
 //! item by item. An unknown operator fails at compile time.
 //!
+//! Bounds (size, depth, iteration, result size) are in `rule_bounds`.
+//!
 //! Evaluation errors never carry values: [`RuleError`] names the kind of
 //! failure and the operator, nothing of the context.
 
 use std::sync::{Arc, LazyLock};
 
 use datalogic_rs::bumpalo::Bump;
-use datalogic_rs::{DataValue, Engine, EvalInput, FromDataValue, Logic};
+use datalogic_rs::{
+    DataValue, DivisionByZeroHandling, Engine, EvalInput, EvaluationConfig, FromDataValue, Logic,
+    NumericCoercionConfig,
+};
+
+use crate::rule_bounds;
 use serde_json::Value;
 
 /// One engine for every rule: it holds no state between evaluations.
-static ENGINE: LazyLock<Engine> = LazyLock::new(Engine::new);
+/// Division by zero is an error (a rule that cannot be evaluated), not
+/// JavaScript's saturated sentinel; and a value that is not a number (a
+/// missing one, `null`, a string, a boolean) is an error where a number is
+/// needed, not a silent 0, so a guard on a missing value does not hold.
+static ENGINE: LazyLock<Engine> = LazyLock::new(|| {
+    Engine::builder()
+        .with_config(
+            EvaluationConfig::default()
+                .with_division_by_zero(DivisionByZeroHandling::ThrowError)
+                .with_numeric_coercion(
+                    NumericCoercionConfig::default().with_reject_non_numeric(true),
+                ),
+        )
+        .build()
+});
 
 /// A compiled config value.
 #[derive(Debug, Clone)]
@@ -46,6 +67,7 @@ impl Rule {
         match value {
             Value::Object(_) | Value::Array(_) => {
                 known_operators(value)?;
+                rule_bounds::check(value)?;
                 ENGINE
                     .compile(value)
                     .map(|logic| Rule::Logic(Arc::new(logic)))
@@ -75,7 +97,14 @@ impl Rule {
                 let result = ENGINE
                     .evaluate(logic, context.data, context.arena)
                     .map_err(failed)?;
-                Value::from_arena(result).map_err(failed)
+                let value = Value::from_arena(result).map_err(failed)?;
+                if !rule_bounds::fits(&value) {
+                    return Err(RuleError {
+                        kind: "ResultTooLarge",
+                        operator: None,
+                    });
+                }
+                Ok(value)
             }
         }
     }
@@ -163,6 +192,28 @@ mod tests {
             eval(&json!({"var": "payload.missing"}), &data).unwrap(),
             Value::Null
         );
+    }
+
+    #[test]
+    fn missing_values_and_division_by_zero_are_errors_not_numbers() {
+        let data = json!({"payload": {"n": 0, "s": "7"}});
+        for rule in [
+            json!({">=": [{"var": "payload.missing"}, 1]}),
+            json!({"<": [{"var": "payload.missing"}, 1]}),
+        ] {
+            assert_eq!(
+                eval(&rule, &data),
+                Ok(json!(false)),
+                "a missing value compares false: {rule}"
+            );
+        }
+        for rule in [
+            json!({"-": [{"var": "payload.missing"}, 1]}),
+            json!({"/": [1, {"var": "payload.n"}]}),
+            json!({"/": [1.5, {"var": "payload.n"}]}),
+        ] {
+            assert!(eval(&rule, &data).is_err(), "{rule}");
+        }
     }
 
     #[test]

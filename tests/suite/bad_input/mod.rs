@@ -5,6 +5,7 @@
 //! a body or attributes), and events that are not SQS events at all.
 
 mod cases;
+mod configs;
 
 use batch_handler::Handler;
 use cases::{BIG_TEXT, SECRET, SECRET_DIGITS, bad, envelope, table, valid};

@@ -105,7 +105,7 @@ async fn a_stored_event_is_published_and_its_reaction_applied() {
     assert_eq!(first.command_id, "parcel#p-1@1/0");
     assert_eq!(
         Value::Object(first.metadata.clone()),
-        json!({ "correlationId": "parcel-p-1-Ship", "causationId": "parcel#p-1@1" })
+        json!({ "correlationId": "parcel-p-1-Ship", "causationId": "parcel#p-1@1", "hops": 1 })
     );
     assert_eq!(rig.events("depot", "d-2").await.len(), 1);
 

@@ -5,6 +5,7 @@
 //! version (unless `--force`).
 
 pub(crate) mod diff;
+mod set;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -28,6 +29,8 @@ pub(crate) enum Verdict {
         version: u64,
         states: usize,
         transitions: usize,
+        /// The compiled machine, for the checks of the whole set.
+        machine: Box<StateMachine>,
     },
     Invalid(Vec<ConfigFault>),
 }
@@ -39,16 +42,18 @@ pub(crate) fn validate(
     args: &ValidateArgs,
     out: &mut dyn Write,
 ) -> anyhow::Result<Exit> {
+    // A directory or prefix is the set the handler loads together, so its
+    // reactions are checked across it; files named one by one are not.
     let verdicts: Vec<(String, Verdict)> = if !args.paths.is_empty() {
         check_files(&args.paths)
     } else {
-        match ctx.config_spec() {
+        set::check_set(match ctx.config_spec() {
             ConfigSpec::Dir(dir) => check_files(&configs_in(&dir)?),
             ConfigSpec::S3 { bucket, prefix } => {
                 let s3 = ctx.s3();
                 ctx.block_on(check_objects(&s3, &bucket, &prefix))?
             }
-        }
+        })
     };
     let all_valid = all_valid(&verdicts);
     if ctx.global.json {
@@ -72,7 +77,11 @@ pub(crate) fn upload(
 ) -> anyhow::Result<Exit> {
     let (bucket, prefix) = upload_target(ctx, args.bucket.as_deref(), args.prefix.as_deref())?;
     let paths = local_paths(ctx, &args.paths)?;
-    let verdicts = check_files(&paths);
+    let verdicts = if args.paths.is_empty() {
+        set::check_set(check_files(&paths))
+    } else {
+        check_files(&paths)
+    };
     if !all_valid(&verdicts) {
         if ctx.global.json {
             output::write_json(
@@ -317,6 +326,7 @@ pub(crate) fn write_verdicts(
                 version,
                 states,
                 transitions,
+                ..
             } => writeln!(
                 out,
                 "ok  {name} ({aggregate_type} v{version}, {states} states, {transitions} transitions)"
@@ -362,6 +372,7 @@ fn verdict_of(loaded: Result<StateMachine, ConfigSourceError>) -> Verdict {
                 version: config.version,
                 states: config.states.len(),
                 transitions: config.transitions.len(),
+                machine: Box::new(machine),
             }
         }
         Err(ConfigSourceError::Invalid { error, .. }) => Verdict::Invalid(error.faults),
@@ -389,6 +400,7 @@ fn verdict_json(path: &str, verdict: &Verdict) -> Value {
             version,
             states,
             transitions,
+            ..
         } => json!({
             "path": path,
             "valid": true,

@@ -11,16 +11,20 @@ fn config_validate_accepts_the_repository_configs() {
     let cli = Cli::new();
     let run = cli.run(&["config", "validate"]).ok();
     let lines = run.lines();
-    assert_eq!(lines.len(), 3, "{}", run.stdout);
+    assert_eq!(lines.len(), 4, "{}", run.stdout);
     assert!(
         lines[0].starts_with("ok  ")
-            && lines[0].ends_with("inventory.json (inventory v1, 1 states, 2 transitions)")
+            && lines[0].ends_with("inventory.json (inventory v1, 1 states, 4 transitions)")
     );
     assert!(
         lines[1].starts_with("ok  ")
-            && lines[1].ends_with("order.json (order v1, 8 states, 7 transitions)")
+            && lines[1].ends_with("order.json (order v1, 10 states, 9 transitions)")
     );
-    assert!(lines[2].starts_with("ok  ") && lines[2].contains("ticket.json (ticket v1"));
+    assert!(
+        lines[2].starts_with("ok  ")
+            && lines[2].ends_with("payment.json (payment v1, 4 states, 3 transitions)")
+    );
+    assert!(lines[3].starts_with("ok  ") && lines[3].contains("ticket.json (ticket v1"));
     let doc = cli.run(&["config", "validate", "--json"]).ok().json();
     assert_eq!(doc["valid"], true);
 }
@@ -178,7 +182,28 @@ fn aws_config_upload_refuses_an_older_version_unless_forced() {
             .collect::<BTreeMap<_, _>>()
     };
 
-    cli.run(&["config", "upload", v2.to_str().unwrap()]).ok();
+    // The order's reactions need the inventory and the payment deployed
+    // with it (the configs are checked as a set).
+    let with_its_reactions = |order: &std::path::Path| {
+        let config = cli.dir.path().join("config");
+        let mut args = vec!["config".to_owned(), "upload".to_owned()];
+        args.push(order.to_str().unwrap().to_owned());
+        for name in ["inventory.json", "payment.json"] {
+            args.push(config.join(name).to_str().unwrap().to_owned());
+        }
+        cli.run(&args.iter().map(String::as_str).collect::<Vec<_>>())
+            .ok();
+    };
+    let deployed_with = |order: u64, ticket: Option<u64>| {
+        let mut types = BTreeMap::from([
+            ("inventory".to_owned(), 1),
+            ("order".to_owned(), order),
+            ("payment".to_owned(), 1),
+        ]);
+        types.extend(ticket.map(|v| ("ticket".to_owned(), v)));
+        types
+    };
+    with_its_reactions(&v2);
     let run = cli.run(&["config", "upload"]);
     assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
     assert!(
@@ -190,16 +215,13 @@ fn aws_config_upload_refuses_an_older_version_unless_forced() {
     );
     assert!(run.stdout.is_empty(), "{}", run.stdout);
     // Nothing was uploaded, not even ticket.json.
-    assert_eq!(deployed(), BTreeMap::from([("order".to_owned(), 2)]));
+    assert_eq!(deployed(), deployed_with(2, None));
 
     // The same version again is no downgrade; --force goes back.
-    cli.run(&["config", "upload", v2.to_str().unwrap()]).ok();
+    with_its_reactions(&v2);
     let run = cli.run(&["config", "upload", "--force"]).ok();
     assert!(run.stdout.contains("(order v1)"), "{}", run.stdout);
-    assert_eq!(
-        deployed(),
-        BTreeMap::from([("order".to_owned(), 1), ("ticket".to_owned(), 1)])
-    );
+    assert_eq!(deployed(), deployed_with(1, Some(1)));
 }
 
 #[test]
@@ -208,7 +230,7 @@ fn aws_config_diff_shows_what_an_upload_would_change() {
     cli.setup("cli-cd", &[]);
     cli.run(&["config", "upload"]).ok();
     let run = cli.run(&["config", "diff", "--exit-code"]).ok();
-    assert_eq!(run.lines().len(), 2, "{}", run.stdout);
+    assert_eq!(run.lines().len(), 4, "{}", run.stdout);
     assert!(
         run.lines().iter().all(|l| l.ends_with("unchanged (v1)")),
         "{}",
@@ -273,4 +295,43 @@ fn aws_config_diff_shows_what_an_upload_would_change() {
     std::fs::write(changed.join("bad.json"), "{").unwrap();
     let run = cli.run(&["config", "diff", changed.join("bad.json").to_str().unwrap()]);
     assert_eq!(run.code, 2, "{}", run.stdout);
+}
+
+#[test]
+fn config_validate_checks_a_directory_as_a_set() {
+    let cli = Cli::new();
+    let dir = cli.dir.path().join("set");
+    std::fs::create_dir(&dir).unwrap();
+    let ping = r#"{ "aggregateType": "ping", "version": 1, "initialState": "Idle", "states": ["Idle"],
+      "transitions": [ { "command": "Ping", "from": ["Idle"], "to": "Idle", "event": "Pinged",
+        "then": [ { "aggregateType": "pong", "command": "Pong" } ] } ] }"#;
+    let pong = r#"{ "aggregateType": "pong", "version": 1, "initialState": "Idle", "states": ["Idle"],
+      "transitions": [ { "command": "Pong", "from": ["Idle"], "to": "Idle", "event": "Ponged",
+        "then": [ { "aggregateType": "ping", "command": "Ping" } ] } ] }"#;
+    std::fs::write(dir.join("ping.json"), ping).unwrap();
+    let validate =
+        |cli: &Cli| cli.run(&["--config-dir", dir.to_str().unwrap(), "config", "validate"]);
+
+    let run = validate(&cli);
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains(
+            "transitions[0].then[0].aggregateType: transitions[0] (`Ping` -> `Pinged`) reacts with a command to type `pong`, which has no config"
+        ),
+        "{}",
+        run.stdout
+    );
+
+    std::fs::write(dir.join("pong.json"), pong).unwrap();
+    let run = validate(&cli);
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("a cycle of reactions that can never end: ping.transitions[0] (`Ping` -> `Pinged`) -> pong.transitions[0] (`Pong` -> `Ponged`) -> ping.transitions[0]"),
+        "{}",
+        run.stdout
+    );
+
+    // Named one by one, each file is valid on its own.
+    let one = dir.join("ping.json");
+    cli.run(&["config", "validate", one.to_str().unwrap()]).ok();
 }

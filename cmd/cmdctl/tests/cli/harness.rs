@@ -171,9 +171,12 @@ impl Cli {
         run_with_stdin(self.command(args), stdin)
     }
 
+    /// `process FIXTURE --no-react`: the fixtures drive orders by hand,
+    /// which the saga's reactions would contend with (`react.rs` runs them
+    /// on a fixture; `saga.rs` is the saga).
     pub(crate) fn process(&self, name: &str) -> Run {
         let path = fixture(name);
-        self.run(&["process", path.to_str().expect("utf-8 path")])
+        self.run(&["process", "--no-react", path.to_str().expect("utf-8 path")])
             .ok()
     }
 
@@ -204,8 +207,13 @@ impl AwsCli {
         };
         let config = cli.dir.path().join("config");
         std::fs::create_dir(&config).unwrap();
-        for name in ["order.json", "ticket.json"] {
-            std::fs::copy(config_dir().join(name), config.join(name)).unwrap();
+        // Every shipped config: they are checked as a set (the order's
+        // reactions need the inventory and the payment).
+        for entry in std::fs::read_dir(config_dir()).expect("config/") {
+            let path = entry.expect("an entry").path();
+            if path.extension().is_some_and(|e| e == "json") {
+                std::fs::copy(&path, config.join(path.file_name().unwrap())).unwrap();
+            }
         }
         cli
     }

@@ -136,13 +136,33 @@ fn no_react_leaves_the_events_for_run() {
     );
 }
 
+/// The fixture drives its orders by hand, to the end, before the saga's
+/// reactions run: the reservations find no stock, and the rejections and
+/// the next steps they would cause find the orders already further on, so
+/// they are refused (and named on stderr).
 #[test]
 fn process_runs_the_reactions_before_the_answer() {
     let cli = Cli::new();
-    let run = cli.process("sqs-event-success.json");
+    let path = fixture("sqs-event-success.json");
+    let run = cli.run(&["process", path.to_str().unwrap()]).ok();
     let lines = run.lines();
+    assert_eq!(lines.len(), 10, "{}", run.stdout);
     let counts = lines[lines.len() - 2];
-    assert!(counts.starts_with("reactions: "), "{}", run.stdout);
+    assert_eq!(
+        counts,
+        "reactions: 2 rounds, 10 events read, 6 published, 6 commands \
+         (2 applied, 0 duplicate, 4 failed), 0 not built",
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stderr.contains(
+            "reaction inventory#coffee-beans@1/0 (order#o-success-1 RejectOrder): \
+             rejected [invalid_transition]"
+        ),
+        "{}",
+        run.stderr
+    );
     assert!(
         run.failed_ids().is_empty(),
         "the answer is still the last line"

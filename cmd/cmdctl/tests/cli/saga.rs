@@ -65,12 +65,16 @@ fn stock(cli: &Cli, item: &str) -> i64 {
     item["data"]["stock"].as_i64().expect("a stock")
 }
 
-/// `trace place-ID`: (aggregate, eventType) in order.
+/// `trace place-ID`: (aggregate, eventType) in order, each event once;
+/// the walk from the order (`--root`) finds the same.
 fn path(cli: &Cli, id: &str) -> Vec<(String, String)> {
-    let doc = cli
-        .run(&["trace", &format!("place-{id}"), "--json"])
+    let correlation = format!("place-{id}");
+    let doc = cli.run(&["trace", &correlation, "--json"]).ok().json();
+    let walked = cli
+        .run(&["trace", &correlation, "--root", "order", id, "--json"])
         .ok()
         .json();
+    assert_eq!(walked, doc);
     doc["events"]
         .as_array()
         .expect("events")

@@ -138,7 +138,7 @@ async fn the_same_batch_twice_sends_the_same_command_ids() {
         serde_json::to_value(reserve).unwrap(),
         json!({"commandId": "order#o-1@1/0", "aggregateType": "inventory", "aggregateId": "sku-o-1",
                "command": "Reserve", "payload": {"orderId": "o-1"},
-               "metadata": {"correlationId": "c-o-1-1", "causationId": "order#o-1@1"}})
+               "metadata": {"correlationId": "c-o-1-1", "causationId": "order#o-1@1", "hops": 1}})
     );
 }
 

@@ -14,7 +14,7 @@ fn inventory() -> Value {
       "states": ["Available"],
       "transitions": [
         { "command": "Restock", "from": ["Available"], "to": "Available", "event": "Restocked",
-          "set": { "stock": { "+": [ { "var": "data.stock" }, { "var": "payload.quantity" } ] } } },
+          "set": { "stock": { "+": [ { "var": [ "data.stock", 0 ] }, { "var": "payload.quantity" } ] } } },
         { "command": "Reserve", "from": ["Available"], "to": "Available", "event": "StockReserved",
           "guard": { ">=": [ { "var": "data.stock" }, { "var": "payload.quantity" } ] },
           "guardMessage": "not enough stock",

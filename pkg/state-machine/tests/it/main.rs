@@ -1,6 +1,7 @@
 //! Tests of the public API, in one binary.
 
 mod config_faults;
+mod config_set;
 mod decide;
 mod fold;
 mod guards;

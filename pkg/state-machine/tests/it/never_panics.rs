@@ -2,7 +2,9 @@
 
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
-use state_machine::{AggregateState, Config, EventView, ReactionSpec, StateMachine, Transition};
+use state_machine::{
+    AggregateState, CommandInput, Config, EventView, ReactionSpec, StateMachine, Transition,
+};
 
 use crate::contract_example;
 
@@ -206,6 +208,29 @@ proptest! {
     }
 
     #[test]
+    fn decide_command_with_guards_and_set_never_panics(
+        payload in payload(), data in payload(), metadata in payload(), quantity in json_value(), stock in json_value(),
+    ) {
+        let m = StateMachine::from_json(&serde_json::to_vec(&guarded()).expect("serializable")).expect("valid");
+        let mut payload = payload;
+        payload.insert("quantity".into(), quantity);
+        let mut data = data;
+        data.insert("stock".into(), stock);
+        let current = AggregateState { state: "Available".into(), version: 3, data };
+        for command in ["Reserve", "Compute"] {
+            let input = CommandInput {
+                aggregate_type: "inventory", aggregate_id: "sku-1", command,
+                payload: &payload, metadata: &metadata,
+            };
+            if let Ok(decision) = m.decide_command(&current, &input) {
+                let mut next = current.clone();
+                next.apply(&decision.to_state, decision.payload.as_ref().unwrap_or(&payload));
+                prop_assert_eq!(next.version, 4);
+            }
+        }
+    }
+
+    #[test]
     fn reactions_of_arbitrary_events_never_panic(
         payload in payload(), data in payload(), metadata in payload(),
         id in word(), state in word(), version in any::<u64>(), quantity in json_value(),
@@ -244,3 +269,27 @@ const REACTING: &str = r#"{
       ] }
   ]
 }"#;
+
+/// Guards and `set` that read whatever the payload and data hold, with
+/// operators that fail on the wrong types.
+fn guarded() -> Value {
+    json!({
+      "aggregateType": "inventory", "version": 1, "initialState": "Available",
+      "states": ["Available"],
+      "transitions": [
+        { "command": "Reserve", "from": ["Available"], "to": "Available", "event": "StockReserved",
+          "guard": { ">=": [ { "var": "data.stock" }, { "var": "payload.quantity" } ] },
+          "guardMessage": "not enough stock",
+          "set": { "stock": { "-": [ { "var": "data.stock" }, { "var": "payload.quantity" } ] } } },
+        { "command": "Reserve", "from": ["Available"], "to": "Available", "event": "StockShortage",
+          "guard": { "in": [ { "var": "payload.quantity" }, { "var": "data.stock" } ] } },
+        { "command": "Compute", "from": ["Available"], "to": "Available", "event": "Computed",
+          "set": { "ratio": { "/": [ { "var": "data.stock" }, { "var": "payload.quantity" } ] },
+                   "label": { "cat": [ { "var": "metadata" }, { "var": "payload" } ] },
+                   "items": { "map": [ { "var": "payload.quantity" }, { "*": [ { "var": "" }, 2 ] } ] },
+                   "total": { "reduce": [ { "var": "data.stock" },
+                                          { "+": [ { "var": "accumulator" }, { "var": "current" } ] }, 0 ] },
+                   "sub": { "substr": [ { "var": "payload.quantity" }, { "var": "data.stock" } ] } } }
+      ]
+    })
+}

@@ -81,7 +81,7 @@ fn reactions_are_built_in_then_order_with_deterministic_ids_and_metadata() {
             "aggregateId": "sku-1",
             "command": "Reserve",
             "payload": {"orderId": "o-1", "quantity": 2, "note": "from an order"},
-            "metadata": {"correlationId": "cmd-1", "causationId": "order#o-1@1"}
+            "metadata": {"correlationId": "cmd-1", "causationId": "order#o-1@1", "hops": 1}
         })
     );
     // Defaults: the event's own aggregate, an empty payload.
@@ -255,4 +255,41 @@ fn the_same_event_into_the_same_state_must_list_the_same_then() {
     config["transitions"][1]["then"] = chain()["transitions"][0]["then"].clone();
     let m = machine(&config);
     let _: &StateMachine = &m;
+}
+
+#[test]
+fn a_chain_of_reactions_stops_at_the_hop_limit() {
+    let m = crate::machine(&json!({
+      "aggregateType": "ping", "version": 1, "initialState": "Idle", "states": ["Idle"],
+      "transitions": [
+        { "command": "Ping", "from": ["Idle"], "to": "Idle", "event": "Pinged",
+          "then": [ { "command": "Ping" } ] }
+      ]
+    }));
+    let empty = serde_json::Map::new();
+    let react = |metadata: &serde_json::Map<String, serde_json::Value>| {
+        let event = state_machine::EventView {
+            aggregate_type: "ping",
+            aggregate_id: "p-1",
+            version: 1,
+            event_type: "Pinged",
+            state: "Idle",
+            data: &empty,
+            payload: &empty,
+            metadata,
+            command_id: "c-1",
+        };
+        m.reactions(&event).remove(0)
+    };
+    let first = react(&empty).expect("built");
+    assert_eq!(first.metadata["hops"], 1, "a command without hops counts 0");
+    let mut metadata = first.metadata;
+    for hop in 2..=state_machine::MAX_HOPS {
+        let next = react(&metadata).expect("built below the limit");
+        assert_eq!(next.metadata["hops"], hop);
+        metadata = next.metadata;
+    }
+    let err = react(&metadata).expect_err("past the limit");
+    assert!(err.reason.starts_with("hop limit"), "{err}");
+    assert!(err.to_string().contains("ping#p-1@1"), "{err}");
 }

@@ -178,7 +178,12 @@ fn edge_text(edge: &Edge) -> String {
         0 => String::new(),
         n => format!(", then {n}"),
     };
-    format!("-> {} ({}{schema}{then})", edge.to, edge.event)
+    let guard = if edge.guard.is_some() { ", guard" } else { "" };
+    let set = match edge.set.as_ref().map_or(0, |s| s.len()) {
+        0 => String::new(),
+        n => format!(", set {n}"),
+    };
+    format!("-> {} ({}{schema}{guard}{set}{then})", edge.to, edge.event)
 }
 
 fn transition_text(t: &TransitionChange) -> String {
@@ -216,6 +221,37 @@ fn transition_text(t: &TransitionChange) -> String {
                     .to_owned(),
                 );
             }
+            let added_removed = |before: bool, after: bool, field: &str| match (before, after) {
+                (false, true) => format!("{field} added"),
+                (true, false) => format!("{field} removed"),
+                _ => format!("{field} changed"),
+            };
+            if before.guard != after.guard {
+                what.push(added_removed(
+                    before.guard.is_some(),
+                    after.guard.is_some(),
+                    "guard",
+                ));
+            }
+            if before.guard_message != after.guard_message {
+                what.push(added_removed(
+                    before.guard_message.is_some(),
+                    after.guard_message.is_some(),
+                    "guardMessage",
+                ));
+            }
+            if before.set != after.set {
+                let fields = |set: &Option<serde_json::Map<String, Value>>| {
+                    set.as_ref()
+                        .map(|s| s.keys().cloned().collect::<Vec<_>>().join(" "))
+                        .unwrap_or_default()
+                };
+                what.push(format!(
+                    "set changed ({{{}}} -> {{{}}})",
+                    fields(&before.set),
+                    fields(&after.set)
+                ));
+            }
             if before.then != after.then {
                 what.push(format!(
                     "then changed ({} -> {} reactions)",
@@ -230,6 +266,7 @@ fn transition_text(t: &TransitionChange) -> String {
 
 fn edge_json(edge: &Edge) -> Value {
     json!({ "to": edge.to, "event": edge.event, "payloadSchema": edge.payload_schema,
+            "guard": edge.guard, "guardMessage": edge.guard_message, "set": edge.set,
             "then": edge.then })
 }
 
@@ -355,6 +392,24 @@ mod tests {
         assert_eq!(
             transition_text(&added),
             "+ Pay from Created -> Paid (Paid, then 1)"
+        );
+    }
+
+    #[test]
+    fn guards_and_set_are_named() {
+        let local = DEPLOYED.replace(
+            r#""event":"Paid"}"#,
+            r#""event":"Paid","guard":{"<":[{"var":"payload.amount"},100]},"set":{"paidAt":{"var":"metadata.at"}}},
+               {"command":"Pay","from":["Created"],"to":"Created","event":"Declined"}"#,
+        );
+        let changes = diff(&config(DEPLOYED), &config(&local));
+        let text: Vec<String> = changes.transitions.iter().map(transition_text).collect();
+        assert_eq!(
+            text,
+            [
+                "~ Pay from Created: guard added, set changed ({} -> {paidAt})",
+                "+ Pay from Created (try 2) -> Created (Declined)",
+            ]
         );
     }
 }

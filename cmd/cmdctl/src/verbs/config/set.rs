@@ -1,0 +1,42 @@
+//! The checks of a whole set of configs (a directory or an S3 prefix, the
+//! configs the handler loads together): `state_machine::validate_set`'s
+//! faults make the config they are in invalid.
+
+use handler_core::state_machine::{StateMachine, validate_set};
+
+use super::Verdict;
+
+/// `verdicts` with each valid config that has a fault of the set turned
+/// invalid, listing those faults.
+/// When some config is already invalid, the set is not checked: a reaction
+/// to its type would read as one to a type with no config.
+pub(super) fn check_set(mut verdicts: Vec<(String, Verdict)>) -> Vec<(String, Verdict)> {
+    if !super::all_valid(&verdicts) {
+        return verdicts;
+    }
+    let machines: Vec<&StateMachine> = verdicts
+        .iter()
+        .filter_map(|(_, v)| match v {
+            Verdict::Valid { machine, .. } => Some(machine.as_ref()),
+            Verdict::Invalid(_) => None,
+        })
+        .collect();
+    let faults = validate_set(&machines);
+    if faults.is_empty() {
+        return verdicts;
+    }
+    for (_, verdict) in &mut verdicts {
+        let Verdict::Valid { aggregate_type, .. } = verdict else {
+            continue;
+        };
+        let mine: Vec<_> = faults
+            .iter()
+            .filter(|f| &f.aggregate_type == aggregate_type)
+            .map(|f| f.fault.clone())
+            .collect();
+        if !mine.is_empty() {
+            *verdict = Verdict::Invalid(mine);
+        }
+    }
+    verdicts
+}

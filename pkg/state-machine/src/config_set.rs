@@ -1,0 +1,148 @@
+//! Faults of a SET of configs, the ones the handler loads together
+//! (docs/reference.md §2): a reaction to a type that has no config, and a
+//! cycle of reactions that can never end.
+//!
+//! Only literal reactions are followed (an `aggregateType` or `command` that
+//! is a rule is checked at run time, bounded by the hop limit). A cycle is
+//! refused when every transition on it has no `guard` and lists its own `to`
+//! in its `from`: each can fire again from where it left its aggregate, so
+//! nothing in the configs ever stops the chain.
+
+use std::collections::{BTreeSet, HashMap};
+
+use serde_json::Value;
+
+use crate::guard::transition_name;
+use crate::machine::StateMachine;
+use crate::validate::ConfigFault;
+
+/// One fault of a set, located in the config of `aggregate_type`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SetFault {
+    /// The config the fault is in.
+    pub aggregate_type: String,
+    /// Where in it, and what.
+    pub fault: ConfigFault,
+}
+
+/// A transition: (index of its machine in the set, index in its config).
+type Node = (usize, usize);
+
+/// Every fault of the set, in config order, then the cycles.
+pub fn validate_set(machines: &[&StateMachine]) -> Vec<SetFault> {
+    let by_type: HashMap<&str, usize> = machines
+        .iter()
+        .enumerate()
+        .map(|(m, machine)| (machine.aggregate_type(), m))
+        .collect();
+    let mut faults = Vec::new();
+    let mut edges: HashMap<Node, Vec<Node>> = HashMap::new();
+    for (m, machine) in machines.iter().enumerate() {
+        let own = machine.aggregate_type();
+        for (i, t) in machine.config().transitions.iter().enumerate() {
+            for (k, spec) in t.then.iter().enumerate() {
+                let target = match &spec.aggregate_type {
+                    None => Some(own),
+                    Some(Value::String(s)) => Some(s.as_str()),
+                    Some(_) => None,
+                };
+                let Some(target) = target else { continue };
+                let Some(&tm) = by_type.get(target) else {
+                    faults.push(SetFault {
+                        aggregate_type: own.to_owned(),
+                        fault: ConfigFault::new(
+                            format!("transitions[{i}].then[{k}].aggregateType"),
+                            format!(
+                                "{} reacts with a command to type `{target}`, which has no config",
+                                transition_name(i, t)
+                            ),
+                        ),
+                    });
+                    continue;
+                };
+                let Some(command) = spec.command.as_str() else {
+                    continue;
+                };
+                let targets = machines[tm]
+                    .config()
+                    .transitions
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, u)| u.command == command)
+                    .map(|(j, _)| (tm, j));
+                edges.entry((m, i)).or_default().extend(targets);
+            }
+        }
+    }
+    let endless = |&(m, i): &Node| {
+        machines[m]
+            .config()
+            .transitions
+            .get(i)
+            .is_some_and(|t| t.guard.is_none() && t.from.contains(&t.to))
+    };
+    let mut seen: BTreeSet<Vec<Node>> = BTreeSet::new();
+    let mut starts: Vec<&Node> = edges.keys().collect();
+    starts.sort();
+    for &start in starts {
+        if !endless(&start) {
+            continue;
+        }
+        if let Some(cycle) = path_back(start, &edges, &endless) {
+            let mut key = cycle.clone();
+            key.sort();
+            if seen.insert(key) {
+                let names: Vec<String> = cycle
+                    .iter()
+                    .chain(std::iter::once(&start))
+                    .map(|&(m, i)| {
+                        let t = &machines[m].config().transitions[i];
+                        format!("{}.{}", machines[m].aggregate_type(), transition_name(i, t))
+                    })
+                    .collect();
+                let (m, i) = start;
+                faults.push(SetFault {
+                    aggregate_type: machines[m].aggregate_type().to_owned(),
+                    fault: ConfigFault::new(
+                        format!("transitions[{i}].then"),
+                        format!(
+                            "a cycle of reactions that can never end: {} (each has no guard and \
+                             can fire again from the state it leads to)",
+                            names.join(" -> ")
+                        ),
+                    ),
+                });
+            }
+        }
+    }
+    faults
+}
+
+/// A path `start, ..., last` of endless transitions with an edge from `last`
+/// back to `start`, by depth-first search.
+fn path_back(
+    start: Node,
+    edges: &HashMap<Node, Vec<Node>>,
+    endless: &dyn Fn(&Node) -> bool,
+) -> Option<Vec<Node>> {
+    let mut path = vec![start];
+    let mut visited: BTreeSet<Node> = BTreeSet::from([start]);
+    let mut next: Vec<usize> = vec![0];
+    while let (Some(&node), Some(pos)) = (path.last(), next.last_mut()) {
+        let outs = edges.get(&node).map(Vec::as_slice).unwrap_or_default();
+        let Some(&to) = outs.get(*pos) else {
+            path.pop();
+            next.pop();
+            continue;
+        };
+        *pos += 1;
+        if to == start {
+            return Some(path);
+        }
+        if endless(&to) && visited.insert(to) {
+            path.push(to);
+            next.push(0);
+        }
+    }
+    None
+}
