@@ -138,3 +138,19 @@ pub async fn audit<S: EventStore + FailureLog + ?Sized>(
     }
     report
 }
+
+/// Writes a soak's figures, one line, to `target/NAME` (under
+/// `CARGO_TARGET_DIR` when set) for the README and BENCHMARKS.md to quote;
+/// a file that cannot be written is reported, not fatal.
+pub fn write_figures(name: &str, line: &str) {
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
+        || std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"),
+        std::path::PathBuf::from,
+    );
+    let path = target.join(name);
+    if let Err(e) =
+        std::fs::create_dir_all(&target).and_then(|()| std::fs::write(&path, format!("{line}\n")))
+    {
+        eprintln!("cannot write {}: {e}", path.display());
+    }
+}

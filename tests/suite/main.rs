@@ -14,6 +14,7 @@ mod lambda;
 mod operator;
 mod processor;
 mod properties;
+mod saga_moto;
 mod sdk_retries;
 mod soak_embedded;
 mod soak_moto;

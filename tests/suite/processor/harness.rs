@@ -8,7 +8,7 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 use config_s3::S3ConfigSource;
-use event_processor::EventProcessor;
+use event_processor::{CommandSink, EventProcessor};
 use eventbridge_publisher::{
     Entry, EntryRefused, EventBridgePublisher, PutEventsApi, SdkPutEvents,
 };
@@ -30,6 +30,8 @@ pub(crate) struct Rig {
     pub(crate) stack: AwsStack,
     /// The command queue reactions go to.
     pub(crate) commands: String,
+    /// The command queue's dead-letter queue.
+    pub(crate) dlq: String,
     /// The rig's own EventBridge bus.
     pub(crate) bus: String,
     /// The queue the bus's rule delivers published events to.
@@ -51,12 +53,13 @@ impl Rig {
                 .await
                 .expect("upload a processor fixture");
         }
-        let (commands, _dlq) = stack.queues(30, false).await;
+        let (commands, dlq) = stack.queues(30, false).await;
         let (bus, published) = testkit::bus::bus_to_queue(&stack.sdk, "command-handler.").await;
         let stream = StreamReader::open(&stack.sdk, &stack.table).await;
         Self {
             stack,
             commands,
+            dlq,
             bus,
             published,
             stream,
@@ -77,21 +80,31 @@ impl Rig {
 
     /// The processor the Lambda runs, on this rig's resources, over `api`.
     pub(crate) fn processor<A: PutEventsApi>(&self, api: A) -> Processor<A> {
+        self.processor_with_sink(api, self.command_sink())
+    }
+
+    /// The processor's SQS sink to the command queue (counting client).
+    pub(crate) fn command_sink(&self) -> SqsCommandSink {
         let sqs = aws_sdk_sqs::Client::from_conf(
             aws_sdk_sqs::config::Builder::from(&self.stack.sdk)
                 .interceptor(self.sink_requests.clone())
                 .build(),
         );
+        SqsCommandSink::new(sqs, &self.commands)
+    }
+
+    /// The processor on this rig's resources, over `api`, sending its
+    /// reactions through `sink` (e.g. a wrapper of [`Rig::command_sink`]).
+    pub(crate) fn processor_with_sink<A: PutEventsApi, K: CommandSink>(
+        &self,
+        api: A,
+        sink: K,
+    ) -> EventProcessor<S3ConfigSource, EventBridgePublisher<A>, K, DynamoStore> {
         let publisher = EventBridgePublisher::new(api).with_resend(eventbridge_publisher::Resend {
             attempts: 3,
             first_pause: std::time::Duration::ZERO,
         });
-        EventProcessor::new(
-            self.stack.configs(),
-            publisher,
-            SqsCommandSink::new(sqs, &self.commands),
-            self.stack.store(),
-        )
+        EventProcessor::new(self.stack.configs(), publisher, sink, self.stack.store())
     }
 
     /// The handler applies these command bodies as one Lambda batch.

@@ -156,13 +156,7 @@ async fn soak_embedded_store_with_faults() {
         handled.as_secs_f64(),
         (elapsed - handled).as_secs_f64()
     );
-    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
-        || std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"),
-        std::path::PathBuf::from,
-    );
-    if std::fs::create_dir_all(&target).is_ok() {
-        let _ = std::fs::write(target.join("soak-embedded.txt"), format!("{line}\n"));
-    }
+    audit::write_figures("soak-embedded.txt", &line);
 
     assert_eq!(report.lost, 0, "lost commands: {line}");
     assert_eq!(report.doubled, 0, "doubled commands: {line}");

@@ -25,7 +25,6 @@ mod workers;
 mod workload;
 
 use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -170,7 +169,7 @@ async fn soak_against_moto_with_faults() {
         elapsed = started.elapsed(),
     );
     eprintln!("{line}");
-    write_figures(&line);
+    audit::write_figures("soak-moto.txt", &line);
 
     assert_eq!(
         report.commands,
@@ -250,16 +249,4 @@ async fn dead_letter_ids(stack: &AwsStack, dlq_url: &str) -> HashSet<String> {
         "every DLQ message read back ({expected} counted)"
     );
     ids
-}
-
-/// Writes the figures' line to `target/soak-moto.txt` for the README.
-fn write_figures(line: &str) {
-    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"),
-        PathBuf::from,
-    );
-    let path = target.join("soak-moto.txt");
-    if let Err(e) = std::fs::write(&path, format!("{line}\n")) {
-        eprintln!("cannot write {}: {e}", path.display());
-    }
 }
