@@ -15,14 +15,20 @@ pub const SCALE_VARIABLE: &str = "SOAK_SCALE";
 /// The soaks' size factor from [`SCALE_VARIABLE`]; panics, naming the
 /// variable, on anything but a positive integer.
 pub fn scale() -> usize {
-    match std::env::var(SCALE_VARIABLE) {
+    scale_of(SCALE_VARIABLE)
+}
+
+/// A size factor from the environment variable `variable` (1 when unset or
+/// empty); panics, naming the variable, on anything but a positive integer.
+pub fn scale_of(variable: &str) -> usize {
+    match std::env::var(variable) {
         Err(std::env::VarError::NotPresent) => 1,
         Ok(text) if text.trim().is_empty() => 1,
         Ok(text) => match text.trim().parse::<usize>() {
             Ok(n) if n > 0 => n,
-            _ => panic!("{SCALE_VARIABLE} must be a positive integer, not {text:?}"),
+            _ => panic!("{variable} must be a positive integer, not {text:?}"),
         },
-        Err(e) => panic!("{SCALE_VARIABLE}: {e}"),
+        Err(e) => panic!("{variable}: {e}"),
     }
 }
 

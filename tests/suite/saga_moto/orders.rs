@@ -70,7 +70,7 @@ pub(super) const ITEMS: [(&str, u64); 4] = [
 /// Units of each item at the start: more than all the orders that are not
 /// out of stock could reserve at once.
 pub(super) fn stock() -> u64 {
-    500 * audit::scale() as u64
+    500 * super::scale() as u64
 }
 
 /// `count` orders: of every 20, 11 happy, 3 out of stock, 3 declined, 3
