@@ -235,13 +235,10 @@ async fn run_commands(handler: &AppHandler, commands: &[ReactionCommand]) -> Vec
         let mut pending: Vec<InboundMessage> = chunk.iter().map(message).collect();
         for attempt in 1..=ATTEMPTS {
             let report = handler.handle(Batch::standard(pending.clone())).await;
-            let (retry, done): (Vec<_>, Vec<_>) = report
-                .outcomes
-                .into_iter()
-                .partition(|o| {
-                    let transient = o.result.as_ref().is_err_and(|f| !f.is_permanent());
-                    transient && o.must_retry() && attempt < ATTEMPTS
-                });
+            let (retry, done): (Vec<_>, Vec<_>) = report.outcomes.into_iter().partition(|o| {
+                let transient = o.result.as_ref().is_err_and(|f| !f.is_permanent());
+                transient && o.must_retry() && attempt < ATTEMPTS
+            });
             outcomes.extend(done);
             pending.retain(|m| retry.iter().any(|o| o.message_id == m.message_id));
             if pending.is_empty() {
