@@ -20,7 +20,6 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use serde_json::{Value, json};
-use testkit::audit;
 use testkit::aws::AwsStack;
 
 use super::SEED;
