@@ -23,6 +23,10 @@ pub struct SetFault {
     pub aggregate_type: String,
     /// Where in it, and what.
     pub fault: ConfigFault,
+    /// For a reaction to a type with no config in the set: that type (a
+    /// caller that knows configs outside the set, e.g. deployed ones, may
+    /// drop the fault).
+    pub missing_type: Option<String>,
 }
 
 /// A transition: (index of its machine in the set, index in its config).
@@ -57,6 +61,7 @@ pub fn validate_set(machines: &[&StateMachine]) -> Vec<SetFault> {
                                 transition_name(i, t)
                             ),
                         ),
+                        missing_type: Some(target.to_owned()),
                     });
                     continue;
                 };
@@ -111,6 +116,7 @@ pub fn validate_set(machines: &[&StateMachine]) -> Vec<SetFault> {
                             names.join(" -> ")
                         ),
                     ),
+                    missing_type: None,
                 });
             }
         }

@@ -47,13 +47,24 @@ pub(crate) fn validate(
     let verdicts: Vec<(String, Verdict)> = if !args.paths.is_empty() {
         check_files(&args.paths)
     } else {
-        set::check_set(match ctx.config_spec() {
-            ConfigSpec::Dir(dir) => check_files(&configs_in(&dir)?),
+        match ctx.config_spec() {
+            ConfigSpec::Dir(dir) => {
+                set::check_set(check_files(&configs_in(&dir)?), &mut |_| Ok(false))?
+            }
             ConfigSpec::S3 { bucket, prefix } => {
                 let s3 = ctx.s3();
-                ctx.block_on(check_objects(&s3, &bucket, &prefix))?
+                let verdicts = ctx.block_on(check_objects(&s3, &bucket, &prefix))?;
+                // A prefix may be filled a type at a time: a missing type
+                // is noted, an endless cycle refused.
+                set::check_set(verdicts, &mut |aggregate_type| {
+                    output::note(&format!(
+                        "warning: a reaction goes to type `{aggregate_type}`, which has no config \
+                         under the prefix; until one is uploaded, its reactions fail (reaction_failed)"
+                    ));
+                    Ok(true)
+                })?
             }
-        })
+        }
     };
     let all_valid = all_valid(&verdicts);
     if ctx.global.json {
@@ -77,8 +88,29 @@ pub(crate) fn upload(
 ) -> anyhow::Result<Exit> {
     let (bucket, prefix) = upload_target(ctx, args.bucket.as_deref(), args.prefix.as_deref())?;
     let paths = local_paths(ctx, &args.paths)?;
+    let s3 = ctx.s3();
+    // The config directory is checked as a set: an endless cycle of
+    // reactions refuses the upload; a reaction to a type neither in the
+    // directory nor deployed is only noted (it may be uploaded next).
     let verdicts = if args.paths.is_empty() {
-        set::check_set(check_files(&paths))
+        set::check_set(check_files(&paths), &mut |aggregate_type| {
+            let deployed = ctx.block_on(config_s3::deployed_version(
+                &s3,
+                &bucket,
+                &prefix,
+                aggregate_type,
+            ));
+            let deployed = deployed.with_context(|| {
+                format!("cannot read the deployed config of `{aggregate_type}`")
+            })?;
+            if deployed.is_none() {
+                output::note(&format!(
+                    "warning: a reaction goes to type `{aggregate_type}`, which has no config here \
+                     nor deployed; until one is uploaded, its reactions fail (reaction_failed)"
+                ));
+            }
+            Ok(true)
+        })?
     } else {
         check_files(&paths)
     };
@@ -95,7 +127,6 @@ pub(crate) fn upload(
         return Ok(Exit::Invalid);
     }
 
-    let s3 = ctx.s3();
     if !args.force {
         let older = ctx.block_on(older_than_deployed(&s3, &bucket, &prefix, &verdicts))?;
         if !older.is_empty() {

@@ -10,9 +10,14 @@ use super::Verdict;
 /// invalid, listing those faults.
 /// When some config is already invalid, the set is not checked: a reaction
 /// to its type would read as one to a type with no config.
-pub(super) fn check_set(mut verdicts: Vec<(String, Verdict)>) -> Vec<(String, Verdict)> {
+/// `known_elsewhere(type)`: a config of that type exists outside the set
+/// (deployed), so a reaction to it is no fault.
+pub(super) fn check_set(
+    mut verdicts: Vec<(String, Verdict)>,
+    known_elsewhere: &mut dyn FnMut(&str) -> anyhow::Result<bool>,
+) -> anyhow::Result<Vec<(String, Verdict)>> {
     if !super::all_valid(&verdicts) {
-        return verdicts;
+        return Ok(verdicts);
     }
     let machines: Vec<&StateMachine> = verdicts
         .iter()
@@ -21,9 +26,15 @@ pub(super) fn check_set(mut verdicts: Vec<(String, Verdict)>) -> Vec<(String, Ve
             Verdict::Invalid(_) => None,
         })
         .collect();
-    let faults = validate_set(&machines);
+    let mut faults = Vec::new();
+    for fault in validate_set(&machines) {
+        match &fault.missing_type {
+            Some(target) if known_elsewhere(target)? => {}
+            _ => faults.push(fault),
+        }
+    }
     if faults.is_empty() {
-        return verdicts;
+        return Ok(verdicts);
     }
     for (_, verdict) in &mut verdicts {
         let Verdict::Valid { aggregate_type, .. } = verdict else {
@@ -38,5 +49,5 @@ pub(super) fn check_set(mut verdicts: Vec<(String, Verdict)>) -> Vec<(String, Ve
             *verdict = Verdict::Invalid(mine);
         }
     }
-    verdicts
+    Ok(verdicts)
 }
