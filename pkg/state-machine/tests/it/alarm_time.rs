@@ -83,10 +83,10 @@ proptest! {
 
     #[test]
     fn any_duration_added_to_any_time_never_panics(like in DURATION_LIKE, from in any_time()) {
-        if let Ok(duration) = like.parse::<IsoDuration>() {
-            if let Some(due) = duration.after(from) {
-                prop_assert!(due >= from);
-            }
+        if let Ok(duration) = like.parse::<IsoDuration>()
+            && let Some(due) = duration.after(from)
+        {
+            prop_assert!(due >= from);
         }
     }
 
