@@ -2,7 +2,6 @@
 //! (`process`, `exec`, `run` and `alarms`).
 
 use clap::Args;
-use handler_core::state_machine::Timestamp;
 
 use super::aggregate_type;
 use crate::clock::Now;
@@ -28,18 +27,15 @@ pub(crate) struct AlarmsArgs {
     /// The aggregate's id.
     #[arg(value_name = "ID")]
     pub(crate) aggregate_id: String,
-    #[command(flatten)]
-    pub(crate) clock: ClockArgs,
+    /// Mark as overdue what is due by TIME (RFC 3339) or by `+DURATION`
+    /// from now (ISO 8601, e.g. `+PT16M`) [default: now].
+    #[arg(long, value_name = "TIME|+DURATION", value_parser = Now::parse)]
+    pub(crate) now: Option<Now>,
 }
 
 impl ClockArgs {
     /// The clock `--now` asks for: the system clock moved to it.
     pub(crate) fn clock(&self) -> crate::clock::SharedClock {
         crate::clock::shared(self.now.as_ref())
-    }
-
-    /// Now, by that clock.
-    pub(crate) fn now(&self) -> Timestamp {
-        self.clock().now()
     }
 }

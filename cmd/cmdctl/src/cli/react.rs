@@ -14,9 +14,9 @@ pub(crate) struct ReactArgs {
     #[arg(long, value_name = "FILE|-")]
     pub(crate) events: Option<PathBuf>,
     /// Stop after this many rounds of reactions (a round: the new events'
-    /// reactions, run through the handler), so that a cycle of reactions
-    /// (A causes B causes A ...) cannot run forever. What is left is run by
-    /// the next `cmdctl run`.
+    /// reactions, then the alarms due, run through the handler), so that a
+    /// cycle of reactions (A causes B causes A ...) cannot run forever. What
+    /// is left is run by the next `cmdctl run`.
     #[arg(long, value_name = "N", default_value_t = 100,
           value_parser = clap::value_parser!(u64).range(1..))]
     pub(crate) max_rounds: u64,

@@ -33,7 +33,7 @@ pub(crate) fn run(
     else {
         return Ok(no_events(&key, ctx));
     };
-    let now = args.clock.now();
+    let now = crate::clock::shared(args.now.as_ref()).now();
     let mut alarms: Vec<&Alarm> = head.alarms.values().collect();
     alarms.sort_by(|a, b| (a.due, &a.name).cmp(&(b.due, &b.name)));
 
