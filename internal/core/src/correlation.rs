@@ -1,8 +1,9 @@
-//! Following one flow from its root aggregate through its reactions
-//! (`cmdctl trace --root`), with no scan: a reaction's command id is
+//! Following one flow from its root aggregate through its reactions and
+//! alarms (`cmdctl trace --root`), with no scan: a reaction's command id is
 //! derived from its event (`{pk}@{version}/{index}`, docs/reference.md §2),
 //! so each event's reactions, rebuilt from its type's config, name the
-//! aggregate and command id of the events they caused.
+//! aggregate and command id of the events they caused; an alarm's command
+//! id is derived from the event that set it (stored with the event).
 //!
 //! Cost: one read of the history of each aggregate the flow touches (the
 //! root's included), whatever the size of the store. The reactions are
@@ -72,7 +73,21 @@ where
             Err(e) if e.is_permanent() => Vec::new(),
             Err(e) => return Err(e.into()),
         };
-        for command in reactions.into_iter().flatten() {
+        // A due alarm is a command to its own aggregate, with an id derived
+        // from the event that set it: followed as a reaction is.
+        let alarms = stored
+            .event
+            .alarms
+            .iter()
+            .flat_map(|c| &c.set)
+            .map(|alarm| {
+                state_machine::alarm_command(
+                    &stored.key.aggregate_type,
+                    &stored.key.aggregate_id,
+                    alarm,
+                )
+            });
+        for command in reactions.into_iter().flatten().chain(alarms) {
             let key = AggregateKey::new(&command.aggregate_type, &command.aggregate_id);
             let caused = history(store, configs, &key, &mut histories)
                 .await?

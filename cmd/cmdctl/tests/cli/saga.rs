@@ -81,7 +81,7 @@ pub(crate) fn stock(cli: &Cli, item: &str) -> i64 {
 
 /// `trace place-ID`: (aggregate, eventType) in order, each event once;
 /// the walk from the order (`--root`) finds the same.
-fn path(cli: &Cli, id: &str) -> Vec<(String, String)> {
+pub(crate) fn path(cli: &Cli, id: &str) -> Vec<(String, String)> {
     let correlation = format!("place-{id}");
     let walked = cli
         .run(&["trace", &correlation, "--root", "order", id, "--json"])
