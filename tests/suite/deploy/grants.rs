@@ -290,6 +290,9 @@ async fn the_processor_role_grants_what_the_processor_sends() {
             "MissingConfigIsNotFoundNotDenied",
             "FailureRecordsOnly",
             "OnFailureDestination",
+            // What the alarm sink sends: tests/suite/alarms_moto/.
+            "ScheduleAlarms",
+            "PassSchedulerRole",
         ]),
         "nothing more"
     );
