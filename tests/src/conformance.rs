@@ -45,6 +45,7 @@ pub fn padded_commit_of(
     pad: usize,
 ) -> Commit {
     let mut state = head.cloned().unwrap_or(AggregateState {
+        alarms: Default::default(),
         state: "New".into(),
         version: 0,
         data: Map::new(),
@@ -66,6 +67,7 @@ pub fn padded_commit_of(
         state.apply(to, &payload);
         let command_id = format!("{prefix}-{version}");
         events.push(Event {
+            alarms: None,
             version,
             event_type: "Counted".into(),
             state: to.into(),
@@ -288,6 +290,7 @@ pub async fn long_history_loads<S: EventStore>(store: &S, n: u64, pad: usize) {
         "gapless, in order"
     );
     let mut folded = AggregateState {
+        alarms: Default::default(),
         state: "New".into(),
         version: 0,
         data: Map::new(),
@@ -320,6 +323,7 @@ pub fn commit_size<S: EventStore + ?Sized>(store: &S, commit: &Commit) -> Footpr
         .zip(&commit.data_after)
         .map(|((e, r), data)| {
             let after = AggregateState {
+                alarms: Default::default(),
                 state: e.state.clone(),
                 version: e.version,
                 data: data.clone(),

@@ -244,7 +244,11 @@ impl Then {
         let outcome = self.outcome(id);
         assert_eq!(
             outcome.result,
-            Ok(Applied { version, duplicate }),
+            Ok(Applied {
+                stale: None,
+                version,
+                duplicate
+            }),
             "outcome of {id}"
         );
         self

@@ -109,6 +109,7 @@ async fn a_single_command_commit_writes_one_small_item() {
         };
         let data: Map<String, Value> = serde_json::from_str(&text("data")).expect("data");
         let after = AggregateState {
+            alarms: Default::default(),
             state: event.state.clone(),
             version,
             data,

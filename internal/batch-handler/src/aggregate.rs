@@ -15,16 +15,17 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use state_machine::{AggregateState, CommandInput, StateMachine};
+use state_machine::{AggregateState, CommandInput, Rejection, Stale, StateMachine, Timestamp};
 
 use crate::hold_back::HoldBack;
 use crate::retry::RetryPolicy;
 use handler_core::batch::Applied;
+use handler_core::clock::{Clock, rfc3339_millis};
 use handler_core::commit_size::{CommitSizing, Footprint};
 use handler_core::config_source::ConfigSourceError;
 use handler_core::envelope::Command;
 use handler_core::failure::{Failure, Permanent, Transient};
-use handler_core::model::{AggregateKey, CommandRecord, Commit, Event, fingerprint, now_rfc3339};
+use handler_core::model::{AggregateKey, CommandRecord, Commit, Event, fingerprint};
 use handler_core::store::{AppendError, EventStore};
 
 /// A parsed message waiting for its outcome.
@@ -42,6 +43,7 @@ pub(crate) async fn run_aggregate<S: EventStore + ?Sized>(
     store: &S,
     machine: Result<Arc<StateMachine>, ConfigSourceError>,
     policy: &RetryPolicy,
+    clock: &dyn Clock,
     key: &AggregateKey,
     pending: &[Pending<'_>],
     fifo: bool,
@@ -76,6 +78,7 @@ pub(crate) async fn run_aggregate<S: EventStore + ?Sized>(
             .collect();
         let plan = plan(
             &machine,
+            clock.now(),
             key,
             head,
             &known,
@@ -199,6 +202,7 @@ struct Plan<'a> {
 #[allow(clippy::too_many_arguments)]
 fn plan<'a>(
     machine: &Arc<StateMachine>,
+    now: Timestamp,
     key: &AggregateKey,
     head: AggregateState,
     known: &HashMap<&str, &CommandRecord>,
@@ -209,7 +213,7 @@ fn plan<'a>(
     one_per_commit: bool,
 ) -> Plan<'a> {
     let limits = sizing.limits();
-    let recorded_at = now_rfc3339();
+    let recorded_at = rfc3339_millis(now);
     let mut outcomes: Vec<Option<Outcome>> = vec![None; pending.len()];
     let mut chunks: Vec<Chunk<'a>> = Vec::new();
     let mut current: Option<Chunk<'a>> = None;
@@ -247,6 +251,7 @@ fn plan<'a>(
             });
         let outcome: Outcome = match earlier {
             Some((f, version, _)) if f == fp => Ok(Applied {
+                stale: None,
                 version,
                 duplicate: true,
             }),
@@ -255,7 +260,18 @@ fn plan<'a>(
                 applied_to,
             }
             .into()),
-            None => decide(machine, &state, cmd, &recorded_at).and_then(|(event, next)| {
+            None => decide(machine, &state, cmd, now, &recorded_at).and_then(|decided| {
+                let (event, next) = match decided {
+                    Decided::Stale(why) => {
+                        // A fired alarm with no effect: acknowledged, nothing written.
+                        return Ok(Applied {
+                            version: state.version,
+                            duplicate: false,
+                            stale: Some(why),
+                        });
+                    }
+                    Decided::Event(event, next) => (event, next),
+                };
                 let record = CommandRecord {
                     command_id: cmd.command_id.clone(),
                     key: key.clone(),
@@ -292,6 +308,7 @@ fn plan<'a>(
                 let version = next.version;
                 state = next;
                 Ok(Applied {
+                    stale: None,
                     version,
                     duplicate: false,
                 })
@@ -306,14 +323,23 @@ fn plan<'a>(
     Plan { outcomes, chunks }
 }
 
+/// What a new command does.
+enum Decided {
+    /// It records this event, leaving the aggregate in this state.
+    Event(Event, AggregateState),
+    /// It is a fired alarm with no effect.
+    Stale(Stale),
+}
+
 /// Decides one new command against `state`: the event it records and the
-/// state after it, or why it is refused.
+/// state after it, a stale alarm, or why it is refused.
 fn decide(
     machine: &StateMachine,
     state: &AggregateState,
     cmd: &Command,
+    now: Timestamp,
     recorded_at: &str,
-) -> Result<(Event, AggregateState), Failure> {
+) -> Result<Decided, Failure> {
     if let Some(expected) = cmd.expected_version
         && expected != state.version
     {
@@ -329,15 +355,31 @@ fn decide(
         command: &cmd.command,
         payload: &cmd.payload,
         metadata: &cmd.metadata,
+        now,
     };
-    let decision = machine
-        .decide_command(state, &input)
-        .map_err(Permanent::from)?;
+    let decision = match machine.decide_command(state, &input) {
+        Ok(decision) => decision,
+        Err(Rejection::Stale { why, .. }) => return Ok(Decided::Stale(why)),
+        Err(rejection) => return Err(Permanent::from(rejection).into()),
+    };
     // With a `set`, the computed payload is stored and folded, so a replay
     // never evaluates a rule; the fingerprint stays over the command as sent.
     let payload = decision.payload.unwrap_or_else(|| cmd.payload.clone());
+    // An alarm set without a correlation id carries the setting command's
+    // id, as a reaction would.
+    let alarms = decision.alarms.map(|mut changes| {
+        for alarm in &mut changes.set {
+            alarm
+                .correlation_id
+                .get_or_insert_with(|| cmd.command_id.clone());
+        }
+        changes
+    });
     let mut next = state.clone();
     next.apply(&decision.to_state, &payload);
+    if let Some(changes) = &alarms {
+        next.apply_alarms(changes);
+    }
     let event = Event {
         version: next.version,
         event_type: decision.event_type,
@@ -347,8 +389,9 @@ fn decide(
         metadata: cmd.metadata.clone(),
         recorded_at: recorded_at.to_owned(),
         config_version: machine.version(),
+        alarms,
     };
-    Ok((event, next))
+    Ok(Decided::Event(event, next))
 }
 
 /// What a decided command adds to a commit, by the store's counting; or

@@ -15,12 +15,12 @@ use crate::hold_back::HoldBack;
 use crate::lanes::{Entry, Member, Outcome, Parsed, Run, Slot, SlotState, lanes, runs};
 use crate::retry::RetryPolicy;
 use handler_core::batch::{Batch, BatchReport, MessageOutcome};
+use handler_core::clock::{Clock, SystemClock, rfc3339_millis};
 use handler_core::config_source::{ConfigSource, ConfigSourceError};
 use handler_core::envelope::parse_command;
 use handler_core::failure::{Failure, Permanent, Transient};
 use handler_core::failure_log::FailureLog;
 use handler_core::failure_log::FailureRecord;
-use handler_core::model::now_rfc3339;
 use handler_core::rejection_sink::{Rejected, RejectionSink};
 use handler_core::store::EventStore;
 
@@ -56,6 +56,7 @@ pub struct Handler<S, C> {
     configs: C,
     options: HandlerOptions,
     rejections: Option<Arc<dyn RejectionSink>>,
+    clock: Arc<dyn Clock>,
 }
 
 impl<S: std::fmt::Debug, C: std::fmt::Debug> std::fmt::Debug for Handler<S, C> {
@@ -65,6 +66,7 @@ impl<S: std::fmt::Debug, C: std::fmt::Debug> std::fmt::Debug for Handler<S, C> {
             .field("configs", &self.configs)
             .field("options", &self.options)
             .field("rejection_sink", &self.rejections.is_some())
+            .field("clock", &self.clock)
             .finish()
     }
 }
@@ -81,6 +83,7 @@ impl<S: EventStore + FailureLog, C: ConfigSource> Handler<S, C> {
             configs,
             options: HandlerOptions::default(),
             rejections: None,
+            clock: Arc::new(SystemClock),
         }
     }
 
@@ -89,6 +92,14 @@ impl<S: EventStore + FailureLog, C: ConfigSource> Handler<S, C> {
     /// moves them.
     pub fn with_rejection_sink(mut self, sink: Arc<dyn RejectionSink>) -> Self {
         self.rejections = Some(sink);
+        self
+    }
+
+    /// Reads the time from `clock` (default: [`SystemClock`]): `recordedAt`,
+    /// failure records, and the now alarms are due from
+    /// ([`CommandInput::now`](state_machine::CommandInput::now)).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
         self
     }
 
@@ -181,7 +192,7 @@ impl<S: EventStore + FailureLog, C: ConfigSource> Handler<S, C> {
             .filter(|(o, _)| o.result.as_ref().is_err_and(Failure::is_permanent))
             .map(|(outcome, message)| Rejected { message, outcome })
             .collect();
-        let now = now_rfc3339();
+        let now = rfc3339_millis(self.clock.now());
         let failures: Vec<FailureRecord> = outcomes
             .iter()
             .zip(&batch.messages)
@@ -266,6 +277,7 @@ impl<S: EventStore + FailureLog, C: ConfigSource> Handler<S, C> {
                                     &self.store,
                                     machine,
                                     &self.options.retry,
+                                    &*self.clock,
                                     key,
                                     &pending,
                                     fifo,

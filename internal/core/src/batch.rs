@@ -6,6 +6,7 @@ use std::time::Instant;
 use crate::failure::Failure;
 use crate::failure_log::FailureRecord;
 use crate::model::AggregateKey;
+use state_machine::Stale;
 
 /// One SQS message, as the handler needs it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,6 +65,20 @@ pub struct Applied {
     /// True when the command id had been applied before (a redelivery): no
     /// new event was written.
     pub duplicate: bool,
+    /// `Some` when the command was a fired alarm with no effect (outcome
+    /// `stale`): acknowledged, no event written, not a failure.
+    pub stale: Option<Stale>,
+}
+
+impl Applied {
+    /// The outcome's name in logs and output: `applied`, `duplicate` or `stale`.
+    pub fn outcome(&self) -> &'static str {
+        match (self.stale, self.duplicate) {
+            (Some(_), _) => "stale",
+            (None, true) => "duplicate",
+            (None, false) => "applied",
+        }
+    }
 }
 
 /// What happened to one message.
@@ -124,8 +139,9 @@ impl MessageOutcome {
                 aggregate,
                 command,
                 command_id,
-                outcome = if applied.duplicate { "duplicate" } else { "applied" },
+                outcome = applied.outcome(),
                 version = applied.version,
+                stale_reason = applied.stale.map(|why| why.to_string()),
                 "message applied"
             ),
             Err(failure) => tracing::warn!(

@@ -112,6 +112,7 @@ where
                 state: String::new(),
                 version: 0,
                 data: Map::new(),
+                alarms: Default::default(),
             },
             Err(e) => return Err(e.into()),
         };
@@ -119,7 +120,7 @@ where
         let stored = events
             .into_iter()
             .map(|event| {
-                state.apply(&event.state, &event.payload);
+                event.apply_to(&mut state);
                 StoredEvent {
                     key: key.clone(),
                     event,

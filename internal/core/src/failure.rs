@@ -83,6 +83,9 @@ impl Permanent {
                 "schema_violation"
             }
             Permanent::Decision(state_machine::Rejection::GuardFailed { .. }) => "guard_failed",
+            Permanent::Decision(state_machine::Rejection::AlarmInvalid { .. }) => "alarm_invalid",
+            // Never a failure: the handler acknowledges a stale alarm.
+            Permanent::Decision(state_machine::Rejection::Stale { .. }) => "stale",
             Permanent::VersionMismatch { .. } => "version_mismatch",
             Permanent::TooLarge(_) => "too_large",
             Permanent::CommandIdReused { .. } => "command_id_reused",

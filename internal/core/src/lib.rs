@@ -8,6 +8,8 @@
 //! - [`batch`]: what goes into a handler (a [`Batch`] of SQS messages) and
 //!   what comes out (a [`BatchReport`]);
 //! - [`failure`]: typed failures, [`Permanent`] or [`Transient`];
+//! - [`clock`]: the handler's [`Clock`] (system, shifted or fixed), the
+//!   "now" of `recordedAt` and of the alarms a command sets;
 //! - the traits adapters implement, each narrow: [`store`]'s [`EventStore`]
 //!   (load, append, read back, and [`commit_size`]'s [`CommitSizing`]: how
 //!   the store counts a commit and its limits, which only the store knows),
@@ -41,6 +43,7 @@
 
 pub mod aggregate_index;
 pub mod batch;
+pub mod clock;
 pub mod commit_size;
 pub mod config_source;
 pub mod correlation;
@@ -55,6 +58,7 @@ pub mod stored_event;
 
 pub use aggregate_index::{AggregateIndex, AggregateSummary};
 pub use batch::{Applied, Batch, BatchReport, InboundMessage, MessageOutcome};
+pub use clock::{Clock, FixedClock, ShiftedClock, SystemClock, rfc3339_millis};
 pub use commit_size::{CommitSizing, Footprint, StoreLimits};
 pub use config_source::{ConfigSource, ConfigSourceError};
 pub use correlation::{WalkError, walk_correlation};

@@ -7,7 +7,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
-use state_machine::AggregateState;
+use state_machine::{AggregateState, AlarmChanges};
 
 /// Identifies one aggregate. Displays as the table's partition key,
 /// `{aggregateType}#{aggregateId}`.
@@ -56,6 +56,21 @@ pub struct Event {
     pub recorded_at: String,
     /// `version` of the config that accepted it.
     pub config_version: u64,
+    /// What the event did to its aggregate's alarms, when it changed any
+    /// (docs/alarms.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alarms: Option<AlarmChanges>,
+}
+
+impl Event {
+    /// Folds this event into `state`: [`AggregateState::apply`] with its
+    /// state and payload, then its alarm changes, as the handler does.
+    pub fn apply_to(&self, state: &mut AggregateState) {
+        state.apply(&self.state, &self.payload);
+        if let Some(changes) = &self.alarms {
+            state.apply_alarms(changes);
+        }
+    }
 }
 
 /// What makes one applied command idempotent: written in the same atomic

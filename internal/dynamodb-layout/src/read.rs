@@ -59,6 +59,7 @@ pub fn aggregate_key(item: &impl ItemAttributes) -> Result<AggregateKey, BadAttr
 /// The event an event item holds.
 pub fn event(item: &impl ItemAttributes) -> Result<Event, BadAttribute> {
     Ok(Event {
+        alarms: None,
         version: number(item, attr::SK)?,
         event_type: string(item, attr::EVENT_TYPE)?.to_owned(),
         state: string(item, attr::STATE)?.to_owned(),
@@ -79,6 +80,7 @@ pub fn data(item: &impl ItemAttributes) -> Result<Map<String, Value>, BadAttribu
 /// the newest.
 pub fn head(item: &impl ItemAttributes) -> Result<AggregateState, BadAttribute> {
     Ok(AggregateState {
+        alarms: Default::default(),
         state: string(item, attr::STATE)?.to_owned(),
         version: number(item, attr::SK)?,
         data: data(item)?,
@@ -146,6 +148,7 @@ mod tests {
     fn what_is_written_reads_back_and_a_broken_attribute_is_named() {
         let key = AggregateKey::new("order", "o-1");
         let event = Event {
+            alarms: None,
             version: 3,
             event_type: "OrderCreated".into(),
             state: "Created".into(),

@@ -248,6 +248,7 @@ mod tests {
                     outcome(
                         "a",
                         Ok(Applied {
+                            stale: None,
                             version: 1,
                             duplicate: false,
                         }),

@@ -180,6 +180,7 @@ mod tests {
         for key in keys() {
             for version in [1, 9, 10, 12_345, 1_000_000] {
                 let event = Event {
+                    alarms: None,
                     version,
                     event_type: "OrderCreated".into(),
                     state: "Créé".into(),

@@ -113,6 +113,7 @@ impl EventStore for SqliteStore {
             .map_err(|e| unavailable(&e))?
             .map(|(state, version, data)| {
                 Ok::<_, StoreError>(AggregateState {
+                    alarms: Default::default(),
                     state,
                     version: version as u64,
                     data: from_json(&data)?,
@@ -372,6 +373,7 @@ impl EventRow {
 
     fn event(self) -> Result<Event, StoreError> {
         Ok(Event {
+            alarms: None,
             version: self.version as u64,
             event_type: self.event_type,
             state: self.state,

@@ -36,6 +36,7 @@ pub(crate) fn check_shape(commit: &Commit) -> Result<(), AppendError> {
         .zip(&commit.data_after)
     {
         let after = AggregateState {
+            alarms: Default::default(),
             state: event.state.clone(),
             version: event.version,
             data: data.clone(),

@@ -140,6 +140,7 @@ mod one_event {
     pub(super) fn commit(key: &AggregateKey, expected_version: u64) -> Commit {
         let version = expected_version + 1;
         let event = Event {
+            alarms: None,
             version,
             event_type: "Happened".into(),
             state: "S".into(),
@@ -161,6 +162,7 @@ mod one_event {
             events: vec![event],
             data_after: vec![Map::new()],
             head: AggregateState {
+                alarms: Default::default(),
                 state: "S".into(),
                 version,
                 data: Map::new(),

@@ -4,6 +4,7 @@
 //! (docs/reference.md §2).
 
 use datalogic_rs::bumpalo::Bump;
+use jiff::Timestamp;
 use serde_json::{Map, Value, json};
 
 use crate::config::{Config, Transition};
@@ -40,6 +41,9 @@ pub struct CommandInput<'a> {
     pub payload: &'a Map<String, Value>,
     /// The command's metadata.
     pub metadata: &'a Map<String, Value>,
+    /// Now, by the handler's clock: alarms set by the command are due
+    /// relative to it.
+    pub now: Timestamp,
 }
 
 /// How a transition is named in rejections and faults:

@@ -101,7 +101,7 @@
 //! let payload = payload.as_object().expect("an object");
 //! let input = CommandInput {
 //!     aggregate_type: "inventory", aggregate_id: "sku-1", command: "Reserve",
-//!     payload, metadata: &Map::new(),
+//!     payload, metadata: &Map::new(), now: state_machine::Timestamp::now(),
 //! };
 //! let decision = machine.decide_command(&item, &input)?;
 //! let stored = decision.payload.expect("the transition has a `set`");
@@ -117,6 +117,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod alarm;
 mod config;
 mod config_set;
 pub mod diff;
@@ -130,6 +131,7 @@ mod state;
 mod then;
 mod validate;
 
+pub use alarm::{Alarm, AlarmChanges, AlarmRef, Alarms, EXPIRY, MAX_ALARMS, Stale, alarm_command};
 pub use config::{Config, ReactionSpec, Transition};
 pub use config_set::{SetFault, validate_set};
 pub use guard::CommandInput;
@@ -137,3 +139,7 @@ pub use machine::{Decision, Rejection, StateMachine};
 pub use reaction::{EventView, MAX_HOPS, ReactionCommand, ReactionError, event_id};
 pub use state::AggregateState;
 pub use validate::{ConfigError, ConfigFault};
+
+/// The time type of alarms and clocks (`jiff`), so that users need no
+/// direct dependency on it.
+pub use jiff::{SignedDuration, Timestamp};

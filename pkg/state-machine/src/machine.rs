@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 
+use crate::alarm::{AlarmChanges, Alarms, Stale};
 use crate::config::Config;
 use crate::guard::{self, CommandInput, TransitionRules, Tried};
 use crate::schema::PayloadSchema;
@@ -48,9 +49,15 @@ pub struct Decision {
     /// the transition has a `set` (the command's payload with the computed
     /// fields written over it), `None` to use the command's payload as sent.
     pub payload: Option<Map<String, Value>>,
+    /// What the event does to the aggregate's alarms: `Some` when it changes
+    /// any (expiry at creation, `alarms.set`/`clear`, a set alarm replaced, a
+    /// fired alarm consumed). Applied with [`AggregateState::apply_alarms`].
+    pub alarms: Option<AlarmChanges>,
 }
 
-/// Why a command is refused. Every variant is permanent: same input, same answer.
+/// Why a command is refused. Every variant is permanent: same input, same
+/// answer. [`Rejection::Stale`] is not a failure: the handler acknowledges
+/// it with no effect (see [`Rejection::is_stale`]).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum Rejection {
     /// No transition names this command.
@@ -91,6 +98,37 @@ pub enum Rejection {
         /// or the kind of evaluation failure); never a payload value.
         reason: String,
     },
+    /// The command's alarms cannot be set: an `at` rule that does not give
+    /// an RFC 3339 time, a due time more than 10 years away, or more than
+    /// [`MAX_ALARMS`](crate::MAX_ALARMS) alarms left on the aggregate.
+    #[error("command `{command}` refused: {reason}")]
+    AlarmInvalid {
+        /// The command asked for.
+        command: String,
+        /// Names the transition and the alarm and what is wrong; never a value.
+        reason: String,
+    },
+    /// A fired alarm (its command carries `metadata.alarm`) that has no
+    /// effect: the alarm is no longer set by that version, or its command no
+    /// longer applies. NOT a failure: acknowledged, no event, never
+    /// dead-lettered.
+    #[error("alarm `{alarm}` set by version {version} is stale: {why}")]
+    Stale {
+        /// The alarm's name.
+        alarm: String,
+        /// The version that set the alarm that fired.
+        version: u64,
+        /// Why it has no effect.
+        why: Stale,
+    },
+}
+
+impl Rejection {
+    /// True for [`Rejection::Stale`]: a fired alarm with no effect, to be
+    /// acknowledged rather than reported as a failure.
+    pub fn is_stale(&self) -> bool {
+        matches!(self, Rejection::Stale { .. })
+    }
 }
 
 impl StateMachine {
@@ -175,11 +213,13 @@ impl StateMachine {
             state: self.config.initial_state.clone(),
             version: 0,
             data: Map::new(),
+            alarms: Alarms::new(),
         }
     }
 
     /// [`decide_command`](Self::decide_command) for a command with no
-    /// metadata, on an aggregate whose id rules do not read (they see `""`).
+    /// metadata, on an aggregate whose id rules do not read (they see `""`),
+    /// at the system clock's now.
     ///
     /// # Errors
     /// As [`decide_command`](Self::decide_command).
@@ -197,6 +237,7 @@ impl StateMachine {
                 command,
                 payload,
                 metadata: &Map::new(),
+                now: jiff::Timestamp::now(),
             },
         )
     }
@@ -274,6 +315,7 @@ impl StateMachine {
                 event_type: transition.event.clone(),
                 to_state: transition.to.clone(),
                 payload,
+                alarms: None,
             });
         }
         Err(Rejection::GuardFailed {

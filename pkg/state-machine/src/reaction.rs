@@ -82,11 +82,16 @@ pub fn event_id(aggregate_type: &str, aggregate_id: &str, version: u64) -> Strin
 /// A reaction's command id: `{event_id}/{index}`, or, when that is over
 /// [`MAX_READABLE_ID`] bytes, its SHA-256 in hex followed by `@r`.
 fn command_id(event_id: &str, index: usize) -> String {
-    let id = format!("{event_id}/{index}");
+    bounded_command_id(format!("{event_id}/{index}"), "@r")
+}
+
+/// `id` when it is at most [`MAX_READABLE_ID`] bytes, else its SHA-256 in
+/// hex followed by `suffix`.
+pub(crate) fn bounded_command_id(id: String, suffix: &str) -> String {
     if id.len() <= MAX_READABLE_ID {
         return id;
     }
-    format!("{:x}@r", Sha256::digest(id.as_bytes()))
+    format!("{:x}{suffix}", Sha256::digest(id.as_bytes()))
 }
 
 /// A readable command id is at most this long; longer ones are hashed, so

@@ -3,7 +3,10 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-/// An aggregate's state: `{ "state": <name>, "version": <n>, "data": <object> }`.
+use crate::alarm::{AlarmChanges, Alarms};
+
+/// An aggregate's state: `{ "state": <name>, "version": <n>, "data": <object> }`,
+/// and `"alarms"` (by name) when it has alarms set.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AggregateState {
     /// Name of the current state.
@@ -12,6 +15,9 @@ pub struct AggregateState {
     pub version: u64,
     /// Every event payload merged in with JSON Merge Patch (RFC 7386).
     pub data: Map<String, Value>,
+    /// The alarms it has set, by name (docs/alarms.md).
+    #[serde(default, skip_serializing_if = "Alarms::is_empty")]
+    pub alarms: Alarms,
 }
 
 impl AggregateState {
@@ -27,5 +33,16 @@ impl AggregateState {
         }
         to_state.clone_into(&mut self.state);
         self.version = self.version.saturating_add(1);
+    }
+
+    /// Applies one event's alarm changes: every cleared name is removed,
+    /// then every set alarm is inserted (replacing one of the same name).
+    pub fn apply_alarms(&mut self, changes: &AlarmChanges) {
+        for alarm in &changes.cleared {
+            self.alarms.remove(&alarm.name);
+        }
+        for alarm in &changes.set {
+            self.alarms.insert(alarm.name.clone(), alarm.clone());
+        }
     }
 }

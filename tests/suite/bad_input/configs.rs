@@ -66,11 +66,13 @@ fn check(case: &Value) -> Option<String> {
         }
         "decide" => {
             let current = AggregateState {
+                alarms: Default::default(),
                 state: "A".into(),
                 version: 1,
                 data: object(case.get("data")),
             };
             let input = CommandInput {
+                now: handler_core::state_machine::Timestamp::now(),
                 aggregate_type: "rules",
                 aggregate_id: "r-1",
                 command: "Go",

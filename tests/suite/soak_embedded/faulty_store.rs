@@ -123,6 +123,7 @@ impl FaultyStore {
             key: key.clone(),
             expected_version: head.version,
             events: vec![Event {
+                alarms: None,
                 version: next.version,
                 event_type: decision.event_type,
                 state: decision.to_state,

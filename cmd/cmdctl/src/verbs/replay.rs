@@ -292,6 +292,7 @@ mod tests {
             panic!("an object")
         };
         Event {
+            alarms: None,
             version,
             event_type: format!("E{version}"),
             state: state.to_owned(),
@@ -305,6 +306,7 @@ mod tests {
 
     fn initial() -> AggregateState {
         AggregateState {
+            alarms: Default::default(),
             state: "New".to_owned(),
             version: 0,
             data: Map::new(),

@@ -241,6 +241,7 @@ pub(crate) fn stored(
         key: AggregateKey::new(t, id),
         data: payload.clone(),
         event: Event {
+            alarms: None,
             version,
             event_type: event_type.to_owned(),
             state: state.to_owned(),

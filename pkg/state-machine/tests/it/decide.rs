@@ -7,6 +7,7 @@ use crate::{contract_example, machine, obj};
 
 fn at(state: &str) -> AggregateState {
     AggregateState {
+        alarms: Default::default(),
         state: state.into(),
         version: 3,
         data: obj(json!({})),
@@ -19,6 +20,7 @@ fn a_new_aggregate_starts_at_the_initial_state() {
     assert_eq!(
         m.initial_state(),
         AggregateState {
+            alarms: Default::default(),
             state: "New".into(),
             version: 0,
             data: obj(json!({}))
@@ -37,6 +39,7 @@ fn an_allowed_command_with_a_valid_payload_is_accepted() {
     assert_eq!(
         decision,
         Ok(Decision {
+            alarms: None,
             event_type: "OrderCreated".into(),
             to_state: "Created".into(),
             payload: None,
@@ -55,6 +58,7 @@ fn a_command_without_a_schema_takes_any_payload() {
     assert_eq!(
         decision,
         Ok(Decision {
+            alarms: None,
             event_type: "OrderCancelled".into(),
             to_state: "Cancelled".into(),
             payload: None,

@@ -7,6 +7,7 @@ use crate::obj;
 
 fn state(data: serde_json::Value) -> AggregateState {
     AggregateState {
+        alarms: Default::default(),
         state: "Created".into(),
         version: 4,
         data: obj(data),
@@ -20,6 +21,7 @@ fn apply_moves_state_and_bumps_version() {
     assert_eq!(
         s,
         AggregateState {
+            alarms: Default::default(),
             state: "Reserved".into(),
             version: 5,
             data: obj(json!({ "a": 1 }))

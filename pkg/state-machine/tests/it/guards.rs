@@ -26,6 +26,7 @@ fn inventory() -> Value {
 
 fn stock(n: i64) -> AggregateState {
     AggregateState {
+        alarms: Default::default(),
         state: "Available".into(),
         version: 1,
         data: obj(json!({ "stock": n })),
@@ -42,6 +43,7 @@ fn decide(
     m.decide_command(
         at,
         &CommandInput {
+            now: state_machine::Timestamp::now(),
             aggregate_type: "inventory",
             aggregate_id: "sku-1",
             command,
@@ -63,6 +65,7 @@ fn the_first_transition_whose_guard_holds_applies_with_its_set() {
     assert_eq!(
         decision,
         Ok(Decision {
+            alarms: None,
             event_type: "StockReserved".into(),
             to_state: "Available".into(),
             payload: Some(obj(json!({ "quantity": 2, "orderId": "o-1", "stock": 3 }))),
@@ -77,6 +80,7 @@ fn a_guard_that_does_not_hold_falls_through_to_the_next_transition() {
     assert_eq!(
         decision,
         Ok(Decision {
+            alarms: None,
             event_type: "StockShortage".into(),
             to_state: "Available".into(),
             payload: None,

@@ -178,7 +178,7 @@ proptest! {
         let from_config = StateMachine::from_config(config);
         prop_assert_eq!(from_bytes.is_ok(), from_config.is_ok());
         if let Ok(m) = from_config {
-            let current = AggregateState { state, version: 1, data: Map::new() };
+            let current = AggregateState { alarms: Default::default(), state, version: 1, data: Map::new() };
             let _ = m.decide(&current, &command, &payload);
             for t in &m.config().transitions {
                 let view = EventView {
@@ -200,7 +200,7 @@ proptest! {
         let mut payload = payload;
         payload.insert("quantity".into(), quantity);
         let _ = m.decide(&m.initial_state(), "CreateOrder", &payload);
-        let current = AggregateState { state, version: 0, data: Map::new() };
+        let current = AggregateState { alarms: Default::default(), state, version: 0, data: Map::new() };
         let _ = m.decide(&current, "CreateOrder", &payload);
         let mut folded = m.initial_state();
         folded.apply("Created", &payload);
@@ -216,9 +216,9 @@ proptest! {
         payload.insert("quantity".into(), quantity);
         let mut data = data;
         data.insert("stock".into(), stock);
-        let current = AggregateState { state: "Available".into(), version: 3, data };
+        let current = AggregateState { alarms: Default::default(), state: "Available".into(), version: 3, data };
         for command in ["Reserve", "Compute"] {
-            let input = CommandInput {
+            let input = CommandInput { now: state_machine::Timestamp::now(),
                 aggregate_type: "inventory", aggregate_id: "sku-1", command,
                 payload: &payload, metadata: &metadata,
             };
