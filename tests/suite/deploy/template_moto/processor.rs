@@ -64,7 +64,11 @@ pub(super) async fn check_processor(
     );
 
     let failures_arn = queue_arn(sdk, &out("ProcessorFailureQueueUrl")).await;
-    let account = failures_arn.split(':').nth(4).expect("account in ARN").to_owned();
+    let account = failures_arn
+        .split(':')
+        .nth(4)
+        .expect("account in ARN")
+        .to_owned();
     let bucket = out("ConfigBucketName");
     let mut allowed = Allowed::default();
     allowed.own_logs(&account, &out("ProcessorFunctionName"));
