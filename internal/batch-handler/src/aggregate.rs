@@ -270,7 +270,7 @@ fn plan<'a>(
                             stale: Some(why),
                         });
                     }
-                    Decided::Event(event, next) => (event, next),
+                    Decided::Event(decided) => *decided,
                 };
                 let record = CommandRecord {
                     command_id: cmd.command_id.clone(),
@@ -326,7 +326,7 @@ fn plan<'a>(
 /// What a new command does.
 enum Decided {
     /// It records this event, leaving the aggregate in this state.
-    Event(Event, AggregateState),
+    Event(Box<(Event, AggregateState)>),
     /// It is a fired alarm with no effect.
     Stale(Stale),
 }
@@ -391,7 +391,7 @@ fn decide(
         config_version: machine.version(),
         alarms,
     };
-    Ok(Decided::Event(event, next))
+    Ok(Decided::Event(Box::new((event, next))))
 }
 
 /// What a decided command adds to a commit, by the store's counting; or

@@ -4,6 +4,8 @@ use handler_core::{AggregateKey, StoredEvent};
 
 /// What one source record holds.
 #[derive(Debug, Clone, PartialEq)]
+// Nearly every record is an event: boxing it would cost an allocation each.
+#[allow(clippy::large_enum_variant)]
 pub enum RecordBody {
     /// A stored event.
     Event(StoredEvent),

@@ -24,6 +24,10 @@ pub struct Config {
     /// absent means false.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub publish: bool,
+    /// The expiry alarm (named `expiry`), set by the event that creates an
+    /// aggregate (docs/reference.md §2); absent means none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expiry: Option<ExpirySpec>,
 }
 
 /// One command accepted from one or more states.
@@ -56,6 +60,61 @@ pub struct Transition {
     /// The commands that follow this transition's event (its reactions), in order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub then: Vec<ReactionSpec>,
+    /// The alarms of its own aggregate this transition's event sets and clears.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alarms: Option<AlarmsSpec>,
+}
+
+/// A transition's `alarms`: which it sets and which it clears. Clears come
+/// first, then sets; a name set again replaces the alarm of that name.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AlarmsSpec {
+    /// Alarms set (or set again) by the event.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub set: Vec<AlarmSpec>,
+    /// Names of alarms cleared by the event (a name not set is ignored).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub clear: Vec<String>,
+}
+
+/// One alarm in `alarms.set`: exactly one of `after` and `at`, except for
+/// `expiry`, whose `command`, `after` and `payload` default to the config's
+/// `expiry`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AlarmSpec {
+    /// `[A-Za-z0-9_.-]{1,64}`, unique within the aggregate.
+    pub name: String,
+    /// An ISO 8601 duration from the command's time (`PT15M`, `P1D`), at most `P10Y`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<String>,
+    /// A literal RFC 3339 time, or a JSON Logic rule giving one (rules see
+    /// what guards see); a time in the past fires at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<Value>,
+    /// The command sent to the aggregate when the alarm is due.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
+    /// That command's payload: a literal object (default `{}`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payload: Option<Value>,
+}
+
+/// The config's `expiry`: the alarm `expiry`, set by the event that creates
+/// an aggregate (unless that transition sets `expiry` itself).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ExpirySpec {
+    /// An ISO 8601 duration; absent means `P1Y`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<String>,
+    /// The command sent when the aggregate expires (required).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
+    /// That command's payload: a literal object (default `{}`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payload: Option<Value>,
 }
 
 /// One reaction as written in a transition's `then`: the command that follows

@@ -1,12 +1,13 @@
 //! The diff of two configs: what replacing a deployed config with a local
-//! one changes (states, transitions keyed by command and from-state, the
-//! initial state, `publish`, the version). Pure: the caller fetches and prints.
+//! one changes (states, transitions keyed by command and from-state, with
+//! their alarms, the initial state, `publish`, `expiry`, the version). Pure:
+//! the caller fetches and prints.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
 
-use crate::{Config, ReactionSpec, Transition};
+use crate::{AlarmSpec, AlarmsSpec, Config, ExpirySpec, ReactionSpec, Transition};
 
 /// What a transition does from one state: where it leads, what it records,
 /// what it requires of the payload.
@@ -26,6 +27,36 @@ pub struct Edge {
     pub guard_message: Option<String>,
     /// Its computed values.
     pub set: Option<Map<String, Value>>,
+    /// The alarms it sets and clears.
+    pub alarms: Option<AlarmsSpec>,
+}
+
+impl Edge {
+    /// The names of the alarms whose part of `alarms` differs between
+    /// `self` and `other` (set or cleared by one and not the other, or set
+    /// another way), sorted.
+    pub fn alarms_changed(&self, other: &Edge) -> Vec<String> {
+        // name -> how the edge sets it (`None`: it clears it).
+        fn entries(edge: &Edge) -> BTreeMap<&str, Option<&AlarmSpec>> {
+            let mut out = BTreeMap::new();
+            if let Some(spec) = &edge.alarms {
+                for set in &spec.set {
+                    out.insert(set.name.as_str(), Some(set));
+                }
+                for name in &spec.clear {
+                    out.entry(name.as_str()).or_insert(None);
+                }
+            }
+            out
+        }
+        let (a, b) = (entries(self), entries(other));
+        let names: BTreeSet<&str> = a.keys().chain(b.keys()).copied().collect();
+        names
+            .into_iter()
+            .filter(|n| a.get(n) != b.get(n))
+            .map(str::to_owned)
+            .collect()
+    }
 }
 
 /// A transition, keyed by (command, from-state), that differs. When several
@@ -33,6 +64,9 @@ pub struct Edge {
 /// N-th one tried (N >= 2) has `from` written `"{state} (try N)"`.
 #[derive(Debug, Clone, PartialEq)]
 #[allow(missing_docs)]
+// A diff holds a handful of these, built once for printing: boxing the
+// edges would buy nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum TransitionChange {
     /// In the local config only.
     Added {
@@ -64,6 +98,8 @@ pub struct Changes {
     pub initial_state: Option<(String, String)>,
     /// (deployed, local) `publish`, when they differ.
     pub publish: Option<(bool, bool)>,
+    /// (deployed, local) `expiry`, when they differ.
+    pub expiry: Option<(Option<ExpirySpec>, Option<ExpirySpec>)>,
     /// States only the local config has.
     pub states_added: Vec<String>,
     /// States only the deployed config has.
@@ -77,6 +113,7 @@ impl Changes {
     pub fn is_same_machine(&self) -> bool {
         self.initial_state.is_none()
             && self.publish.is_none()
+            && self.expiry.is_none()
             && self.states_added.is_empty()
             && self.states_removed.is_empty()
             && self.transitions.is_empty()
@@ -101,6 +138,7 @@ fn edges(config: &Config) -> BTreeMap<(String, String), Edge> {
         guard,
         guard_message,
         set,
+        alarms,
     } in &config.transitions
     {
         for state in from {
@@ -120,6 +158,7 @@ fn edges(config: &Config) -> BTreeMap<(String, String), Edge> {
                     guard: guard.clone(),
                     guard_message: guard_message.clone(),
                     set: set.clone(),
+                    alarms: alarms.clone(),
                 },
             );
         }
@@ -163,6 +202,8 @@ pub fn diff(deployed: &Config, local: &Config) -> Changes {
         initial_state: (deployed.initial_state != local.initial_state)
             .then(|| (deployed.initial_state.clone(), local.initial_state.clone())),
         publish: (deployed.publish != local.publish).then_some((deployed.publish, local.publish)),
+        expiry: (deployed.expiry != local.expiry)
+            .then(|| (deployed.expiry.clone(), local.expiry.clone())),
         states_added: after.difference(&before).map(|s| (*s).clone()).collect(),
         states_removed: before.difference(&after).map(|s| (*s).clone()).collect(),
         transitions,
@@ -217,6 +258,7 @@ mod tests {
                     guard: None,
                     guard_message: None,
                     set: None,
+                    alarms: None,
                 },
             }]
         );
@@ -239,6 +281,30 @@ mod tests {
             panic!("one changed transition: {:?}", changes.transitions);
         };
         assert_eq!((command.as_str(), after.then.len()), ("Pay", 1));
+        assert!(!changes.is_same_machine());
+    }
+
+    #[test]
+    fn alarms_and_expiry_are_named() {
+        let local = DEPLOYED
+            .replace(
+                r#""version":1,"#,
+                r#""version":1,"expiry":{"command":"Drop"},"#,
+            )
+            .replace(
+                r#""event":"Created"}"#,
+                r#""event":"Created","alarms":{"set":[{"name":"pay-by","after":"PT15M","command":"Drop"}]}}"#,
+            );
+        let changes = diff(&config(DEPLOYED), &config(&local));
+        let (before, after) = changes.expiry.clone().expect("expiry differs");
+        assert_eq!(before, None);
+        assert_eq!(after.and_then(|e| e.command).as_deref(), Some("Drop"));
+        let [TransitionChange::Changed { before, after, .. }] = changes.transitions.as_slice()
+        else {
+            panic!("one changed transition: {:?}", changes.transitions);
+        };
+        assert_eq!(before.alarms_changed(after), ["pay-by"]);
+        assert_eq!(after.alarms_changed(after), Vec::<String>::new());
         assert!(!changes.is_same_machine());
     }
 }

@@ -118,9 +118,12 @@
 #![forbid(unsafe_code)]
 
 mod alarm;
+mod alarm_decide;
+mod alarm_rules;
 mod config;
 mod config_set;
 pub mod diff;
+mod duration;
 mod guard;
 mod machine;
 mod reaction;
@@ -132,8 +135,9 @@ mod then;
 mod validate;
 
 pub use alarm::{Alarm, AlarmChanges, AlarmRef, Alarms, EXPIRY, MAX_ALARMS, Stale, alarm_command};
-pub use config::{Config, ReactionSpec, Transition};
+pub use config::{AlarmSpec, AlarmsSpec, Config, ExpirySpec, ReactionSpec, Transition};
 pub use config_set::{SetFault, validate_set};
+pub use duration::{DurationError, IsoDuration, MAX_ALARM_YEARS, parse_time};
 pub use guard::CommandInput;
 pub use machine::{Decision, Rejection, StateMachine};
 pub use reaction::{EventView, MAX_HOPS, ReactionCommand, ReactionError, event_id};

@@ -4,9 +4,11 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 
-use crate::alarm::{AlarmChanges, Alarms, Stale};
+use crate::alarm::{AlarmChanges, AlarmRef, Alarms, Stale};
+use crate::alarm_decide::{self, AlarmWork};
+use crate::alarm_rules::CompiledAlarms;
 use crate::config::Config;
-use crate::guard::{self, CommandInput, TransitionRules, Tried};
+use crate::guard::{self, CommandInput, TransitionRules, Tried, transition_name};
 use crate::schema::PayloadSchema;
 use crate::state::AggregateState;
 use crate::then::CompiledReaction;
@@ -27,6 +29,8 @@ pub struct StateMachine {
     reactions: Vec<Vec<CompiledReaction>>,
     /// Each transition's `guard` and `set`, compiled, by index.
     rules: Vec<TransitionRules>,
+    /// Each transition's `alarms` and the config's `expiry`, compiled.
+    alarms: CompiledAlarms,
 }
 
 #[derive(Debug)]
@@ -152,6 +156,7 @@ impl StateMachine {
             schemas,
             reactions,
             rules,
+            alarms,
         } = validate::check(&config)?;
         let mut commands: HashMap<String, CommandEntry> = HashMap::new();
         for (i, t) in config.transitions.iter().enumerate() {
@@ -177,6 +182,7 @@ impl StateMachine {
             schemas,
             reactions,
             rules,
+            alarms,
         })
     }
 
@@ -243,22 +249,68 @@ impl StateMachine {
     }
 
     /// Decides whether the command is accepted in `current`, and if so which
-    /// event it records, where it leads and, when the transition has a `set`,
-    /// the payload to store. Applying the event is [`AggregateState::apply`]
-    /// with `decision.payload` when `Some`, else the command's payload.
+    /// event it records, where it leads, when the transition has a `set`,
+    /// the payload to store, and what it does to the aggregate's alarms.
+    /// Applying the event is [`AggregateState::apply`] with
+    /// `decision.payload` when `Some`, else the command's payload, then
+    /// [`AggregateState::apply_alarms`] with `decision.alarms`.
     ///
     /// The transitions naming the command from the current state are tried
     /// in config order: a transition's payload schema is checked first (a
     /// violation refuses the command), then its guard; the first whose guard
-    /// holds applies, and its `set` is evaluated.
+    /// holds applies, and its `set` is evaluated, then its alarms (due from
+    /// `input.now`).
+    ///
+    /// A command whose metadata names a fired alarm ([`AlarmRef`]) applies
+    /// only when the aggregate still has that alarm, set by that version,
+    /// for that command, and the command applies; it then consumes the
+    /// alarm. Otherwise it is [`Rejection::Stale`].
     ///
     /// # Errors
     /// A [`Rejection`]: unknown command, not allowed from the current state,
-    /// a payload that violates the schema, or no guard that holds.
+    /// a payload that violates the schema, no guard that holds, alarms that
+    /// cannot be set (`AlarmInvalid`), or a stale alarm.
     pub fn decide_command(
         &self,
         current: &AggregateState,
         input: &CommandInput<'_>,
+    ) -> Result<Decision, Rejection> {
+        let Some(fired) = AlarmRef::of_metadata(input.metadata) else {
+            return self.decide_transition(current, input, None);
+        };
+        let stale = |why: Stale| Rejection::Stale {
+            alarm: fired.name.clone(),
+            version: fired.version,
+            why,
+        };
+        match current.alarms.get(&fired.name) {
+            None => return Err(stale(Stale::NotSet)),
+            Some(alarm) if alarm.version != fired.version => {
+                return Err(stale(Stale::Replaced {
+                    by_version: alarm.version,
+                }));
+            }
+            Some(alarm) if alarm.command != input.command => return Err(stale(Stale::NotSet)),
+            Some(_) => {}
+        }
+        match self.decide_transition(current, input, Some(&fired.name)) {
+            Err(
+                Rejection::UnknownCommand { .. }
+                | Rejection::InvalidTransition { .. }
+                | Rejection::SchemaViolation { .. }
+                | Rejection::GuardFailed { .. },
+            ) => Err(stale(Stale::MovedOn)),
+            other => other,
+        }
+    }
+
+    /// `decide_command` without the alarm check: `fired` is the alarm the
+    /// command consumes when it applies.
+    fn decide_transition(
+        &self,
+        current: &AggregateState,
+        input: &CommandInput<'_>,
+        fired: Option<&str>,
     ) -> Result<Decision, Rejection> {
         let command = input.command;
         let Some(entry) = self.commands.get(command) else {
@@ -311,16 +363,60 @@ impl StateMachine {
                     }
                 }
             };
+            let alarms = self
+                .alarm_changes(i, current, input, fired, &mut context)
+                .map_err(|reason| Rejection::AlarmInvalid {
+                    command: command.to_owned(),
+                    reason,
+                })?;
             return Ok(Decision {
                 event_type: transition.event.clone(),
                 to_state: transition.to.clone(),
                 payload,
-                alarms: None,
+                alarms,
             });
         }
         Err(Rejection::GuardFailed {
             command: command.to_owned(),
             reason: declined,
         })
+    }
+
+    /// What transition `i`, applying to `current`, does to its alarms.
+    fn alarm_changes(
+        &self,
+        i: usize,
+        current: &AggregateState,
+        input: &CommandInput<'_>,
+        fired: Option<&str>,
+        context: &mut Option<Value>,
+    ) -> Result<Option<AlarmChanges>, String> {
+        let (Some(own), Some(transition)) = (
+            self.alarms.transitions.get(i),
+            self.config.transitions.get(i),
+        ) else {
+            return Ok(None);
+        };
+        let creation = self
+            .alarms
+            .expiry
+            .as_ref()
+            .filter(|_| current.version == 0 && !own.sets_expiry());
+        if fired.is_none() && own.clear.is_empty() && own.set.is_empty() && creation.is_none() {
+            return Ok(None);
+        }
+        let name = transition_name(i, transition);
+        let work = AlarmWork {
+            transition: &name,
+            fired,
+            clear: &own.clear,
+            set: creation.into_iter().chain(&own.set).collect(),
+        };
+        let mut data = || {
+            context
+                .get_or_insert_with(|| guard::context(current, input))
+                .clone()
+        };
+        alarm_decide::changes(&work, current, input, &mut data)
     }
 }

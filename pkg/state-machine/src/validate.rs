@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::fmt;
 
+use crate::alarm_rules::{self, CompiledAlarms};
 use crate::config::Config;
 use crate::guard::{self, TransitionRules};
 use crate::schema::PayloadSchema;
@@ -77,10 +78,11 @@ pub(crate) struct Compiled {
     pub(crate) schemas: Vec<Option<PayloadSchema>>,
     pub(crate) reactions: Vec<Vec<CompiledReaction>>,
     pub(crate) rules: Vec<TransitionRules>,
+    pub(crate) alarms: CompiledAlarms,
 }
 
-/// Checks the meaning of a config and compiles its payload schemas and its
-/// reactions (one of each per transition).
+/// Checks the meaning of a config and compiles its payload schemas, its
+/// reactions, its rules (one of each per transition) and its alarms.
 pub(crate) fn check(config: &Config) -> Result<Compiled, ConfigError> {
     let mut faults = Vec::new();
     let empty = |path: String| ConfigFault::new(path, "must not be empty");
@@ -182,12 +184,14 @@ pub(crate) fn check(config: &Config) -> Result<Compiled, ConfigError> {
 
     let reactions = then::compile(config, &mut faults);
     let rules = guard::compile(config, &mut faults);
+    let alarms = alarm_rules::compile(config, &mut faults);
 
     if faults.is_empty() {
         Ok(Compiled {
             schemas,
             reactions,
             rules,
+            alarms,
         })
     } else {
         Err(ConfigError { faults })

@@ -137,6 +137,7 @@ fn config() -> impl Strategy<Value = Config> {
                 guard: None,
                 guard_message: None,
                 set: None,
+                alarms: None,
             },
         );
     (
@@ -154,6 +155,7 @@ fn config() -> impl Strategy<Value = Config> {
                 states,
                 transitions,
                 publish: false,
+                expiry: None,
             },
         )
 }

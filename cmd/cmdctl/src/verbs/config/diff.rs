@@ -156,6 +156,17 @@ fn write_file(out: &mut dyn Write, d: &FileDiff) -> anyhow::Result<()> {
     if let Some((old, new)) = &c.publish {
         writeln!(out, "  ~ publish {old} -> {new}")?;
     }
+    if let Some((old, new)) = &c.expiry {
+        let text = |e: &Option<handler_core::state_machine::ExpirySpec>| match e {
+            None => "none".to_owned(),
+            Some(e) => format!(
+                "{} after {}",
+                e.command.as_deref().unwrap_or("?"),
+                e.after.as_deref().unwrap_or("P1Y")
+            ),
+        };
+        writeln!(out, "  ~ expiry {} -> {}", text(old), text(new))?;
+    }
     for state in &c.states_added {
         writeln!(out, "  + state {state}")?;
     }
@@ -183,7 +194,22 @@ fn edge_text(edge: &Edge) -> String {
         0 => String::new(),
         n => format!(", set {n}"),
     };
-    format!("-> {} ({}{schema}{guard}{set}{then})", edge.to, edge.event)
+    let alarms = match edge.alarms.as_ref() {
+        Some(a) if !a.set.is_empty() || !a.clear.is_empty() => {
+            let names: Vec<String> = a
+                .set
+                .iter()
+                .map(|s| format!("+{}", s.name))
+                .chain(a.clear.iter().map(|n| format!("-{n}")))
+                .collect();
+            format!(", alarms {}", names.join(" "))
+        }
+        _ => String::new(),
+    };
+    format!(
+        "-> {} ({}{schema}{guard}{set}{then}{alarms})",
+        edge.to, edge.event
+    )
 }
 
 fn transition_text(t: &TransitionChange) -> String {
@@ -259,6 +285,10 @@ fn transition_text(t: &TransitionChange) -> String {
                     after.then.len()
                 ));
             }
+            let alarms = before.alarms_changed(after);
+            if !alarms.is_empty() {
+                what.push(format!("alarms changed ({})", alarms.join(" ")));
+            }
             format!("~ {command} from {from}: {}", what.join(", "))
         }
     }
@@ -267,7 +297,7 @@ fn transition_text(t: &TransitionChange) -> String {
 fn edge_json(edge: &Edge) -> Value {
     json!({ "to": edge.to, "event": edge.event, "payloadSchema": edge.payload_schema,
             "guard": edge.guard, "guardMessage": edge.guard_message, "set": edge.set,
-            "then": edge.then })
+            "then": edge.then, "alarms": edge.alarms })
 }
 
 fn file_json(d: &FileDiff) -> Value {
@@ -316,6 +346,7 @@ fn file_json(d: &FileDiff) -> Value {
         },
         "initialState": c.initial_state.as_ref().map(|(old, new)| json!({ "deployed": old, "local": new })),
         "publish": c.publish.map(|(old, new)| json!({ "deployed": old, "local": new })),
+        "expiry": c.expiry.as_ref().map(|(old, new)| json!({ "deployed": old, "local": new })),
         "statesAdded": c.states_added,
         "statesRemoved": c.states_removed,
         "transitionsAdded": added,

@@ -1,0 +1,120 @@
+//! What an accepted command does to its aggregate's alarms: a fired alarm
+//! is consumed first, then the transition's `clear`, then its `set` (with
+//! `expiry` at creation); a name set again replaces the old entry. Due
+//! times are the command's `now` plus `after`, or the time `at` gives,
+//! rounded up to the whole second.
+
+use datalogic_rs::bumpalo::Bump;
+use jiff::Timestamp;
+use serde_json::Value;
+
+use crate::alarm::{Alarm, AlarmChanges, MAX_ALARMS};
+use crate::alarm_rules::{AlarmRule, When};
+use crate::duration::{MAX_ALARM_YEARS, ceil_second, parse_time, within_bound};
+use crate::guard::CommandInput;
+use crate::rule::RuleContext;
+use crate::state::AggregateState;
+
+/// What one transition asks of the alarms.
+pub(crate) struct AlarmWork<'a> {
+    /// How the transition is named in reasons.
+    pub(crate) transition: &'a str,
+    /// The alarm that fired this command, when it is one (consumed).
+    pub(crate) fired: Option<&'a str>,
+    /// Names the transition clears.
+    pub(crate) clear: &'a [String],
+    /// Alarms it sets, `expiry` at creation first.
+    pub(crate) set: Vec<&'a AlarmRule>,
+}
+
+/// The changes, `None` when there are none; the error is the reason of an
+/// `alarm_invalid` rejection (names the transition and the alarm, never a
+/// value).
+pub(crate) fn changes(
+    work: &AlarmWork<'_>,
+    current: &AggregateState,
+    input: &CommandInput<'_>,
+    context: &mut dyn FnMut() -> Value,
+) -> Result<Option<AlarmChanges>, String> {
+    let mut alarms = current.alarms.clone();
+    let mut changes = AlarmChanges::default();
+    for name in work
+        .fired
+        .into_iter()
+        .chain(work.clear.iter().map(String::as_str))
+    {
+        if let Some(old) = alarms.remove(name) {
+            changes.cleared.push(old);
+        }
+    }
+    let correlation_id = match input.metadata.get("correlationId") {
+        Some(Value::String(id)) if !id.is_empty() => Some(id.clone()),
+        _ => None,
+    };
+    let mut data: Option<Value> = None;
+    for rule in &work.set {
+        let failed = |why: &str| format!("{}: alarm `{}`: {why}", work.transition, rule.name);
+        let due = match &rule.when {
+            When::After(after) => after
+                .after(input.now)
+                .ok_or_else(|| failed("its due time is out of range"))?,
+            When::At(at) => {
+                let data = data.get_or_insert_with(&mut *context);
+                evaluate_at(at, data).map_err(|why| failed(&why))?
+            }
+        };
+        let due = ceil_second(due).ok_or_else(|| failed("its due time is out of range"))?;
+        if !within_bound(input.now, due) {
+            return Err(failed(&format!(
+                "it would be due more than {MAX_ALARM_YEARS} years from now"
+            )));
+        }
+        let alarm = Alarm {
+            name: rule.name.clone(),
+            due,
+            version: current.version.saturating_add(1),
+            command: rule.command.clone(),
+            payload: rule.payload.clone(),
+            correlation_id: correlation_id.clone(),
+        };
+        if let Some(old) = alarms.insert(rule.name.clone(), alarm.clone()) {
+            changes.cleared.push(old);
+        }
+        changes.set.push(alarm);
+    }
+    if alarms.len() > MAX_ALARMS {
+        return Err(format!(
+            "{}: it would leave {} alarms set, over the cap of {MAX_ALARMS} per aggregate",
+            work.transition,
+            alarms.len()
+        ));
+    }
+    Ok((!changes.is_empty()).then_some(changes))
+}
+
+/// The time an `at` rule gives; the error says what it gave instead, by
+/// kind only.
+fn evaluate_at(at: &crate::rule::Rule, data: &Value) -> Result<Timestamp, String> {
+    let arena = Bump::new();
+    let context = RuleContext::new(data, &arena).map_err(|err| format!("`at`: {err}"))?;
+    match at.evaluate(&context) {
+        Ok(Value::String(text)) => parse_time(&text)
+            .ok_or_else(|| "`at` gave a string that is not an RFC 3339 time".to_owned()),
+        Ok(other) => Err(format!(
+            "`at` gave {} where an RFC 3339 time is needed",
+            kind(&other)
+        )),
+        Err(err) => Err(format!("`at`: {err}")),
+    }
+}
+
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
