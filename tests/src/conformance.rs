@@ -1,8 +1,9 @@
 //! The event-store conformance suite: the checks every [`EventStore`]
 //! implementation must pass here, those of the [`FailureLog`] in
 //! [`failure_log`], those of the [`AggregateIndex`] in
-//! [`aggregate_index`] and those of the event feed, checkpoints and
-//! correlations in [`event_feed`]. Run them all for a store with
+//! [`aggregate_index`], those of the event feed, checkpoints and
+//! correlations in [`event_feed`], and that alarms survive in [`alarms`].
+//! Run them all for a store with
 //! [`event_store_conformance!`](crate::event_store_conformance), which makes
 //! one test per check.
 //!
@@ -10,10 +11,12 @@
 //! [`AggregateIndex`]: handler_core::AggregateIndex
 
 mod aggregate_index;
+mod alarms;
 mod event_feed;
 mod failure_log;
 
 pub use aggregate_index::aggregates_are_listed_by_type;
+pub use alarms::alarms_survive_an_append;
 pub use event_feed::{
     checkpoints_are_kept_by_name, correlations_are_found, events_are_fed_in_order,
 };
@@ -402,6 +405,10 @@ macro_rules! event_store_conformance {
             #[tokio::test]
             async fn oversized_item_is_refused() {
                 $crate::conformance::oversized_item_is_refused(&$make.await).await;
+            }
+            #[tokio::test]
+            async fn alarms_survive_an_append() {
+                $crate::conformance::alarms_survive_an_append(&$make.await).await;
             }
             #[tokio::test]
             async fn long_history_loads() {

@@ -22,11 +22,11 @@ fn feed_columns() -> String {
 /// One feed row: its sequence number and the stored event.
 fn read_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, EventRow, String, String, String)> {
     Ok((
-        r.get(8)?,
-        EventRow::read(r)?,
         r.get(9)?,
+        EventRow::read(r)?,
         r.get(10)?,
         r.get(11)?,
+        r.get(12)?,
     ))
 }
 

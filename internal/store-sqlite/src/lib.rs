@@ -13,7 +13,9 @@
 //! sequence number assigned in its append's transaction, so the local event
 //! processor reads the events after its checkpoint ([`EventFeed`],
 //! [`Checkpoints`]); and it finds a correlation's events
-//! ([`Correlations`], `cmdctl trace`).
+//! ([`Correlations`], `cmdctl trace`). It keeps the alarms set and not yet
+//! fired, written in the append's transaction, for the local run to fire
+//! when due ([`SqliteStore::due_alarms`], [`SqliteStore::alarm_delivered`]).
 //!
 //! It counts and limits commits as the DynamoDB store does
 //! (`dynamodb-layout`'s item sizes, 100 items and 4 MB per append, 400 KB per
@@ -34,6 +36,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod alarms;
 mod feed;
 mod schema;
 mod shape;
@@ -99,24 +102,29 @@ impl EventStore for SqliteStore {
     async fn load(&self, key: &AggregateKey, command_ids: &[String]) -> Result<Loaded, StoreError> {
         let conn = self.conn()?;
         let head = conn
-            .prepare_cached("SELECT state, version, data FROM heads WHERE pk = ?1")
+            .prepare_cached("SELECT state, version, data, alarms FROM heads WHERE pk = ?1")
             .and_then(|mut s| {
                 s.query_row([key.to_string()], |r| {
                     Ok((
                         r.get::<_, String>(0)?,
                         r.get::<_, i64>(1)?,
                         r.get::<_, String>(2)?,
+                        r.get::<_, Option<String>>(3)?,
                     ))
                 })
                 .optional()
             })
             .map_err(|e| unavailable(&e))?
-            .map(|(state, version, data)| {
+            .map(|(state, version, data, alarms)| {
                 Ok::<_, StoreError>(AggregateState {
-                    alarms: Default::default(),
                     state,
                     version: version as u64,
                     data: from_json(&data)?,
+                    alarms: alarms
+                        .as_deref()
+                        .map(from_text)
+                        .transpose()?
+                        .unwrap_or_default(),
                 })
             })
             .transpose()?;
@@ -173,8 +181,8 @@ impl EventStore for SqliteStore {
                 .prepare_cached(
                     "INSERT INTO events (pk, aggregate_type, version, event_type, state, payload,
                                          command_id, metadata, recorded_at, config_version,
-                                         fingerprint, data)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                                         fingerprint, data, alarms)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
                 )
                 .map_err(|e| unavailable(&e))?;
             for ((e, c), data) in commit
@@ -197,6 +205,7 @@ impl EventStore for SqliteStore {
                         e.config_version as i64,
                         c.fingerprint,
                         to_json(data),
+                        e.alarms.as_ref().map(to_text).transpose()?,
                     ])
                     .map_err(|err| match err.sqlite_error_code() {
                         Some(ErrorCode::ConstraintViolation) => AppendError::Conflict {
@@ -205,13 +214,16 @@ impl EventStore for SqliteStore {
                         },
                         _ => unavailable(&err).into(),
                     })?;
+                if let Some(changes) = &e.alarms {
+                    alarms::apply(&tx, &commit.key, changes)?;
+                }
             }
         }
         tx.execute(
-            "INSERT INTO heads (pk, aggregate_type, aggregate_id, state, version, data)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+            "INSERT INTO heads (pk, aggregate_type, aggregate_id, state, version, data, alarms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
              ON CONFLICT (pk) DO UPDATE SET state = excluded.state, version = excluded.version,
-                                            data = excluded.data",
+                                            data = excluded.data, alarms = excluded.alarms",
             params![
                 pk,
                 commit.key.aggregate_type,
@@ -219,6 +231,9 @@ impl EventStore for SqliteStore {
                 commit.head.state,
                 commit.head.version as i64,
                 to_json(&commit.head.data),
+                (!commit.head.alarms.is_empty())
+                    .then(|| to_text(&commit.head.alarms))
+                    .transpose()?,
             ],
         )
         .map_err(|e| unavailable(&e))?;
@@ -342,7 +357,7 @@ impl AggregateIndex for SqliteStore {
 
 /// The columns an [`EventRow`] reads, in its order.
 const EVENT_COLUMNS: &str = "version, event_type, state, payload, command_id, metadata, \
-                             recorded_at, config_version";
+                             recorded_at, config_version, alarms";
 
 /// One event's columns as stored (JSON still text).
 struct EventRow {
@@ -354,6 +369,7 @@ struct EventRow {
     metadata: String,
     recorded_at: String,
     config_version: i64,
+    alarms: Option<String>,
 }
 
 impl EventRow {
@@ -368,12 +384,12 @@ impl EventRow {
             metadata: r.get(5)?,
             recorded_at: r.get(6)?,
             config_version: r.get(7)?,
+            alarms: r.get(8)?,
         })
     }
 
     fn event(self) -> Result<Event, StoreError> {
         Ok(Event {
-            alarms: None,
             version: self.version as u64,
             event_type: self.event_type,
             state: self.state,
@@ -382,6 +398,7 @@ impl EventRow {
             metadata: from_json(&self.metadata)?,
             recorded_at: self.recorded_at,
             config_version: self.config_version as u64,
+            alarms: self.alarms.as_deref().map(from_text).transpose()?,
         })
     }
 }
@@ -395,6 +412,16 @@ fn to_json(map: &serde_json::Map<String, serde_json::Value>) -> String {
 }
 
 fn from_json(text: &str) -> Result<serde_json::Map<String, serde_json::Value>, StoreError> {
+    from_text(text)
+}
+
+/// A value as the JSON text of a column.
+fn to_text(value: &impl serde::Serialize) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| StoreError::Corrupt(format!("JSON to store: {e}")))
+}
+
+/// A column's JSON text back as a value.
+fn from_text<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, StoreError> {
     serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("stored JSON: {e}")))
 }
 

@@ -4,20 +4,23 @@
 //! `seq`, assigned in the append's transaction, which is the cursor of the
 //! event feed), `heads` (one row per aggregate: its current state, the
 //! snapshot read in one query), `failures` (the latest failure of each
-//! failed message id, as JSON, with a count) and `checkpoints` (the cursor
-//! each named processor has finished).
+//! failed message id, as JSON, with a count), `checkpoints` (the cursor
+//! each named processor has finished) and `pending_alarms` (the alarms set
+//! and not yet fired: `alarms`). An event's alarm changes are kept in
+//! `events.alarms`, the head's alarms in `heads.alarms` (JSON, NULL when
+//! none).
 //!
 //! The layout's number is kept in `PRAGMA user_version` ([`LAYOUT`]). A file
-//! of an older layout (layout 2: no sequence over the events; before it: a
-//! global `commands` table of idempotency records) is refused, never
-//! converted: it holds local data only.
+//! of an older layout (layout 3: no alarms; layout 2: no sequence over the
+//! events; before it: a global `commands` table of idempotency records) is
+//! refused, never converted: it holds local data only.
 
 use std::path::PathBuf;
 
 use rusqlite::Connection;
 
 /// This layout's number, in `PRAGMA user_version`.
-pub(crate) const LAYOUT: i64 = 3;
+pub(crate) const LAYOUT: i64 = 4;
 
 /// Why a store could not be opened.
 #[derive(Debug, thiserror::Error)]
@@ -26,8 +29,8 @@ pub enum OpenError {
     /// deleted.
     #[error(
         "{}: an event store of another layout (layout {found}; this build reads layout {LAYOUT}, \
-         where the events are numbered in order for the event processor). It holds local data only: delete \
-         the file to start a new store",
+         where the events are numbered in order for the event processor and alarms are kept). It \
+         holds local data only: delete the file to start a new store",
         file.display()
     )]
     OtherLayout {
@@ -79,6 +82,7 @@ pub(crate) fn migrate(conn: &Connection, file: Option<PathBuf>) -> Result<(), Op
              config_version INTEGER NOT NULL,
              fingerprint TEXT NOT NULL,
              data TEXT NOT NULL,
+             alarms TEXT,
              UNIQUE (pk, version)
          );
          CREATE INDEX IF NOT EXISTS events_by_command ON events (pk, command_id);
@@ -89,7 +93,8 @@ pub(crate) fn migrate(conn: &Connection, file: Option<PathBuf>) -> Result<(), Op
              aggregate_id TEXT NOT NULL,
              state TEXT NOT NULL,
              version INTEGER NOT NULL,
-             data TEXT NOT NULL
+             data TEXT NOT NULL,
+             alarms TEXT
          );
          CREATE INDEX IF NOT EXISTS heads_by_type ON heads (aggregate_type, aggregate_id);
          CREATE TABLE IF NOT EXISTS failures (
@@ -102,6 +107,17 @@ pub(crate) fn migrate(conn: &Connection, file: Option<PathBuf>) -> Result<(), Op
              name TEXT PRIMARY KEY,
              cursor TEXT NOT NULL
          );
+         CREATE TABLE IF NOT EXISTS pending_alarms (
+             pk TEXT NOT NULL,
+             aggregate_type TEXT NOT NULL,
+             aggregate_id TEXT NOT NULL,
+             name TEXT NOT NULL,
+             version INTEGER NOT NULL,
+             due INTEGER NOT NULL,
+             alarm TEXT NOT NULL,
+             PRIMARY KEY (pk, name)
+         );
+         CREATE INDEX IF NOT EXISTS pending_alarms_by_due ON pending_alarms (due);
          PRAGMA user_version = {LAYOUT};
          COMMIT;"
     ))?;

@@ -69,27 +69,30 @@ fn a_new_file_opens_again() {
     SqliteStore::open(&file.0).expect("open again");
 }
 
+/// Layout 2 (events without a sequence) and layout 3 (no alarms) are both
+/// refused with the same message, naming the layout this build reads.
 #[test]
-fn a_file_of_layout_2_is_refused() {
-    let file = TempFile::new("layout-2");
-    {
-        // Layout 2: events without a sequence, user_version 2.
-        let conn = Connection::open(&file.0).expect("open");
-        conn.execute_batch(
-            "CREATE TABLE events (pk TEXT NOT NULL, version INTEGER NOT NULL,
-                 PRIMARY KEY (pk, version)) WITHOUT ROWID;
-             PRAGMA user_version = 2;",
-        )
-        .expect("layout 2 schema");
+fn files_of_layouts_2_and_3_are_refused() {
+    for layout in [2_i64, 3] {
+        let file = TempFile::new(&format!("layout-{layout}"));
+        {
+            let conn = Connection::open(&file.0).expect("open");
+            conn.execute_batch(&format!(
+                "CREATE TABLE events (pk TEXT NOT NULL, version INTEGER NOT NULL,
+                     PRIMARY KEY (pk, version)) WITHOUT ROWID;
+                 PRAGMA user_version = {layout};"
+            ))
+            .expect("older schema");
+        }
+        let err = SqliteStore::open(&file.0).expect_err("an older layout must be refused");
+        assert!(
+            matches!(&err, OpenError::OtherLayout { found, .. } if *found == layout),
+            "{err:?}"
+        );
+        let text = err.to_string();
+        assert!(text.contains("this build reads layout 4"), "{text}");
+        assert!(text.contains("delete the file"), "{text}");
     }
-    let err = SqliteStore::open(&file.0).expect_err("layout 2 must be refused");
-    assert!(
-        matches!(&err, OpenError::OtherLayout { found: 2, .. }),
-        "{err:?}"
-    );
-    let text = err.to_string();
-    assert!(text.contains("this build reads layout 3"), "{text}");
-    assert!(text.contains("delete the file"), "{text}");
 }
 
 /// The feed follows appends: a read after the last cursor finds what was
@@ -132,12 +135,12 @@ fn the_feed_sees_later_appends_in_append_order() {
 }
 
 /// A one-event commit, enough for the feed tests.
-mod one_event {
+pub(crate) mod one_event {
     use handler_core::state_machine::AggregateState;
     use handler_core::{AggregateKey, CommandRecord, Commit, Event};
     use serde_json::Map;
 
-    pub(super) fn commit(key: &AggregateKey, expected_version: u64) -> Commit {
+    pub(crate) fn commit(key: &AggregateKey, expected_version: u64) -> Commit {
         let version = expected_version + 1;
         let event = Event {
             alarms: None,

@@ -22,7 +22,7 @@ fn config_validate_accepts_the_repository_configs() {
     );
     assert!(
         lines[2].starts_with("ok  ")
-            && lines[2].ends_with("payment.json (payment v1, 4 states, 3 transitions)")
+            && lines[2].ends_with("payment.json (payment v1, 7 states, 10 transitions)")
     );
     assert!(lines[3].starts_with("ok  ") && lines[3].contains("ticket.json (ticket v1"));
     let doc = cli.run(&["config", "validate", "--json"]).ok().json();
