@@ -12,7 +12,7 @@ use crate::alarm::{Alarm, AlarmChanges, MAX_ALARMS};
 use crate::alarm_rules::{AlarmRule, When};
 use crate::duration::{MAX_ALARM_YEARS, ceil_second, parse_time, within_bound};
 use crate::guard::CommandInput;
-use crate::rule::RuleContext;
+use crate::rule::{Rule, RuleContext, value_kind};
 use crate::state::AggregateState;
 
 /// What one transition asks of the alarms.
@@ -94,7 +94,7 @@ pub(crate) fn changes(
 
 /// The time an `at` rule gives; the error says what it gave instead, by
 /// kind only.
-fn evaluate_at(at: &crate::rule::Rule, data: &Value) -> Result<Timestamp, String> {
+fn evaluate_at(at: &Rule, data: &Value) -> Result<Timestamp, String> {
     let arena = Bump::new();
     let context = RuleContext::new(data, &arena).map_err(|err| format!("`at`: {err}"))?;
     match at.evaluate(&context) {
@@ -102,19 +102,8 @@ fn evaluate_at(at: &crate::rule::Rule, data: &Value) -> Result<Timestamp, String
             .ok_or_else(|| "`at` gave a string that is not an RFC 3339 time".to_owned()),
         Ok(other) => Err(format!(
             "`at` gave {} where an RFC 3339 time is needed",
-            kind(&other)
+            value_kind(&other)
         )),
         Err(err) => Err(format!("`at`: {err}")),
-    }
-}
-
-fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }

@@ -12,7 +12,7 @@ use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::machine::StateMachine;
-use crate::rule::{Rule, RuleContext};
+use crate::rule::{Rule, RuleContext, value_kind};
 use crate::then::CompiledReaction;
 
 /// A stored event as reactions see it: borrowed, nothing copied.
@@ -223,7 +223,11 @@ fn build(
             other => Err(format!(
                 "`{field}` must be a non-empty string{}, the rule gave {}",
                 if number { " or a number" } else { "" },
-                kind(&other)
+                match other {
+                    // Only an empty string gets here.
+                    Value::String(_) => "an empty string",
+                    other => value_kind(&other),
+                }
             )),
         }
     };
@@ -252,16 +256,4 @@ fn build(
         payload,
         metadata: Map::new(),
     })
-}
-
-/// The JSON type of a value, to say what a rule gave without quoting it.
-fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "an empty string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }

@@ -110,6 +110,19 @@ impl Rule {
     }
 }
 
+/// The JSON type of a value (`null`, `a number`, ...), to say what a rule
+/// gave without quoting it.
+pub(crate) fn value_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
 /// Refuses an operator the engine does not have: datalogic compiles an
 /// unknown name as a custom operator and fails only when it runs.
 fn known_operators(value: &Value) -> Result<(), String> {

@@ -1,13 +1,17 @@
 //! Bad configs and bad rules: `tests/fixtures/bad_input/configs.jsonl`, one
 //! case a line. Each gives the `transitions` of a config of type `rules`
-//! (states `A`, `B`; initial `A`), the `stage` where it is refused, and a
+//! (states `A`, `B`; initial `A`; the case's `expiry`, if any), the `stage`
+//! where it is refused, and a
 //! `reason` substring, which names the transition (or, for `arrive`, the
 //! field the handler refuses):
 //! - `validate`: the config alone is refused (`StateMachine::from_json`);
 //! - `set`: valid alone, refused with the config in `other` (or none) as a
 //!   set (`validate_set`, as `cmdctl config validate DIR` and upload do);
 //! - `decide`: valid; command `Go` with `payload` on an aggregate holding
-//!   `data` is refused as `guard_failed` (permanent);
+//!   `data` (and `held` alarms set by an older config) is refused as
+//!   `guard_failed`, or as the case's `code` (`alarm_invalid`), permanent;
+//! - `accept`: valid; command `Go` is accepted, and `reason` is part of the
+//!   JSON of the alarms it sets (a time in the past fires at once);
 //! - `react`: valid; the event of `Go` cannot build its reaction
 //!   (`reaction_failed`);
 //! - `arrive`: the reaction is built, and the handler refuses the command
@@ -17,7 +21,7 @@
 
 use handler_core::failure::Permanent;
 use handler_core::state_machine::{
-    AggregateState, CommandInput, EventView, Rejection, StateMachine, validate_set,
+    AggregateState, Alarm, Alarms, CommandInput, EventView, Rejection, StateMachine, validate_set,
 };
 use serde_json::{Map, Value, json};
 
@@ -30,13 +34,36 @@ fn object(value: Option<&Value>) -> Map<String, Value> {
         .unwrap_or_default()
 }
 
+/// The clock of `decide` and `accept` cases.
+const NOW: &str = "2030-01-01T00:00:00Z";
+
+/// `n` alarms `held-{k}`, as an older config may have left them.
+fn held(n: u64) -> Alarms {
+    (0..n)
+        .map(|k| {
+            let alarm = Alarm {
+                name: format!("held-{k}"),
+                due: NOW.parse().expect("a time"),
+                version: 1,
+                command: "Old".to_owned(),
+                payload: Map::new(),
+                correlation_id: None,
+            };
+            (alarm.name.clone(), alarm)
+        })
+        .collect()
+}
+
 /// What went wrong with one case, or `None` when it is refused as it should be.
 fn check(case: &Value) -> Option<String> {
     let reason = case["reason"].as_str().expect("a reason");
-    let config = json!({
+    let mut config = json!({
         "aggregateType": "rules", "version": 1, "initialState": "A", "states": ["A", "B"],
         "transitions": case["transitions"],
     });
+    if let Some(expiry) = case.get("expiry") {
+        config["expiry"] = expiry.clone();
+    }
     let built = StateMachine::from_json(&serde_json::to_vec(&config).expect("serializable"));
     let stage = case["stage"].as_str().expect("a stage");
     if stage == "validate" {
@@ -64,31 +91,45 @@ fn check(case: &Value) -> Option<String> {
                 .collect();
             faults.join("\n")
         }
-        "decide" => {
+        "decide" | "accept" => {
             let current = AggregateState {
-                alarms: Default::default(),
+                alarms: held(case.get("held").and_then(Value::as_u64).unwrap_or(0)),
                 state: "A".into(),
                 version: 1,
                 data: object(case.get("data")),
             };
+            let code = case
+                .get("code")
+                .and_then(Value::as_str)
+                .unwrap_or("guard_failed");
             let input = CommandInput {
-                now: handler_core::state_machine::Timestamp::now(),
+                now: NOW.parse().expect("a time"),
                 aggregate_type: "rules",
                 aggregate_id: "r-1",
                 command: "Go",
                 payload: &payload,
                 metadata: &Map::new(),
             };
-            match machine.decide_command(&current, &input) {
-                Ok(decision) => return Some(format!("accepted: {decision:?}")),
-                Err(rejection @ Rejection::GuardFailed { .. }) => {
+            match (stage, machine.decide_command(&current, &input)) {
+                ("accept", Ok(decision)) => {
+                    let alarms = serde_json::to_string(&decision.alarms).expect("serializable");
+                    return (!alarms.contains(reason)).then(|| format!("alarms: {alarms}"));
+                }
+                (_, Ok(decision)) => return Some(format!("accepted: {decision:?}")),
+                (
+                    "decide",
+                    Err(
+                        rejection
+                        @ (Rejection::GuardFailed { .. } | Rejection::AlarmInvalid { .. }),
+                    ),
+                ) => {
                     let failure = Permanent::Decision(rejection);
-                    if failure.code() != "guard_failed" {
+                    if failure.code() != code {
                         return Some(format!("code {}", failure.code()));
                     }
                     failure.to_string()
                 }
-                Err(other) => return Some(format!("refused otherwise: {other}")),
+                (_, Err(other)) => return Some(format!("refused otherwise: {other}")),
             }
         }
         "react" | "arrive" => {

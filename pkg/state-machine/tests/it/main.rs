@@ -1,6 +1,7 @@
 //! Tests of the public API, in one binary.
 
 mod alarm_faults;
+mod alarm_time;
 mod alarms;
 mod config_faults;
 mod config_set;

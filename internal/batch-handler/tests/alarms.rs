@@ -1,0 +1,282 @@
+//! Alarms through the handler on the embedded store (docs/alarms.md): a
+//! fired alarm that applies is consumed; the four stale cases (cleared
+//! before it fired, replaced, the aggregate moved on, delivered twice) are
+//! acknowledged with no event; a bad `at` is refused as `alarm_invalid`;
+//! `recordedAt` and due times come from the handler's clock.
+
+// The benches' shared fixtures (configs in memory).
+#[path = "../benches/common/mod.rs"]
+mod common;
+
+use std::sync::Arc;
+
+use batch_handler::Handler;
+use handler_core::config_source::compile;
+use handler_core::state_machine::{EXPIRY, Stale, StateMachine, Timestamp, alarm_command};
+use handler_core::{
+    AggregateKey, Applied, Batch, EventStore, FixedClock, InboundMessage, MessageOutcome,
+};
+use serde_json::json;
+use store_sqlite::SqliteStore;
+
+use common::MemoryConfigs;
+
+const ORDER: &str = r#"{
+  "aggregateType": "order", "version": 1, "initialState": "New",
+  "states": ["New", "AwaitingPayment", "Paid", "Archived", "Cancelled", "Expired"],
+  "expiry": { "after": "P1Y", "command": "Expire" },
+  "transitions": [
+    { "command": "Place", "from": ["New"], "to": "AwaitingPayment", "event": "Placed",
+      "alarms": { "set": [
+        { "name": "payment-timeout", "after": "PT15M", "command": "PaymentTimedOut" },
+        { "name": "reminder", "at": { "var": "payload.remindAt" }, "command": "Remind" } ] } },
+    { "command": "Remind", "from": ["AwaitingPayment"], "to": "AwaitingPayment", "event": "Reminded" },
+    { "command": "Extend", "from": ["AwaitingPayment"], "to": "AwaitingPayment", "event": "Extended",
+      "alarms": { "set": [ { "name": "payment-timeout", "after": "PT30M", "command": "PaymentTimedOut" } ] } },
+    { "command": "Pay", "from": ["AwaitingPayment"], "to": "Paid", "event": "Paid",
+      "alarms": { "clear": [ "payment-timeout" ] } },
+    { "command": "Archive", "from": ["Paid"], "to": "Archived", "event": "Archived" },
+    { "command": "PaymentTimedOut", "from": ["AwaitingPayment"], "to": "Cancelled", "event": "TimedOut" },
+    { "command": "Expire", "from": ["AwaitingPayment", "Paid", "Cancelled"], "to": "Expired", "event": "Expired" }
+  ]
+}"#;
+
+const NOW: &str = "2030-01-01T00:00:00.250Z";
+
+fn machine() -> Arc<StateMachine> {
+    Arc::new(compile("order.json", ORDER.as_bytes(), Some("order")).expect("order config"))
+}
+
+fn handler() -> Handler<SqliteStore, MemoryConfigs> {
+    let clock = FixedClock(NOW.parse().expect("a time"));
+    Handler::new(
+        SqliteStore::in_memory().expect("store"),
+        MemoryConfigs(machine()),
+    )
+    .with_clock(Arc::new(clock))
+}
+
+fn key() -> AggregateKey {
+    AggregateKey::new("order", "o-1")
+}
+
+fn body(command: &str, id: &str) -> String {
+    json!({ "aggregateType": "order", "aggregateId": "o-1", "command": command, "commandId": id,
+            "payload": { "remindAt": "2030-01-02T00:00:00Z" } })
+    .to_string()
+}
+
+async fn send(h: &Handler<SqliteStore, MemoryConfigs>, bodies: &[String]) -> Vec<MessageOutcome> {
+    let messages = bodies
+        .iter()
+        .enumerate()
+        .map(|(i, b)| InboundMessage::new(format!("m-{i}"), b.clone()))
+        .collect();
+    h.handle(Batch::standard(messages)).await.outcomes
+}
+
+async fn applied(h: &Handler<SqliteStore, MemoryConfigs>, bodies: &[String]) -> Vec<Applied> {
+    send(h, bodies)
+        .await
+        .into_iter()
+        .map(|o| o.result.unwrap_or_else(|e| panic!("{e}")))
+        .collect()
+}
+
+/// The command body alarm `name` of the aggregate's head sends.
+async fn fired(h: &Handler<SqliteStore, MemoryConfigs>, name: &str) -> String {
+    let head = h.store().load(&key(), &[]).await.unwrap().head.unwrap();
+    let alarm = head
+        .alarms
+        .get(name)
+        .unwrap_or_else(|| panic!("{name} set"));
+    serde_json::to_string(&alarm_command("order", "o-1", alarm)).unwrap()
+}
+
+async fn version(h: &Handler<SqliteStore, MemoryConfigs>) -> u64 {
+    h.store().events(&key(), 0, 100).await.unwrap().len() as u64
+}
+
+async fn placed() -> Handler<SqliteStore, MemoryConfigs> {
+    let h = handler();
+    applied(&h, &[body("Place", "c-place")]).await;
+    h
+}
+
+#[tokio::test]
+async fn a_fired_alarm_that_applies_is_consumed() {
+    let h = placed().await;
+    let head = h.store().load(&key(), &[]).await.unwrap().head.unwrap();
+    let due = |name: &str| head.alarms[name].due.to_string();
+    assert_eq!(due("payment-timeout"), "2030-01-01T00:15:01Z");
+    assert_eq!(due("reminder"), "2030-01-02T00:00:00Z");
+    assert_eq!(due(EXPIRY), "2031-01-01T00:00:01Z");
+    let placed = &h.store().events(&key(), 0, 10).await.unwrap()[0];
+    assert_eq!(
+        placed.recorded_at, "2030-01-01T00:00:00.250Z",
+        "the handler's clock"
+    );
+    assert_eq!(placed.alarms.as_ref().unwrap().set.len(), 3);
+    assert!(
+        head.alarms
+            .values()
+            .all(|a| a.correlation_id.as_deref() == Some("c-place"))
+    );
+
+    let timeout = fired(&h, "payment-timeout").await;
+    let outcome = applied(&h, &[timeout]).await;
+    assert_eq!(
+        outcome,
+        [Applied {
+            version: 2,
+            duplicate: false,
+            stale: None
+        }]
+    );
+    let events = h.store().events(&key(), 0, 10).await.unwrap();
+    assert_eq!(events[1].event_type, "TimedOut");
+    assert_eq!(
+        events[1].metadata["alarm"],
+        json!({ "name": "payment-timeout", "version": 1 })
+    );
+    let cleared = &events[1]
+        .alarms
+        .as_ref()
+        .expect("it consumed the alarm")
+        .cleared;
+    assert_eq!(cleared[0].name, "payment-timeout");
+    let head = h.store().load(&key(), &[]).await.unwrap().head.unwrap();
+    assert!(!head.alarms.contains_key("payment-timeout"));
+    assert_eq!(head.alarms.len(), 2);
+}
+
+/// Sends `body` and checks it is acknowledged as stale for `why`, with no
+/// event written.
+async fn assert_stale(h: &Handler<SqliteStore, MemoryConfigs>, body: &str, why: Stale) {
+    let before = version(h).await;
+    let outcomes = send(h, &[body.to_owned()]).await;
+    let applied = outcomes[0]
+        .result
+        .clone()
+        .unwrap_or_else(|e| panic!("a failure: {e}"));
+    assert_eq!(
+        applied,
+        Applied {
+            version: before,
+            duplicate: false,
+            stale: Some(why)
+        }
+    );
+    assert_eq!(applied.outcome(), "stale");
+    assert!(!outcomes[0].must_retry() && !outcomes[0].dead_lettered);
+    assert_eq!(version(h).await, before, "no event");
+}
+
+#[tokio::test]
+async fn an_alarm_cleared_before_it_fires_is_stale() {
+    let h = placed().await;
+    let timeout = fired(&h, "payment-timeout").await;
+    applied(&h, &[body("Pay", "c-pay")]).await;
+    assert_stale(&h, &timeout, Stale::NotSet).await;
+}
+
+#[tokio::test]
+async fn an_alarm_replaced_by_a_newer_one_is_stale() {
+    let h = placed().await;
+    let timeout = fired(&h, "payment-timeout").await;
+    applied(&h, &[body("Extend", "c-extend")]).await;
+    assert_stale(&h, &timeout, Stale::Replaced { by_version: 2 }).await;
+    // The newer one applies.
+    let newer = fired(&h, "payment-timeout").await;
+    assert_eq!(applied(&h, &[newer]).await[0].stale, None);
+}
+
+#[tokio::test]
+async fn an_alarm_whose_aggregate_moved_on_is_stale() {
+    let h = placed().await;
+    applied(&h, &[body("Pay", "c-pay"), body("Archive", "c-archive")]).await;
+    // Expiry is still set, but `Expire` does not apply in `Archived`.
+    let expire = fired(&h, EXPIRY).await;
+    assert_stale(&h, &expire, Stale::MovedOn).await;
+}
+
+#[tokio::test]
+async fn an_alarm_delivered_twice_has_one_effect() {
+    let h = placed().await;
+    let timeout = fired(&h, "payment-timeout").await;
+    // Two copies in one batch, then a third later: one event.
+    let outcomes = applied(&h, &[timeout.clone(), timeout.clone()]).await;
+    assert_eq!(
+        outcomes,
+        [
+            Applied {
+                version: 2,
+                duplicate: false,
+                stale: None
+            },
+            Applied {
+                version: 2,
+                duplicate: true,
+                stale: None
+            },
+        ]
+    );
+    let again = applied(&h, &[timeout]).await;
+    assert_eq!(
+        again,
+        [Applied {
+            version: 2,
+            duplicate: true,
+            stale: None
+        }]
+    );
+    assert_eq!(version(&h).await, 2);
+
+    // A stale copy delivered twice is stale twice.
+    let reminder = fired(&h, "reminder").await;
+    applied(&h, &[body("Expire", "c-expire")]).await;
+    assert_stale(&h, &reminder, Stale::MovedOn).await;
+    assert_stale(&h, &reminder, Stale::MovedOn).await;
+}
+
+#[tokio::test]
+async fn a_bad_at_is_refused_as_alarm_invalid() {
+    let h = handler();
+    let bad = json!({ "aggregateType": "order", "aggregateId": "o-1", "command": "Place",
+                      "payload": { "remindAt": "soon-ish secret-42" } })
+    .to_string();
+    let outcomes = send(&h, &[bad]).await;
+    let failure = outcomes[0].result.clone().unwrap_err();
+    assert_eq!(failure.code(), "alarm_invalid");
+    assert!(failure.is_permanent());
+    let reason = failure.to_string();
+    assert!(
+        reason.contains("alarm `reminder`") && !reason.contains("secret-42"),
+        "{reason}"
+    );
+    assert_eq!(version(&h).await, 0);
+
+    let far = json!({ "aggregateType": "order", "aggregateId": "o-1", "command": "Place",
+                      "payload": { "remindAt": "2041-01-01T00:00:00Z" } })
+    .to_string();
+    let failure = send(&h, &[far]).await[0].result.clone().unwrap_err();
+    assert_eq!(failure.code(), "alarm_invalid");
+    assert!(
+        failure.to_string().contains("more than 10 years"),
+        "{failure}"
+    );
+}
+
+#[tokio::test]
+async fn due_alarms_follow_the_handlers_decisions() {
+    let h = placed().await;
+    let later: Timestamp = "2030-01-01T00:16:00Z".parse().unwrap();
+    let due = h.store().due_alarms(later, 10).unwrap();
+    let names: Vec<&str> = due.iter().map(|(_, a)| a.name.as_str()).collect();
+    assert_eq!(names, ["payment-timeout"]);
+    applied(&h, &[body("Pay", "c-pay")]).await;
+    assert!(
+        h.store().due_alarms(later, 10).unwrap().is_empty(),
+        "cleared by Pay"
+    );
+}
