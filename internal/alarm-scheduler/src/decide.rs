@@ -5,7 +5,7 @@
 //! | order | due | standard queue | FIFO queue |
 //! | --- | --- | --- | --- |
 //! | arm | now or past | `SendMessage` at once | `SendMessage` at once |
-//! | arm | within 15 minutes | `SendMessage`, `DelaySeconds` | `CreateSchedule` |
+//! | arm | within 15 minutes (900 s, counted in whole seconds, rounded down) | `SendMessage`, `DelaySeconds` | `CreateSchedule` |
 //! | arm | later | `CreateSchedule` | `CreateSchedule` |
 //! | disarm | | `DeleteSchedule` | `DeleteSchedule` |
 //!
@@ -128,11 +128,16 @@ pub fn step(
     }
 }
 
-/// Whole seconds from `now` until `due`, rounded up; 0 when it is due.
+/// Whole seconds from `now` until `due`, rounded down; 0 when it is due
+/// within the second. Down, not up: `due` is itself the alarm's moment
+/// rounded up to the second, so an alarm set for 15 minutes (`PT15M`) is
+/// still within SQS's 900 seconds when the processor sees it, and a delayed
+/// message is never visible more than a second before `due` (SQS's delay is
+/// no finer than that anyway).
 pub fn seconds_until(due: Timestamp, now: Timestamp) -> u64 {
     let whole = due.as_second() - now.as_second();
     let part = due.subsec_nanosecond() - now.subsec_nanosecond();
-    let wait = if part > 0 { whole + 1 } else { whole };
+    let wait = if part < 0 { whole - 1 } else { whole };
     u64::try_from(wait).unwrap_or(0)
 }
 

@@ -69,16 +69,18 @@ fn send(delay_seconds: u32) -> Step {
 #[test]
 fn a_standard_queue_delays_up_to_15_minutes_and_schedules_beyond() {
     let at = |due: &str| step(&arm(due), now(), false, &settings()).unwrap();
-    // Past or due now: at once.
+    // Past, or due within the second: at once.
     assert_eq!(at("2026-11-30T11:00:00Z"), send(0));
     assert_eq!(at("2026-11-30T12:00:00Z"), send(0));
-    // Rounded up to the whole second: 0.75 s is 1 s.
-    assert_eq!(at("2026-11-30T12:00:01Z"), send(1));
-    assert_eq!(at("2026-11-30T12:00:05Z"), send(5));
-    // 15 minutes is SQS's longest delay ...
-    assert_eq!(at("2026-11-30T12:15:00Z"), send(900));
+    // Rounded down to the whole second: 0.75 s is 0, 4.75 s is 4.
+    assert_eq!(at("2026-11-30T12:00:01Z"), send(0));
+    assert_eq!(at("2026-11-30T12:00:05Z"), send(4));
+    // An alarm set for 15 minutes (`due` rounded up from its moment) ...
+    assert_eq!(at("2026-11-30T12:15:00Z"), send(899));
+    // ... and 900 s, SQS's longest delay ...
+    assert_eq!(at("2026-11-30T12:15:01Z"), send(900));
     // ... past it, a schedule.
-    assert!(matches!(at("2026-11-30T12:15:01Z"), Step::Schedule(_)));
+    assert!(matches!(at("2026-11-30T12:15:02Z"), Step::Schedule(_)));
     assert!(matches!(at("2027-11-30T12:00:00Z"), Step::Schedule(_)));
 }
 
@@ -86,6 +88,7 @@ fn a_standard_queue_delays_up_to_15_minutes_and_schedules_beyond() {
 fn a_fifo_queue_takes_no_delay_so_every_future_alarm_is_a_schedule() {
     let at = |due: &str| step(&arm(due), now(), true, &settings()).unwrap();
     assert_eq!(at("2026-11-30T11:59:00Z"), send(0));
+    assert_eq!(at("2026-11-30T12:00:01Z"), send(0), "due within the second");
     let Step::Schedule(schedule) = at("2026-11-30T12:00:05Z") else {
         panic!("a schedule")
     };
@@ -151,7 +154,7 @@ fn an_alarm_that_needs_a_schedule_names_the_missing_variable() {
     // The queued path needs none of them.
     assert_eq!(
         step(&arm("2026-11-30T12:10:00Z"), now(), false, &unset()).unwrap(),
-        send(600)
+        send(599)
     );
     let err = step(&arm("2026-11-30T13:00:00Z"), now(), false, &unset()).unwrap_err();
     assert_eq!(

@@ -8,7 +8,7 @@ use std::fmt;
 
 use async_trait::async_trait;
 use handler_core::{AggregateKey, StoredEvent};
-use state_machine::{Alarm, ReactionCommand, Timestamp, alarm_command};
+use state_machine::{Alarm, AlarmRef, ReactionCommand, Timestamp, alarm_command};
 
 use crate::delivery::DeliveryError;
 
@@ -102,9 +102,10 @@ impl<T: AlarmSink + ?Sized> AlarmSink for std::sync::Arc<T> {
 }
 
 /// The orders of one stored event: a `Disarm` for each alarm it cleared
-/// that was due after the event was recorded (one due by then has fired,
-/// or is firing: there is nothing to withdraw), then an `Arm` for each
-/// alarm it set.
+/// that was due after the event was recorded and is not the alarm whose
+/// firing the event is (one due by then has fired, or is firing; the one
+/// that fired is spent: there is nothing to withdraw), then an `Arm` for
+/// each alarm it set.
 pub fn orders_of(stored: &StoredEvent) -> Vec<AlarmOrder> {
     let Some(changes) = &stored.event.alarms else {
         return Vec::new();
@@ -112,10 +113,16 @@ pub fn orders_of(stored: &StoredEvent) -> Vec<AlarmOrder> {
     // An unreadable time withdraws every cleared alarm: a useless delete
     // costs a request, a missed one only a stale firing.
     let recorded: Option<Timestamp> = stored.event.recorded_at.parse().ok();
+    let fired = AlarmRef::of_metadata(&stored.event.metadata);
     let disarms = changes
         .cleared
         .iter()
         .filter(|alarm| recorded.is_none_or(|at| alarm.due > at))
+        .filter(move |alarm| {
+            fired
+                .as_ref()
+                .is_none_or(|f| f.name != alarm.name || f.version != alarm.version)
+        })
         .map(|alarm| AlarmOrder::Disarm {
             key: stored.key.clone(),
             alarm: alarm.clone(),

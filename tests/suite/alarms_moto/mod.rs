@@ -9,9 +9,11 @@
 //! The fixture `tests/fixtures/alarms/timer.json`: `Start` sets alarm
 //! `ring` at the payload's `at`, `Snooze` sets it again, `Stop` clears it,
 //! `Poke` moves on to a state where `Ring` does not apply; every timer
-//! expires after a year.
+//! expires after a year. The order saga's payment timeout runs on the
+//! repository's configs ([`saga`]).
 
 mod rig;
+mod saga;
 mod schedules;
 mod short_path;
 mod stale;

@@ -11,7 +11,7 @@ use aws_sdk_scheduler::operation::get_schedule::GetScheduleOutput;
 use aws_sdk_sqs::types::QueueAttributeName as Q;
 use batch_handler::Handler;
 use config_s3::S3ConfigSource;
-use event_processor::{EventProcessor, ProcessReport};
+use event_processor::{AlarmCounts, EventProcessor, ProcessReport};
 use eventbridge_publisher::{EventBridgePublisher, SdkPutEvents};
 use handler_core::BatchReport;
 use handler_core::state_machine::{SignedDuration, Timestamp};
@@ -131,6 +131,29 @@ impl AlarmRig {
             .await;
         assert!(report.all_finished(), "{report:?}");
         report
+    }
+
+    /// Runs the loop the two Lambdas make until it is quiet: the stream's
+    /// new records to the processor, the command queue's visible messages
+    /// to the handler, again, until no record and no visible message is
+    /// left (delayed ones stay where they are). Returns what became of the
+    /// alarms on the way.
+    pub(crate) async fn drive(&mut self) -> AlarmCounts {
+        let mut alarms = AlarmCounts::default();
+        // A round limit, not a time limit: a saga longer than this is a loop.
+        for _ in 0..64 {
+            let (records, report) = self.process().await;
+            alarms = alarms + report.alarms();
+            let commands = self.rig.queued_commands().await;
+            if records.is_empty() && commands.is_empty() {
+                return alarms;
+            }
+            if !commands.is_empty() {
+                let applied = self.rig.apply(&commands).await;
+                assert!(applied.batch_item_failures.is_empty(), "{applied:?}");
+            }
+        }
+        panic!("the loop did not come to rest in 64 rounds");
     }
 
     /// The handler's report for these command bodies, as one Lambda batch.

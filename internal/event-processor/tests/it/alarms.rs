@@ -229,3 +229,26 @@ async fn by_default_alarms_are_kept_by_the_store_and_nothing_is_counted() {
     assert!(report.all_finished(), "{report:?}");
     assert!(report.alarms().is_empty());
 }
+
+#[tokio::test]
+async fn the_alarm_an_event_is_the_firing_of_is_never_withdrawn() {
+    let sink = Arc::new(Alarming::default());
+    let (_world, processor) = world_with(sink.clone());
+    // Delivered a moment before its due time (a delay counts whole
+    // seconds): its event clears it while it is still "in the future".
+    let ring = alarm("ring", 1, "2026-01-01T00:00:01Z");
+    let other = alarm("other", 1, "2026-01-01T01:00:00Z");
+    let mut firing = with_alarms("o-1", 2, vec![], vec![ring.clone(), other.clone()]);
+    firing.event.metadata = alarm_command("order", "o-1", &ring).metadata;
+    let report = processor.process(events(vec![firing])).await;
+    assert!(report.all_finished(), "{report:?}");
+    let orders = sink.orders.lock().unwrap().clone();
+    assert_eq!(
+        orders,
+        [AlarmOrder::Disarm {
+            key: handler_core::AggregateKey::new("order", "o-1"),
+            alarm: other,
+        }],
+        "only the other cleared alarm is withdrawn"
+    );
+}
