@@ -12,7 +12,8 @@
 //! expires after a year. The order saga's payment timeout runs on the
 //! repository's configs ([`saga`]).
 
-mod rig;
+mod env;
+pub(crate) mod rig;
 mod saga;
 mod schedules;
 mod short_path;
