@@ -196,3 +196,38 @@ fn a_broken_alarm_attribute_is_named_not_quoted() {
     broken.0.retain(|(n, _, _)| *n != attr::ALARMS);
     assert_eq!(read::event(&broken).unwrap().alarms, None);
 }
+
+/// What one alarm adds to the items (docs/cost.md, "Alarms"): the saga's
+/// payment timeout, set by a charge's event and kept in the head's state.
+#[test]
+fn one_alarm_adds_about_300_bytes() {
+    let timeout = Alarm {
+        name: "payment-timeout".into(),
+        due: "2026-11-30T12:15:01Z".parse().unwrap(),
+        version: 1,
+        command: "TimeOutCharge".into(),
+        payload: Map::new(),
+        correlation_id: Some("place-o-1".into()),
+    };
+    let mut one = commit();
+    one.events.truncate(1);
+    one.commands.truncate(1);
+    one.data_after.truncate(1);
+    one.head.version = 1;
+    one.events[0].alarms = None;
+    one.head.alarms.clear();
+    let plain = size::commit_item_bytes(&one)[0];
+    one.events[0].alarms = Some(AlarmChanges {
+        set: vec![timeout.clone()],
+        cleared: vec![],
+    });
+    one.head.alarms = Alarms::from([(timeout.name.clone(), timeout)]);
+    let with_alarm = size::commit_item_bytes(&one)[0];
+    let state = size::alarm_state_bytes(&one.head.alarms);
+    let changes = with_alarm - plain - state;
+    eprintln!(
+        "one alarm: the setting event's item {plain} -> {with_alarm} bytes \
+         ({changes} for its `alarms`, {state} for the head's `alarmState`)"
+    );
+    assert!(changes < 200 && state < 200, "{changes}, {state}");
+}
