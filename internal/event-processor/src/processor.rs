@@ -9,7 +9,7 @@ use handler_core::{
 };
 use state_machine::{ReactionCommand, StateMachine};
 
-use crate::alarms::{AlarmCounts, AlarmDone, AlarmOrder, AlarmSink, KeepAlarms, orders_of};
+use crate::alarms::{AlarmCounts, AlarmOrder, AlarmSink, KeepAlarms, orders_of};
 use crate::delivery::{CommandSink, DeliveryError, Publisher};
 use crate::publication::Publication;
 use crate::record::{RecordBody, SourceRecord};
@@ -193,11 +193,9 @@ where
     /// Publishes the pending events of types that publish, in aggregate and
     /// version order, in one call.
     async fn publish(&self, work: &mut [Work], groups: &[Vec<usize>]) {
-        let chosen: Vec<usize> = groups
-            .iter()
-            .flatten()
-            .copied()
-            .filter(|&i| work[i].pending() && work[i].publish)
+        let chosen: Vec<usize> = pending_in_order(work, groups)
+            .into_iter()
+            .filter(|&i| work[i].publish)
             .collect();
         if chosen.is_empty() {
             return;
@@ -218,12 +216,7 @@ where
     /// Sends the reactions of the pending events, in aggregate and version
     /// order, in one call; an event with a refused reaction is unfinished.
     async fn send(&self, work: &mut [Work], groups: &[Vec<usize>]) {
-        let order: Vec<usize> = groups
-            .iter()
-            .flatten()
-            .copied()
-            .filter(|&i| work[i].pending())
-            .collect();
+        let order = pending_in_order(work, groups);
         let commands: Vec<ReactionCommand> = order
             .iter()
             .flat_map(|&i| work[i].commands.iter().cloned())
@@ -254,12 +247,7 @@ where
     /// aggregate and version order, in one call; every pending event is
     /// then done or unfinished.
     async fn arm(&self, work: &mut [Work], groups: &[Vec<usize>]) {
-        let order: Vec<usize> = groups
-            .iter()
-            .flatten()
-            .copied()
-            .filter(|&i| work[i].pending())
-            .collect();
+        let order = pending_in_order(work, groups);
         let per_event: Vec<Vec<AlarmOrder>> = order
             .iter()
             .map(|&i| work[i].event.as_ref().map(orders_of).unwrap_or_default())
@@ -275,7 +263,7 @@ where
             let w = &mut work[i];
             let mut refused = None;
             for _ in mine {
-                match alarm_answer(&results, n) {
+                match answer(&results, n) {
                     Ok(done) => w.alarms.count(done),
                     Err(err) => refused = refused.or(Some(err)),
                 }
@@ -289,19 +277,18 @@ where
     }
 }
 
-/// The alarm sink's result for order `n`; a missing one is a refusal.
-fn alarm_answer(
-    results: &[Result<AlarmDone, DeliveryError>],
-    n: usize,
-) -> Result<AlarmDone, DeliveryError> {
-    results
-        .get(n)
-        .cloned()
-        .unwrap_or_else(|| Err(DeliveryError("no answer for this alarm".to_owned())))
+/// The pending events' indexes, in aggregate and version order.
+fn pending_in_order(work: &[Work], groups: &[Vec<usize>]) -> Vec<usize> {
+    groups
+        .iter()
+        .flatten()
+        .copied()
+        .filter(|&i| work[i].pending())
+        .collect()
 }
 
 /// The result for item `n`; a missing one (a sink that answered short) is a refusal.
-fn answer(results: &[Result<(), DeliveryError>], n: usize) -> Result<(), DeliveryError> {
+fn answer<T: Clone>(results: &[Result<T, DeliveryError>], n: usize) -> Result<T, DeliveryError> {
     results
         .get(n)
         .cloned()

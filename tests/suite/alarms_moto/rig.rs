@@ -11,13 +11,12 @@ use aws_sdk_scheduler::operation::get_schedule::GetScheduleOutput;
 use aws_sdk_sqs::types::QueueAttributeName as Q;
 use batch_handler::Handler;
 use config_s3::S3ConfigSource;
-use event_processor::{AlarmCounts, EventProcessor, ProcessReport};
-use eventbridge_publisher::{EventBridgePublisher, SdkPutEvents};
+use event_processor::{AlarmCounts, ProcessReport};
+use eventbridge_publisher::SdkPutEvents;
 use handler_core::BatchReport;
 use handler_core::state_machine::{SignedDuration, Timestamp};
 use lambda_dynamodb_stream::records::source_records;
 use serde_json::{Value, json};
-use sqs_commands::sink::SqsCommandSink;
 use store_dynamodb::DynamoStore;
 use testkit::aws::PREFIX;
 use testkit::moto::unique_name;
@@ -25,14 +24,13 @@ use testkit::progress::Progress;
 use testkit::requests::RequestCounter;
 use testkit::stream::StreamReader;
 
-use crate::processor::harness::Rig;
+use crate::processor::harness::{Processor, Rig};
 
 /// The role the schedules name (moto does not assume it).
 pub(crate) const ROLE_ARN: &str = "arn:aws:iam::123456789012:role/scheduler";
 
 /// The processor with the AWS alarm sink.
-pub(crate) type AlarmProcessor =
-    EventProcessor<S3ConfigSource, EventBridgePublisher<SdkPutEvents>, SqsCommandSink, DynamoStore>;
+pub(crate) type AlarmProcessor = Processor<SdkPutEvents>;
 
 pub(crate) struct AlarmRig {
     pub(crate) rig: Rig,

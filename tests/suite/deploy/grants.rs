@@ -249,19 +249,8 @@ async fn the_processor_role_grants_what_the_processor_sends() {
         .expect("GetItem")
         .expect("the failure record, under #failure#parcel#p-2@1/0");
     assert_eq!(failure.last.code, "reaction_failed");
-    let t = template();
-    let statements = t["Resources"]["ProcessorRole"]["Properties"]["Policies"][0]["PolicyDocument"]
-        ["Statement"]
-        .as_array()
-        .expect("statements")
-        .clone();
-    let actions = |sid: &str| -> Vec<String> {
-        let found = statements
-            .iter()
-            .find(|s| s["Sid"] == sid)
-            .unwrap_or_else(|| panic!("statement {sid}"));
-        strings(&found["Action"])
-    };
+    let statements = processor_statements();
+    let actions = |sid: &str| statement_actions(&statements, sid);
     assert_eq!(
         sent,
         [
@@ -330,19 +319,8 @@ async fn the_processor_role_grants_what_its_alarm_sink_sends() {
         .flat_map(|counter| counter.sent())
         .map(|op| authorised_by(&op).to_owned())
         .collect();
-    let t = template();
-    let statements = t["Resources"]["ProcessorRole"]["Properties"]["Policies"][0]["PolicyDocument"]
-        ["Statement"]
-        .as_array()
-        .expect("statements")
-        .clone();
-    let actions = |sid: &str| -> Vec<String> {
-        let found = statements
-            .iter()
-            .find(|s| s["Sid"] == sid)
-            .unwrap_or_else(|| panic!("statement {sid}"));
-        strings(&found["Action"])
-    };
+    let statements = processor_statements();
+    let actions = |sid: &str| statement_actions(&statements, sid);
     assert_eq!(
         sent,
         ["SendReactions", "ScheduleAlarms"]
@@ -351,4 +329,22 @@ async fn the_processor_role_grants_what_its_alarm_sink_sends() {
             .collect(),
         "the alarm grants are exactly what the sink sends"
     );
+}
+
+/// The statements of the processor's role in the template.
+fn processor_statements() -> Vec<Value> {
+    template()["Resources"]["ProcessorRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+        ["Statement"]
+        .as_array()
+        .expect("statements")
+        .clone()
+}
+
+/// The actions of statement `sid`.
+fn statement_actions(statements: &[Value], sid: &str) -> Vec<String> {
+    let found = statements
+        .iter()
+        .find(|s| s["Sid"] == sid)
+        .unwrap_or_else(|| panic!("statement {sid}"));
+    strings(&found["Action"])
 }
