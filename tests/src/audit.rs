@@ -108,7 +108,7 @@ pub async fn audit<S: EventStore + FailureLog + ?Sized>(
         let machine = &machines[&key.aggregate_type];
         let mut folded = machine.initial_state();
         for e in &events {
-            folded.apply(&e.state, &e.payload);
+            e.apply_to(&mut folded);
         }
         let head = store.load(key, &[]).await.expect("load").head;
         if events.is_empty() {

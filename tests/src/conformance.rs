@@ -299,7 +299,7 @@ pub async fn long_history_loads<S: EventStore>(store: &S, n: u64, pad: usize) {
         data: Map::new(),
     };
     for e in &events {
-        folded.apply(&e.state, &e.payload);
+        e.apply_to(&mut folded);
     }
     assert_eq!(folded, loaded, "the fold of the history equals the head");
 }

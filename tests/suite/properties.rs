@@ -80,7 +80,7 @@ proptest! {
                     assert!(events.iter().zip(1..).all(|(e, v)| e.version == v), "gapless");
                     let mut rebuilt = machine.initial_state();
                     for e in &events {
-                        rebuilt.apply(&e.state, &e.payload);
+                        e.apply_to(&mut rebuilt);
                     }
                     assert_eq!(&rebuilt, want, "rebuilt from events");
                     assert_eq!(&head, want, "stored head");

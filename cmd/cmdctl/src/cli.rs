@@ -28,6 +28,7 @@ macro_rules! examples_and_exits {
     };
 }
 
+mod alarms;
 mod config;
 mod dlq;
 mod exec;
@@ -41,6 +42,7 @@ mod setup;
 mod trace;
 mod worker;
 
+pub(crate) use alarms::{AlarmsArgs, ClockArgs};
 pub(crate) use config::{ConfigArgs, ConfigVerb, DiffArgs, UploadArgs, ValidateArgs};
 pub(crate) use dlq::{DlqArgs, DlqTarget, DlqVerb, ListDlqArgs, PurgeArgs, RedriveArgs, ShowArgs};
 pub(crate) use exec::{CommandArgs, ExecArgs};
@@ -75,7 +77,9 @@ pub(crate) use worker::WorkerArgs;
          cmdctl process tests/fixtures/sqs-event-mixed.json\n  \
          cmdctl exec order o-1 CreateOrder --payload '{\"itemId\":\"beans\",\"quantity\":1}' --events -\n  \
          cmdctl run\n  \
+         cmdctl run --now +PT16M\n  \
          cmdctl state order o-1\n  \
+         cmdctl alarms payment o-1\n  \
          cmdctl events order o-1 --json\n  \
          cmdctl events --type order --jsonl order-events.jsonl\n  \
          cmdctl trace create-o-1\n  \
@@ -142,9 +146,10 @@ pub(crate) enum Verb {
     /// then the `{"batchItemFailures":[...]}` answer the Lambda would return.
     /// Exits 0 whenever the batch ran: failed messages are in the answer.
     ///
-    /// On the embedded store, the reactions then run (`cmdctl run`, unless
-    /// --no-react) and a `reactions:` line before the answer counts what they
-    /// did. On DynamoDB the event processor on the table's stream runs them.
+    /// On the embedded store, the reactions then run and the due alarms fire
+    /// (`cmdctl run`, unless --no-react) and a `reactions:` line before the
+    /// answer counts what they did. On DynamoDB the event processor on the
+    /// table's stream runs them. --now moves the handler's clock.
     #[command(after_help = examples!(
         "Example:\n  \
          cmdctl process tests/fixtures/sqs-event-mixed.json\n  \
@@ -157,10 +162,12 @@ pub(crate) enum Verb {
     /// Prints the outcome and the aggregate's new state. Exits 1 when the
     /// command is rejected or fails, with the reason on stderr.
     ///
-    /// On the embedded store, the reactions then run (`cmdctl run`, unless
-    /// --no-react) and a `reactions:` line counts what they did; a reaction
-    /// that failed is named on stderr. On DynamoDB the event processor on
-    /// the table's stream runs them.
+    /// On the embedded store, the reactions then run and the due alarms fire
+    /// (`cmdctl run`, unless --no-react) and a `reactions:` line counts what
+    /// they did; a reaction that failed is named on stderr. On DynamoDB the
+    /// event processor on the table's stream runs them. --now moves the
+    /// handler's clock (the command is recorded at that time). A fired
+    /// alarm's command with no effect is `stale` (exit 0).
     #[command(after_help = examples!(
         "Example:\n  \
          cmdctl exec order o-1 CreateOrder --payload '{\"itemId\":\"beans\",\"quantity\":1}'\n  \
@@ -169,24 +176,45 @@ pub(crate) enum Verb {
     ))]
     Exec(ExecArgs),
     /// Run the embedded event processor until quiet: publish the new events
-    /// and run their reactions through the handler, round after round, until
-    /// a round finds no new event.
+    /// and run their reactions through the handler, and fire the alarms that
+    /// are due, round after round, until a round finds no new event and no
+    /// alarm due.
     ///
     /// Reads the embedded store's events after its checkpoint (`local`, the
     /// one `process` and `exec` use, unless --checkpoint), so each event is
-    /// processed once. Stops after --max-rounds rounds (a cycle
-    /// of reactions) with exit 1; the next run goes on from there. Prints the
-    /// counts (rounds, events, published, reactions and their outcomes).
+    /// processed once. An alarm due by now (by --now, when given) is sent to
+    /// its aggregate as the command it names, through the same handler; it is
+    /// then delivered (not fired again), whatever its outcome (applied,
+    /// duplicate, `stale`: set again or cleared since, or its command no
+    /// longer applies; or refused), unless it failed transiently. Stops after
+    /// --max-rounds rounds (a cycle of reactions) with exit 1; the next run
+    /// goes on from there. Prints each alarm fired and the counts (rounds,
+    /// events, published, commands and their outcomes, alarms).
     #[command(after_help = examples_and_exits!(
         "Examples:\n  \
          cmdctl run\n  \
+         cmdctl run --now +PT16M        # fire what is due in 16 minutes\n  \
+         cmdctl run --now 2028-01-01T00:00:00Z --json\n  \
          cmdctl run --events published.jsonl --json\n  \
          cmdctl run --checkpoint again   # every reaction delivered a second time",
-        "  0  quiet: no new event is left\n  \
+        "  0  quiet: no new event is left and no alarm is due\n  \
          1  stopped after --max-rounds rounds with events left, or a publication failed\n  \
          2  invalid input, a store that is not the embedded one, or a config that cannot be read"
     ))]
     Run(RunArgs),
+    /// List an aggregate's alarms: name, due time (`overdue` when it is
+    /// past), command, and the version that set them.
+    ///
+    /// Read from the aggregate's state, on either store. On the embedded
+    /// store `cmdctl run` fires the overdue ones; on AWS the event processor
+    /// has scheduled them (docs/alarms.md). With --now, overdue means due by
+    /// that time. Prints nothing but a note when none is set.
+    #[command(after_help = examples!(
+        "Examples:\n  \
+         cmdctl alarms payment o-1\n  \
+         cmdctl alarms payment o-1 --now +PT16M --json"
+    ))]
+    Alarms(AlarmsArgs),
     /// Print an aggregate's current state: state, version and data.
     #[command(after_help = examples!(
         "Example:\n  \

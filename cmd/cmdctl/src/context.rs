@@ -22,6 +22,7 @@ use store_dynamodb::DynamoStore;
 use store_sqlite::SqliteStore;
 
 use crate::cli::GlobalArgs;
+use crate::clock::SharedClock;
 use crate::sources::{ConfigSpec, StoreSpec, process_env};
 
 /// What the verbs ask of a store: both stores are all of these.
@@ -45,6 +46,7 @@ pub(crate) struct Context<'a> {
     runtime: tokio::runtime::Runtime,
     knobs: Knobs,
     sdk: OnceCell<SdkConfig>,
+    sqlite: OnceCell<Arc<SqliteStore>>,
 }
 
 impl<'a> Context<'a> {
@@ -63,6 +65,7 @@ impl<'a> Context<'a> {
             runtime,
             knobs,
             sdk: OnceCell::new(),
+            sqlite: OnceCell::new(),
         })
     }
 
@@ -113,11 +116,13 @@ impl<'a> Context<'a> {
 
     /// A handler over the store (a SQLite file is created if missing) and
     /// the configs (a directory must exist), with the knobs' options, as the
-    /// Lambda has them.
-    pub(crate) fn handler(&self) -> anyhow::Result<AppHandler> {
+    /// Lambda has them, reading `clock`.
+    pub(crate) fn handler(&self, clock: SharedClock) -> anyhow::Result<AppHandler> {
         let configs = self.config_source()?;
         let store = self.store()?;
-        Ok(Handler::new(store, configs).with_options(self.knobs.handler.clone()))
+        Ok(Handler::new(store, configs)
+            .with_options(self.knobs.handler.clone())
+            .with_clock(clock))
     }
 
     /// The store, a SQLite file created with its directory when missing. A
@@ -125,13 +130,26 @@ impl<'a> Context<'a> {
     /// missing table or an older layout is the error.
     pub(crate) fn store(&self) -> anyhow::Result<Arc<dyn Store>> {
         Ok(match self.store_spec() {
-            StoreSpec::Sqlite(path) => Arc::new(open_sqlite(&path)?),
+            StoreSpec::Sqlite(_) => self.local_store()?.context("the embedded store")?,
             StoreSpec::Dynamo(table) => {
                 let store = DynamoStore::new(self.dynamodb(), table);
                 self.block_on(handler_env::check_table(&store))?;
                 Arc::new(store)
             }
         })
+    }
+
+    /// The embedded store (opened once: every verb's handler and the local
+    /// run share it), or `None` when the store is DynamoDB.
+    pub(crate) fn local_store(&self) -> anyhow::Result<Option<Arc<SqliteStore>>> {
+        let StoreSpec::Sqlite(path) = self.store_spec() else {
+            return Ok(None);
+        };
+        if let Some(store) = self.sqlite.get() {
+            return Ok(Some(store.clone()));
+        }
+        let store = Arc::new(open_sqlite(&path)?);
+        Ok(Some(self.sqlite.get_or_init(|| store).clone()))
     }
 
     /// The store if it may hold anything: `None` for a SQLite file that does

@@ -12,9 +12,11 @@
 //!   message's outcome and the `batchItemFailures` answer;
 //! - `exec TYPE ID COMMAND`: one command as a one-message batch;
 //! - `run`: the embedded event processor until quiet (publication as JSON
-//!   lines, reactions through the handler); `process` and `exec` run it
-//!   after their batch unless `--no-react`;
-//! - `state TYPE ID`, `events TYPE ID`: what the store holds;
+//!   lines, reactions through the handler, due alarms fired); `process` and
+//!   `exec` run it after their batch unless `--no-react`; `--now TIME` on
+//!   all three moves the handler's clock (`clock`);
+//! - `state TYPE ID`, `events TYPE ID`: what the store holds; `alarms TYPE
+//!   ID`: the alarms an aggregate has set;
 //! - `events --type TYPE (--since TIME | --from NAME) (--jsonl | --publish)`:
 //!   a type's events replayed from the store, checkpointed;
 //! - `trace CORRELATION_ID`: the events of one correlation across aggregates;
@@ -53,11 +55,12 @@
 //! `sqs-worker`, `sqs-commands`, `sqs-dlq-sink`, `sqs-dead-letter`,
 //! `event-processor`); it holds no handler logic. Layout: `cli` (clap definitions, the `--help` text),
 //! `verbs` (one file per verb group, a folder beside it for its parts), and
-//! what the verbs share (`context`, `sources`, `output`, `progress`, ...).
+//! what the verbs share (`context`, `sources`, `output`, `progress`, `clock`, ...).
 #![forbid(unsafe_code)]
 
 mod aws_error;
 mod cli;
+mod clock;
 mod context;
 mod logging;
 mod message;
@@ -74,7 +77,8 @@ use clap::Parser;
 use crate::cli::{Cli, ConfigVerb, Verb};
 use crate::context::Context;
 use crate::verbs::{
-    config, dlq, exec, inspect, list, process, react, replay, send, setup, trace, tracking, worker,
+    alarms, config, dlq, exec, inspect, list, process, react, replay, send, setup, trace, tracking,
+    worker,
 };
 
 /// What a verb ends with; every error is [`Exit::Invalid`].
@@ -121,6 +125,7 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
         Verb::Process(args) => process::run(&ctx, args, out)?,
         Verb::Exec(args) => exec::run(&ctx, args, out)?,
         Verb::State(args) => inspect::state(&ctx, args, out)?,
+        Verb::Alarms(args) => alarms::run(&ctx, args, out)?,
         Verb::Run(args) => react::run(&ctx, args, out)?,
         Verb::Events(args) => match (
             &args.replay.aggregate_type,

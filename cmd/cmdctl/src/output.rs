@@ -47,26 +47,26 @@ pub(crate) fn note(message: &str) {
     let _ = writeln!(io::stderr(), "{message}");
 }
 
-/// `applied`, `duplicate`, `rejected` (permanent) or `failed` (may pass on a
-/// later delivery).
+/// `applied`, `duplicate`, `stale` (a fired alarm with no effect),
+/// `rejected` (permanent) or `failed` (may pass on a later delivery).
 pub(crate) fn outcome_word(result: &Result<Applied, Failure>) -> &'static str {
     match result {
-        Ok(Applied {
-            duplicate: false, ..
-        }) => "applied",
-        Ok(Applied {
-            duplicate: true, ..
-        }) => "duplicate",
+        Ok(applied) => applied.outcome(),
         Err(f) if f.is_permanent() => "rejected",
         Err(_) => "failed",
     }
 }
 
-/// `applied v3`, `duplicate v3`, `rejected [code]: reason` or
-/// `failed [code]: reason`, on one line.
+/// `applied v3`, `duplicate v3`, `stale v3: why`, `rejected [code]: reason`
+/// or `failed [code]: reason`, on one line.
 pub(crate) fn outcome_text(result: &Result<Applied, Failure>) -> String {
     let word = outcome_word(result);
     match result {
+        Ok(Applied {
+            version,
+            stale: Some(why),
+            ..
+        }) => format!("{word} v{version}: {why}"),
         Ok(applied) => format!("{word} v{}", applied.version),
         Err(failure) => format!(
             "{word} [{}]: {}",
@@ -91,7 +91,8 @@ pub(crate) fn outcome_row(outcome: &MessageOutcome) -> Vec<String> {
 
 /// A message's outcome as JSON: `messageId`, `aggregate`, `command`,
 /// `commandId` (null when the body could not be parsed), `outcome`, then
-/// `version` and `duplicate`, or `reasonCode`, `reason` and `permanent`.
+/// `version` and `duplicate` (and `stale`, why a fired alarm had no effect),
+/// or `reasonCode`, `reason` and `permanent`.
 pub(crate) fn outcome_json(outcome: &MessageOutcome) -> Value {
     let mut object = Map::new();
     object.insert("messageId".into(), json!(outcome.message_id));
@@ -106,6 +107,9 @@ pub(crate) fn outcome_json(outcome: &MessageOutcome) -> Value {
         Ok(applied) => {
             object.insert("version".into(), json!(applied.version));
             object.insert("duplicate".into(), json!(applied.duplicate));
+            if let Some(why) = applied.stale {
+                object.insert("stale".into(), json!(why.to_string()));
+            }
         }
         Err(failure) => {
             object.insert("reasonCode".into(), json!(failure.code()));

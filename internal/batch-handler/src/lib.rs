@@ -6,7 +6,10 @@
 //! run decided in memory and appended in as few commits as the store allows,
 //! retries with backoff when other writers win, every stage bounded by the
 //! invocation's deadline, and the hand-over of permanent rejections to a
-//! rejection sink together with the failure records.
+//! rejection sink together with the failure records. The time (`recordedAt`,
+//! the now alarms are due from) comes from its [`Clock`](handler_core::Clock)
+//! ([`Handler::with_clock`]); a fired alarm that no longer applies is
+//! acknowledged as `stale`, with no event and no failure (docs/alarms.md).
 //!
 //! It depends on `handler-core` (the model and the traits it drives),
 //! `state-machine`, and futures, rand and tokio's timer; never on an AWS

@@ -10,6 +10,7 @@ use crate::alarm::{EXPIRY, MAX_ALARMS};
 use crate::config::{AlarmSpec, Config, ExpirySpec};
 use crate::duration::{IsoDuration, parse_time};
 use crate::rule::Rule;
+use crate::schema::PayloadSchema;
 use crate::validate::ConfigFault;
 
 /// When a compiled alarm is due.
@@ -66,8 +67,13 @@ pub(crate) fn is_alarm_name(name: &str) -> bool {
 const NAME_RULE: &str = "is not a valid alarm name (`[A-Za-z0-9_.-]{1,64}`)";
 
 /// Checks and compiles every transition's `alarms` and the config's
-/// `expiry`. Appends every fault found to `faults`.
-pub(crate) fn compile(config: &Config, faults: &mut Vec<ConfigFault>) -> CompiledAlarms {
+/// `expiry` (`schemas`: each transition's compiled `payloadSchema`, by
+/// index). Appends every fault found to `faults`.
+pub(crate) fn compile(
+    config: &Config,
+    schemas: &[Option<PayloadSchema>],
+    faults: &mut Vec<ConfigFault>,
+) -> CompiledAlarms {
     // (command, from state) pairs some transition handles.
     let handled: HashSet<(&str, &str)> = config
         .transitions
@@ -75,6 +81,23 @@ pub(crate) fn compile(config: &Config, faults: &mut Vec<ConfigFault>) -> Compile
         .flat_map(|t| t.from.iter().map(|f| (t.command.as_str(), f.as_str())))
         .collect();
     let applies = |command: &str, state: &str| handled.contains(&(command, state));
+    // An alarm's literal payload must pass the schema of the first
+    // transition its command tries from `state` (a violation refuses it).
+    let refused_payload = |rule: &AlarmRule, state: &str| {
+        config
+            .transitions
+            .iter()
+            .position(|t| t.command == rule.command && t.from.iter().any(|f| f == state))
+            .and_then(|j| Some((j, schemas.get(j)?.as_ref()?)))
+            .filter(|(_, schema)| !schema.errors(&rule.payload).is_empty())
+            .map(|(j, _)| {
+                format!(
+                    "alarm `{}`: its payload does not satisfy the `payloadSchema` of \
+                     transitions[{j}], which its command `{}` tries from state `{state}`",
+                    rule.name, rule.command
+                )
+            })
+    };
 
     let expiry = config
         .expiry
@@ -88,7 +111,13 @@ pub(crate) fn compile(config: &Config, faults: &mut Vec<ConfigFault>) -> Compile
                 .iter()
                 .flat_map(|a| &a.set)
                 .any(|s| s.name == EXPIRY);
-            if creates && !sets_own && !applies(&rule.command, &t.to) {
+            if !creates || sets_own {
+                continue;
+            }
+            if let Some(message) = refused_payload(rule, &t.to) {
+                faults.push(ConfigFault::new("expiry.payload", message));
+            }
+            if !applies(&rule.command, &t.to) {
                 faults.push(ConfigFault::new(
                     "expiry.command",
                     format!(
@@ -153,6 +182,8 @@ pub(crate) fn compile(config: &Config, faults: &mut Vec<ConfigFault>) -> Compile
                      transition leads",
                     rule.command, t.to
                 )));
+            } else if let Some(message) = refused_payload(&rule, &t.to) {
+                faults.push(fault(message));
             }
             out.set.push(rule);
         }

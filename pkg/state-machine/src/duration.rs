@@ -136,6 +136,11 @@ mod tests {
         assert!("P10Y".parse::<IsoDuration>().is_ok());
         assert!("P0D".parse::<IsoDuration>().is_ok());
         assert!("P2W".parse::<IsoDuration>().is_ok());
+        let half: IsoDuration = "PT0.5S".parse().unwrap();
+        assert_eq!(
+            half.after(at("2030-01-01T00:00:00Z")),
+            Some(at("2030-01-01T00:00:00.5Z"))
+        );
     }
 
     #[test]

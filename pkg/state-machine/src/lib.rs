@@ -1,12 +1,16 @@
 //! Declarative aggregate state machines: the config model (docs/reference.md §2), its
 //! validation, `decide` (may this command run now, and what does it record?)
 //! the fold that applies an event to an aggregate's state, the reactions a
-//! stored event causes (`then`, built by [`StateMachine::reactions`]), and
-//! the [`diff`] of two configs (what an upload would change).
+//! stored event causes (`then`, built by [`StateMachine::reactions`]), the
+//! alarms a transition sets and clears ([`Alarm`], [`AlarmChanges`],
+//! [`alarm_command`], stale alarms: docs/alarms.md), and the [`diff`] of two
+//! configs (what an upload would change).
 //!
-//! This crate owns the rules only (JSON Logic through `datalogic-rs`). It
-//! must never depend on AWS, tokio or any I/O: it takes bytes or values and returns values, so every adapter (Lambda,
-//! CLI, stores) shares one definition of what a command does.
+//! This crate owns the rules only (JSON Logic through `datalogic-rs`, time
+//! through `jiff`, re-exported as [`Timestamp`]). It must never depend on
+//! AWS, tokio or any I/O: it takes bytes or values and returns values (the
+//! time is given, as [`CommandInput::now`]), so every adapter (Lambda, CLI,
+//! stores) shares one definition of what a command does.
 //!
 //! ```
 //! use state_machine::{Rejection, StateMachine};
@@ -113,6 +117,64 @@
 //! let input = CommandInput { payload: payload.as_object().expect("an object"), ..input };
 //! let refused = machine.decide_command(&item, &input);
 //! assert!(matches!(refused, Err(Rejection::GuardFailed { reason, .. }) if reason.contains("not enough stock")));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! A transition may set and clear alarms of its own aggregate; a config may
+//! declare an `expiry`. The decision carries the alarm changes (due times
+//! from the command's `now`), the state keeps the alarms, and a fired
+//! alarm's command applies only while its alarm is still set by the version
+//! that set it; otherwise it is [`Rejection::Stale`], which is no failure:
+//!
+//! ```
+//! use serde_json::{Map, json};
+//! use state_machine::{CommandInput, Rejection, Stale, StateMachine, Timestamp, alarm_command};
+//!
+//! let machine = StateMachine::from_json(br#"{
+//!   "aggregateType": "order", "version": 1, "initialState": "New",
+//!   "states": ["New", "AwaitingPayment", "Paid", "Cancelled"],
+//!   "transitions": [
+//!     { "command": "Place", "from": ["New"], "to": "AwaitingPayment", "event": "Placed",
+//!       "alarms": { "set": [ { "name": "payment-timeout", "after": "PT15M",
+//!                              "command": "PaymentTimedOut" } ] } },
+//!     { "command": "Pay", "from": ["AwaitingPayment"], "to": "Paid", "event": "Paid",
+//!       "alarms": { "clear": [ "payment-timeout" ] } },
+//!     { "command": "PaymentTimedOut", "from": ["AwaitingPayment"], "to": "Cancelled",
+//!       "event": "PaymentTimedOut" }
+//!   ]
+//! }"#)?;
+//!
+//! let now: Timestamp = "2030-01-01T12:00:00Z".parse()?;
+//! let (empty, metadata) = (Map::new(), Map::new());
+//! let input = |command| CommandInput {
+//!     aggregate_type: "order", aggregate_id: "o-1", command,
+//!     payload: &empty, metadata: &metadata, now,
+//! };
+//! let mut order = machine.initial_state();
+//! let placed = machine.decide_command(&order, &input("Place"))?;
+//! order.apply(&placed.to_state, &empty);
+//! order.apply_alarms(placed.alarms.as_ref().expect("it sets an alarm"));
+//! let timeout = &order.alarms["payment-timeout"];
+//! assert_eq!(timeout.due.to_string(), "2030-01-01T12:15:00Z");
+//!
+//! // When due, the alarm sends this command to its own aggregate.
+//! let fired = alarm_command("order", "o-1", timeout);
+//! assert_eq!(fired.command_id, "order#o-1@1/alarm/payment-timeout");
+//! assert_eq!(fired.metadata["alarm"], json!({ "name": "payment-timeout", "version": 1 }));
+//!
+//! // Paid first: the payment cleared the alarm, so its firing is stale.
+//! let mut paid = order.clone();
+//! let pay = machine.decide_command(&paid, &input("Pay"))?;
+//! paid.apply(&pay.to_state, &empty);
+//! paid.apply_alarms(pay.alarms.as_ref().expect("it clears the alarm"));
+//! let late = CommandInput { metadata: &fired.metadata, ..input("PaymentTimedOut") };
+//! let stale = machine.decide_command(&paid, &late);
+//! assert!(matches!(stale, Err(Rejection::Stale { why: Stale::NotSet, .. })));
+//!
+//! // Not paid: the alarm applies, cancels the order, and is consumed.
+//! let cancel = machine.decide_command(&order, &late)?;
+//! assert_eq!(cancel.to_state, "Cancelled");
+//! assert_eq!(cancel.alarms.expect("consumed").cleared[0].name, "payment-timeout");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 #![forbid(unsafe_code)]

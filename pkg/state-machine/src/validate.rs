@@ -184,7 +184,7 @@ pub(crate) fn check(config: &Config) -> Result<Compiled, ConfigError> {
 
     let reactions = then::compile(config, &mut faults);
     let rules = guard::compile(config, &mut faults);
-    let alarms = alarm_rules::compile(config, &mut faults);
+    let alarms = alarm_rules::compile(config, &schemas, &mut faults);
 
     if faults.is_empty() {
         Ok(Compiled {

@@ -40,4 +40,6 @@ pub(crate) struct ExecArgs {
     pub(crate) command: CommandArgs,
     #[command(flatten)]
     pub(crate) after: super::AfterBatchArgs,
+    #[command(flatten)]
+    pub(crate) clock: super::ClockArgs,
 }

@@ -14,4 +14,6 @@ pub(crate) struct ProcessArgs {
     pub(crate) file: PathBuf,
     #[command(flatten)]
     pub(crate) after: AfterBatchArgs,
+    #[command(flatten)]
+    pub(crate) clock: super::ClockArgs,
 }

@@ -44,4 +44,6 @@ pub(crate) struct RunArgs {
     /// stream would), and the handler applies none of them twice.
     #[arg(long, value_name = "NAME", default_value = "local")]
     pub(crate) checkpoint: String,
+    #[command(flatten)]
+    pub(crate) clock: super::ClockArgs,
 }

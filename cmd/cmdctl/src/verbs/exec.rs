@@ -27,7 +27,8 @@ pub(crate) fn run(ctx: &Context<'_>, exec: &ExecArgs, out: &mut dyn Write) -> an
     let message = InboundMessage::new(message_id, message::body(args, &command_id).to_string());
     let key = AggregateKey::new(&args.aggregate_type, &args.aggregate_id);
 
-    let handler = ctx.handler()?;
+    let clock = exec.clock.clock();
+    let handler = ctx.handler(clock.clone())?;
     let report = ctx.block_on(handler.handle(Batch::standard(vec![message])));
     let outcome = report
         .outcomes
@@ -45,7 +46,7 @@ pub(crate) fn run(ctx: &Context<'_>, exec: &ExecArgs, out: &mut dyn Write) -> an
             return Ok(Exit::Refused);
         }
     };
-    let reactions = react::after_batch(ctx, &handler, exec.after.no_react, &exec.after.react)?;
+    let reactions = react::after_batch(ctx, &handler, &clock, &exec.after)?;
     let head = ctx
         .block_on(handler.store().load(&key, &[]))
         .with_context(|| format!("cannot read the state of {key}"))?
@@ -59,22 +60,23 @@ pub(crate) fn run(ctx: &Context<'_>, exec: &ExecArgs, out: &mut dyn Write) -> an
         )?;
         return Ok(Exit::Ok);
     }
-    let note = if applied.duplicate {
-        " (already applied: nothing written)"
-    } else {
-        ""
+    let note = match applied.stale {
+        Some(why) => format!(" (a fired alarm with no effect, {why}: nothing written)"),
+        None if applied.duplicate => " (already applied: nothing written)".to_owned(),
+        None => String::new(),
     };
     writeln!(
         out,
-        "{}: {key} {} (commandId {command_id}){note}",
-        output::outcome_text(&outcome.result),
+        "{} v{}: {key} {} (commandId {command_id}){note}",
+        applied.outcome(),
+        applied.version,
         args.command,
     )?;
     if let Some(head) = &head {
         writeln!(out, "{}", output::state_line(&key, head))?;
     }
     if let Some(reactions) = &reactions {
-        writeln!(out, "{}", reactions.line())?;
+        reactions.write_text(out)?;
     }
     Ok(Exit::Ok)
 }

@@ -77,7 +77,7 @@ pub(crate) fn events(
 }
 
 /// Says so on stderr; exit 1.
-fn no_events(key: &AggregateKey, ctx: &Context<'_>) -> Exit {
+pub(crate) fn no_events(key: &AggregateKey, ctx: &Context<'_>) -> Exit {
     output::note(&format!("no events for {key} in {}", ctx.store_spec()));
     Exit::Refused
 }

@@ -1,6 +1,7 @@
 //! The verbs' bodies, one file per verb group (a folder beside it when the
 //! group has parts); their clap definitions are in `cli`.
 
+pub(crate) mod alarms;
 pub(crate) mod config;
 pub(crate) mod dlq;
 pub(crate) mod exec;

@@ -36,10 +36,11 @@ pub(crate) fn run(
     let global = ctx.global;
     let (name, text) = read_input(&args.file)?;
     let event = lambda_sqs::parse_event(&text).with_context(|| format!("cannot use {name}"))?;
-    let handler = ctx.handler()?;
+    let clock = args.clock.clock();
+    let handler = ctx.handler(clock.clone())?;
     let report = ctx.block_on(handler.handle(lambda_sqs::to_batch(&event)));
     let response = lambda_sqs::respond(&event, &report);
-    let reactions = react::after_batch(ctx, &handler, args.after.no_react, &args.after.react)?;
+    let reactions = react::after_batch(ctx, &handler, &clock, &args.after)?;
 
     if global.json {
         output::write_json(
@@ -54,7 +55,7 @@ pub(crate) fn run(
         let rows: Vec<Vec<String>> = report.outcomes.iter().map(output::outcome_row).collect();
         output::write_table(out, &rows)?;
         if let Some(reactions) = &reactions {
-            writeln!(out, "{}", reactions.line())?;
+            reactions.write_text(out)?;
         }
         output::write_json(out, &response)?;
     }

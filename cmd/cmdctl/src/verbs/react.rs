@@ -7,12 +7,16 @@
 //! lines (`--events`) and collects their reactions ([`Collect`]); the
 //! reactions then go through the same handler as the batch, as one SQS
 //! batch of up to 10 messages would (message id = the reaction's
-//! deterministic command id). Rounds repeat until one finds no new event
-//! (quiet), or `--max-rounds` have run with events left: a cycle of
-//! reactions stops there, and the next `cmdctl run` goes on from the
-//! checkpoint. The bound is checked before a round reads anything, so no
-//! reaction is dropped.
+//! deterministic command id). Then the alarms due by the handler's clock
+//! fire through the same handler ([`alarms`]). Rounds repeat until one finds
+//! no new event and no alarm due (quiet), or `--max-rounds` have run with
+//! events left: a cycle of reactions stops there, and the next `cmdctl run`
+//! goes on from the checkpoint. The bound is checked before a round reads
+//! anything, so no reaction is dropped.
 
+mod alarms;
+
+use std::collections::HashSet;
 use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::Path;
@@ -26,7 +30,8 @@ use handler_core::{Batch, EventFeed, FeedQuery, InboundMessage, MessageOutcome};
 use serde::Serialize;
 
 use crate::Exit;
-use crate::cli::{ReactArgs, RunArgs};
+use crate::cli::{AfterBatchArgs, ReactArgs, RunArgs};
+use crate::clock::SharedClock;
 use crate::context::{AppHandler, Context};
 use crate::output;
 use crate::sources::StoreSpec;
@@ -60,8 +65,14 @@ pub(crate) struct Reactions {
     pub(crate) applied: usize,
     /// ... already applied (nothing written).
     pub(crate) duplicates: usize,
+    /// ... fired alarms with no effect (nothing written).
+    pub(crate) stale: usize,
     /// ... rejected or failed (each named on stderr).
     pub(crate) failed: usize,
+    /// Commands that were alarms fired (counted in `commands` too).
+    pub(crate) alarms: usize,
+    /// Each alarm fired, in order.
+    pub(crate) fired: Vec<alarms::Fired>,
     /// Reactions that could not be built (recorded as failures of their
     /// event).
     pub(crate) not_built: usize,
@@ -76,7 +87,7 @@ impl Reactions {
     pub(crate) fn line(&self) -> String {
         format!(
             "reactions: {} round{}, {} event{} read, {} published, {} command{} \
-             ({} applied, {} duplicate, {} failed), {} not built{}",
+             ({} applied, {} duplicate, {} failed), {} not built{}{}",
             self.rounds,
             plural(self.rounds as usize),
             self.events,
@@ -88,8 +99,51 @@ impl Reactions {
             self.duplicates,
             self.failed,
             self.not_built,
+            if self.alarms > 0 {
+                format!(
+                    ", {} alarm{} fired ({} stale)",
+                    self.alarms,
+                    plural(self.alarms),
+                    self.stale
+                )
+            } else {
+                String::new()
+            },
             if self.stopped { ", stopped" } else { "" }
         )
+    }
+
+    /// The text form: one line per alarm fired, then [`Reactions::line`].
+    pub(crate) fn write_text(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        for fired in &self.fired {
+            writeln!(out, "{}", fired.line())?;
+        }
+        writeln!(out, "{}", self.line())
+    }
+
+    /// Counts one command's outcome; a failure is named on stderr as `what`
+    /// (a reaction, an alarm).
+    fn count(&mut self, what: &str, outcome: &MessageOutcome) {
+        self.commands += 1;
+        match &outcome.result {
+            Ok(applied) if applied.stale.is_some() => self.stale += 1,
+            Ok(applied) if applied.duplicate => self.duplicates += 1,
+            Ok(_) => self.applied += 1,
+            Err(_) => {
+                self.failed += 1;
+                output::note(&format!(
+                    "{what} {} ({} {}): {}",
+                    outcome.message_id,
+                    outcome
+                        .aggregate
+                        .as_ref()
+                        .map(ToString::to_string)
+                        .unwrap_or_default(),
+                    outcome.command.as_deref().unwrap_or(""),
+                    output::outcome_text(&outcome.result)
+                ));
+            }
+        }
     }
 
     /// True when the run ended quiet.
@@ -111,12 +165,13 @@ pub(crate) fn run(ctx: &Context<'_>, args: &RunArgs, out: &mut dyn Write) -> any
             ctx.store_spec()
         );
     }
-    let handler = ctx.handler()?;
-    let reactions = run_until_quiet(ctx, &handler, &args.react, &args.checkpoint)?;
+    let clock = args.clock.clock();
+    let handler = ctx.handler(clock.clone())?;
+    let reactions = run_until_quiet(ctx, &handler, &clock, &args.react, &args.checkpoint)?;
     if ctx.global.json {
         output::write_json(out, &reactions)?;
     } else {
-        writeln!(out, "{}", reactions.line())?;
+        reactions.write_text(out)?;
     }
     Ok(if reactions.quiet() {
         Exit::Ok
@@ -125,19 +180,19 @@ pub(crate) fn run(ctx: &Context<'_>, args: &RunArgs, out: &mut dyn Write) -> any
     })
 }
 
-/// Runs the reactions after a batch, unless `no_react` or the store is not
-/// the embedded one (on DynamoDB the stream's processor runs them): `None`
-/// then.
+/// Runs the reactions (and fires the due alarms) after a batch, unless
+/// `--no-react` or the store is not the embedded one (on DynamoDB the
+/// stream's processor runs them): `None` then.
 pub(crate) fn after_batch(
     ctx: &Context<'_>,
     handler: &AppHandler,
-    no_react: bool,
-    args: &ReactArgs,
+    clock: &SharedClock,
+    args: &AfterBatchArgs,
 ) -> anyhow::Result<Option<Reactions>> {
-    if no_react || !matches!(ctx.store_spec(), StoreSpec::Sqlite(_)) {
+    if args.no_react || !matches!(ctx.store_spec(), StoreSpec::Sqlite(_)) {
         return Ok(None);
     }
-    run_until_quiet(ctx, handler, args, CHECKPOINT).map(Some)
+    run_until_quiet(ctx, handler, clock, &args.react, CHECKPOINT).map(Some)
 }
 
 /// Rounds from the checkpoint `checkpoint` until quiet or the bound (see the
@@ -145,9 +200,14 @@ pub(crate) fn after_batch(
 pub(crate) fn run_until_quiet(
     ctx: &Context<'_>,
     handler: &AppHandler,
+    clock: &SharedClock,
     args: &ReactArgs,
     checkpoint: &str,
 ) -> anyhow::Result<Reactions> {
+    let local = ctx
+        .local_store()?
+        .context("the local run needs the embedded store")?;
+    let mut given_up = HashSet::new();
     let publisher = JsonLines::new(events_writer(args.events.as_deref())?);
     let sink = Arc::new(Collect::new());
     let store = handler.store().clone();
@@ -194,33 +254,27 @@ pub(crate) fn run_until_quiet(
             ));
             totals.unfinished = Some(event);
         }
-        if commands.is_empty() {
+        for outcome in ctx.block_on(run_commands(handler, &commands)) {
+            totals.count("reaction", &outcome);
+        }
+        if totals.unfinished.is_some() {
+            totals.rounds += u64::from(!commands.is_empty());
+            return Ok(totals);
+        }
+        let fired = ctx.block_on(alarms::fire_due(
+            handler,
+            &local,
+            clock.now(),
+            &mut given_up,
+        ))?;
+        if commands.is_empty() && fired.is_empty() {
             return Ok(totals);
         }
         totals.rounds += 1;
-        for outcome in ctx.block_on(run_commands(handler, &commands)) {
-            totals.commands += 1;
-            match &outcome.result {
-                Ok(applied) if applied.duplicate => totals.duplicates += 1,
-                Ok(_) => totals.applied += 1,
-                Err(_) => {
-                    totals.failed += 1;
-                    output::note(&format!(
-                        "reaction {} ({} {}): {}",
-                        outcome.message_id,
-                        outcome
-                            .aggregate
-                            .as_ref()
-                            .map(ToString::to_string)
-                            .unwrap_or_default(),
-                        outcome.command.as_deref().unwrap_or(""),
-                        output::outcome_text(&outcome.result)
-                    ));
-                }
-            }
-        }
-        if totals.unfinished.is_some() {
-            return Ok(totals);
+        for (alarm, outcome) in fired {
+            totals.count("alarm", &outcome);
+            totals.alarms += 1;
+            totals.fired.push(alarm);
         }
     }
 }
@@ -229,7 +283,10 @@ pub(crate) fn run_until_quiet(
 /// that failed transiently runs again, up to [`ATTEMPTS`] times in all; a
 /// permanent refusal is final at once.
 /// Returns each reaction's last outcome.
-async fn run_commands(handler: &AppHandler, commands: &[ReactionCommand]) -> Vec<MessageOutcome> {
+pub(super) async fn run_commands(
+    handler: &AppHandler,
+    commands: &[ReactionCommand],
+) -> Vec<MessageOutcome> {
     let mut outcomes = Vec::with_capacity(commands.len());
     for chunk in commands.chunks(BATCH_SIZE) {
         let mut pending: Vec<InboundMessage> = chunk.iter().map(message).collect();

@@ -141,7 +141,7 @@ async fn read_events(
 /// Every event applied to `initial`, in order, as the handler applies them.
 pub(crate) fn fold(initial: AggregateState, events: &[Event]) -> AggregateState {
     events.iter().fold(initial, |mut state, event| {
-        state.apply(&event.state, &event.payload);
+        event.apply_to(&mut state);
         state
     })
 }

@@ -21,7 +21,7 @@ pub(crate) fn run(
     args: &WorkerArgs,
     out: &mut dyn Write,
 ) -> anyhow::Result<Exit> {
-    let mut handler = ctx.handler()?;
+    let mut handler = ctx.handler(crate::clock::shared(None))?;
     if let Some(dlq) = &args.reject_to_dlq {
         handler = handler.with_rejection_sink(Arc::new(SqsDeadLetters::new(ctx.sqs(), dlq)));
     }

@@ -86,6 +86,7 @@ fn a_type_the_envelope_would_refuse_is_refused_by_every_verb() {
             vec!["send", bad, "o-1", "CreateOrder"],
             vec!["list", bad],
             vec!["replay", bad, "o-1"],
+            vec!["alarms", bad, "o-1"],
         ];
         cases[3].extend(queue);
         for args in cases {
@@ -127,6 +128,8 @@ fn every_verb_has_help_with_an_example() {
         &["dlq", "purge", "--help"],
         &["list", "--help"],
         &["replay", "--help"],
+        &["run", "--help"],
+        &["alarms", "--help"],
     ] {
         let run = cli.run(verb).ok();
         assert!(run.stdout.contains("Example"), "{verb:?}:\n{}", run.stdout);

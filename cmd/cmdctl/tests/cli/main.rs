@@ -4,6 +4,8 @@
 //! harness), each with its own table, bucket and queues. One test binary;
 //! [`harness`] is what the files share.
 
+mod alarms;
+mod alarms_stale;
 mod aws;
 mod config;
 mod dlq;

@@ -1,7 +1,9 @@
 //! The order saga of `config/` (README, "The order saga"), on a local store:
 //! each path from ONE command (`exec` runs the reactions until quiet), the
 //! final states of the three aggregates, the invariants, `trace` in order,
-//! and every command delivered twice applied once.
+//! and every command delivered twice applied once. The payment timeout's
+//! paths (a transfer the provider answers late or never) are in
+//! `alarms.rs`, with these helpers.
 
 use serde_json::{Value, json};
 
@@ -10,9 +12,9 @@ use crate::harness::*;
 /// beans: 10 at 4 (an order of 2 costs 8); espresso: 5 at 600 (1 costs
 /// 600, over the review limit of 500; 2 cost 1200, over the card's limit
 /// of 1000).
-const SHOP: [(&str, u64, u64); 2] = [("beans", 10, 4), ("espresso", 5, 600)];
+pub(crate) const SHOP: [(&str, u64, u64); 2] = [("beans", 10, 4), ("espresso", 5, 600)];
 
-fn restock(cli: &Cli) {
+pub(crate) fn restock(cli: &Cli) {
     for (item, quantity, price) in SHOP {
         let payload = json!({ "quantity": quantity, "price": price }).to_string();
         cli.run(&[
@@ -31,8 +33,20 @@ fn restock(cli: &Cli) {
 
 /// `CreateOrder` as one `exec` (correlation id `place-ID`): the saga runs
 /// to its end, quiet, with no reaction refused or unbuilt.
-fn place(cli: &Cli, id: &str, item: &str, quantity: u64) -> Value {
-    let payload = json!({ "itemId": item, "quantity": quantity }).to_string();
+pub(crate) fn place(cli: &Cli, id: &str, item: &str, quantity: u64) -> Value {
+    let payload = json!({ "itemId": item, "quantity": quantity });
+    place_order(cli, id, &payload)
+}
+
+/// [`place`], paid by a bank transfer, which waits for the payment
+/// provider's answer (`ConfirmCharge` or `DeclineCharge`) up to its timeout.
+pub(crate) fn place_by_transfer(cli: &Cli, id: &str, item: &str, quantity: u64) -> Value {
+    let payload = json!({ "itemId": item, "quantity": quantity, "paymentMethod": "transfer" });
+    place_order(cli, id, &payload)
+}
+
+fn place_order(cli: &Cli, id: &str, payload: &Value) -> Value {
+    let payload = payload.to_string();
     let doc = cli
         .run(&[
             "exec",
@@ -55,12 +69,12 @@ fn place(cli: &Cli, id: &str, item: &str, quantity: u64) -> Value {
 }
 
 /// `state TYPE ID --json`, or `None` when the aggregate has no events.
-fn state(cli: &Cli, aggregate_type: &str, id: &str) -> Option<Value> {
+pub(crate) fn state(cli: &Cli, aggregate_type: &str, id: &str) -> Option<Value> {
     let run = cli.run(&["state", aggregate_type, id, "--json"]);
     (run.code == 0).then(|| run.json())
 }
 
-fn stock(cli: &Cli, item: &str) -> i64 {
+pub(crate) fn stock(cli: &Cli, item: &str) -> i64 {
     let item = state(cli, "inventory", item).expect("a restocked item");
     item["data"]["stock"].as_i64().expect("a stock")
 }
@@ -69,12 +83,23 @@ fn stock(cli: &Cli, item: &str) -> i64 {
 /// the walk from the order (`--root`) finds the same.
 fn path(cli: &Cli, id: &str) -> Vec<(String, String)> {
     let correlation = format!("place-{id}");
-    let doc = cli.run(&["trace", &correlation, "--json"]).ok().json();
     let walked = cli
         .run(&["trace", &correlation, "--root", "order", id, "--json"])
         .ok()
         .json();
+    let doc = traced(cli, id);
     assert_eq!(walked, doc);
+    path_of(&doc)
+}
+
+/// `trace place-ID --json` (the scan of the correlation).
+pub(crate) fn traced(cli: &Cli, id: &str) -> Value {
+    let correlation = format!("place-{id}");
+    cli.run(&["trace", &correlation, "--json"]).ok().json()
+}
+
+/// (aggregate, eventType) of each event of a `trace --json` document.
+pub(crate) fn path_of(doc: &Value) -> Vec<(String, String)> {
     doc["events"]
         .as_array()
         .expect("events")
@@ -92,7 +117,7 @@ fn path(cli: &Cli, id: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-fn steps(list: &[(&str, &str)]) -> Vec<(String, String)> {
+pub(crate) fn steps(list: &[(&str, &str)]) -> Vec<(String, String)> {
     list.iter()
         .map(|(a, e)| ((*a).to_owned(), (*e).to_owned()))
         .collect()
@@ -100,7 +125,7 @@ fn steps(list: &[(&str, &str)]) -> Vec<(String, String)> {
 
 /// Every order in a final state; a charge only for a confirmed order; each
 /// item's stock what it was, less what confirmed orders took.
-fn invariants_hold(cli: &Cli, orders: &[(&str, &str, u64)]) {
+pub(crate) fn invariants_hold(cli: &Cli, orders: &[(&str, &str, u64)]) {
     let mut taken = std::collections::HashMap::<&str, u64>::new();
     for &(id, item, quantity) in orders {
         let order = state(cli, "order", id).expect("the order exists");

@@ -14,6 +14,8 @@ fn with(alarms: Value, expiry: Option<Value>) -> Value {
       "transitions": [
         { "command": "Open", "from": ["New"], "to": "Open", "event": "Opened", "alarms": alarms },
         { "command": "Ping", "from": ["Open"], "to": "Open", "event": "Pinged",
+          "payloadSchema": { "type": "object",
+                             "properties": { "n": { "type": "integer", "minimum": 0 } } },
           "alarms": { "set": [ { "name": "ping", "after": "PT1M", "command": "Ping" } ] } },
         { "command": "Close", "from": ["Open"], "to": "Closed", "event": "Closed" }
       ]

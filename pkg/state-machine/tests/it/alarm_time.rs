@@ -23,7 +23,8 @@ fn any_time() -> impl Strategy<Value = Timestamp> {
             Timestamp::new(s, if s == max || s == min { 0 } else { n }).expect("in range")
         }),
         // Near now, where real clocks are.
-        (1_700_000_000i64..2_100_000_000).prop_map(|s| Timestamp::from_second(s).expect("in range")),
+        (1_700_000_000i64..2_100_000_000)
+            .prop_map(|s| Timestamp::from_second(s).expect("in range")),
     ]
 }
 
@@ -82,10 +83,10 @@ proptest! {
 
     #[test]
     fn any_duration_added_to_any_time_never_panics(like in DURATION_LIKE, from in any_time()) {
-        if let Ok(duration) = like.parse::<IsoDuration>() {
-            if let Some(due) = duration.after(from) {
-                prop_assert!(due >= from);
-            }
+        if let Ok(duration) = like.parse::<IsoDuration>()
+            && let Some(due) = duration.after(from)
+        {
+            prop_assert!(due >= from);
         }
     }
 

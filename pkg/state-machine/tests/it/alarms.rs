@@ -93,6 +93,12 @@ fn step(
     (decision, next)
 }
 
+/// The names a decision clears, in order.
+fn cleared(decision: &Decision) -> Vec<&str> {
+    let changes = decision.alarms.as_ref().expect("alarms change");
+    changes.cleared.iter().map(|a| a.name.as_str()).collect()
+}
+
 fn placed(m: &StateMachine) -> AggregateState {
     let payload = json!({ "remindAt": "2030-01-01T06:00:00+02:00" });
     step(
@@ -180,15 +186,7 @@ fn clear_removes_and_an_absent_name_is_no_change() {
     let m = machine(&order());
     let state = placed(&m);
     let (decision, next) = step(&m, &state, "Pay", json!({}), json!({}));
-    let cleared: Vec<&str> = decision
-        .alarms
-        .as_ref()
-        .unwrap()
-        .cleared
-        .iter()
-        .map(|a| a.name.as_str())
-        .collect();
-    assert_eq!(cleared, ["payment-timeout", "reminder"]);
+    assert_eq!(cleared(&decision), ["payment-timeout", "reminder"]);
     assert_eq!(next.alarms.keys().collect::<Vec<_>>(), [EXPIRY]);
     // Clearing what is not set changes nothing.
     let (decision, _) = step(&m, &next, "Expire", json!({}), json!({}));
@@ -202,15 +200,7 @@ fn a_fired_alarm_that_applies_is_consumed_and_may_set_itself_again() {
     let (command, metadata) = fired(&state, "payment-timeout");
     let (decision, next) = step(&m, &state, &command, json!({}), metadata);
     assert_eq!(decision.event_type, "TimedOut");
-    let cleared: Vec<&str> = decision
-        .alarms
-        .as_ref()
-        .unwrap()
-        .cleared
-        .iter()
-        .map(|a| a.name.as_str())
-        .collect();
-    assert_eq!(cleared, ["payment-timeout", "reminder"]);
+    assert_eq!(cleared(&decision), ["payment-timeout", "reminder"]);
     assert_eq!(next.alarms.keys().collect::<Vec<_>>(), [EXPIRY]);
 
     // A repeating reminder: consumed, then set again from now.

@@ -427,6 +427,32 @@ mod tests {
     }
 
     #[test]
+    fn alarms_and_expiry_are_named() {
+        let local = DEPLOYED
+            .replace(r#""version":1,"#, r#""version":1,"expiry":{"command":"Drop"},"#)
+            .replace(
+                r#""event":"Paid"}"#,
+                r#""event":"Paid","alarms":{"set":[{"name":"ship-by","after":"P2D","command":"Drop"}]}}"#,
+            );
+        let changes = diff(&config(DEPLOYED), &config(&local));
+        let text: Vec<String> = changes.transitions.iter().map(transition_text).collect();
+        assert_eq!(text, ["~ Pay from Created: alarms changed (ship-by)"]);
+        let Some((None, Some(expiry))) = &changes.expiry else {
+            panic!("{:?}", changes.expiry);
+        };
+        assert_eq!(expiry.command.as_deref(), Some("Drop"));
+        let after = match &changes.transitions[0] {
+            TransitionChange::Changed { after, .. } => after,
+            other => panic!("{other:?}"),
+        };
+        assert!(
+            edge_text(after).ends_with("(Paid, alarms +ship-by)"),
+            "{}",
+            edge_text(after)
+        );
+    }
+
+    #[test]
     fn guards_and_set_are_named() {
         let local = DEPLOYED.replace(
             r#""event":"Paid"}"#,
