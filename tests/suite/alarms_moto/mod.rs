@@ -13,6 +13,7 @@
 //! repository's configs ([`saga`]).
 
 mod env;
+mod fifo;
 pub(crate) mod rig;
 mod saga;
 mod schedules;
