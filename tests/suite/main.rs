@@ -1,5 +1,6 @@
 //! The end-to-end suite: one test binary, sharing the `testkit` harness.
 
+mod alarms_moto;
 mod bad_input;
 mod config_conformance;
 mod config_s3;

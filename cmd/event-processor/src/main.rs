@@ -1,17 +1,21 @@
 //! The event processor Lambda (`event-processor`, zipped as `bootstrap`):
 //! the table's DynamoDB stream in; events of types whose config says
-//! `publish` put on EventBridge, and the reactions their transitions' `then`
-//! builds sent to the command queue; the `SequenceNumber` of the first
-//! record not finished out (docs/reference.md §8).
+//! `publish` put on EventBridge, the reactions their transitions' `then`
+//! builds sent to the command queue, and the alarms they set delivered (a
+//! delayed message on the command queue, or an EventBridge Scheduler
+//! schedule; a cleared one's schedule deleted: docs/alarms.md); the
+//! `SequenceNumber` of the first record not finished out (docs/reference.md §7).
 //!
 //! It only wires library crates together: the clients and the processor
 //! are built once at init ([`handler_env::lambda_processor`]), then every
 //! invocation is [`lambda_dynamodb_stream::handle_event`].
 //!
-//! Environment (docs/reference.md §4 and §8): `DYNAMO_TABLE_NAME` (failure
+//! Environment (docs/reference.md §4 and §7): `DYNAMO_TABLE_NAME` (failure
 //! records of reactions that cannot be built), `S3_BUCKET_NAME`,
 //! `S3_CONFIG_PREFIX` (default empty), `CONFIG_CACHE_SECONDS` (60),
-//! `COMMAND_QUEUE_URL` (reactions), `EVENT_BUS_NAME` (`default`),
+//! `COMMAND_QUEUE_URL` (reactions and alarms), `EVENT_BUS_NAME` (`default`),
+//! `SCHEDULE_GROUP_NAME`, `SCHEDULER_ROLE_ARN`, `COMMAND_QUEUE_ARN`,
+//! `SCHEDULE_DLQ_ARN` (the schedules of alarms due later),
 //! `AWS_CONNECT_TIMEOUT_MS`, `AWS_ATTEMPT_TIMEOUT_MS`,
 //! `AWS_OPERATION_TIMEOUT_MS`, `RUST_LOG` (`info`); the AWS SDK's own
 //! variables unchanged. `handler_env` reads them; an invalid value fails

@@ -2,17 +2,19 @@
 //!
 //! | item | `pk` | `sk` | other attributes |
 //! | --- | --- | --- | --- |
-//! | event | `{type}#{id}` | version ≥ 1 | eventType, state, payload, commandId, metadata, recordedAt, configVersion, fingerprint, data; the version-1 event also listShard, listId |
+//! | event | `{type}#{id}` | version ≥ 1 | eventType, state, payload, commandId, metadata, recordedAt, configVersion, fingerprint, data; alarms when the event changes them; the version-1 event also listShard, listId; the last event of each append also alarmState when the aggregate has alarms set |
 //!
-//! The newest event is the aggregate's head: its `state`, its version (`sk`)
-//! and `data` (the aggregate's data after it) are the current state. Its
+//! The newest event is the aggregate's head: its `state`, its version (`sk`),
+//! `data` (the aggregate's data after it) and `alarmState` (the alarms set
+//! after it; absent: none) are the current state. Its
 //! `commandId` and `fingerprint` key the local index
 //! [`COMMAND_INDEX`](crate::COMMAND_INDEX) that finds a command's event within
 //! its aggregate. Only version-1 events carry `listShard`/`listId`, the keys
 //! of the sparse listing index [`LISTING_INDEX`](crate::LISTING_INDEX).
-//! `payload`, `metadata` and `data` are JSON text.
+//! `payload`, `metadata`, `data`, `alarms` and `alarmState` are JSON text.
 
-use handler_core::{AggregateKey, CommandRecord, Event};
+use handler_core::state_machine::Alarms;
+use handler_core::{AggregateKey, CommandRecord, Commit, Event};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
@@ -45,6 +47,14 @@ pub mod attr {
     pub const LIST_SHARD: &str = "listShard";
     /// The listing index's range key (version 1 only).
     pub const LIST_ID: &str = "listId";
+    /// What the event did to its aggregate's alarms (JSON text of
+    /// `{set: [...], cleared: [...]}`, whole alarm entries); only on an
+    /// event that changes them.
+    pub const ALARMS: &str = "alarms";
+    /// The alarms the aggregate has set after the event (JSON text of an
+    /// object by name); only on the last event of an append, and only when
+    /// there are any. Read from the head.
+    pub const ALARM_STATE: &str = "alarmState";
 }
 
 /// One attribute's value: a string (`S`) or a whole number (`N`).
@@ -99,8 +109,9 @@ pub fn list_shard(aggregate_type: &str, shard: u8) -> String {
 }
 
 /// An event's item: the event's attributes (docs/reference.md §3), its
-/// command's `fingerprint`, the aggregate's `data` after it, and on the
-/// version-1 event the listing keys.
+/// command's `fingerprint`, the aggregate's `data` after it, its `alarms`
+/// changes when it has any, and on the version-1 event the listing keys.
+/// The head's [`alarm_state`] is added by [`commit_items`].
 pub fn event_item<'a>(
     key: &'a AggregateKey,
     event: &'a Event,
@@ -120,6 +131,9 @@ pub fn event_item<'a>(
         (attr::FINGERPRINT, borrowed(&record.fingerprint)),
         (attr::DATA, owned(json_text(data_after))),
     ];
+    if let Some(changes) = event.alarms.as_ref().filter(|c| !c.is_empty()) {
+        item.push((attr::ALARMS, owned(to_json(changes))));
+    }
     if event.version == 1 {
         let shard = list_shard_of(&key.aggregate_id);
         item.push((
@@ -129,6 +143,33 @@ pub fn event_item<'a>(
         item.push((attr::LIST_ID, borrowed(&key.aggregate_id)));
     }
     item
+}
+
+/// The `alarmState` attribute of a head whose aggregate has `alarms` set;
+/// `None` when it has none (the attribute is left out).
+pub fn alarm_state(alarms: &Alarms) -> Option<(&'static str, AttrValue<'static>)> {
+    (!alarms.is_empty()).then(|| (attr::ALARM_STATE, owned(to_json(alarms))))
+}
+
+/// Every item an append of `commit` writes, in version order: one per
+/// event ([`event_item`]), the last with the head's [`alarm_state`].
+pub fn commit_items(commit: &Commit) -> Vec<Attributes<'_>> {
+    let mut items: Vec<Attributes<'_>> = commit
+        .events
+        .iter()
+        .zip(&commit.commands)
+        .zip(&commit.data_after)
+        .map(|((event, record), data)| event_item(&commit.key, event, record, data))
+        .collect();
+    if let (Some(last), Some(state)) = (items.last_mut(), alarm_state(&commit.head.alarms)) {
+        last.push(state);
+    }
+    items
+}
+
+/// A value of the model as JSON text (its types always serialize).
+fn to_json(value: &impl serde::Serialize) -> String {
+    serde_json::to_string(value).unwrap_or_default()
 }
 
 /// A JSON object as the items hold it.

@@ -4,9 +4,11 @@
 //!
 //! It owns:
 //! - [`items`]: the attributes of the one item an append writes per event
-//!   (the event with the state after it and its command's fingerprint; the
-//!   listing keys on version 1), as a list that `store-dynamodb` turns into
-//!   SDK items and that [`size`] counts, so the two cannot drift apart;
+//!   (the event with the state after it, its alarm changes and its
+//!   command's fingerprint; the listing keys on version 1; the aggregate's
+//!   alarms on the last item of an append), as a list that `store-dynamodb`
+//!   turns into SDK items and that [`size`] counts, so the two cannot drift
+//!   apart;
 //! - [`read`]: the one parse of those attributes back into an event, its
 //!   aggregate and the state after it, over any holder of items
 //!   ([`read::ItemAttributes`]: the SDK's items in `store-dynamodb`, a
@@ -22,7 +24,8 @@
 //!
 //! Used by `store-dynamodb`, by `lambda-dynamodb-stream`, and by `store-sqlite`, which applies the same
 //! sizes and limits so that what runs locally also fits in AWS. It depends on
-//! `handler-core` (the model and the trait), serde_json, sha2 and thiserror only.
+//! `handler-core` (the model and the trait), serde, serde_json, sha2 and
+//! thiserror only.
 //!
 //! ```
 //! use dynamodb_layout::DynamoLayout;
@@ -52,8 +55,11 @@ pub const LIMITS: StoreLimits = StoreLimits {
 };
 
 /// The DynamoDB store's counting: each command writes one item, its event
-/// (with the state after it, its fingerprint, and the listing keys when it is
-/// the aggregate's first); a commit writes nothing more.
+/// (with the state after it, its alarm changes, its fingerprint, and the
+/// listing keys when it is the aggregate's first); a commit writes no other
+/// item, but its last item also holds the aggregate's alarms
+/// (`alarmState`): their bytes are the commit's, and each command's item is
+/// checked against the item limit as if it were that last one.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct DynamoLayout;
 
@@ -69,23 +75,24 @@ impl CommitSizing for DynamoLayout {
         record: &CommandRecord,
         after: &AggregateState,
     ) -> Footprint {
-        one_item(size::event_item_bytes(key, event, record, &after.data))
+        let bytes = size::event_item_bytes(key, event, record, &after.data);
+        Footprint {
+            items: 1,
+            bytes,
+            largest_item: bytes + size::alarm_state_bytes(&after.alarms),
+        }
     }
 
     fn commit(
         &self,
         _key: &AggregateKey,
         _expected_version: u64,
-        _head: &AggregateState,
+        head: &AggregateState,
     ) -> Footprint {
-        Footprint::default()
-    }
-}
-
-fn one_item(bytes: usize) -> Footprint {
-    Footprint {
-        items: 1,
-        bytes,
-        largest_item: bytes,
+        Footprint {
+            items: 0,
+            bytes: size::alarm_state_bytes(&head.alarms),
+            largest_item: 0,
+        }
     }
 }

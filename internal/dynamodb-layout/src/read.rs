@@ -6,7 +6,7 @@
 //! Whatever holds the item implements [`ItemAttributes`]: a string or a
 //! number's text by attribute name.
 
-use handler_core::state_machine::AggregateState;
+use handler_core::state_machine::{AggregateState, AlarmChanges, Alarms};
 use handler_core::{AggregateKey, Event, StoreError};
 use serde_json::{Map, Value};
 
@@ -59,7 +59,6 @@ pub fn aggregate_key(item: &impl ItemAttributes) -> Result<AggregateKey, BadAttr
 /// The event an event item holds.
 pub fn event(item: &impl ItemAttributes) -> Result<Event, BadAttribute> {
     Ok(Event {
-        alarms: None,
         version: number(item, attr::SK)?,
         event_type: string(item, attr::EVENT_TYPE)?.to_owned(),
         state: string(item, attr::STATE)?.to_owned(),
@@ -68,6 +67,7 @@ pub fn event(item: &impl ItemAttributes) -> Result<Event, BadAttribute> {
         metadata: json(item, attr::METADATA)?,
         recorded_at: string(item, attr::RECORDED_AT)?.to_owned(),
         config_version: number(item, attr::CONFIG_VERSION)?,
+        alarms: optional_json::<AlarmChanges>(item, attr::ALARMS, "the alarms an event changed")?,
     })
 }
 
@@ -77,14 +77,30 @@ pub fn data(item: &impl ItemAttributes) -> Result<Map<String, Value>, BadAttribu
 }
 
 /// The aggregate's state after an event item's event: the head, when it is
-/// the newest.
+/// the newest (only the last item of an append holds the alarms, so on an
+/// older item they read as none).
 pub fn head(item: &impl ItemAttributes) -> Result<AggregateState, BadAttribute> {
     Ok(AggregateState {
-        alarms: Default::default(),
         state: string(item, attr::STATE)?.to_owned(),
         version: number(item, attr::SK)?,
         data: data(item)?,
+        alarms: optional_json::<Alarms>(item, attr::ALARM_STATE, "the alarms set, by name")?
+            .unwrap_or_default(),
     })
+}
+
+/// An optional attribute holding JSON text of a `T`: `None` when absent.
+fn optional_json<T: serde::de::DeserializeOwned>(
+    item: &impl ItemAttributes,
+    name: &'static str,
+    expected: &'static str,
+) -> Result<Option<T>, BadAttribute> {
+    if item.string(name).is_none() && item.number(name).is_none() {
+        return Ok(None);
+    }
+    serde_json::from_str(string(item, name)?)
+        .map(Some)
+        .map_err(|_| bad(item, name, expected))
 }
 
 /// A string attribute.

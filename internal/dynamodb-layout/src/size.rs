@@ -3,12 +3,14 @@
 //! significant digits halved, rounded up, plus one. `store-dynamodb`'s tests
 //! compare these with the SDK items it builds.
 
-use handler_core::{AggregateKey, CommandRecord, Event};
+use handler_core::state_machine::Alarms;
+use handler_core::{AggregateKey, CommandRecord, Commit, Event};
 use serde_json::{Map, Value};
 
 use crate::items::{self, AttrValue, attr};
 
-/// Bytes of an event's item (with the listing keys on version 1).
+/// Bytes of an event's item (with its alarm changes, and the listing keys
+/// on version 1), without the head's `alarmState`.
 pub fn event_item_bytes(
     key: &AggregateKey,
     event: &Event,
@@ -16,6 +18,20 @@ pub fn event_item_bytes(
     data_after: &Map<String, Value>,
 ) -> usize {
     item_bytes(&items::event_item(key, event, record, data_after))
+}
+
+/// Bytes the head's `alarmState` adds to the last item of an append (0
+/// when the aggregate has no alarms).
+pub fn alarm_state_bytes(alarms: &Alarms) -> usize {
+    items::alarm_state(alarms).map_or(0, |attribute| item_bytes(&[attribute]))
+}
+
+/// Bytes of each item an append of `commit` writes, in order.
+pub fn commit_item_bytes(commit: &Commit) -> Vec<usize> {
+    items::commit_items(commit)
+        .iter()
+        .map(|item| item_bytes(item))
+        .collect()
 }
 
 /// Bytes of the entry a command's event writes in the local index

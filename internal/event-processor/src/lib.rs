@@ -6,9 +6,12 @@
 //! groups the events by aggregate, orders each aggregate's events by version,
 //! publishes those of types whose config says `publish` (one [`Publisher`]
 //! call), then sends the reactions their config's `then` builds (one
-//! [`CommandSink`] call). It reports the first record, in input order, that
-//! did not finish: the caller retries from there. An unfinished event stops
-//! its aggregate's later events; the other aggregates go on.
+//! [`CommandSink`] call), then hands the alarms the events set and cleared
+//! to an [`AlarmSink`] as [`AlarmOrder`]s (one call; [`alarms`]; by default
+//! [`KeepAlarms`], which does nothing). It reports the first record, in
+//! input order, that did not finish: the caller retries from there. An
+//! unfinished event stops its aggregate's later events; the other
+//! aggregates go on.
 //!
 //! It also owns [`jsonl`] (a [`Publisher`] writing JSON lines and a
 //! [`CommandSink`] collecting commands, for local runs) and [`tracking`]
@@ -18,6 +21,7 @@
 //! non-async crates; never on AWS, a Lambda crate or an async runtime.
 #![forbid(unsafe_code)]
 
+pub mod alarms;
 mod delivery;
 pub mod jsonl;
 mod processor;
@@ -26,6 +30,7 @@ mod record;
 mod report;
 pub mod tracking;
 
+pub use alarms::{AlarmCounts, AlarmDone, AlarmOrder, AlarmSink, KeepAlarms};
 pub use delivery::{CommandSink, DeliveryError, Publisher};
 pub use processor::EventProcessor;
 pub use publication::Publication;

@@ -9,20 +9,35 @@ use handler_core::{
 };
 use state_machine::{ReactionCommand, StateMachine};
 
+use crate::alarms::{AlarmCounts, AlarmOrder, AlarmSink, KeepAlarms, orders_of};
 use crate::delivery::{CommandSink, DeliveryError, Publisher};
 use crate::publication::Publication;
 use crate::record::{RecordBody, SourceRecord};
 use crate::report::{EventOutcome, Outcome, ProcessReport};
 
 /// The event processor: configs to read `publish` and `then` from, where
-/// publications go, where reactions go, and where reactions that cannot be
-/// built are recorded.
-#[derive(Debug)]
+/// publications go, where reactions go, where reactions that cannot be
+/// built are recorded, and where alarm orders go ([`KeepAlarms`] unless
+/// [`EventProcessor::with_alarms`] says otherwise).
 pub struct EventProcessor<C, P, S, F> {
     configs: C,
     publisher: P,
     sink: S,
     failures: F,
+    alarms: Arc<dyn AlarmSink>,
+}
+
+impl<C: std::fmt::Debug, P: std::fmt::Debug, S: std::fmt::Debug, F: std::fmt::Debug> std::fmt::Debug
+    for EventProcessor<C, P, S, F>
+{
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventProcessor")
+            .field("configs", &self.configs)
+            .field("publisher", &self.publisher)
+            .field("sink", &self.sink)
+            .field("failures", &self.failures)
+            .finish_non_exhaustive()
+    }
 }
 
 /// One record while it is processed.
@@ -39,6 +54,7 @@ struct Work {
     commands: Vec<ReactionCommand>,
     failures: Vec<FailureRecord>,
     reactions_sent: usize,
+    alarms: AlarmCounts,
 }
 
 impl Work {
@@ -58,14 +74,22 @@ where
     S: CommandSink,
     F: FailureLog,
 {
-    /// A processor over these adapters.
+    /// A processor over these adapters; alarm orders go nowhere
+    /// ([`KeepAlarms`]).
     pub fn new(configs: C, publisher: P, sink: S, failures: F) -> Self {
         Self {
             configs,
             publisher,
             sink,
             failures,
+            alarms: Arc::new(KeepAlarms),
         }
+    }
+
+    /// The same processor, its alarm orders carried out by `alarms`.
+    pub fn with_alarms(mut self, alarms: impl AlarmSink + 'static) -> Self {
+        self.alarms = Arc::new(alarms);
+        self
     }
 
     /// Where publications go.
@@ -87,9 +111,11 @@ where
     /// aggregate's by version; records the reactions that cannot be built
     /// (one [`FailureLog`] call); publishes the events of types that publish
     /// (one [`Publisher`] call); sends the reactions (one [`CommandSink`]
-    /// call). An event is finished when its publication (if any) and all its
-    /// reactions were accepted; an unfinished event holds its aggregate's
-    /// later events. Logs one JSON line per record.
+    /// call); hands over the alarms the events set and cleared (one
+    /// [`AlarmSink`] call). An event is finished when its publication (if
+    /// any), all its reactions and all its alarm orders were accepted; an
+    /// unfinished event holds its aggregate's later events. Logs one JSON
+    /// line per record.
     pub async fn process(&self, records: Vec<SourceRecord>) -> ProcessReport {
         let mut work: Vec<Work> = records.into_iter().map(start).collect();
         let groups = groups(&work);
@@ -100,6 +126,8 @@ where
         self.publish(&mut work, &groups).await;
         hold(&mut work, &groups);
         self.send(&mut work, &groups).await;
+        hold(&mut work, &groups);
+        self.arm(&mut work, &groups).await;
         hold(&mut work, &groups);
         report(work)
     }
@@ -165,11 +193,9 @@ where
     /// Publishes the pending events of types that publish, in aggregate and
     /// version order, in one call.
     async fn publish(&self, work: &mut [Work], groups: &[Vec<usize>]) {
-        let chosen: Vec<usize> = groups
-            .iter()
-            .flatten()
-            .copied()
-            .filter(|&i| work[i].pending() && work[i].publish)
+        let chosen: Vec<usize> = pending_in_order(work, groups)
+            .into_iter()
+            .filter(|&i| work[i].publish)
             .collect();
         if chosen.is_empty() {
             return;
@@ -188,14 +214,9 @@ where
     }
 
     /// Sends the reactions of the pending events, in aggregate and version
-    /// order, in one call; every pending event is then done or unfinished.
+    /// order, in one call; an event with a refused reaction is unfinished.
     async fn send(&self, work: &mut [Work], groups: &[Vec<usize>]) {
-        let order: Vec<usize> = groups
-            .iter()
-            .flatten()
-            .copied()
-            .filter(|&i| work[i].pending())
-            .collect();
+        let order = pending_in_order(work, groups);
         let commands: Vec<ReactionCommand> = order
             .iter()
             .flat_map(|&i| work[i].commands.iter().cloned())
@@ -216,16 +237,58 @@ where
                 }
                 n += 1;
             }
+            if let Some(err) = refused {
+                w.unfinished(format!("reaction not accepted: {err}"));
+            }
+        }
+    }
+
+    /// Hands the alarm orders of the pending events to the alarm sink, in
+    /// aggregate and version order, in one call; every pending event is
+    /// then done or unfinished.
+    async fn arm(&self, work: &mut [Work], groups: &[Vec<usize>]) {
+        let order = pending_in_order(work, groups);
+        let per_event: Vec<Vec<AlarmOrder>> = order
+            .iter()
+            .map(|&i| work[i].event.as_ref().map(orders_of).unwrap_or_default())
+            .collect();
+        let orders: Vec<AlarmOrder> = per_event.iter().flatten().cloned().collect();
+        let results = if orders.is_empty() {
+            Vec::new()
+        } else {
+            self.alarms.apply(&orders).await
+        };
+        let mut n = 0;
+        for (&i, mine) in order.iter().zip(&per_event) {
+            let w = &mut work[i];
+            let mut refused = None;
+            for _ in mine {
+                match answer(&results, n) {
+                    Ok(done) => w.alarms.count(done),
+                    Err(err) => refused = refused.or(Some(err)),
+                }
+                n += 1;
+            }
             match refused {
                 None => w.outcome = Some(Outcome::Done),
-                Some(err) => w.unfinished(format!("reaction not accepted: {err}")),
+                Some(err) => w.unfinished(format!("alarm not delivered: {err}")),
             }
         }
     }
 }
 
+/// The pending events' indexes, in aggregate and version order.
+fn pending_in_order(work: &[Work], groups: &[Vec<usize>]) -> Vec<usize> {
+    groups
+        .iter()
+        .flatten()
+        .copied()
+        .filter(|&i| work[i].pending())
+        .collect()
+}
+
 /// The result for item `n`; a missing one (a sink that answered short) is a refusal.
-fn answer(results: &[Result<(), DeliveryError>], n: usize) -> Result<(), DeliveryError> {
+fn answer<T: Clone>(results: &[Result<T, DeliveryError>], n: usize) -> Result<T, DeliveryError> {
     results
         .get(n)
         .cloned()
@@ -245,6 +308,7 @@ fn start(record: SourceRecord) -> Work {
         commands: Vec::new(),
         failures: Vec::new(),
         reactions_sent: 0,
+        alarms: AlarmCounts::default(),
     };
     match record.body {
         RecordBody::Event(stored) => {
@@ -318,6 +382,7 @@ fn report(work: Vec<Work>) -> ProcessReport {
             aggregate: w.key,
             published: w.published,
             reactions_sent: w.reactions_sent,
+            alarms: w.alarms,
             reactions_failed: match outcome {
                 Outcome::Malformed { .. } => 0,
                 _ => w.failures.len(),
@@ -356,6 +421,10 @@ fn log(o: &EventOutcome, unmatched: bool) {
                 published = o.published,
                 reactions_sent = o.reactions_sent,
                 reactions_failed = o.reactions_failed,
+                alarms_sent = o.alarms.sent,
+                alarms_delayed = o.alarms.delayed,
+                alarms_scheduled = o.alarms.scheduled,
+                alarms_unscheduled = o.alarms.unscheduled,
                 reason,
                 "event processed"
             )

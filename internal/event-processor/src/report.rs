@@ -2,10 +2,13 @@
 
 use handler_core::AggregateKey;
 
+use crate::alarms::AlarmCounts;
+
 /// What became of one record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
-    /// Published (if its type publishes) and every reaction accepted or recorded as failed.
+    /// Published (if its type publishes), every reaction accepted or recorded
+    /// as failed, every alarm order carried out.
     Done,
     /// Its type has no config: nothing published, no reactions. Finished.
     NoConfig,
@@ -16,8 +19,8 @@ pub enum Outcome {
         /// Why.
         reason: String,
     },
-    /// Its publication, a reaction, its failure record or its config was
-    /// not had. Not finished: retried.
+    /// Its publication, a reaction, an alarm order, its failure record or
+    /// its config was not had. Not finished: retried.
     Unfinished {
         /// Why (never quotes values).
         reason: String,
@@ -62,6 +65,8 @@ pub struct EventOutcome {
     pub reactions_sent: usize,
     /// Reactions that could not be built (each recorded as a failure).
     pub reactions_failed: usize,
+    /// What became of its alarm orders in this call.
+    pub alarms: AlarmCounts,
 }
 
 /// The answer for one batch.
@@ -93,6 +98,13 @@ impl ProcessReport {
     /// Reactions that could not be built.
     pub fn reactions_failed(&self) -> usize {
         self.outcomes.iter().map(|o| o.reactions_failed).sum()
+    }
+
+    /// What became of the alarm orders, over every record.
+    pub fn alarms(&self) -> AlarmCounts {
+        self.outcomes
+            .iter()
+            .fold(AlarmCounts::default(), |sum, o| sum + o.alarms)
     }
 
     /// Records skipped: not events, or malformed.

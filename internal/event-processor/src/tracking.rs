@@ -4,6 +4,7 @@
 
 use handler_core::{Checkpoints, ConfigSource, EventFeed, FailureLog, FeedQuery, StoreError};
 
+use crate::alarms::AlarmCounts;
 use crate::delivery::{CommandSink, Publisher};
 use crate::processor::EventProcessor;
 use crate::record::{RecordBody, SourceRecord};
@@ -21,6 +22,8 @@ pub struct TrackReport {
     pub reactions_sent: usize,
     /// Reactions that could not be built (recorded as failures).
     pub reactions_failed: usize,
+    /// What became of the alarm orders.
+    pub alarms: AlarmCounts,
     /// The id of the first event that did not finish, when the run stopped there.
     pub stopped_at: Option<String>,
     /// The checkpoint saved last (the cursor after the last finished page).
@@ -71,6 +74,7 @@ where
         report.published += done.published();
         report.reactions_sent += done.reactions_sent();
         report.reactions_failed += done.reactions_failed();
+        report.alarms = report.alarms + done.alarms();
         if let Some(position) = &done.first_unfinished {
             report.stopped_at = done
                 .outcomes

@@ -1,10 +1,12 @@
 //! The event processor's Lambda, built from its environment
-//! (docs/reference.md §8): the S3 configs, EventBridge publication, the
-//! command queue for reactions and the table for the failure records of
+//! (docs/reference.md §7): the S3 configs, EventBridge publication, the
+//! command queue for reactions and alarms, the scheduler for alarms due
+//! later (`alarm-scheduler`), and the table for the failure records of
 //! reactions that cannot be built, all on clients with the
 //! [`crate::clients`] timeouts. The binary builds it once per container;
 //! tests build the same thing.
 
+use alarm_scheduler::{ScheduleSettings, SchedulingSink, SdkSchedules, Setting};
 use aws_config::ConfigLoader;
 use config_s3::S3ConfigSource;
 use event_processor::EventProcessor;
@@ -36,6 +38,11 @@ pub struct ProcessorEnv {
     pub command_queue: String,
     /// `EVENT_BUS_NAME` (default [`DEFAULT_EVENT_BUS`]).
     pub event_bus: String,
+    /// What schedules of alarms are made with: `SCHEDULE_GROUP_NAME`,
+    /// `SCHEDULER_ROLE_ARN`, `COMMAND_QUEUE_ARN`, `SCHEDULE_DLQ_ARN`. Each
+    /// optional: without them, an alarm that needs a schedule fails its
+    /// event with a reason naming the missing variable.
+    pub schedules: ScheduleSettings,
     /// The knobs shared with the handler (`CONFIG_CACHE_SECONDS` and the
     /// clients' timeouts are the ones the processor uses).
     pub knobs: Knobs,
@@ -53,6 +60,12 @@ impl ProcessorEnv {
             prefix: value("S3_CONFIG_PREFIX").unwrap_or_default(),
             command_queue: required("COMMAND_QUEUE_URL")?,
             event_bus: value("EVENT_BUS_NAME").unwrap_or_else(|| DEFAULT_EVENT_BUS.to_owned()),
+            schedules: ScheduleSettings {
+                group: Setting::new("SCHEDULE_GROUP_NAME", value("SCHEDULE_GROUP_NAME")),
+                role_arn: Setting::new("SCHEDULER_ROLE_ARN", value("SCHEDULER_ROLE_ARN")),
+                queue_arn: Setting::new("COMMAND_QUEUE_ARN", value("COMMAND_QUEUE_ARN")),
+                dlq_arn: Setting::new("SCHEDULE_DLQ_ARN", value("SCHEDULE_DLQ_ARN")),
+            },
             knobs: Knobs::from_lookup(&lookup)?,
         })
     }
@@ -60,7 +73,9 @@ impl ProcessorEnv {
 
 /// The processor the function runs: clients from `loader` (in the binary
 /// `aws_config::defaults(BehaviorVersion::latest())`) with the knobs'
-/// timeouts. Nothing is called at init.
+/// timeouts; its alarms through a [`SchedulingSink`] on the command queue
+/// and the scheduler. Nothing is called at init; missing schedule settings
+/// are logged once as a warning.
 pub async fn lambda_processor(env: &ProcessorEnv, loader: ConfigLoader) -> LambdaProcessor {
     let sdk = load_sdk_config(loader, &env.knobs.timeouts).await;
     let configs = S3ConfigSource::new(s3_client(&sdk), &env.bucket, &env.prefix)
@@ -71,7 +86,19 @@ pub async fn lambda_processor(env: &ProcessorEnv, loader: ConfigLoader) -> Lambd
     ));
     let sink = SqsCommandSink::new(aws_sdk_sqs::Client::new(&sdk), &env.command_queue);
     let failures = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), &env.table);
-    EventProcessor::new(configs, publisher, sink, failures)
+    let missing = env.schedules.missing();
+    if !missing.is_empty() {
+        tracing::warn!(
+            missing = missing.join(", "),
+            "alarms due in more than 15 minutes (any not yet due on a FIFO queue) cannot be scheduled: their events will not finish"
+        );
+    }
+    let alarms = SchedulingSink::new(
+        sink.clone(),
+        SdkSchedules::new(aws_sdk_scheduler::Client::new(&sdk)),
+        env.schedules.clone(),
+    );
+    EventProcessor::new(configs, publisher, sink, failures).with_alarms(alarms)
 }
 
 #[cfg(test)]
@@ -111,6 +138,32 @@ mod tests {
         assert_eq!(
             (bus.event_bus.as_str(), bus.prefix.as_str()),
             ("orders", "configs/")
+        );
+        // No schedule settings: every one is named as missing.
+        assert_eq!(
+            ok.schedules.missing(),
+            [
+                "SCHEDULE_GROUP_NAME",
+                "SCHEDULER_ROLE_ARN",
+                "COMMAND_QUEUE_ARN",
+                "SCHEDULE_DLQ_ARN"
+            ]
+        );
+        let scheduled = env(&[
+            ("DYNAMO_TABLE_NAME", "t"),
+            ("S3_BUCKET_NAME", "b"),
+            ("COMMAND_QUEUE_URL", "https://q"),
+            ("SCHEDULE_GROUP_NAME", "stack-alarms"),
+            ("SCHEDULER_ROLE_ARN", "arn:aws:iam::1:role/r"),
+            ("COMMAND_QUEUE_ARN", "arn:aws:sqs:us-east-1:1:q"),
+            ("SCHEDULE_DLQ_ARN", ""),
+        ])
+        .unwrap();
+        assert_eq!(scheduled.schedules.missing(), ["SCHEDULE_DLQ_ARN"]);
+        assert_eq!(
+            scheduled.schedules.target().unwrap_err(),
+            "SCHEDULE_DLQ_ARN",
+            "an empty value is unset"
         );
     }
 }

@@ -7,8 +7,8 @@
 //!   that has none, so the idempotency key travels with the body;
 //! - [`chunking`]: `SendMessageBatch` requests of at most 10 entries and
 //!   256 KiB;
-//! - [`Outgoing`] and [`send_batch`]: one message's body, attributes and
-//!   FIFO group and deduplication ids, and one `SendMessageBatch` request
+//! - [`Outgoing`] and [`send_batch`]: one message's body, attributes,
+//!   FIFO group and deduplication ids and delay, and one `SendMessageBatch` request
 //!   with SQS's answer by entry;
 //! - [`is_fifo_queue_url`]: which queues need those ids;
 //! - [`sink`]: the event processor's `CommandSink`, reactions to the
@@ -25,7 +25,7 @@ pub mod envelope;
 mod outgoing;
 pub mod sink;
 
-pub use outgoing::{BatchAnswer, FifoIds, Outgoing, Refused, send_batch};
+pub use outgoing::{BatchAnswer, FifoIds, MAX_DELAY_SECONDS, Outgoing, Refused, send_batch};
 
 /// True when `queue_url` names a FIFO queue (its name ends in `.fifo`).
 ///

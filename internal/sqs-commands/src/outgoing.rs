@@ -18,7 +18,14 @@ pub struct Outgoing {
     pub attributes: HashMap<String, MessageAttributeValue>,
     /// On a FIFO queue: the message group and the deduplication id.
     pub fifo: Option<FifoIds>,
+    /// `DelaySeconds` (0 to [`MAX_DELAY_SECONDS`]): the message stays
+    /// hidden this long. Standard queues only: a FIFO queue takes no delay
+    /// per message.
+    pub delay_seconds: Option<u32>,
 }
+
+/// The longest delay SQS gives one message: 15 minutes.
+pub const MAX_DELAY_SECONDS: u32 = 900;
 
 /// What a FIFO queue needs with each message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,7 +44,16 @@ impl Outgoing {
             body: body.into(),
             attributes: HashMap::new(),
             fifo: None,
+            delay_seconds: None,
         }
+    }
+
+    /// Hidden for `seconds` after it is sent (at most
+    /// [`MAX_DELAY_SECONDS`]; SQS refuses more, and refuses any delay on a
+    /// FIFO queue).
+    pub fn with_delay(mut self, seconds: u32) -> Self {
+        self.delay_seconds = Some(seconds);
+        self
     }
 
     /// With the FIFO group and deduplication id.
@@ -70,7 +86,8 @@ impl Outgoing {
         let mut entry = SendMessageBatchRequestEntry::builder()
             .id(index.to_string())
             .message_body(&self.body)
-            .set_message_attributes(Some(self.attributes.clone()).filter(|a| !a.is_empty()));
+            .set_message_attributes(Some(self.attributes.clone()).filter(|a| !a.is_empty()))
+            .set_delay_seconds(self.delay_seconds.and_then(|s| i32::try_from(s).ok()));
         if let Some(fifo) = &self.fifo {
             entry = entry
                 .message_group_id(&fifo.group)

@@ -37,9 +37,7 @@ impl SqsCommandSink {
 
     /// The message of one reaction.
     pub fn message(&self, command: &ReactionCommand) -> Result<Outgoing, DeliveryError> {
-        let body = serde_json::to_string(command)
-            .map_err(|e| DeliveryError(format!("the command cannot be written as JSON: {e}")))?;
-        let message = Outgoing::new(body);
+        let message = Outgoing::new(body(command)?);
         Ok(if self.fifo {
             message.in_group(
                 group_id(&command.aggregate_type, &command.aggregate_id),
@@ -49,6 +47,13 @@ impl SqsCommandSink {
             message
         })
     }
+}
+
+/// The message body of a command sent by the event processor (a reaction,
+/// or an alarm on any of its paths): its JSON (docs/reference.md §1).
+pub fn body(command: &ReactionCommand) -> Result<String, DeliveryError> {
+    serde_json::to_string(command)
+        .map_err(|e| DeliveryError(format!("the command cannot be written as JSON: {e}")))
 }
 
 /// A FIFO deduplication id for a command id: its SHA-256 in hex (64
@@ -70,20 +75,40 @@ pub fn deduplication_id(command_id: &str) -> String {
 #[async_trait]
 impl CommandSink for SqsCommandSink {
     async fn send(&self, commands: &[ReactionCommand]) -> Vec<Result<(), DeliveryError>> {
+        let messages: Vec<Result<Outgoing, DeliveryError>> =
+            commands.iter().map(|c| self.message(c)).collect();
+        self.send_messages(&messages).await
+    }
+}
+
+impl SqsCommandSink {
+    /// True when the queue is FIFO (no per-message delay; groups and
+    /// deduplication ids).
+    pub fn is_fifo(&self) -> bool {
+        self.fifo
+    }
+
+    /// Sends prepared messages (from [`SqsCommandSink::message`], perhaps
+    /// with a delay) in `SendMessageBatch` requests; one result per item,
+    /// in order; an item that is already an error stays that error.
+    pub async fn send_messages(
+        &self,
+        messages: &[Result<Outgoing, DeliveryError>],
+    ) -> Vec<Result<(), DeliveryError>> {
         let mut results: Vec<Result<(), DeliveryError>> =
-            vec![Err(DeliveryError("not sent".into())); commands.len()];
-        // (index into `commands`, its message) for the commands that have one.
-        let mut messages = Vec::with_capacity(commands.len());
-        for (index, command) in commands.iter().enumerate() {
-            match self.message(command) {
-                Ok(message) => messages.push((index, message)),
-                Err(e) => results[index] = Err(e),
+            vec![Err(DeliveryError("not sent".into())); messages.len()];
+        // (index into `messages`, its message) for the items that have one.
+        let mut ready = Vec::with_capacity(messages.len());
+        for (index, message) in messages.iter().enumerate() {
+            match message {
+                Ok(message) => ready.push((index, message)),
+                Err(e) => results[index] = Err(e.clone()),
             }
         }
-        let sizes: Vec<usize> = messages.iter().map(|(_, m)| m.body.len()).collect();
+        let sizes: Vec<usize> = ready.iter().map(|(_, m)| m.body.len()).collect();
         for range in batches(&sizes) {
-            let chunk = &messages[range];
-            let outgoing: Vec<Outgoing> = chunk.iter().map(|(_, m)| m.clone()).collect();
+            let chunk = &ready[range];
+            let outgoing: Vec<Outgoing> = chunk.iter().map(|(_, m)| (*m).clone()).collect();
             match send_batch(&self.client, &self.queue_url, &outgoing).await {
                 Ok(answer) => {
                     for (entry, _) in &answer.sent {

@@ -5,11 +5,12 @@
 //!
 //! | item | `pk` | `sk` | other attributes |
 //! | --- | --- | --- | --- |
-//! | event | `{type}#{id}` | version ≥ 1 | eventType, state, payload, commandId, metadata, recordedAt, configVersion, fingerprint, data; version 1 also listShard, listId |
+//! | event | `{type}#{id}` | version ≥ 1 | eventType, state, payload, commandId, metadata, recordedAt, configVersion, fingerprint, data; alarms when the event changes them; version 1 also listShard, listId; the last of an append also alarmState when alarms are set |
 //! | failure record | `#failure#{messageId}` | 0 | itemType=`failure`, code, reason, record (JSON of the latest), firstFailedAt, lastFailedAt, failures, expiresAt (TTL) |
 //! | replay checkpoint | `#checkpoint#{name}` | 0 | itemType=`checkpoint`, cursor, savedAt |
 //!
-//! The newest event is the head. `commandId` keys the local index
+//! The newest event is the head (with the aggregate's alarms in its
+//! `alarmState`). `commandId` keys the local index
 //! [`COMMAND_INDEX`]; only version-1 events carry `listShard`/`listId`, the
 //! keys of the sparse index [`LISTING_INDEX`] that lists the aggregates of a
 //! type.
@@ -23,8 +24,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use dynamodb_layout::items::{AttrValue, Attributes, attr};
 use dynamodb_layout::read::{self, ItemAttributes};
 use handler_core::state_machine::AggregateState;
-use handler_core::{AggregateKey, CommandRecord, Event, StoreError, StoredFailure};
-use serde_json::{Map, Value};
+use handler_core::{AggregateKey, CommandRecord, Commit, Event, StoreError, StoredFailure};
 
 pub use dynamodb_layout::items::TTL_ATTRIBUTE;
 pub(crate) use dynamodb_layout::items::{aggregate_pk, list_shard, list_shard_of};
@@ -59,15 +59,13 @@ pub(crate) fn key(pk: String, sk: u64) -> Item {
     ])
 }
 
-pub(crate) fn event_item(
-    key: &AggregateKey,
-    event: &Event,
-    record: &CommandRecord,
-    data_after: &Map<String, Value>,
-) -> Item {
-    sdk_item(dynamodb_layout::items::event_item(
-        key, event, record, data_after,
-    ))
+/// The items an append of `commit` writes, in version order (the last
+/// with the head's alarms).
+pub(crate) fn commit_items(commit: &Commit) -> Vec<Item> {
+    dynamodb_layout::items::commit_items(commit)
+        .into_iter()
+        .map(sdk_item)
+        .collect()
 }
 
 /// The layout's attributes as the SDK's.
@@ -149,7 +147,20 @@ mod tests {
     use handler_core::model::now_rfc3339;
     use serde_json::json;
 
+    use serde_json::{Map, Value};
+
     use super::*;
+
+    fn event_item(
+        key: &AggregateKey,
+        event: &Event,
+        record: &CommandRecord,
+        data_after: &Map<String, Value>,
+    ) -> Item {
+        sdk_item(dynamodb_layout::items::event_item(
+            key, event, record, data_after,
+        ))
+    }
 
     /// An item's size by DynamoDB's rule, from the attributes the item holds.
     fn item_bytes(item: &Item) -> usize {
@@ -218,5 +229,64 @@ mod tests {
                 assert_eq!(parse_command(&key, &item).expect("record"), record);
             }
         }
+    }
+
+    #[test]
+    fn the_layout_sizes_an_append_with_alarms_exactly_and_it_reads_back() {
+        use handler_core::state_machine::{Alarm, AlarmChanges, Alarms};
+
+        let key = AggregateKey::new("order", "o-1");
+        let alarm = Alarm {
+            name: "payment-timeout".into(),
+            due: "2026-12-01T00:15:00Z".parse().expect("a time"),
+            version: 1,
+            command: "PaymentTimedOut".into(),
+            payload: Map::new(),
+            correlation_id: Some("place-o-1".into()),
+        };
+        let events: Vec<Event> = (1..=2)
+            .map(|version| Event {
+                version,
+                event_type: "Touched".into(),
+                state: "Open".into(),
+                payload: Map::new(),
+                command_id: format!("c-{version}"),
+                metadata: Map::new(),
+                recorded_at: now_rfc3339(),
+                config_version: 1,
+                alarms: (version == 1).then(|| AlarmChanges {
+                    set: vec![alarm.clone()],
+                    cleared: vec![],
+                }),
+            })
+            .collect();
+        let commit = Commit {
+            key: key.clone(),
+            expected_version: 0,
+            commands: events
+                .iter()
+                .map(|e| CommandRecord {
+                    command_id: e.command_id.clone(),
+                    key: key.clone(),
+                    fingerprint: "f".into(),
+                    version: e.version,
+                })
+                .collect(),
+            data_after: vec![Map::new(); 2],
+            head: AggregateState {
+                state: "Open".into(),
+                version: 2,
+                data: Map::new(),
+                alarms: Alarms::from([(alarm.name.clone(), alarm)]),
+            },
+            events,
+        };
+        let items = commit_items(&commit);
+        let sizes: Vec<usize> = items.iter().map(item_bytes).collect();
+        assert_eq!(sizes, size::commit_item_bytes(&commit));
+        assert!(items[0].contains_key("alarms") && !items[0].contains_key("alarmState"));
+        assert!(!items[1].contains_key("alarms") && items[1].contains_key("alarmState"));
+        assert_eq!(parse_event(&items[0]).expect("event"), commit.events[0]);
+        assert_eq!(parse_head(&items[1]).expect("head"), commit.head);
     }
 }

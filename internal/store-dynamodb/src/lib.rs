@@ -2,7 +2,9 @@
 //! [`items`]).
 //!
 //! Layout 2 (docs/cost.md): one item per event, which carries the state after
-//! it and its command's fingerprint; no head item, no idempotency record.
+//! it and its command's fingerprint (and the alarms it changed); the last
+//! item of each append also carries the aggregate's alarms; no head item, no
+//! idempotency record.
 //!
 //! - **Load** is consistent `Query`s: the newest event (`Limit` 1, newest
 //!   first), which is the head; then, when there is one, for each asked
@@ -319,12 +321,7 @@ impl EventStore for DynamoStore {
                 commit.data_after.len()
             ))));
         }
-        let mut items = commit
-            .events
-            .iter()
-            .zip(&commit.commands)
-            .zip(&commit.data_after)
-            .map(|((event, record), data)| items::event_item(&commit.key, event, record, data));
+        let mut items = items::commit_items(commit).into_iter();
         if n == 1 {
             return self
                 .client

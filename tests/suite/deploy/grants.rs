@@ -249,19 +249,8 @@ async fn the_processor_role_grants_what_the_processor_sends() {
         .expect("GetItem")
         .expect("the failure record, under #failure#parcel#p-2@1/0");
     assert_eq!(failure.last.code, "reaction_failed");
-    let t = template();
-    let statements = t["Resources"]["ProcessorRole"]["Properties"]["Policies"][0]["PolicyDocument"]
-        ["Statement"]
-        .as_array()
-        .expect("statements")
-        .clone();
-    let actions = |sid: &str| -> Vec<String> {
-        let found = statements
-            .iter()
-            .find(|s| s["Sid"] == sid)
-            .unwrap_or_else(|| panic!("statement {sid}"));
-        strings(&found["Action"])
-    };
+    let statements = processor_statements();
+    let actions = |sid: &str| statement_actions(&statements, sid);
     assert_eq!(
         sent,
         [
@@ -290,7 +279,72 @@ async fn the_processor_role_grants_what_the_processor_sends() {
             "MissingConfigIsNotFoundNotDenied",
             "FailureRecordsOnly",
             "OnFailureDestination",
+            // What the alarm sink sends: tests/suite/alarms_moto/.
+            "ScheduleAlarms",
+            "PassSchedulerRole",
         ]),
         "nothing more"
     );
+}
+
+/// The processor's alarm grants (`ScheduleAlarms`, with `SendReactions`)
+/// are what its alarm sink sends: a delayed message, schedules created, a
+/// schedule deleted. (`PassSchedulerRole` is what `CreateSchedule` needs for
+/// the role it names: `template_alarms` checks it is that role only.)
+#[tokio::test]
+async fn the_processor_role_grants_what_its_alarm_sink_sends() {
+    use crate::alarms_moto::rig::{AlarmRig, from_now, start, timer};
+
+    let mut rig = AlarmRig::new().await;
+    rig.rig
+        .apply(&[start("t-1", &from_now(60)), start("t-2", &from_now(7200))])
+        .await;
+    rig.process().await;
+    rig.rig
+        .apply(&[timer("t-2", "Stop", serde_json::json!({}))])
+        .await;
+    rig.process().await;
+    let authorised_by = |operation: &str| -> &'static str {
+        match operation {
+            "SendMessageBatch" => "sqs:SendMessage",
+            "CreateSchedule" => "scheduler:CreateSchedule",
+            "DeleteSchedule" => "scheduler:DeleteSchedule",
+            other => {
+                panic!("the alarm sink sends {other}: grant it in template.json and map it here")
+            }
+        }
+    };
+    let sent: BTreeSet<String> = [&rig.rig.sink_requests, &rig.scheduler_requests]
+        .iter()
+        .flat_map(|counter| counter.sent())
+        .map(|op| authorised_by(&op).to_owned())
+        .collect();
+    let statements = processor_statements();
+    let actions = |sid: &str| statement_actions(&statements, sid);
+    assert_eq!(
+        sent,
+        ["SendReactions", "ScheduleAlarms"]
+            .into_iter()
+            .flat_map(actions)
+            .collect(),
+        "the alarm grants are exactly what the sink sends"
+    );
+}
+
+/// The statements of the processor's role in the template.
+fn processor_statements() -> Vec<Value> {
+    template()["Resources"]["ProcessorRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+        ["Statement"]
+        .as_array()
+        .expect("statements")
+        .clone()
+}
+
+/// The actions of statement `sid`.
+fn statement_actions(statements: &[Value], sid: &str) -> Vec<String> {
+    let found = statements
+        .iter()
+        .find(|s| s["Sid"] == sid)
+        .unwrap_or_else(|| panic!("statement {sid}"));
+    strings(&found["Action"])
 }

@@ -2,13 +2,14 @@
 //! CloudFormation, read back through the service APIs
 //! ([`template_moto`]); what moto skips, checked in the template itself, and
 //! cfn-lint ([`template_static`]); the event processor's function, stream
-//! mapping and alarm ([`template_processor`]); the roles' grants against what the Lambda
-//! sends ([`grants`]); and the script behind `cargo make zip` /
+//! mapping and alarm ([`template_processor`]); the schedule group and the
+//! scheduler's role for alarms ([`template_alarms`]); the roles' grants
+//! against what the Lambda sends ([`grants`]); and the script behind `cargo make zip` /
 //! `cargo make deploy` (`stack.py`) against moto ([`script`]).
 //!
 //! moto makes the queues, the table (keys, index, stream), the bucket (with
 //! its encryption), the role and its inline policies, the function and the
-//! event source mapping; it skips `AWS::CloudWatch::Alarm`,
+//! event source mapping; it skips `AWS::CloudWatch::Alarm`, `AWS::Scheduler::ScheduleGroup`,
 //! `AWS::S3::BucketPolicy` and `AWS::SQS::QueuePolicy`, and ignores a
 //! table's TTL and point-in-time recovery, a bucket's public access block,
 //! versioning and ownership, a queue's `RedriveAllowPolicy`, and a
@@ -19,6 +20,7 @@
 
 mod grants;
 mod script;
+mod template_alarms;
 mod template_moto;
 mod template_processor;
 mod template_static;

@@ -1,5 +1,6 @@
 //! The engine against in-memory adapters.
 
+mod alarms;
 mod fakes;
 mod jsonl;
 mod process;

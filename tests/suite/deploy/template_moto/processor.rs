@@ -1,6 +1,8 @@
 //! The event processor's resources on moto: its function and environment,
 //! its stream mapping (created disabled: moto would read the stream
-//! itself), its on-failure queue, and its role's grants, exactly.
+//! itself), its on-failure queue, its role's grants, exactly, and the
+//! scheduler's role for alarms (moto's CloudFormation skips the schedule
+//! group itself: `template_alarms` checks it in the template).
 
 use std::collections::BTreeMap;
 
@@ -23,6 +25,10 @@ pub(super) async fn check_processor(
 ) {
     let lambda = aws_sdk_lambda::Client::new(sdk);
     let (function, env) = function(&lambda, &out("ProcessorFunctionName"), expect).await;
+    let command_queue_arn = queue_arn(sdk, &out("QueueUrl")).await;
+    let dlq_arn = queue_arn(sdk, &out("DeadLetterQueueUrl")).await;
+    let scheduler_role = out("SchedulerRoleArn");
+    let group = out("ScheduleGroupName");
     let wanted: BTreeMap<String, String> = [
         ("DYNAMO_TABLE_NAME", out("TableName")),
         ("S3_BUCKET_NAME", out("ConfigBucketName")),
@@ -30,6 +36,10 @@ pub(super) async fn check_processor(
         ("CONFIG_CACHE_SECONDS", "60".to_owned()),
         ("COMMAND_QUEUE_URL", out("QueueUrl")),
         ("EVENT_BUS_NAME", out("EventBusName")),
+        ("COMMAND_QUEUE_ARN", command_queue_arn.clone()),
+        ("SCHEDULE_GROUP_NAME", group.clone()),
+        ("SCHEDULER_ROLE_ARN", scheduler_role.clone()),
+        ("SCHEDULE_DLQ_ARN", dlq_arn.clone()),
         ("RUST_LOG", "info".to_owned()),
     ]
     .into_iter()
@@ -54,11 +64,14 @@ pub(super) async fn check_processor(
     );
 
     let failures_arn = queue_arn(sdk, &out("ProcessorFailureQueueUrl")).await;
-    let account = failures_arn.split(':').nth(4).expect("account in ARN");
-    let command_queue_arn = queue_arn(sdk, &out("QueueUrl")).await;
+    let account = failures_arn
+        .split(':')
+        .nth(4)
+        .expect("account in ARN")
+        .to_owned();
     let bucket = out("ConfigBucketName");
     let mut allowed = Allowed::default();
-    allowed.own_logs(account, &out("ProcessorFunctionName"));
+    allowed.own_logs(&account, &out("ProcessorFunctionName"));
     allowed.configs(&bucket, expect.prefix);
     let mut allow = |actions: &[&str], resource: String, condition: Option<Value>| {
         allowed.allow(actions, resource, condition);
@@ -81,17 +94,44 @@ pub(super) async fn check_processor(
         ),
         None,
     );
-    allow(&["sqs:SendMessage"], command_queue_arn, None);
+    allow(&["sqs:SendMessage"], command_queue_arn.clone(), None);
     allow(&["sqs:SendMessage"], failures_arn, None);
     allow(
         &["dynamodb:UpdateItem"],
         table_arn.to_owned(),
         Some(json!({"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["#failure#*"]}})),
     );
+    // Alarms: schedules in the stack's group only, passing the scheduler's
+    // role to the scheduler only.
+    allow(
+        &["scheduler:CreateSchedule", "scheduler:DeleteSchedule"],
+        format!("arn:aws:scheduler:us-east-1:{account}:schedule/{group}/*"),
+        None,
+    );
+    allow(
+        &["iam:PassRole"],
+        scheduler_role.clone(),
+        Some(json!({"StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}})),
+    );
     let role_arn = function.role().expect("the processor's role");
     assert_eq!(
         granted(sdk, role_arn).await,
         allowed.0,
         "the processor's role grants exactly what it uses, on this stack's resources"
+    );
+
+    // The scheduler's role: the alarm's command to the command queue, a
+    // delivery given up to the dead-letter queue; nothing else.
+    let mut scheduler = Allowed::default();
+    scheduler.allow(&["sqs:SendMessage"], command_queue_arn, None);
+    scheduler.allow(&["sqs:SendMessage"], dlq_arn, None);
+    assert_eq!(
+        granted(sdk, &scheduler_role).await,
+        scheduler.0,
+        "the scheduler's role sends to the command queue and its DLQ only"
+    );
+    assert!(
+        group.ends_with("-alarms") && group.starts_with("stack"),
+        "the group is named after the stack: {group}"
     );
 }
