@@ -7,9 +7,7 @@ use handler_core::state_machine::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 
 use crate::harness::*;
-use crate::saga::{
-    invariants_hold, path, path_of, place, place_by_transfer, restock, state, steps, stock, traced,
-};
+use crate::saga::{invariants_hold, path, place, place_by_transfer, restock, state, steps, stock};
 
 /// `alarms TYPE ID --json`, with `--now` when given.
 fn alarms(cli: &Cli, aggregate_type: &str, id: &str, now: Option<&str>) -> Value {
