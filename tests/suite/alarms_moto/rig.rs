@@ -156,17 +156,7 @@ impl AlarmRig {
 
     /// The handler's report for these command bodies, as one Lambda batch.
     pub(crate) async fn handle(&self, bodies: &[Value]) -> BatchReport {
-        let records: Vec<Value> = bodies
-            .iter()
-            .enumerate()
-            .map(|(i, body)| {
-                json!({"messageId": format!("m-{i}-{}", body["commandId"].as_str().unwrap_or("")),
-                       "body": body.to_string(),
-                       "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:commands"})
-            })
-            .collect();
-        let event = lambda_sqs::parse_event(&json!({ "Records": records }).to_string())
-            .expect("an SQS event");
+        let event = crate::processor::harness::sqs_event(bodies);
         let handler: Handler<DynamoStore, S3ConfigSource> = self.rig.stack.handler();
         handler.handle(lambda_sqs::to_batch(&event)).await
     }

@@ -109,17 +109,7 @@ impl Rig {
 
     /// The handler applies these command bodies as one Lambda batch.
     pub(crate) async fn apply(&self, bodies: &[Value]) -> SqsBatchResponse {
-        let records: Vec<Value> = bodies
-            .iter()
-            .enumerate()
-            .map(|(i, body)| {
-                json!({"messageId": format!("m-{i}-{}", body["commandId"].as_str().unwrap_or("")),
-                       "body": body.to_string(),
-                       "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:commands"})
-            })
-            .collect();
-        let event = lambda_sqs::parse_event(&json!({ "Records": records }).to_string())
-            .expect("an SQS event");
+        let event = sqs_event(bodies);
         lambda_sqs::handle_event(
             &self.stack.handler(),
             LambdaEvent::new(event, Context::default()),
@@ -148,6 +138,21 @@ impl Rig {
 }
 
 /// A command body.
+/// These command bodies as the SQS event of one Lambda batch (message ids
+/// derived from the command ids).
+pub(crate) fn sqs_event(bodies: &[Value]) -> lambda_sqs::SqsEvent {
+    let records: Vec<Value> = bodies
+        .iter()
+        .enumerate()
+        .map(|(i, body)| {
+            json!({"messageId": format!("m-{i}-{}", body["commandId"].as_str().unwrap_or("")),
+                   "body": body.to_string(),
+                   "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:commands"})
+        })
+        .collect();
+    lambda_sqs::parse_event(&json!({ "Records": records }).to_string()).expect("an SQS event")
+}
+
 pub(crate) fn command(aggregate_type: &str, id: &str, command: &str, payload: Value) -> Value {
     json!({"commandId": format!("{aggregate_type}-{id}-{command}"), "aggregateType": aggregate_type,
            "aggregateId": id, "command": command, "payload": payload})
