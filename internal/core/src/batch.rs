@@ -142,7 +142,8 @@ impl MessageOutcome {
                 outcome = applied.outcome(),
                 version = applied.version,
                 stale_reason = applied.stale.map(|why| why.to_string()),
-                "message applied"
+                "message {}",
+                applied.outcome()
             ),
             Err(failure) => tracing::warn!(
                 target: "command_handler::outcome",
