@@ -5,7 +5,6 @@
 //! names its record, so the stream retries it.
 
 use lambda_dynamodb_stream::records::source_records;
-use lambda_runtime::{Context, LambdaEvent};
 use testkit::stream::StreamReader;
 
 use super::rig::{AlarmRig, ROLE_ARN, from_now, start};
@@ -54,25 +53,13 @@ async fn the_function_schedules_with_its_variables_and_names_the_one_missing() {
         "alarm not delivered: alarm `expiry` needs a schedule (it is due in more than 15 \
          minutes) but SCHEDULE_GROUP_NAME is not set"
     );
-    let answer = lambda_dynamodb_stream::handle_event(
-        &bare,
-        LambdaEvent::new(StreamReader::event(&records), Context::default()),
-    )
-    .await;
-    let named: Vec<Option<String>> = answer
-        .batch_item_failures
-        .iter()
-        .map(|f| f.item_identifier.clone())
-        .collect();
+    let answer = crate::processor::harness::stream_answer(&bare, &records).await;
+    let named = crate::processor::harness::unfinished(&answer);
     assert_eq!(named, [Some(sequence)], "the stream retries the record");
     assert!(rig.schedule_names().await.is_empty());
 
     let configured = processor(&rig, true).await;
-    let answer = lambda_dynamodb_stream::handle_event(
-        &configured,
-        LambdaEvent::new(StreamReader::event(&records), Context::default()),
-    )
-    .await;
+    let answer = crate::processor::harness::stream_answer(&configured, &records).await;
     assert!(answer.batch_item_failures.is_empty(), "{answer:?}");
     assert_eq!(rig.schedule_names().await.len(), 2, "ring and expiry");
 }

@@ -8,11 +8,12 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 use config_s3::S3ConfigSource;
-use event_processor::{CommandSink, EventProcessor};
+use event_processor::{CommandSink, EventProcessor, Publisher};
 use eventbridge_publisher::{
     Entry, EntryRefused, EventBridgePublisher, PutEventsApi, SdkPutEvents,
 };
-use handler_core::{AggregateKey, Event, EventStore};
+use handler_core::{AggregateKey, ConfigSource, Event, EventStore, FailureLog};
+use lambda_dynamodb_stream::DynamoDbEventResponse;
 use lambda_runtime::{Context, LambdaEvent};
 use lambda_sqs::SqsBatchResponse;
 use serde_json::{Value, json};
@@ -138,6 +139,33 @@ impl Rig {
 }
 
 /// A command body.
+/// The Lambda's answer to one stream batch of these records.
+pub(crate) async fn stream_answer<C, P, S, F>(
+    processor: &EventProcessor<C, P, S, F>,
+    records: &[Value],
+) -> DynamoDbEventResponse
+where
+    C: ConfigSource,
+    P: Publisher,
+    S: CommandSink,
+    F: FailureLog,
+{
+    lambda_dynamodb_stream::handle_event(
+        processor,
+        LambdaEvent::new(StreamReader::event(records), Context::default()),
+    )
+    .await
+}
+
+/// The sequence numbers a stream answer names (the first unfinished record).
+pub(crate) fn unfinished(answer: &DynamoDbEventResponse) -> Vec<Option<String>> {
+    answer
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.clone())
+        .collect()
+}
+
 /// These command bodies as the SQS event of one Lambda batch (message ids
 /// derived from the command ids).
 pub(crate) fn sqs_event(bodies: &[Value]) -> lambda_sqs::SqsEvent {

@@ -14,7 +14,6 @@ use std::collections::BTreeSet;
 
 use event_processor::{Outcome, RecordBody};
 use lambda_dynamodb_stream::records::source_records;
-use lambda_runtime::{Context, LambdaEvent};
 use serde_json::{Value, json};
 use testkit::stream::StreamReader;
 
@@ -39,11 +38,7 @@ async fn a_stored_event_is_published_and_its_reaction_applied() {
     let records = rig.stream.read().await;
     assert_eq!(records.len(), 3, "one stream record per event");
     let processor = rig.processor(rig.put_events());
-    let answer = lambda_dynamodb_stream::handle_event(
-        &processor,
-        LambdaEvent::new(StreamReader::event(&records), Context::default()),
-    )
-    .await;
+    let answer = harness::stream_answer(&processor, &records).await;
     assert!(answer.batch_item_failures.is_empty(), "{answer:?}");
     assert_eq!(
         serde_json::to_value(&answer).unwrap(),
@@ -151,11 +146,7 @@ async fn the_same_stream_batch_twice_changes_nothing() {
     )
     .await;
     for _ in 0..2 {
-        let answer = lambda_dynamodb_stream::handle_event(
-            &processor,
-            LambdaEvent::new(StreamReader::event(&records), Context::default()),
-        )
-        .await;
+        let answer = harness::stream_answer(&processor, &records).await;
         assert!(answer.batch_item_failures.is_empty(), "{answer:?}");
     }
     let reactions = rig.queued_commands().await;
@@ -232,16 +223,8 @@ async fn a_failure_mid_batch_answers_its_sequence_number() {
         detail.contains("\"eventId\":\"parcel#p-2@1\"")
     });
     let processor = rig.processor(refusing);
-    let answer = lambda_dynamodb_stream::handle_event(
-        &processor,
-        LambdaEvent::new(StreamReader::event(&records), Context::default()),
-    )
-    .await;
-    let named: Vec<Option<String>> = answer
-        .batch_item_failures
-        .iter()
-        .map(|f| f.item_identifier.clone())
-        .collect();
+    let answer = harness::stream_answer(&processor, &records).await;
+    let named = harness::unfinished(&answer);
     assert_eq!(
         named,
         [Some(sequence(1))],
