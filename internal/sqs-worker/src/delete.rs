@@ -3,22 +3,9 @@
 
 use aws_sdk_sqs::types::DeleteMessageBatchRequestEntry;
 
+use crate::errors::DeleteFailure;
 use crate::received::ReceivedMessage;
 use crate::worker::Worker;
-
-/// An applied message that could not be deleted: it will come back, and the
-/// handler will then recognise it as a duplicate.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeleteFailure {
-    /// The message.
-    pub message_id: String,
-    /// SQS's error code (`ReceiptHandleIsInvalid`, ...), `RequestFailed`
-    /// when the whole `DeleteMessageBatch` call failed, or
-    /// `MissingReceiptHandle`.
-    pub code: String,
-    /// SQS's message, if any.
-    pub message: String,
-}
 
 impl<S, C> Worker<S, C> {
     /// Deletes `messages[i]` for each `i` of `applied` in one

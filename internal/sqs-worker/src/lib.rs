@@ -30,15 +30,15 @@
 #![forbid(unsafe_code)]
 
 mod delete;
+mod errors;
 mod options;
 mod receive;
 mod received;
 mod stats;
 mod worker;
 
-pub use delete::DeleteFailure;
+pub use errors::{DeleteFailure, WorkerError};
 pub use options::WorkerOptions;
-pub use receive::WorkerError;
 pub use received::ReceivedMessage;
 pub use stats::PollStats;
 pub use worker::{Polled, Worker};

@@ -1,27 +1,14 @@
 //! Receiving: one long-polling `ReceiveMessage`, its timeouts stretched by
-//! the wait, and the error when it fails.
+//! the wait.
 
 use std::time::Duration;
 
 use aws_sdk_sqs::config::timeout::TimeoutConfig;
 use aws_sdk_sqs::types::MessageSystemAttributeName;
 
+use crate::errors::WorkerError;
 use crate::received::ReceivedMessage;
 use crate::worker::Worker;
-
-/// Why a poll could not run.
-#[derive(Debug, thiserror::Error)]
-pub enum WorkerError {
-    /// `ReceiveMessage` failed (network, credentials, missing queue).
-    /// [`Worker::run`] logs it and backs off; the other loops return it.
-    #[error("ReceiveMessage on {queue_url} failed: {message}")]
-    Receive {
-        /// The queue.
-        queue_url: String,
-        /// The SDK's error, with its context.
-        message: String,
-    },
-}
 
 impl<S, C> Worker<S, C> {
     /// One `ReceiveMessage`. SQS holds a long poll open for up to its wait
@@ -46,6 +33,7 @@ impl<S, C> Worker<S, C> {
         let output = request.send().await.map_err(|e| WorkerError::Receive {
             queue_url: self.queue_url.clone(),
             message: sdk_error::describe(&e),
+            source: Box::new(e),
         })?;
         Ok(output
             .messages()

@@ -6,9 +6,8 @@ use batch_handler::Handler;
 use handler_core::{Batch, BatchReport, ConfigSource, EventStore, FailureLog};
 use sqs_commands::is_fifo_queue_url;
 
-use crate::delete::DeleteFailure;
+use crate::errors::{DeleteFailure, WorkerError};
 use crate::options::WorkerOptions;
-use crate::receive::WorkerError;
 use crate::received::ReceivedMessage;
 use crate::stats::PollStats;
 
