@@ -184,7 +184,7 @@ fn context(event: &EventView<'_>) -> Value {
 pub const MAX_HOPS: u64 = 32;
 
 /// `hops` in an event's metadata: 0 when absent or not a whole number.
-fn hops_of(metadata: &Map<String, Value>) -> u64 {
+pub(crate) fn hops_of(metadata: &Map<String, Value>) -> u64 {
     metadata.get("hops").and_then(Value::as_u64).unwrap_or(0)
 }
 

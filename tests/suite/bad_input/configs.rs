@@ -48,6 +48,7 @@ fn held(n: u64) -> Alarms {
                 command: "Old".to_owned(),
                 payload: Map::new(),
                 correlation_id: None,
+                hops: 0,
             };
             (alarm.name.clone(), alarm)
         })

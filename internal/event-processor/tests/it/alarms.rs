@@ -61,6 +61,7 @@ fn alarm(name: &str, version: u64, due: &str) -> Alarm {
         command: "Expire".to_owned(),
         payload: Map::new(),
         correlation_id: Some("flow-1".to_owned()),
+        hops: 0,
     }
 }
 
