@@ -31,7 +31,7 @@ mod report;
 pub mod tracking;
 
 pub use alarms::{AlarmCounts, AlarmDone, AlarmOrder, AlarmSink, KeepAlarms};
-pub use delivery::{CommandSink, DeliveryError, Publisher};
+pub use delivery::{CommandSink, DeliveryError, DeliveryKind, Publisher};
 pub use processor::EventProcessor;
 pub use publication::Publication;
 pub use record::{RecordBody, SourceRecord};

@@ -68,6 +68,7 @@
 //!     aggregate_type: "order", aggregate_id: "o-1", version: 1,
 //!     event_type: "OrderCreated", state: "Created",
 //!     data: payload, payload, metadata: &Map::new(), command_id: "c-1",
+//!     config_version: 1,
 //! };
 //! let reactions = machine.reactions(&event);
 //! let reserve = reactions[0].as_ref().expect("built");
@@ -202,7 +203,9 @@ pub use config_set::{SetFault, validate_set};
 pub use duration::{DurationError, IsoDuration, MAX_ALARM_YEARS, parse_time};
 pub use guard::CommandInput;
 pub use machine::{Decision, Rejection, StateMachine};
-pub use reaction::{EventView, MAX_HOPS, ReactionCommand, ReactionError, event_id};
+pub use reaction::{
+    EventView, MAX_HOPS, ReactionCommand, ReactionError, event_id, reaction_command_id,
+};
 pub use state::AggregateState;
 pub use validate::{ConfigError, ConfigFault};
 

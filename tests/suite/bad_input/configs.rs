@@ -143,6 +143,7 @@ fn check(case: &Value) -> Option<String> {
                 payload: &payload,
                 metadata: &Map::new(),
                 command_id: "c-1",
+                config_version: machine.version(),
             };
             let built = machine.reactions(&event).remove(0);
             match (stage, built) {
