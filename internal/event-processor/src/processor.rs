@@ -2,6 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use handler_core::{
     AggregateKey, ConfigSource, ConfigSourceError, FailureLog, FailureRecord, StoredEvent,
@@ -25,6 +26,7 @@ pub struct EventProcessor<C, P, S, F> {
     sink: S,
     failures: F,
     alarms: Arc<dyn AlarmSink>,
+    deadline_margin: Duration,
 }
 
 impl<C: std::fmt::Debug, P: std::fmt::Debug, S: std::fmt::Debug, F: std::fmt::Debug> std::fmt::Debug
@@ -39,6 +41,9 @@ impl<C: std::fmt::Debug, P: std::fmt::Debug, S: std::fmt::Debug, F: std::fmt::De
             .finish_non_exhaustive()
     }
 }
+
+/// How long before the invocation's deadline no step starts, by default.
+pub const DEFAULT_DEADLINE_MARGIN: Duration = Duration::from_secs(2);
 
 /// One record while it is processed.
 struct Work {
@@ -88,7 +93,15 @@ where
             sink,
             failures,
             alarms: Arc::new(KeepAlarms),
+            deadline_margin: DEFAULT_DEADLINE_MARGIN,
         }
+    }
+
+    /// The same processor, starting no step later than `margin` before the
+    /// deadline given to [`EventProcessor::process_until`].
+    pub fn with_deadline_margin(mut self, margin: Duration) -> Self {
+        self.deadline_margin = margin;
+        self
     }
 
     /// The same processor, its alarm orders carried out by `alarms`.
@@ -128,6 +141,19 @@ where
     /// reacted to or armed before an earlier one finished). Logs one JSON
     /// line per record.
     pub async fn process(&self, records: Vec<SourceRecord>) -> ProcessReport {
+        self.process_until(records, None).await
+    }
+
+    /// [`EventProcessor::process`] bounded by the invocation's `deadline`:
+    /// no step starts later than the deadline margin before it; the events
+    /// not finished by then are unfinished, with a reason, and the answer
+    /// comes in time (the stream retries from the first of them).
+    pub async fn process_until(
+        &self,
+        records: Vec<SourceRecord>,
+        deadline: Option<Instant>,
+    ) -> ProcessReport {
+        let late = || deadline.is_some_and(|d| Instant::now() + self.deadline_margin >= d);
         let mut work: Vec<Work> = records.into_iter().map(start).collect();
         let groups = groups(&work);
         self.build(&mut work).await;
@@ -147,13 +173,26 @@ where
             if wave.is_empty() {
                 continue;
             }
+            if late() {
+                break;
+            }
             self.record_failures(&mut work, &wave).await;
-            self.publish(&mut work, &wave).await;
-            self.send(&mut work, &wave).await;
-            self.arm(&mut work, &wave).await;
+            if !late() {
+                self.publish(&mut work, &wave).await;
+            }
+            if !late() {
+                self.send(&mut work, &wave).await;
+            }
+            if !late() {
+                self.arm(&mut work, &wave).await;
+            }
             self.record_refusals(&mut work, &wave).await;
             hold(&mut work, &groups);
         }
+        for w in work.iter_mut().filter(|w| w.pending()) {
+            w.unfinished("the invocation's deadline came before it was finished".to_owned());
+        }
+        hold(&mut work, &groups);
         report(work)
     }
 

@@ -430,3 +430,38 @@ async fn a_reaction_the_handler_would_refuse_is_recorded_naming_the_field() {
         recorded[0].reason
     );
 }
+
+#[tokio::test]
+async fn past_the_deadline_margin_nothing_starts_and_every_event_is_unfinished_with_a_reason() {
+    // Issue 20 item 15: the processor used to ignore its invocation's
+    // deadline; now no step starts within the margin before it.
+    let world = World::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_millis(500);
+    let report = world
+        .processor
+        .process_until(
+            events(vec![order("o-1", 1), order("o-2", 1)]),
+            Some(deadline),
+        )
+        .await;
+    assert_eq!(report.unfinished(), 2, "{report:?}");
+    let Outcome::Unfinished { reason } = &report.outcomes[0].outcome else {
+        panic!("{report:?}")
+    };
+    assert!(reason.contains("deadline"), "{reason}");
+    assert_eq!(report.first_unfinished.as_deref(), Some("p0"));
+    assert_eq!(
+        (
+            *world.bus.calls.lock().unwrap(),
+            *world.queue.calls.lock().unwrap()
+        ),
+        (0, 0)
+    );
+    // With time left, the same batch goes through.
+    let later = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let report = world
+        .processor
+        .process_until(events(vec![order("o-1", 1), order("o-2", 1)]), Some(later))
+        .await;
+    assert!(report.all_finished(), "{report:?}");
+}
