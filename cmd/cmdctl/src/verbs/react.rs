@@ -20,11 +20,9 @@
 mod alarms;
 mod pending;
 
-use std::collections::HashSet;
 use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::Path;
-use std::sync::Arc;
 
 use anyhow::{Context as _, bail};
 use event_processor::jsonl::JsonLines;
@@ -278,8 +276,12 @@ pub(crate) fn run_until_quiet(
             totals.unfinished = Some(event.clone());
         }
         // The reactions kept (this round's, and any a past run left).
-        let ran = match ctx.block_on(pending::run_pending(handler, &local, &mut left, &mut totals))
-        {
+        let ran = match ctx.block_on(pending::run_pending(
+            handler,
+            &local,
+            &mut left,
+            &mut totals,
+        )) {
             Ok(ran) => ran,
             Err(err) => break Err(err),
         };

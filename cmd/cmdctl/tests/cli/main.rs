@@ -14,6 +14,7 @@ mod exec;
 mod harness;
 mod history;
 mod local_task;
+mod pending;
 mod process;
 mod react;
 mod saga;
