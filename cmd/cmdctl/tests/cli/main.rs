@@ -18,4 +18,5 @@ mod pending;
 mod process;
 mod react;
 mod saga;
+mod saga_property;
 mod send_file;
