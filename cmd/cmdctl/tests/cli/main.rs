@@ -17,6 +17,7 @@ mod local_task;
 mod pending;
 mod process;
 mod react;
+mod reservation_timeout;
 mod saga;
 mod saga_property;
 mod send_file;
