@@ -97,4 +97,15 @@ fn an_unanswered_reservation_cancels_the_order_and_a_late_one_returns_the_stock(
         .map(|e| e["eventType"].as_str().expect("a type").to_owned())
         .collect();
     assert_eq!(events, ["StockAdded", "StockReserved", "StockReturned"]);
+
+    // Returned once: another ReserveItem (by hand) returns nothing more.
+    let again = with(&["exec", "order", "o-1", "ReserveItem", "--now", PAST_TIMEOUT]);
+    assert_eq!(again.code, 1, "{}", again.stdout);
+    assert!(
+        again.stderr.contains("returns a late reservation"),
+        "{}",
+        again.stderr
+    );
+    let item = state_of(&cli, &dir, "inventory", "beans");
+    assert_eq!(item["data"]["stock"], 10, "{item}");
 }
