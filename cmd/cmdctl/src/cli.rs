@@ -164,7 +164,8 @@ pub(crate) enum Verb {
     ///
     /// On the embedded store, the reactions then run and the due alarms fire
     /// (`cmdctl run`, unless --no-react) and a `reactions:` line counts what
-    /// they did; a reaction that failed is named on stderr. On DynamoDB the
+    /// they did; a reaction that failed is named on stderr, and one that failed
+    /// transiently is kept for the next run (exit 1). On DynamoDB the
     /// event processor on the table's stream runs them. --now moves the
     /// handler's clock (the command is recorded at that time). A fired
     /// alarm's command with no effect is `stale` (exit 0).
@@ -188,7 +189,9 @@ pub(crate) enum Verb {
     /// duplicate, `stale`: set again or cleared since, or its command no
     /// longer applies; or refused), unless it failed transiently. Stops after
     /// --max-rounds rounds (a cycle of reactions) with exit 1; the next run
-    /// goes on from there. Prints each alarm fired and the counts (rounds,
+    /// goes on from there. A reaction that fails transiently (after three
+    /// attempts) is kept in the store, named on stderr, and sent again by
+    /// the next run first (exit 1 until then). Prints each alarm fired and the counts (rounds,
     /// events, published, commands and their outcomes, alarms).
     #[command(after_help = examples_and_exits!(
         "Examples:\n  \
@@ -198,7 +201,8 @@ pub(crate) enum Verb {
          cmdctl run --events published.jsonl --json\n  \
          cmdctl run --checkpoint again   # every reaction delivered a second time",
         "  0  quiet: no new event is left and no alarm is due\n  \
-         1  stopped after --max-rounds rounds with events left, or a publication failed\n  \
+         1  stopped after --max-rounds rounds with events left, a publication failed, or a \
+         reaction or alarm failed transiently and is left for the next run\n  \
          2  invalid input, a store that is not the embedded one, or a config that cannot be read"
     ))]
     Run(RunArgs),

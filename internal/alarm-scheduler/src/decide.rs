@@ -103,7 +103,7 @@ pub fn step(
                 });
             }
             let target = settings.target().map_err(|variable| {
-                DeliveryError(format!(
+                DeliveryError::transient(format!(
                     "alarm `{}` needs a schedule ({}) but {variable} is not set",
                     alarm.name,
                     if fifo {

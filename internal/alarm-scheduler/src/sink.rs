@@ -67,13 +67,13 @@ impl<A: ScheduleApi> SchedulingSink<A> {
                 .create(&schedule)
                 .await
                 .map(|_| AlarmDone::Scheduled)
-                .map_err(DeliveryError),
+                .map_err(DeliveryError::transient),
             Step::Delete { group, name } => self
                 .api
                 .delete(&group, &name)
                 .await
                 .map(|_| AlarmDone::Unscheduled)
-                .map_err(DeliveryError),
+                .map_err(DeliveryError::transient),
             Step::Nothing => Ok(AlarmDone::Unscheduled),
             Step::Send { delay_seconds } => Ok(AlarmDone::Queued { delay_seconds }),
         }
@@ -90,7 +90,7 @@ impl<A: ScheduleApi> AlarmSink for SchedulingSink<A> {
             .map(|order| step(order, now, fifo, &self.settings))
             .collect();
         let mut results: Vec<Result<AlarmDone, DeliveryError>> =
-            vec![Err(DeliveryError("not carried out".into())); orders.len()];
+            vec![Err(DeliveryError::transient("not carried out")); orders.len()];
 
         // The queued ones, in one go.
         let mut queued: Vec<(usize, u32)> = Vec::new();

@@ -43,6 +43,7 @@ fn alarm(due: &str) -> Alarm {
         command: "PaymentTimedOut".into(),
         payload: json!({"reason": "timeout"}).as_object().cloned().unwrap(),
         correlation_id: Some("place-o-1".into()),
+        hops: 0,
     }
 }
 

@@ -74,6 +74,7 @@ fn alarm(name: &str, version: u64) -> Alarm {
         command: "Expire".into(),
         payload: Default::default(),
         correlation_id: None,
+        hops: 0,
     }
 }
 

@@ -279,6 +279,7 @@ fn plan<'a>(
                     version: next.version,
                 };
                 let added = check_item_sizes(sizing, key, state.version, &event, &record, &next)?;
+                check_publication(machine, key, &event)?;
                 if let Some(c) = &current {
                     let once = sizing.commit(key, c.commit.expected_version, &next);
                     if one_per_commit || !limits.admit(c.size + added + once) {
@@ -392,6 +393,28 @@ fn decide(
         alarms,
     };
     Ok(Decided::Event(Box::new((event, next))))
+}
+
+/// `too_large` when the event's type publishes and its bus entry (as the
+/// event processor would build it) is over the bus's limit: such an event
+/// could never be published, so it is not stored (issue 20 item 1).
+fn check_publication(
+    machine: &StateMachine,
+    key: &AggregateKey,
+    event: &Event,
+) -> Result<(), Failure> {
+    if !machine.publishes() {
+        return Ok(());
+    }
+    let bytes = handler_core::publication::entry_bytes(key, event);
+    let max = handler_core::publication::PUBLICATION_LIMIT_BYTES;
+    if bytes > max {
+        return Err(Permanent::TooLarge(format!(
+            "the event's publication would be {bytes} bytes, over the bus's {max}-byte entry limit, and its type publishes"
+        ))
+        .into());
+    }
+    Ok(())
 }
 
 /// What a decided command adds to a commit, by the store's counting; or

@@ -1,20 +1,24 @@
 //! Alarms through the handler on the embedded store (docs/alarms.md): a
 //! fired alarm that applies is consumed; the four stale cases (cleared
 //! before it fired, replaced, the aggregate moved on, delivered twice) are
-//! acknowledged with no event; a bad `at` is refused as `alarm_invalid`;
+//! acknowledged with no event; a forged firing (early: `alarm_not_due`;
+//! another command or payload: `alarm_mismatch`) is refused and leaves the
+//! alarm set; a rule that cannot be evaluated on the alarm's transition is a
+//! failure, not stale; a bad `at` is refused as `alarm_invalid`;
 //! `recordedAt` and due times come from the handler's clock.
 
 // The benches' shared fixtures (configs in memory).
 #[path = "../benches/common/mod.rs"]
 mod common;
 
+use std::cell::Cell;
 use std::sync::Arc;
 
 use batch_handler::Handler;
 use handler_core::config_source::compile;
 use handler_core::state_machine::{EXPIRY, Stale, StateMachine, Timestamp, alarm_command};
 use handler_core::{
-    AggregateKey, Applied, Batch, EventStore, FixedClock, InboundMessage, MessageOutcome,
+    AggregateKey, Applied, Batch, Clock, EventStore, InboundMessage, MessageOutcome,
 };
 use serde_json::json;
 use store_sqlite::SqliteStore;
@@ -47,8 +51,33 @@ fn machine() -> Arc<StateMachine> {
     Arc::new(compile("order.json", ORDER.as_bytes(), Some("order")).expect("order config"))
 }
 
+thread_local! {
+    /// This test's now: `NOW` until a firing moves it (each `#[tokio::test]`
+    /// runs on its own thread, its handler on that thread).
+    static TEST_NOW: Cell<Option<Timestamp>> = const { Cell::new(None) };
+}
+
+/// The handler's clock in these tests: `NOW`, moved on by [`fired`] to the
+/// alarm's due time, as a firing comes when due.
+#[derive(Debug)]
+struct TestClock;
+
+impl Clock for TestClock {
+    fn now(&self) -> Timestamp {
+        TEST_NOW
+            .with(Cell::get)
+            .unwrap_or_else(|| NOW.parse().expect("a time"))
+    }
+}
+
+/// Moves the test's clock on to `to` (never back).
+fn advance_to(to: Timestamp) {
+    let now = TestClock.now();
+    TEST_NOW.with(|cell| cell.set(Some(now.max(to))));
+}
+
 fn handler() -> Handler<SqliteStore, MemoryConfigs> {
-    let clock = FixedClock(NOW.parse().expect("a time"));
+    let clock = TestClock;
     Handler::new(
         SqliteStore::in_memory().expect("store"),
         MemoryConfigs(machine()),
@@ -83,8 +112,18 @@ async fn applied(h: &Handler<SqliteStore, MemoryConfigs>, bodies: &[String]) -> 
         .collect()
 }
 
-/// The command body alarm `name` of the aggregate's head sends.
+/// The command body alarm `name` of the aggregate's head sends, with the
+/// clock moved on to its due time.
 async fn fired(h: &Handler<SqliteStore, MemoryConfigs>, name: &str) -> String {
+    let body = early(h, name).await;
+    let head = h.store().load(&key(), &[]).await.unwrap().head.unwrap();
+    advance_to(head.alarms[name].due);
+    body
+}
+
+/// The command body alarm `name` of the aggregate's head sends, the clock
+/// left where it is.
+async fn early(h: &Handler<SqliteStore, MemoryConfigs>, name: &str) -> String {
     let head = h.store().load(&key(), &[]).await.unwrap().head.unwrap();
     let alarm = head
         .alarms
@@ -278,5 +317,100 @@ async fn due_alarms_follow_the_handlers_decisions() {
     assert!(
         h.store().due_alarms(later, 10).unwrap().is_empty(),
         "cleared by Pay"
+    );
+}
+
+/// Sends `body` and checks it is refused permanently with `code`, with no
+/// event written and the alarm `name` still set; gives the reason.
+async fn assert_refused(
+    h: &Handler<SqliteStore, MemoryConfigs>,
+    body: &str,
+    code: &str,
+    name: &str,
+) -> String {
+    let before = version(h).await;
+    let outcomes = send(h, &[body.to_owned()]).await;
+    let failure = outcomes[0].result.clone().expect_err("refused");
+    assert_eq!(failure.code(), code, "{failure}");
+    assert!(failure.is_permanent());
+    assert_eq!(version(h).await, before, "no event");
+    let head = h.store().load(&key(), &[]).await.unwrap().head.unwrap();
+    assert!(head.alarms.contains_key(name), "{name} still set");
+    failure.to_string()
+}
+
+#[tokio::test]
+async fn a_forged_early_firing_is_refused_and_the_alarm_still_fires_when_due() {
+    let h = placed().await;
+    // Fifteen minutes early, by the handler's clock.
+    let forged = early(&h, "payment-timeout").await;
+    let reason = assert_refused(&h, &forged, "alarm_not_due", "payment-timeout").await;
+    assert!(reason.contains("alarm `payment-timeout`"), "{reason}");
+    // When due, the real firing applies.
+    let timeout = fired(&h, "payment-timeout").await;
+    assert_eq!(timeout, forged, "the same command");
+    let outcome = send(&h, &[timeout]).await;
+    assert_eq!(
+        outcome[0].result.clone().map(|a| a.version),
+        Ok(2),
+        "applied when due"
+    );
+}
+
+#[tokio::test]
+async fn a_firing_of_another_command_or_payload_is_a_mismatch() {
+    let h = placed().await;
+    let timeout = fired(&h, "payment-timeout").await;
+    let mut other: serde_json::Value = serde_json::from_str(&timeout).unwrap();
+    other["command"] = json!("Pay");
+    let reason = assert_refused(&h, &other.to_string(), "alarm_mismatch", "payment-timeout").await;
+    assert!(
+        reason.contains("sends `PaymentTimedOut`, not this command"),
+        "{reason}"
+    );
+    let mut forged: serde_json::Value = serde_json::from_str(&timeout).unwrap();
+    forged["payload"] = json!({ "refund": "secret-7" });
+    let reason = assert_refused(&h, &forged.to_string(), "alarm_mismatch", "payment-timeout").await;
+    assert!(
+        reason.contains("payload is not the alarm's payload") && !reason.contains("secret-7"),
+        "{reason}"
+    );
+}
+
+#[tokio::test]
+async fn a_set_that_fails_on_an_alarms_transition_is_a_failure_not_stale() {
+    // `PaymentTimedOut` computes a field from a value the order never has.
+    let config = ORDER.replace(
+        r#""event": "TimedOut" }"#,
+        r#""event": "TimedOut",
+      "set": { "penalty": { "*": [ { "var": "data.price" }, 2 ] } } }"#,
+    );
+    assert_ne!(config, ORDER);
+    let machine =
+        Arc::new(compile("order.json", config.as_bytes(), Some("order")).expect("config"));
+    let h = Handler::new(
+        SqliteStore::in_memory().expect("store"),
+        MemoryConfigs(machine),
+    )
+    .with_clock(Arc::new(TestClock));
+    applied(&h, &[body("Place", "c-place")]).await;
+    let timeout = fired(&h, "payment-timeout").await;
+    let outcomes = send(&h, &[timeout]).await;
+    let failure = outcomes[0]
+        .result
+        .clone()
+        .expect_err("a failure, not stale");
+    assert_eq!(failure.code(), "guard_failed");
+    assert!(failure.is_permanent());
+    assert!(
+        failure
+            .to_string()
+            .contains("`set.penalty` could not be evaluated"),
+        "{failure}"
+    );
+    assert!(
+        outcomes[0]
+            .failure_record(&InboundMessage::new("m", "{}"), NOW)
+            .is_some()
     );
 }

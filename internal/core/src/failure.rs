@@ -84,6 +84,8 @@ impl Permanent {
             }
             Permanent::Decision(state_machine::Rejection::GuardFailed { .. }) => "guard_failed",
             Permanent::Decision(state_machine::Rejection::AlarmInvalid { .. }) => "alarm_invalid",
+            Permanent::Decision(state_machine::Rejection::AlarmMismatch { .. }) => "alarm_mismatch",
+            Permanent::Decision(state_machine::Rejection::AlarmNotDue { .. }) => "alarm_not_due",
             // Never a failure: the handler acknowledges a stale alarm.
             Permanent::Decision(state_machine::Rejection::Stale { .. }) => "stale",
             Permanent::VersionMismatch { .. } => "version_mismatch",

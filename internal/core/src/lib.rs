@@ -52,6 +52,7 @@ pub mod event_feed;
 pub mod failure;
 pub mod failure_log;
 pub mod model;
+pub mod publication;
 pub mod rejection_sink;
 pub mod store;
 pub mod stored_event;

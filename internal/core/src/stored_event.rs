@@ -39,6 +39,7 @@ impl StoredEvent {
             payload: &self.event.payload,
             metadata: &self.event.metadata,
             command_id: &self.event.command_id,
+            config_version: self.event.config_version,
         }
     }
 }

@@ -51,6 +51,7 @@ fn alarm(name: &str, due: &str, version: u64) -> Alarm {
         command: "Expire".into(),
         payload: json!({"why": "timeout"}).as_object().cloned().unwrap(),
         correlation_id: Some("flow-1".into()),
+        hops: 0,
     }
 }
 
@@ -208,6 +209,7 @@ fn one_alarm_adds_about_300_bytes() {
         command: "TimeOutCharge".into(),
         payload: Map::new(),
         correlation_id: Some("place-o-1".into()),
+        hops: 0,
     };
     let mut one = commit();
     one.events.truncate(1);

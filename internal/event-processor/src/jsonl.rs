@@ -40,12 +40,14 @@ impl<W: Write + Send> Publisher for JsonLines<W> {
             .iter()
             .map(|item| {
                 writeln!(out, "{}", item.detail)
-                    .map_err(|err| DeliveryError(format!("write failed: {err}")))
+                    .map_err(|err| DeliveryError::transient(format!("write failed: {err}")))
             })
             .collect();
         match out.flush() {
             Ok(()) => results,
-            Err(err) => vec![Err(DeliveryError(format!("flush failed: {err}"))); items.len()],
+            Err(err) => {
+                vec![Err(DeliveryError::transient(format!("flush failed: {err}"))); items.len()]
+            }
         }
     }
 }

@@ -31,8 +31,8 @@ mod report;
 pub mod tracking;
 
 pub use alarms::{AlarmCounts, AlarmDone, AlarmOrder, AlarmSink, KeepAlarms};
-pub use delivery::{CommandSink, DeliveryError, Publisher};
-pub use processor::EventProcessor;
+pub use delivery::{CommandSink, DeliveryError, DeliveryKind, Publisher};
+pub use processor::{DEFAULT_DEADLINE_MARGIN, EventProcessor};
 pub use publication::Publication;
 pub use record::{RecordBody, SourceRecord};
 pub use report::{EventOutcome, Outcome, ProcessReport};

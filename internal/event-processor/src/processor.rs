@@ -2,6 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use handler_core::{
     AggregateKey, ConfigSource, ConfigSourceError, FailureLog, FailureRecord, StoredEvent,
@@ -25,6 +26,7 @@ pub struct EventProcessor<C, P, S, F> {
     sink: S,
     failures: F,
     alarms: Arc<dyn AlarmSink>,
+    deadline_margin: Duration,
 }
 
 impl<C: std::fmt::Debug, P: std::fmt::Debug, S: std::fmt::Debug, F: std::fmt::Debug> std::fmt::Debug
@@ -40,6 +42,9 @@ impl<C: std::fmt::Debug, P: std::fmt::Debug, S: std::fmt::Debug, F: std::fmt::De
     }
 }
 
+/// How long before the invocation's deadline no step starts, by default.
+pub const DEFAULT_DEADLINE_MARGIN: Duration = Duration::from_secs(2);
+
 /// One record while it is processed.
 struct Work {
     position: String,
@@ -53,6 +58,11 @@ struct Work {
     published: bool,
     commands: Vec<ReactionCommand>,
     failures: Vec<FailureRecord>,
+    /// Permanent refusals met while sending (recorded after the steps).
+    refusals: Vec<FailureRecord>,
+    /// Its type has no config: nothing to publish or react, but its alarms
+    /// are still armed (they need no config).
+    no_config: bool,
     reactions_sent: usize,
     alarms: AlarmCounts,
 }
@@ -83,7 +93,15 @@ where
             sink,
             failures,
             alarms: Arc::new(KeepAlarms),
+            deadline_margin: DEFAULT_DEADLINE_MARGIN,
         }
+    }
+
+    /// The same processor, starting no step later than `margin` before the
+    /// deadline given to [`EventProcessor::process_until`].
+    pub fn with_deadline_margin(mut self, margin: Duration) -> Self {
+        self.deadline_margin = margin;
+        self
     }
 
     /// The same processor, its alarm orders carried out by `alarms`.
@@ -108,26 +126,72 @@ where
     }
 
     /// Processes one batch: groups the events by aggregate and sorts each
-    /// aggregate's by version; records the reactions that cannot be built
-    /// (one [`FailureLog`] call); publishes the events of types that publish
-    /// (one [`Publisher`] call); sends the reactions (one [`CommandSink`]
-    /// call); hands over the alarms the events set and cleared (one
-    /// [`AlarmSink`] call). An event is finished when its publication (if
-    /// any), all its reactions and all its alarm orders were accepted; an
-    /// unfinished event holds its aggregate's later events. Logs one JSON
+    /// aggregate's by version; then, in waves (the first pending event of
+    /// every aggregate, then the second, …), for the wave's events: records
+    /// the reactions that cannot be built (one [`FailureLog`] call),
+    /// publishes the events of types that publish (one [`Publisher`] call),
+    /// sends the reactions (one [`CommandSink`] call), hands over the
+    /// alarms the events set and cleared (one [`AlarmSink`] call), and
+    /// records the permanent refusals of those steps (one [`FailureLog`]
+    /// call, when there are any). An event is finished when its
+    /// publication (if any), all its reactions and all its alarm orders
+    /// were accepted or permanently refused and recorded; an unfinished
+    /// event holds its aggregate's later events, which are then not sent
+    /// at all (per-aggregate order: a later event is never published,
+    /// reacted to or armed before an earlier one finished). Logs one JSON
     /// line per record.
     pub async fn process(&self, records: Vec<SourceRecord>) -> ProcessReport {
+        self.process_until(records, None).await
+    }
+
+    /// [`EventProcessor::process`] bounded by the invocation's `deadline`:
+    /// no step starts later than the deadline margin before it; the events
+    /// not finished by then are unfinished, with a reason, and the answer
+    /// comes in time (the stream retries from the first of them).
+    pub async fn process_until(
+        &self,
+        records: Vec<SourceRecord>,
+        deadline: Option<Instant>,
+    ) -> ProcessReport {
+        let late = || deadline.is_some_and(|d| Instant::now() + self.deadline_margin >= d);
         let mut work: Vec<Work> = records.into_iter().map(start).collect();
         let groups = groups(&work);
         self.build(&mut work).await;
         hold(&mut work, &groups);
-        self.record_failures(&mut work).await;
-        hold(&mut work, &groups);
-        self.publish(&mut work, &groups).await;
-        hold(&mut work, &groups);
-        self.send(&mut work, &groups).await;
-        hold(&mut work, &groups);
-        self.arm(&mut work, &groups).await;
+        // Malformed records have no aggregate order: recorded first, once.
+        let malformed: Vec<usize> = (0..work.len())
+            .filter(|&i| matches!(work[i].outcome, Some(Outcome::Malformed { .. })))
+            .collect();
+        self.record_failures(&mut work, &malformed).await;
+        let depth = groups.iter().map(Vec::len).max().unwrap_or(0);
+        for k in 0..depth {
+            let wave: Vec<usize> = groups
+                .iter()
+                .filter_map(|group| group.get(k).copied())
+                .filter(|&i| work[i].pending())
+                .collect();
+            if wave.is_empty() {
+                continue;
+            }
+            if late() {
+                break;
+            }
+            self.record_failures(&mut work, &wave).await;
+            if !late() {
+                self.publish(&mut work, &wave).await;
+            }
+            if !late() {
+                self.send(&mut work, &wave).await;
+            }
+            if !late() {
+                self.arm(&mut work, &wave).await;
+            }
+            self.record_refusals(&mut work, &wave).await;
+            hold(&mut work, &groups);
+        }
+        for w in work.iter_mut().filter(|w| w.pending()) {
+            w.unfinished("the invocation's deadline came before it was finished".to_owned());
+        }
         hold(&mut work, &groups);
         report(work)
     }
@@ -144,26 +208,37 @@ where
                 configs.insert(aggregate_type.clone(), machine);
             }
             match &configs[aggregate_type] {
-                Err(err) if err.is_permanent() => w.outcome = Some(Outcome::NoConfig),
+                Err(err) if err.is_permanent() => w.no_config = true,
                 Err(err) => w.unfinished(format!("config not had: {err}")),
                 Ok(machine) => {
                     w.publish = machine.publishes();
                     w.unmatched = !machine.records(&stored.event.event_type, &stored.event.state);
                     for (index, built) in machine.reactions(&stored.view()).into_iter().enumerate()
                     {
-                        match built {
+                        let checked = built.map_err(|err| (err.command.clone(), err.to_string()));
+                        let checked = checked.and_then(|command| match envelope_check(&command) {
+                            Ok(()) => Ok(command),
+                            Err(why) => Err((
+                                Some(command.command.clone()),
+                                format!(
+                                    "reaction {index} ({}) of {}, built by the transition \
+                                     recording `{}` into `{}`, would be refused by the handler: {why}",
+                                    command.command,
+                                    stored.event_id(),
+                                    stored.event.event_type,
+                                    stored.event.state,
+                                ),
+                            )),
+                        });
+                        match checked {
                             Ok(command) => w.commands.push(command),
-                            Err(err) => w.failures.push(FailureRecord {
-                                message_id: format!("{}/{index}", stored.event_id()),
-                                aggregate: Some(stored.key.clone()),
-                                command: err.command.clone(),
-                                command_id: None,
-                                code: "reaction_failed".to_owned(),
-                                reason: err.to_string(),
-                                permanent: true,
-                                receive_count: None,
-                                failed_at: now_rfc3339(),
-                            }),
+                            Err((command, reason)) => w.failures.push(failure(
+                                format!("{}/{index}", stored.event_id()),
+                                stored,
+                                command,
+                                "reaction_failed",
+                                reason,
+                            )),
                         }
                     }
                 }
@@ -171,19 +246,43 @@ where
         }
     }
 
-    /// Records the failures of reactions and of malformed records, in one call.
-    async fn record_failures(&self, work: &mut [Work]) {
-        let failures: Vec<FailureRecord> = work
+    /// Records the failures (reactions that cannot be built, malformed
+    /// records) of the records `chosen`, in one call.
+    async fn record_failures(&self, work: &mut [Work], chosen: &[usize]) {
+        let keep = |w: &Work| w.pending() || matches!(w.outcome, Some(Outcome::Malformed { .. }));
+        let failures: Vec<FailureRecord> = chosen
             .iter()
-            .filter(|w| w.pending() || matches!(w.outcome, Some(Outcome::Malformed { .. })))
-            .flat_map(|w| w.failures.iter().cloned())
+            .filter(|&&i| keep(&work[i]))
+            .flat_map(|&i| work[i].failures.iter().cloned())
             .collect();
         if failures.is_empty() {
             return;
         }
         if let Err(err) = self.failures.record_failures(&failures).await {
-            for w in work.iter_mut().filter(|w| !w.failures.is_empty()) {
-                if w.pending() || matches!(w.outcome, Some(Outcome::Malformed { .. })) {
+            for &i in chosen {
+                let w = &mut work[i];
+                if !w.failures.is_empty() && keep(w) {
+                    w.unfinished(format!("failure record not written: {err}"));
+                }
+            }
+        }
+    }
+
+    /// Records the permanent refusals met by the steps of the events
+    /// `chosen`, in one call; an event whose record is not written is
+    /// unfinished (its retry sends again, under the same ids).
+    async fn record_refusals(&self, work: &mut [Work], chosen: &[usize]) {
+        let refusals: Vec<FailureRecord> = chosen
+            .iter()
+            .flat_map(|&i| work[i].refusals.iter().cloned())
+            .collect();
+        if refusals.is_empty() {
+            return;
+        }
+        if let Err(err) = self.failures.record_failures(&refusals).await {
+            for &i in chosen {
+                let w = &mut work[i];
+                if !w.refusals.is_empty() {
                     w.unfinished(format!("failure record not written: {err}"));
                 }
             }
@@ -192,8 +291,8 @@ where
 
     /// Publishes the pending events of types that publish, in aggregate and
     /// version order, in one call.
-    async fn publish(&self, work: &mut [Work], groups: &[Vec<usize>]) {
-        let chosen: Vec<usize> = pending_in_order(work, groups)
+    async fn publish(&self, work: &mut [Work], wave: &[usize]) {
+        let chosen: Vec<usize> = pending(work, wave)
             .into_iter()
             .filter(|&i| work[i].publish)
             .collect();
@@ -208,6 +307,19 @@ where
         for (n, &i) in chosen.iter().enumerate() {
             match answer(&results, n) {
                 Ok(()) => work[i].published = true,
+                Err(err) if err.is_permanent() => {
+                    let w = &mut work[i];
+                    if let Some(stored) = &w.event {
+                        let record = failure(
+                            format!("{}/publish", stored.event_id()),
+                            stored,
+                            None,
+                            "publish_failed",
+                            format!("publication refused for good: {err}"),
+                        );
+                        w.refusals.push(record);
+                    }
+                }
                 Err(err) => work[i].unfinished(format!("publication not accepted: {err}")),
             }
         }
@@ -215,8 +327,8 @@ where
 
     /// Sends the reactions of the pending events, in aggregate and version
     /// order, in one call; an event with a refused reaction is unfinished.
-    async fn send(&self, work: &mut [Work], groups: &[Vec<usize>]) {
-        let order = pending_in_order(work, groups);
+    async fn send(&self, work: &mut [Work], wave: &[usize]) {
+        let order = pending(work, wave);
         let commands: Vec<ReactionCommand> = order
             .iter()
             .flat_map(|&i| work[i].commands.iter().cloned())
@@ -230,9 +342,22 @@ where
         for &i in &order {
             let w = &mut work[i];
             let mut refused = None;
-            for _ in 0..w.commands.len() {
+            for command in &w.commands {
                 match answer(&results, n) {
                     Ok(()) => w.reactions_sent += 1,
+                    Err(err) if err.is_permanent() => {
+                        if let Some(stored) = &w.event {
+                            let mut record = failure(
+                                command.command_id.clone(),
+                                stored,
+                                Some(command.command.clone()),
+                                "reaction_failed",
+                                format!("reaction {} refused for good: {err}", command.command_id),
+                            );
+                            record.command_id = Some(command.command_id.clone());
+                            w.refusals.push(record);
+                        }
+                    }
                     Err(err) => refused = refused.or(Some(err)),
                 }
                 n += 1;
@@ -246,12 +371,42 @@ where
     /// Hands the alarm orders of the pending events to the alarm sink, in
     /// aggregate and version order, in one call; every pending event is
     /// then done or unfinished.
-    async fn arm(&self, work: &mut [Work], groups: &[Vec<usize>]) {
-        let order = pending_in_order(work, groups);
-        let per_event: Vec<Vec<AlarmOrder>> = order
-            .iter()
-            .map(|&i| work[i].event.as_ref().map(orders_of).unwrap_or_default())
-            .collect();
+    async fn arm(&self, work: &mut [Work], wave: &[usize]) {
+        let order = pending(work, wave);
+        let mut per_event: Vec<Vec<AlarmOrder>> = Vec::with_capacity(order.len());
+        for &i in &order {
+            let w = &mut work[i];
+            let Some(stored) = &w.event else {
+                per_event.push(Vec::new());
+                continue;
+            };
+            let mut mine = Vec::new();
+            for alarm_order in orders_of(stored) {
+                let checked = match &alarm_order {
+                    AlarmOrder::Arm { command, .. } => envelope_check(command),
+                    AlarmOrder::Disarm { .. } => Ok(()),
+                };
+                match checked {
+                    Ok(()) => mine.push(alarm_order),
+                    Err(why) => {
+                        let alarm = alarm_order.alarm();
+                        let record = failure(
+                            format!("{}/alarm/{}", stored.event_id(), alarm.name),
+                            stored,
+                            Some(alarm.command.clone()),
+                            "alarm_failed",
+                            format!(
+                                "the command of alarm `{}` set by {} would be refused by the handler: {why}",
+                                alarm.name,
+                                stored.event_id()
+                            ),
+                        );
+                        w.refusals.push(record);
+                    }
+                }
+            }
+            per_event.push(mine);
+        }
         let orders: Vec<AlarmOrder> = per_event.iter().flatten().cloned().collect();
         let results = if orders.is_empty() {
             Vec::new()
@@ -262,14 +417,28 @@ where
         for (&i, mine) in order.iter().zip(&per_event) {
             let w = &mut work[i];
             let mut refused = None;
-            for _ in mine {
+            for alarm_order in mine {
                 match answer(&results, n) {
                     Ok(done) => w.alarms.count(done),
+                    Err(err) if err.is_permanent() => {
+                        if let Some(stored) = &w.event {
+                            let alarm = alarm_order.alarm();
+                            let record = failure(
+                                format!("{}/alarm/{}", stored.event_id(), alarm.name),
+                                stored,
+                                Some(alarm.command.clone()),
+                                "alarm_failed",
+                                format!("alarm `{}` refused for good: {err}", alarm.name),
+                            );
+                            w.refusals.push(record);
+                        }
+                    }
                     Err(err) => refused = refused.or(Some(err)),
                 }
                 n += 1;
             }
             match refused {
+                None if w.no_config => w.outcome = Some(Outcome::NoConfig),
                 None => w.outcome = Some(Outcome::Done),
                 Some(err) => w.unfinished(format!("alarm not delivered: {err}")),
             }
@@ -277,14 +446,43 @@ where
     }
 }
 
-/// The pending events' indexes, in aggregate and version order.
-fn pending_in_order(work: &[Work], groups: &[Vec<usize>]) -> Vec<usize> {
-    groups
-        .iter()
-        .flatten()
+/// The wave's events still pending, in aggregate order.
+fn pending(work: &[Work], wave: &[usize]) -> Vec<usize> {
+    wave.iter()
         .copied()
         .filter(|&i| work[i].pending())
         .collect()
+}
+
+/// The handler's own envelope check of a command the processor built: the
+/// command as its message body would carry it, parsed as the handler parses
+/// every message. The reason names the field, never its value.
+fn envelope_check(command: &ReactionCommand) -> Result<(), String> {
+    let body = serde_json::to_string(command).map_err(|e| format!("not JSON: {e}"))?;
+    handler_core::parse_command(&body, &command.command_id)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+/// A permanent failure record about `stored`.
+fn failure(
+    message_id: String,
+    stored: &StoredEvent,
+    command: Option<String>,
+    code: &str,
+    reason: String,
+) -> FailureRecord {
+    FailureRecord {
+        message_id,
+        aggregate: Some(stored.key.clone()),
+        command,
+        command_id: None,
+        code: code.to_owned(),
+        reason,
+        permanent: true,
+        receive_count: None,
+        failed_at: now_rfc3339(),
+    }
 }
 
 /// The result for item `n`; a missing one (a sink that answered short) is a refusal.
@@ -292,7 +490,7 @@ fn answer<T: Clone>(results: &[Result<T, DeliveryError>], n: usize) -> Result<T,
     results
         .get(n)
         .cloned()
-        .unwrap_or_else(|| Err(DeliveryError("no answer for this item".to_owned())))
+        .unwrap_or_else(|| Err(DeliveryError::transient("no answer for this item")))
 }
 
 /// A record's starting point: events pending, the rest already decided.
@@ -307,6 +505,8 @@ fn start(record: SourceRecord) -> Work {
         published: false,
         commands: Vec::new(),
         failures: Vec::new(),
+        refusals: Vec::new(),
+        no_config: false,
         reactions_sent: 0,
         alarms: AlarmCounts::default(),
     };
@@ -385,12 +585,19 @@ fn report(work: Vec<Work>) -> ProcessReport {
             alarms: w.alarms,
             reactions_failed: match outcome {
                 Outcome::Malformed { .. } => 0,
-                _ => w.failures.len(),
+                _ => {
+                    w.failures.len()
+                        + w.refusals
+                            .iter()
+                            .filter(|r| r.code == "reaction_failed")
+                            .count()
+                }
             },
             position: w.position,
             outcome,
         };
-        log(&outcome, w.unmatched);
+        let refused = refused_reason(&w.refusals);
+        log(&outcome, w.unmatched, refused.as_deref());
         if report.first_unfinished.is_none() && !outcome.outcome.is_finished() {
             report.first_unfinished = Some(outcome.position.clone());
         }
@@ -400,11 +607,24 @@ fn report(work: Vec<Work>) -> ProcessReport {
 }
 
 /// One JSON line per record (the binary's subscriber formats it); never payload values.
-fn log(o: &EventOutcome, unmatched: bool) {
+/// The permanent refusals recorded for one event, by code (no values).
+fn refused_reason(refusals: &[FailureRecord]) -> Option<String> {
+    if refusals.is_empty() {
+        return None;
+    }
+    let codes: Vec<&str> = refusals.iter().map(|r| r.code.as_str()).collect();
+    Some(format!(
+        "refused for good and recorded as failures: {}",
+        codes.join(", ")
+    ))
+}
+
+fn log(o: &EventOutcome, unmatched: bool, refused: Option<&str>) {
     let aggregate = o.aggregate.as_ref().map(ToString::to_string);
     let reason = match &o.outcome {
         Outcome::Malformed { reason } | Outcome::Unfinished { reason } => Some(reason.as_str()),
         Outcome::Held => Some("an earlier event of its aggregate did not finish"),
+        _ if refused.is_some() => refused,
         Outcome::NoConfig => Some("no config for its aggregate type"),
         Outcome::Done if unmatched => {
             Some("no transition of the config records this event into this state: no reactions")
@@ -432,7 +652,7 @@ fn log(o: &EventOutcome, unmatched: bool) {
     }
     match &o.outcome {
         Outcome::Done | Outcome::NotAnEvent | Outcome::NoConfig
-            if o.reactions_failed == 0 && !unmatched =>
+            if o.reactions_failed == 0 && !unmatched && refused.is_none() =>
         {
             line!(info)
         }

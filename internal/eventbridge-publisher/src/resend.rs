@@ -56,8 +56,8 @@ pub async fn put_all(
     let mut pending = Vec::new();
     for (index, size) in sizes.iter().enumerate() {
         if *size > ENTRY_LIMIT_BYTES {
-            results[index] = Some(Err(DeliveryError(format!(
-                "the entry is {size} bytes, over EventBridge's {ENTRY_LIMIT_BYTES}"
+            results[index] = Some(Err(DeliveryError::permanent(format!(
+                "the entry is {size} bytes, over EventBridge's {ENTRY_LIMIT_BYTES}: it can never be published"
             ))));
         } else {
             pending.push(index);
@@ -93,8 +93,9 @@ pub async fn put_all(
                 }
                 Err(why) => {
                     for &index in indexes {
-                        results[index] =
-                            Some(Err(DeliveryError(format!("PutEvents failed: {why}"))));
+                        results[index] = Some(Err(DeliveryError::transient(format!(
+                            "PutEvents failed: {why}"
+                        ))));
                     }
                 }
             }
@@ -109,14 +110,14 @@ pub async fn put_all(
         pending = refused;
     }
     for index in pending {
-        results[index] = Some(Err(DeliveryError(format!(
+        results[index] = Some(Err(DeliveryError::transient(format!(
             "EventBridge refused the entry {attempts} times; last: {}",
             last_refusal[index]
         ))));
     }
     results
         .into_iter()
-        .map(|r| r.unwrap_or_else(|| Err(DeliveryError("the entry was never sent".into()))))
+        .map(|r| r.unwrap_or_else(|| Err(DeliveryError::transient("the entry was never sent"))))
         .collect()
 }
 
@@ -220,7 +221,7 @@ mod tests {
         assert!(results[0].is_ok() && results[2].is_ok());
         let err = results[1].as_ref().unwrap_err();
         assert_eq!(
-            err.0,
+            err.reason,
             "EventBridge refused the entry 3 times; last: InternalFailure: try again"
         );
         assert_eq!(script.requests.lock().unwrap().len(), 3);
@@ -233,11 +234,12 @@ mod tests {
         let script = Script::default();
         let results = put_all(&script, &entries(&details), &QUICK).await;
         assert!(results[0].is_ok() && results[2].is_ok());
+        assert!(results[1].as_ref().unwrap_err().is_permanent());
         assert!(
             results[1]
                 .as_ref()
                 .unwrap_err()
-                .0
+                .reason
                 .contains("over EventBridge's")
         );
         let requests = script.requests.lock().unwrap();
@@ -273,7 +275,7 @@ mod tests {
         assert_eq!(results.len(), 12);
         for result in &results {
             assert_eq!(
-                result.as_ref().unwrap_err().0,
+                result.as_ref().unwrap_err().reason,
                 "PutEvents failed: ThrottlingException: slow down"
             );
         }

@@ -98,7 +98,9 @@ pub async fn lambda_processor(env: &ProcessorEnv, loader: ConfigLoader) -> Lambd
         SdkSchedules::new(aws_sdk_scheduler::Client::new(&sdk)),
         env.schedules.clone(),
     );
-    EventProcessor::new(configs, publisher, sink, failures).with_alarms(alarms)
+    EventProcessor::new(configs, publisher, sink, failures)
+        .with_alarms(alarms)
+        .with_deadline_margin(env.knobs.handler.deadline_margin)
 }
 
 #[cfg(test)]

@@ -70,5 +70,20 @@ where
             return DynamoDbEventResponse::default();
         }
     };
-    respond(&processor.process(records).await)
+    let deadline = deadline(event.context.deadline);
+    respond(&processor.process_until(records, deadline).await)
+}
+
+/// The invocation's deadline (epoch milliseconds in the context) as an
+/// [`Instant`]; `None` when the context has none (0).
+pub fn deadline(epoch_millis: u64) -> Option<std::time::Instant> {
+    use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+    if epoch_millis == 0 {
+        return None;
+    }
+    let at = UNIX_EPOCH + Duration::from_millis(epoch_millis);
+    let left = at
+        .duration_since(SystemTime::now())
+        .unwrap_or(Duration::ZERO);
+    Some(Instant::now() + left)
 }

@@ -1,6 +1,7 @@
 //! The body of a command message, built from its fields.
 
 use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
 
 /// A command's fields, as a sender knows them.
 #[derive(Debug, Clone, Copy)]
@@ -51,14 +52,59 @@ impl NewCommand<'_> {
         Value::Object(body)
     }
 
-    /// The FIFO message group of the command: `TYPE#ID`, so one
+    /// The FIFO message group of the command ([`group_id`]), so one
     /// aggregate's commands arrive in order.
     pub fn group_id(&self) -> String {
         group_id(self.aggregate_type, self.aggregate_id)
     }
 }
 
-/// The FIFO message group of an aggregate's commands: `TYPE#ID`.
+/// The FIFO message group of an aggregate's commands: `TYPE#ID` when that
+/// fits SQS's rule for `MessageGroupId` ([`fifo_group`]), else a hash of it.
 pub fn group_id(aggregate_type: &str, aggregate_id: &str) -> String {
-    format!("{aggregate_type}#{aggregate_id}")
+    fifo_group(&format!("{aggregate_type}#{aggregate_id}"))
+}
+
+/// The longest `MessageGroupId` SQS takes.
+pub const MAX_GROUP_ID: usize = 128;
+
+/// True when SQS takes `group` as a `MessageGroupId`: 1 to 128 characters,
+/// each an ASCII letter, digit or punctuation mark (`!` to `~`).
+///
+/// ```
+/// use sqs_commands::envelope::is_valid_group;
+/// assert!(is_valid_group("order#o-1"));
+/// assert!(!is_valid_group("order#o 1"));
+/// assert!(!is_valid_group("order#é"));
+/// assert!(!is_valid_group(&"x".repeat(129)));
+/// assert!(!is_valid_group(""));
+/// ```
+pub fn is_valid_group(group: &str) -> bool {
+    !group.is_empty() && group.len() <= MAX_GROUP_ID && group.bytes().all(|b| b.is_ascii_graphic())
+}
+
+/// The message group for an aggregate key `pk` (`TYPE#ID`): `pk` itself
+/// when SQS takes it ([`is_valid_group`]), else `h-` and the SHA-256 of
+/// `pk` in hex (66 characters). Deterministic, so each aggregate keeps one
+/// group; a hashed group has no `#`, so it never equals a readable one.
+/// Every producer of FIFO command messages goes through this function.
+///
+/// ```
+/// use sqs_commands::envelope::fifo_group;
+/// assert_eq!(fifo_group("order#o-1"), "order#o-1");
+/// let hashed = fifo_group("order#o 1");
+/// assert_eq!(hashed.len(), 66);
+/// assert!(hashed.starts_with("h-"));
+/// assert_eq!(hashed, fifo_group("order#o 1"));
+/// assert_ne!(hashed, fifo_group("order#o  1"));
+/// ```
+pub fn fifo_group(pk: &str) -> String {
+    if is_valid_group(pk) {
+        return pk.to_owned();
+    }
+    let hex: String = Sha256::digest(pk.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("h-{hex}")
 }

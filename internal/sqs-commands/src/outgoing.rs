@@ -106,6 +106,9 @@ pub struct Refused {
     pub code: String,
     /// What SQS said.
     pub message: String,
+    /// True when the entry itself is at fault (`SenderFault`, or it could
+    /// not be built): sending it again cannot help.
+    pub permanent: bool,
 }
 
 impl fmt::Display for Refused {
@@ -144,6 +147,7 @@ pub async fn send_batch(
                 index,
                 code: String::new(),
                 message,
+                permanent: true,
             }),
         }
     }
@@ -167,6 +171,7 @@ pub async fn send_batch(
                 index,
                 code: failed.code().to_owned(),
                 message: failed.message().unwrap_or_default().to_owned(),
+                permanent: failed.sender_fault(),
             });
         }
     }

@@ -50,10 +50,51 @@ impl SqsCommandSink {
 }
 
 /// The message body of a command sent by the event processor (a reaction,
-/// or an alarm on any of its paths): its JSON (docs/reference.md §1).
+/// or an alarm on any of its paths): its JSON (docs/reference.md §1), with
+/// the characters SQS refuses escaped ([`sqs_safe`]).
 pub fn body(command: &ReactionCommand) -> Result<String, DeliveryError> {
     serde_json::to_string(command)
-        .map_err(|e| DeliveryError(format!("the command cannot be written as JSON: {e}")))
+        .map(|text| sqs_safe(&text))
+        .map_err(|e| {
+            DeliveryError::permanent("the command cannot be written as JSON").with_source(e)
+        })
+}
+
+/// True when SQS takes `c` in a message body: #x9, #xA, #xD, #x20 to
+/// #xD7FF, #xE000 to #xFFFD, #x10000 to #x10FFFF.
+pub fn sqs_allows(c: char) -> bool {
+    matches!(c, '\u{9}' | '\u{A}' | '\u{D}' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+}
+
+/// JSON text with every character SQS refuses written as a JSON escape
+/// (`\ufffe`), so that the body is accepted and parses back to the same
+/// value. Outside strings JSON text holds only ASCII, and serde_json
+/// already escapes control characters inside them, so in practice this
+/// rewrites U+FFFE and U+FFFF inside strings; the text is untouched
+/// (no copy) when it holds none.
+///
+/// ```
+/// use sqs_commands::sink::sqs_safe;
+/// let text = serde_json::to_string(&serde_json::json!({"s": "a\u{ffff}b\u{fffe}"})).unwrap();
+/// let safe = sqs_safe(&text);
+/// assert_eq!(safe, r#"{"s":"a\uffffb\ufffe"}"#);
+/// let back: serde_json::Value = serde_json::from_str(&safe).unwrap();
+/// assert_eq!(back["s"], "a\u{ffff}b\u{fffe}");
+/// ```
+pub fn sqs_safe(json: &str) -> String {
+    if json.chars().all(sqs_allows) {
+        return json.to_owned();
+    }
+    let mut out = String::with_capacity(json.len() + 12);
+    for c in json.chars() {
+        if sqs_allows(c) {
+            out.push(c);
+        } else {
+            // Only BMP characters are refused: one \uXXXX each.
+            out.push_str(&format!("\\u{:04x}", u32::from(c)));
+        }
+    }
+    out
 }
 
 /// A FIFO deduplication id for a command id: its SHA-256 in hex (64
@@ -96,7 +137,7 @@ impl SqsCommandSink {
         messages: &[Result<Outgoing, DeliveryError>],
     ) -> Vec<Result<(), DeliveryError>> {
         let mut results: Vec<Result<(), DeliveryError>> =
-            vec![Err(DeliveryError("not sent".into())); messages.len()];
+            vec![Err(DeliveryError::transient("not sent")); messages.len()];
         // (index into `messages`, its message) for the items that have one.
         let mut ready = Vec::with_capacity(messages.len());
         for (index, message) in messages.iter().enumerate() {
@@ -118,15 +159,19 @@ impl SqsCommandSink {
                     }
                     for refused in &answer.refused {
                         if let Some((index, _)) = chunk.get(refused.index) {
-                            results[*index] =
-                                Err(DeliveryError(format!("SQS refused the command: {refused}")));
+                            let reason = format!("SQS refused the command: {refused}");
+                            results[*index] = Err(if refused.permanent {
+                                DeliveryError::permanent(reason)
+                            } else {
+                                DeliveryError::transient(reason)
+                            });
                         }
                     }
                 }
                 Err(e) => {
                     let reason = format!("SendMessageBatch failed: {}", sdk_error::describe(&e));
                     for (index, _) in chunk {
-                        results[*index] = Err(DeliveryError(reason.clone()));
+                        results[*index] = Err(DeliveryError::transient(reason.clone()));
                     }
                 }
             }

@@ -21,6 +21,7 @@ use std::collections::{BTreeSet, HashSet};
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::types::DeleteMessageBatchRequestEntry;
 use sqs_commands::chunking::{MAX_BATCH, batches};
+use sqs_commands::envelope::fifo_group;
 use sqs_commands::{Outgoing, send_batch};
 
 use crate::move_task::{self, MoveTask};
@@ -441,7 +442,7 @@ fn copy_of(letter: &DeadLetter, fifo: bool) -> Outgoing {
         let group = letter
             .message_group_id
             .clone()
-            .or_else(|| letter.body_fields().aggregate)
+            .or_else(|| letter.body_fields().aggregate.map(|pk| fifo_group(&pk)))
             .unwrap_or_else(|| "redriven".to_owned());
         copy = copy.in_group(group, format!("redrive-{}", letter.message_id));
     }

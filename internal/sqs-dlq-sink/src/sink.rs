@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use aws_sdk_sqs::Client;
 use handler_core::{Rejected, RejectionSink, now_rfc3339};
 use sqs_commands::chunking::batches;
+use sqs_commands::envelope::fifo_group;
 use sqs_commands::{Outgoing, is_fifo_queue_url, send_batch};
 
 use crate::attributes;
@@ -57,7 +58,7 @@ impl SqsDeadLetters {
             let group = message
                 .message_group_id
                 .clone()
-                .or(aggregate)
+                .or_else(|| aggregate.map(|pk| fifo_group(&pk)))
                 .unwrap_or_else(|| "rejected".to_owned());
             copy = copy.in_group(group, &message.message_id);
         }

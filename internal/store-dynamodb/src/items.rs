@@ -243,6 +243,7 @@ mod tests {
             command: "PaymentTimedOut".into(),
             payload: Map::new(),
             correlation_id: Some("place-o-1".into()),
+            hops: 0,
         };
         let events: Vec<Event> = (1..=2)
             .map(|version| Event {

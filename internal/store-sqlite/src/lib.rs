@@ -15,7 +15,10 @@
 //! [`Checkpoints`]); and it finds a correlation's events
 //! ([`Correlations`], `cmdctl trace`). It keeps the alarms set and not yet
 //! fired, written in the append's transaction, for the local run to fire
-//! when due ([`SqliteStore::due_alarms`], [`SqliteStore::alarm_delivered`]).
+//! when due ([`SqliteStore::due_alarms`], [`SqliteStore::alarm_delivered`]),
+//! and the reactions built and not yet finished, so a reaction that failed
+//! transiently is run again by the next local run
+//! ([`SqliteStore::keep_reactions`], [`SqliteStore::reaction_done`]).
 //!
 //! It counts and limits commits as the DynamoDB store does
 //! (`dynamodb-layout`'s item sizes, 100 items and 4 MB per append, 400 KB per
@@ -38,9 +41,11 @@
 
 mod alarms;
 mod feed;
+mod reactions;
 mod schema;
 mod shape;
 
+pub use reactions::PendingReaction;
 pub use schema::OpenError;
 
 use std::path::{Path, PathBuf};

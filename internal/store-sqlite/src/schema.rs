@@ -5,8 +5,10 @@
 //! event feed), `heads` (one row per aggregate: its current state, the
 //! snapshot read in one query), `failures` (the latest failure of each
 //! failed message id, as JSON, with a count), `checkpoints` (the cursor
-//! each named processor has finished) and `pending_alarms` (the alarms set
-//! and not yet fired: `alarms`). An event's alarm changes are kept in
+//! each named processor has finished), `pending_alarms` (the alarms set
+//! and not yet fired: `alarms`) and `pending_reactions` (the reactions built
+//! and not yet brought to a final outcome: `reactions`; added to a layout-4
+//! file at open, as it only adds a table). An event's alarm changes are kept in
 //! `events.alarms`, the head's alarms in `heads.alarms` (JSON, NULL when
 //! none).
 //!
@@ -118,6 +120,11 @@ pub(crate) fn migrate(conn: &Connection, file: Option<PathBuf>) -> Result<(), Op
              PRIMARY KEY (pk, name)
          );
          CREATE INDEX IF NOT EXISTS pending_alarms_by_due ON pending_alarms (due);
+         CREATE TABLE IF NOT EXISTS pending_reactions (
+             seq INTEGER PRIMARY KEY AUTOINCREMENT,
+             command_id TEXT NOT NULL UNIQUE,
+             body TEXT NOT NULL
+         );
          PRAGMA user_version = {LAYOUT};
          COMMIT;"
     ))?;

@@ -19,6 +19,13 @@ pub const MAX_ALARMS: usize = 16;
 /// The name of the expiry alarm (`expiry` in the config).
 pub const EXPIRY: &str = "expiry";
 
+/// How early a firing may come and still apply, in seconds: EventBridge
+/// Scheduler with its flexible window off fires within about a minute of the
+/// time it is given, and clocks of two hosts differ by a little; an SQS delay
+/// is never early. A command naming a set alarm that comes earlier than this
+/// before the due time is refused as `alarm_not_due` (docs/alarms.md).
+pub const ALARM_EARLY_TOLERANCE_SECONDS: i64 = 60;
+
 /// One alarm an aggregate has set. Serializes camelCase, `due` as RFC 3339
 /// text in UTC (whole seconds), `payload` and `correlationId` left out when
 /// empty.
@@ -39,6 +46,28 @@ pub struct Alarm {
     /// The correlation id of the event that set it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub correlation_id: Option<String>,
+    /// The `hops` its command carries: the setting command's `hops` + 1, so
+    /// a chain of alarms and reactions stops at [`MAX_HOPS`](crate::MAX_HOPS)
+    /// like one of reactions. Left out when 0 (alarms stored before it
+    /// existed read as 0).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub hops: u64,
+}
+
+fn is_zero(hops: &u64) -> bool {
+    *hops == 0
+}
+
+impl Alarm {
+    /// True when a firing at `now` may apply: `now` is at most
+    /// [`ALARM_EARLY_TOLERANCE_SECONDS`] before `due`.
+    pub fn is_due(&self, now: Timestamp) -> bool {
+        let early = jiff::SignedDuration::from_secs(ALARM_EARLY_TOLERANCE_SECONDS);
+        match now.checked_add(early) {
+            Ok(later) => later >= self.due,
+            Err(_) => true,
+        }
+    }
 }
 
 /// An aggregate's alarms, by name.
@@ -124,9 +153,9 @@ impl fmt::Display for Stale {
 /// path: `commandId` `{aggregateType}#{aggregateId}@{version}/alarm/{name}`
 /// (a SHA-256 when over 200 bytes, as reactions' ids are), so every copy of
 /// one firing is one command; metadata `{alarm: {name, version},
-/// causationId, correlationId}`, where `causationId` is the setting event's
-/// id and `correlationId` its correlation id (the causation id when the
-/// alarm has none).
+/// causationId, correlationId, hops}`, where `causationId` is the setting
+/// event's id, `correlationId` its correlation id (the causation id when the
+/// alarm has none) and `hops` the alarm's (left out when 0).
 pub fn alarm_command(aggregate_type: &str, aggregate_id: &str, alarm: &Alarm) -> ReactionCommand {
     let setting_event = event_id(aggregate_type, aggregate_id, alarm.version);
     let command_id = bounded_command_id(format!("{setting_event}/alarm/{}", alarm.name), "@a");
@@ -141,6 +170,9 @@ pub fn alarm_command(aggregate_type: &str, aggregate_id: &str, alarm: &Alarm) ->
     metadata.insert("alarm".to_owned(), Value::Object(reference));
     metadata.insert("causationId".to_owned(), Value::String(setting_event));
     metadata.insert("correlationId".to_owned(), Value::String(correlation));
+    if alarm.hops > 0 {
+        metadata.insert("hops".to_owned(), Value::from(alarm.hops));
+    }
     ReactionCommand {
         command_id,
         aggregate_type: aggregate_type.to_owned(),
@@ -164,6 +196,7 @@ mod tests {
             command: "PaymentTimedOut".to_owned(),
             payload: Map::new(),
             correlation_id: Some("flow-1".to_owned()),
+            hops: 0,
         }
     }
 

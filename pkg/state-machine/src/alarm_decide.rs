@@ -12,6 +12,7 @@ use crate::alarm::{Alarm, AlarmChanges, MAX_ALARMS};
 use crate::alarm_rules::{AlarmRule, When};
 use crate::duration::{MAX_ALARM_YEARS, ceil_second, parse_time, within_bound};
 use crate::guard::CommandInput;
+use crate::reaction::{MAX_HOPS, hops_of};
 use crate::rule::{Rule, RuleContext, value_kind};
 use crate::state::AggregateState;
 
@@ -51,9 +52,18 @@ pub(crate) fn changes(
         Some(Value::String(id)) if !id.is_empty() => Some(id.clone()),
         _ => None,
     };
+    // An alarm's command counts as one more hop, as a reaction does.
+    let hops = hops_of(input.metadata).saturating_add(1);
     let mut data: Option<Value> = None;
     for rule in &work.set {
         let failed = |why: &str| format!("{}: alarm `{}`: {why}", work.transition, rule.name);
+        if hops > MAX_HOPS {
+            return Err(failed(&format!(
+                "hop limit: the command is {} reactions or alarms from its first command, \
+                 and a chain stops at {MAX_HOPS}",
+                hops - 1
+            )));
+        }
         let due = match &rule.when {
             When::After(after) => after
                 .after(input.now)
@@ -76,6 +86,7 @@ pub(crate) fn changes(
             command: rule.command.clone(),
             payload: rule.payload.clone(),
             correlation_id: correlation_id.clone(),
+            hops,
         };
         if let Some(old) = alarms.insert(rule.name.clone(), alarm.clone()) {
             changes.cleared.push(old);

@@ -124,6 +124,9 @@ pub(crate) enum Tried {
     Applies(Option<Map<String, Value>>),
     /// The guard does not hold; the reason (never a value).
     Declined(String),
+    /// The guard (or the context of the rules) could not be evaluated: it
+    /// does not hold, with this reason; a fired alarm is then a failure.
+    Unevaluable(String),
     /// A `set` rule failed: the command is refused with this reason.
     SetFailed(String),
 }
@@ -141,7 +144,7 @@ pub(crate) fn try_rules(
     let context = match RuleContext::new(data, &arena) {
         Ok(context) => context,
         Err(err) => {
-            return Tried::Declined(format!("{name}: its rules could not be evaluated ({err})"));
+            return Tried::Unevaluable(format!("{name}: its rules could not be evaluated ({err})"));
         }
     };
     if let Some(guard) = &rules.guard {
@@ -154,7 +157,7 @@ pub(crate) fn try_rules(
             Ok(value) if truthy(&value) => {}
             Ok(_) => return Tried::Declined(format!("{name}: guard does not hold{message}")),
             Err(err) => {
-                return Tried::Declined(format!(
+                return Tried::Unevaluable(format!(
                     "{name}: guard could not be evaluated ({err}){message}"
                 ));
             }

@@ -68,6 +68,7 @@
 //!     aggregate_type: "order", aggregate_id: "o-1", version: 1,
 //!     event_type: "OrderCreated", state: "Created",
 //!     data: payload, payload, metadata: &Map::new(), command_id: "c-1",
+//!     config_version: 1,
 //! };
 //! let reactions = machine.reactions(&event);
 //! let reserve = reactions[0].as_ref().expect("built");
@@ -124,7 +125,10 @@
 //! declare an `expiry`. The decision carries the alarm changes (due times
 //! from the command's `now`), the state keeps the alarms, and a fired
 //! alarm's command applies only while its alarm is still set by the version
-//! that set it; otherwise it is [`Rejection::Stale`], which is no failure:
+//! that set it; otherwise it is [`Rejection::Stale`], which is no failure. A
+//! firing must be the alarm's (its command and payload, else
+//! [`Rejection::AlarmMismatch`]) and come when it is due (no earlier than
+//! [`ALARM_EARLY_TOLERANCE_SECONDS`] before, else [`Rejection::AlarmNotDue`]):
 //!
 //! ```
 //! use serde_json::{Map, json};
@@ -167,7 +171,12 @@
 //! let pay = machine.decide_command(&paid, &input("Pay"))?;
 //! paid.apply(&pay.to_state, &empty);
 //! paid.apply_alarms(pay.alarms.as_ref().expect("it clears the alarm"));
-//! let late = CommandInput { metadata: &fired.metadata, ..input("PaymentTimedOut") };
+//! // A firing comes when due: one fifteen minutes early is refused.
+//! let due = timeout.due;
+//! let early = CommandInput { metadata: &fired.metadata, ..input("PaymentTimedOut") };
+//! let early = machine.decide_command(&order, &early);
+//! assert!(matches!(early, Err(Rejection::AlarmNotDue { .. })));
+//! let late = CommandInput { metadata: &fired.metadata, now: due, ..input("PaymentTimedOut") };
 //! let stale = machine.decide_command(&paid, &late);
 //! assert!(matches!(stale, Err(Rejection::Stale { why: Stale::NotSet, .. })));
 //!
@@ -196,13 +205,18 @@ mod state;
 mod then;
 mod validate;
 
-pub use alarm::{Alarm, AlarmChanges, AlarmRef, Alarms, EXPIRY, MAX_ALARMS, Stale, alarm_command};
+pub use alarm::{
+    ALARM_EARLY_TOLERANCE_SECONDS, Alarm, AlarmChanges, AlarmRef, Alarms, EXPIRY, MAX_ALARMS,
+    Stale, alarm_command,
+};
 pub use config::{AlarmSpec, AlarmsSpec, Config, ExpirySpec, ReactionSpec, Transition};
 pub use config_set::{SetFault, validate_set};
 pub use duration::{DurationError, IsoDuration, MAX_ALARM_YEARS, parse_time};
 pub use guard::CommandInput;
 pub use machine::{Decision, Rejection, StateMachine};
-pub use reaction::{EventView, MAX_HOPS, ReactionCommand, ReactionError, event_id};
+pub use reaction::{
+    EventView, MAX_HOPS, ReactionCommand, ReactionError, event_id, reaction_command_id,
+};
 pub use state::AggregateState;
 pub use validate::{ConfigError, ConfigFault};
 

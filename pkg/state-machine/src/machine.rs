@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 
-use crate::alarm::{AlarmChanges, AlarmRef, Alarms, Stale};
+use crate::alarm::{ALARM_EARLY_TOLERANCE_SECONDS, AlarmChanges, AlarmRef, Alarms, Stale};
 use crate::alarm_decide::{self, AlarmWork};
 use crate::alarm_rules::CompiledAlarms;
 use crate::config::Config;
@@ -31,6 +31,22 @@ pub struct StateMachine {
     rules: Vec<TransitionRules>,
     /// Each transition's `alarms` and the config's `expiry`, compiled.
     alarms: CompiledAlarms,
+}
+
+/// Why `decide_transition` refused: the rejection, and whether a rule could
+/// not be evaluated on the way (a fired alarm is then a failure, not stale).
+struct Refused {
+    rejection: Rejection,
+    rule_failed: bool,
+}
+
+impl From<Rejection> for Refused {
+    fn from(rejection: Rejection) -> Self {
+        Refused {
+            rejection,
+            rule_failed: false,
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -110,6 +126,35 @@ pub enum Rejection {
         /// The command asked for.
         command: String,
         /// Names the transition and the alarm and what is wrong; never a value.
+        reason: String,
+    },
+    /// A command naming a set alarm (`metadata.alarm`, right name and
+    /// version) that came before the alarm is due, less
+    /// [`ALARM_EARLY_TOLERANCE_SECONDS`] (the scheduler's precision): a
+    /// forged or early firing, refused, so the alarm stays set and fires
+    /// when due.
+    #[error(
+        "alarm `{alarm}` set by version {version} is not due yet: a firing more than \
+         {ALARM_EARLY_TOLERANCE_SECONDS} s before its due time does not apply"
+    )]
+    AlarmNotDue {
+        /// The alarm's name.
+        alarm: String,
+        /// The version that set it.
+        version: u64,
+    },
+    /// A command naming a set alarm whose command or payload is not the
+    /// alarm's: it is no firing of that alarm, and refused.
+    #[error("command `{command}` names alarm `{alarm}` set by version {version}, but {reason}")]
+    AlarmMismatch {
+        /// The command asked for.
+        command: String,
+        /// The alarm's name.
+        alarm: String,
+        /// The version that set it.
+        version: u64,
+        /// What differs (the command's name, or that the payload is not the
+        /// alarm's); never a value.
         reason: String,
     },
     /// A fired alarm (its command carries `metadata.alarm`) that has no
@@ -276,7 +321,9 @@ impl StateMachine {
         input: &CommandInput<'_>,
     ) -> Result<Decision, Rejection> {
         let Some(fired) = AlarmRef::of_metadata(input.metadata) else {
-            return self.decide_transition(current, input, None);
+            return self
+                .decide_transition(current, input, None)
+                .map_err(|refused| refused.rejection);
         };
         let stale = |why: Stale| Rejection::Stale {
             alarm: fired.name.clone(),
@@ -290,17 +337,44 @@ impl StateMachine {
                     by_version: alarm.version,
                 }));
             }
-            Some(alarm) if alarm.command != input.command => return Err(stale(Stale::NotSet)),
+            Some(alarm) if alarm.command != input.command => {
+                return Err(Rejection::AlarmMismatch {
+                    command: input.command.to_owned(),
+                    alarm: fired.name.clone(),
+                    version: fired.version,
+                    reason: format!("that alarm sends `{}`, not this command", alarm.command),
+                });
+            }
+            Some(alarm) if !alarm.is_due(input.now) => {
+                return Err(Rejection::AlarmNotDue {
+                    alarm: fired.name.clone(),
+                    version: fired.version,
+                });
+            }
+            Some(alarm) if alarm.payload != *input.payload => {
+                return Err(Rejection::AlarmMismatch {
+                    command: input.command.to_owned(),
+                    alarm: fired.name.clone(),
+                    version: fired.version,
+                    reason: "its payload is not the alarm's payload".to_owned(),
+                });
+            }
             Some(_) => {}
         }
         match self.decide_transition(current, input, Some(&fired.name)) {
-            Err(
-                Rejection::UnknownCommand { .. }
-                | Rejection::InvalidTransition { .. }
-                | Rejection::SchemaViolation { .. }
-                | Rejection::GuardFailed { .. },
-            ) => Err(stale(Stale::MovedOn)),
-            other => other,
+            Err(Refused {
+                rejection:
+                    Rejection::UnknownCommand { .. }
+                    | Rejection::InvalidTransition { .. }
+                    | Rejection::SchemaViolation { .. }
+                    | Rejection::GuardFailed { .. },
+                rule_failed: false,
+            }) => Err(stale(Stale::MovedOn)),
+            // A rule that could not be evaluated is a failure, not a firing
+            // that no longer applies: the aggregate must not wait for an
+            // alarm that is gone with no trace.
+            Err(refused) => Err(refused.rejection),
+            Ok(decision) => Ok(decision),
         }
     }
 
@@ -311,23 +385,27 @@ impl StateMachine {
         current: &AggregateState,
         input: &CommandInput<'_>,
         fired: Option<&str>,
-    ) -> Result<Decision, Rejection> {
+    ) -> Result<Decision, Refused> {
         let command = input.command;
         let Some(entry) = self.commands.get(command) else {
             return Err(Rejection::UnknownCommand {
                 aggregate_type: self.config.aggregate_type.clone(),
                 command: command.to_owned(),
-            });
+            }
+            .into());
         };
         let Some(tried) = entry.by_state.get(current.state.as_str()) else {
             return Err(Rejection::InvalidTransition {
                 command: command.to_owned(),
                 state: current.state.clone(),
                 allowed_from: entry.allowed_from.clone(),
-            });
+            }
+            .into());
         };
         let mut context: Option<Value> = None;
         let mut declined = String::new();
+        // The reason of the first guard that could not be evaluated.
+        let mut unevaluable: Option<String> = None;
         for &i in tried {
             let (Some(transition), Some(schema), Some(rules)) = (
                 self.config.transitions.get(i),
@@ -342,7 +420,8 @@ impl StateMachine {
                     return Err(Rejection::SchemaViolation {
                         command: command.to_owned(),
                         errors,
-                    });
+                    }
+                    .into());
                 }
             }
             let payload = if rules.is_empty() {
@@ -355,19 +434,30 @@ impl StateMachine {
                         declined = reason;
                         continue;
                     }
+                    Tried::Unevaluable(reason) => {
+                        unevaluable.get_or_insert_with(|| reason.clone());
+                        declined = reason;
+                        continue;
+                    }
                     Tried::SetFailed(reason) => {
-                        return Err(Rejection::GuardFailed {
-                            command: command.to_owned(),
-                            reason,
+                        return Err(Refused {
+                            rejection: Rejection::GuardFailed {
+                                command: command.to_owned(),
+                                reason,
+                            },
+                            rule_failed: true,
                         });
                     }
                 }
             };
             let alarms = self
                 .alarm_changes(i, current, input, fired, &mut context)
-                .map_err(|reason| Rejection::AlarmInvalid {
-                    command: command.to_owned(),
-                    reason,
+                .map_err(|reason| Refused {
+                    rejection: Rejection::AlarmInvalid {
+                        command: command.to_owned(),
+                        reason,
+                    },
+                    rule_failed: true,
                 })?;
             return Ok(Decision {
                 event_type: transition.event.clone(),
@@ -376,9 +466,17 @@ impl StateMachine {
                 alarms,
             });
         }
-        Err(Rejection::GuardFailed {
-            command: command.to_owned(),
-            reason: declined,
+        let rule_failed = unevaluable.is_some();
+        let reason = match (fired, unevaluable) {
+            (Some(_), Some(first)) => first,
+            _ => declined,
+        };
+        Err(Refused {
+            rejection: Rejection::GuardFailed {
+                command: command.to_owned(),
+                reason,
+            },
+            rule_failed,
         })
     }
 

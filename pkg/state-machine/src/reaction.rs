@@ -3,7 +3,9 @@
 //!
 //! The event's reactions are those of the transitions whose `event` is the
 //! event's type and whose `to` is its state; validation makes them agree.
-//! Each built command carries a deterministic id (`{pk}@{version}/{index}`),
+//! Each built command carries a deterministic id (`{pk}@{version}/{index}`,
+//! or `{pk}@{version}/v{configVersion}/{index}` when built by another config
+//! version than the one that recorded the event),
 //! so a replayed event sends the same ids, and correlation/causation metadata.
 
 use datalogic_rs::bumpalo::Bump;
@@ -36,6 +38,10 @@ pub struct EventView<'a> {
     pub metadata: &'a Map<String, Value>,
     /// The id of the command that recorded the event.
     pub command_id: &'a str,
+    /// The `version` of the config that recorded the event: reactions
+    /// built from another config version get ids of their own
+    /// ([`reaction_command_id`]).
+    pub config_version: u64,
 }
 
 /// A built reaction. Serializes (camelCase) to exactly the command message
@@ -79,10 +85,32 @@ pub fn event_id(aggregate_type: &str, aggregate_id: &str, version: u64) -> Strin
     format!("{aggregate_type}#{aggregate_id}@{version}")
 }
 
-/// A reaction's command id: `{event_id}/{index}`, or, when that is over
+/// A reaction's command id: `{event_id}/{index}` when the config building
+/// it is the one that recorded the event (`built_by == recorded_by`), else
+/// `{event_id}/v{built_by}/{index}`, so that one id never has two meanings
+/// when a `then` changed between a send and its retry; over
 /// [`MAX_READABLE_ID`] bytes, its SHA-256 in hex followed by `@r`.
-fn command_id(event_id: &str, index: usize) -> String {
-    bounded_command_id(format!("{event_id}/{index}"), "@r")
+///
+/// ```
+/// use state_machine::reaction_command_id;
+/// assert_eq!(reaction_command_id("order#o-1@1", 0, 3, 3), "order#o-1@1/0");
+/// assert_eq!(reaction_command_id("order#o-1@1", 0, 3, 4), "order#o-1@1/v4/0");
+/// let long = format!("order#{}@1", "x".repeat(300));
+/// assert_ne!(reaction_command_id(&long, 0, 3, 3), reaction_command_id(&long, 0, 3, 4));
+/// assert!(reaction_command_id(&long, 0, 3, 4).ends_with("@r"));
+/// ```
+pub fn reaction_command_id(
+    event_id: &str,
+    index: usize,
+    recorded_by: u64,
+    built_by: u64,
+) -> String {
+    let id = if recorded_by == built_by {
+        format!("{event_id}/{index}")
+    } else {
+        format!("{event_id}/v{built_by}/{index}")
+    };
+    bounded_command_id(id, "@r")
 }
 
 /// `id` when it is at most [`MAX_READABLE_ID`] bytes, else its SHA-256 in
@@ -153,7 +181,12 @@ impl StateMachine {
                 let context = context.as_ref().map_err(|err| failed(err.to_string()))?;
                 build(reaction, event, context)
                     .map(|mut command| {
-                        command.command_id = command_id(&event_id, index);
+                        command.command_id = reaction_command_id(
+                            &event_id,
+                            index,
+                            event.config_version,
+                            self.version(),
+                        );
                         command.metadata = metadata(event, &event_id, hops);
                         command
                     })
@@ -184,7 +217,7 @@ fn context(event: &EventView<'_>) -> Value {
 pub const MAX_HOPS: u64 = 32;
 
 /// `hops` in an event's metadata: 0 when absent or not a whole number.
-fn hops_of(metadata: &Map<String, Value>) -> u64 {
+pub(crate) fn hops_of(metadata: &Map<String, Value>) -> u64 {
     metadata.get("hops").and_then(Value::as_u64).unwrap_or(0)
 }
 

@@ -7,7 +7,10 @@
 //! `if`, `+`, ...: the core JSON Logic operators), an array is evaluated
 //! item by item. An unknown operator fails at compile time.
 //!
-//! Bounds (size, depth, iteration, result size) are in `rule_bounds`.
+//! Bounds (size, depth, iteration, result size) and the evaluation budget
+//! are in `rule_bounds`: an evaluation whose rule's static cost times its
+//! context's size is over the budget fails as [`BUDGET_EXCEEDED`] before it
+//! starts, so every caller (`guard`, `set`, `then`, `at`) is bounded.
 //!
 //! Evaluation errors never carry values: [`RuleError`] names the kind of
 //! failure and the operator, nothing of the context.
@@ -20,8 +23,12 @@ use datalogic_rs::{
     NumericCoercionConfig,
 };
 
-use crate::rule_bounds;
+use crate::rule_bounds::{self, Cost};
 use serde_json::Value;
+
+/// The kind of a [`RuleError`] refused before it starts: its rule's cost
+/// times the size of its context is over the evaluation budget.
+pub(crate) const BUDGET_EXCEEDED: &str = "BudgetExceeded";
 
 /// One engine for every rule: it holds no state between evaluations.
 /// Division by zero is an error (a rule that cannot be evaluated), not
@@ -45,8 +52,8 @@ static ENGINE: LazyLock<Engine> = LazyLock::new(|| {
 pub(crate) enum Rule {
     /// Taken as written.
     Literal(Value),
-    /// A JSON Logic rule.
-    Logic(Arc<Logic>),
+    /// A JSON Logic rule, with its static cost for the evaluation budget.
+    Logic(Arc<Logic>, Cost),
 }
 
 /// Why a rule could not be evaluated. The text names the kind of failure
@@ -67,10 +74,10 @@ impl Rule {
         match value {
             Value::Object(_) | Value::Array(_) => {
                 known_operators(value)?;
-                rule_bounds::check(value)?;
+                let cost = rule_bounds::check(value)?;
                 ENGINE
                     .compile(value)
-                    .map(|logic| Rule::Logic(Arc::new(logic)))
+                    .map(|logic| Rule::Logic(Arc::new(logic), cost))
                     .map_err(|err| format!("is not a valid JSON Logic rule: {err}"))
             }
             literal => Ok(Rule::Literal(literal.clone())),
@@ -81,7 +88,7 @@ impl Rule {
     pub(crate) fn literal(&self) -> Option<&Value> {
         match self {
             Rule::Literal(value) => Some(value),
-            Rule::Logic(_) => None,
+            Rule::Logic(..) => None,
         }
     }
 
@@ -89,7 +96,13 @@ impl Rule {
     pub(crate) fn evaluate(&self, context: &RuleContext<'_>) -> Result<Value, RuleError> {
         match self {
             Rule::Literal(value) => Ok(value.clone()),
-            Rule::Logic(logic) => {
+            Rule::Logic(logic, cost) => {
+                if cost.steps(context.size) > rule_bounds::MAX_STEPS {
+                    return Err(RuleError {
+                        kind: BUDGET_EXCEEDED,
+                        operator: None,
+                    });
+                }
                 let failed = |err: datalogic_rs::Error| RuleError {
                     kind: err.tag(),
                     operator: err.operator().map(str::to_owned),
@@ -149,16 +162,19 @@ fn known_operators(value: &Value) -> Result<(), String> {
 pub(crate) struct RuleContext<'a> {
     arena: &'a Bump,
     data: &'a DataValue<'a>,
+    /// The size of `data` for the budget (capped just over it).
+    size: u64,
 }
 
 impl<'a> RuleContext<'a> {
-    /// `data` in `arena`.
+    /// `data` in `arena`, and its size for the budget.
     pub(crate) fn new(data: &'a Value, arena: &'a Bump) -> Result<Self, RuleError> {
+        let size = rule_bounds::size(data, rule_bounds::MAX_STEPS);
         let data = data.into_arena_value(arena).map_err(|err| RuleError {
             kind: err.tag(),
             operator: None,
         })?;
-        Ok(Self { arena, data })
+        Ok(Self { arena, data, size })
     }
 }
 
@@ -259,5 +275,70 @@ mod tests {
             }
         }
         assert!(failed > 0, "some of these rules fail");
+    }
+
+    /// The operators docs/reference.md §2 lists, from its `**Operators**`
+    /// paragraph.
+    fn documented_operators() -> Vec<String> {
+        let doc = include_str!("../../../docs/reference.md");
+        let start = doc
+            .find("- **Operators**")
+            .expect("reference §2 has an Operators paragraph");
+        let rest = &doc[start..];
+        let paragraph = &rest[..rest[2..].find("\n- ").map_or(rest.len(), |end| end + 2)];
+        let after_colon = &paragraph[paragraph.find("):").expect("the list follows `):`")..];
+        after_colon
+            .split('`')
+            .skip(1)
+            .step_by(2)
+            .map(str::to_owned)
+            .collect()
+    }
+
+    #[test]
+    fn the_operators_the_reference_lists_are_the_engines() {
+        let documented = documented_operators();
+        let mut engine: Vec<String> = ENGINE.builtin_operator_names().map(str::to_owned).collect();
+        let mut listed = documented.clone();
+        engine.sort();
+        listed.sort();
+        assert_eq!(
+            listed, engine,
+            "docs/reference.md §2's Operators vs the engine"
+        );
+        for name in &documented {
+            let rule = json!({ name.as_str(): [{"var": "payload.a"}, {"var": "payload.b"}] });
+            if let Err(err) = Rule::compile(&rule) {
+                assert!(!err.contains("unknown"), "`{name}`: {err}");
+            }
+        }
+    }
+
+    /// A context of `n` numbers under `payload.xs` and as many under `payload.ys`.
+    fn numbers(n: usize) -> Value {
+        json!({"payload": {"xs": vec![0; n], "ys": vec![0; n]}})
+    }
+
+    #[test]
+    fn an_evaluation_over_the_budget_is_refused_before_it_starts() {
+        let quadratic = json!({"distinct": [{"var": "payload.xs"}]});
+        assert_eq!(eval(&quadratic, &numbers(10)).unwrap(), json!([0]));
+        let err = eval(&quadratic, &numbers(10_000)).unwrap_err();
+        assert_eq!(err.kind, BUDGET_EXCEEDED);
+        assert_eq!(err.to_string(), "rule failed (BudgetExceeded)");
+
+        let equal = json!({"==": [{"var": "payload.xs"}, {"var": "payload.ys"}]});
+        assert_eq!(eval(&equal, &numbers(60_000)).unwrap(), json!(true));
+
+        let wide = json!({"+": vec![json!({"length": {"var": "payload.xs"}}); 15]});
+        assert_eq!(eval(&wide, &numbers(1_000)).unwrap(), json!(15_000));
+        let err = eval(&wide, &numbers(200_000)).unwrap_err();
+        assert_eq!(err.kind, BUDGET_EXCEEDED);
+    }
+
+    #[test]
+    fn the_size_counting_stops_at_its_cap() {
+        assert_eq!(rule_bounds::size(&json!({"ab": ["xyz", 1]}), 100), 10);
+        assert_eq!(rule_bounds::size(&numbers(1_000), 50), 51);
     }
 }

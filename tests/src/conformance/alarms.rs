@@ -17,6 +17,7 @@ fn alarm(name: &str, version: u64, due: &str) -> Alarm {
         command: "TimeOut".to_owned(),
         payload,
         correlation_id: Some("flow-1".to_owned()),
+        hops: 0,
     }
 }
 

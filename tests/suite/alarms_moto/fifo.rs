@@ -24,6 +24,7 @@ fn arm(id: &str, due: &str) -> AlarmOrder {
         command: "Ring".into(),
         payload: Default::default(),
         correlation_id: None,
+        hops: 0,
     };
     AlarmOrder::Arm {
         key: AggregateKey::new("timer", id),

@@ -48,6 +48,7 @@ fn held(n: u64) -> Alarms {
                 command: "Old".to_owned(),
                 payload: Map::new(),
                 correlation_id: None,
+                hops: 0,
             };
             (alarm.name.clone(), alarm)
         })
@@ -143,6 +144,7 @@ fn check(case: &Value) -> Option<String> {
                 payload: &payload,
                 metadata: &Map::new(),
                 command_id: "c-1",
+                config_version: machine.version(),
             };
             let built = machine.reactions(&event).remove(0);
             match (stage, built) {

@@ -66,8 +66,18 @@ fn the_template_declares_the_processor_and_its_stream_mapping() {
         json!(["ReportBatchItemFailures"])
     );
     assert_eq!(mapping["BisectBatchOnFunctionError"], true);
-    assert_eq!(mapping["MaximumRetryAttempts"], 10);
-    assert_eq!(mapping["MaximumRecordAgeInSeconds"], 86400);
+    // Transient work outlives an outage: retried until the record leaves
+    // the stream (24 hours), never dropped after 10 quick retries; what is
+    // refused for good is finished by the processor itself (a failure
+    // record), so it does not retry either (issue 20 item 4).
+    assert_eq!(mapping["MaximumRetryAttempts"], -1);
+    assert_eq!(mapping["MaximumRecordAgeInSeconds"], -1);
+    let alarm = props("ProcessorFailureAlarm");
+    assert_eq!(
+        alarm["Dimensions"],
+        json!([{"Name": "QueueName", "Value": {"Fn::GetAtt": ["ProcessorFailureQueue", "QueueName"]}}])
+    );
+    assert_eq!(alarm["Threshold"], 1);
     assert_eq!(mapping["ParallelizationFactor"], 1);
     assert_eq!(mapping["StartingPosition"], "TRIM_HORIZON");
     assert_eq!(
@@ -103,5 +113,30 @@ fn the_template_declares_the_processor_and_its_stream_mapping() {
     assert_eq!(
         failure["Condition"],
         json!({"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["#failure#*"]}})
+    );
+}
+
+/// Issue 20 item 15: `EventBusName` may be an ARN (a bus elsewhere); the
+/// `Publish` grant then names that ARN instead of building a wrong one.
+#[test]
+fn an_event_bus_given_as_an_arn_is_granted_as_that_arn() {
+    let t = template();
+    assert_eq!(
+        t["Conditions"]["EventBusIsArn"],
+        json!({"Fn::Equals": [{"Fn::Select": [0, {"Fn::Split": [":", {"Ref": "EventBusName"}]}]}, "arn"]})
+    );
+    let statements = t["Resources"]["ProcessorRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+        ["Statement"]
+        .as_array()
+        .expect("statements")
+        .clone();
+    let publish = statements
+        .iter()
+        .find(|s| s["Sid"] == "Publish")
+        .expect("a Publish statement");
+    assert_eq!(
+        publish["Resource"],
+        json!({"Fn::If": ["EventBusIsArn", {"Ref": "EventBusName"},
+            {"Fn::Sub": "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/${EventBusName}"}]})
     );
 }

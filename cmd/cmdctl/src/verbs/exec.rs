@@ -15,7 +15,8 @@ use crate::verbs::react;
 use crate::{message, output};
 
 /// Runs the command. Exits 0 when it applied (or had applied before), 1 when
-/// it was rejected or failed.
+/// it was rejected or failed, or when one of its reactions (or alarms) failed
+/// transiently and is left for the next run.
 pub(crate) fn run(ctx: &Context<'_>, exec: &ExecArgs, out: &mut dyn Write) -> anyhow::Result<Exit> {
     let global = ctx.global;
     let args = &exec.command;
@@ -47,6 +48,13 @@ pub(crate) fn run(ctx: &Context<'_>, exec: &ExecArgs, out: &mut dyn Write) -> an
         }
     };
     let reactions = react::after_batch(ctx, &handler, &clock, &exec.after)?;
+    // A reaction or alarm left for the next run (it failed transiently) is
+    // work not done: exit 1, as `cmdctl run` does.
+    let exit = if reactions.as_ref().is_none_or(react::Reactions::finished) {
+        Exit::Ok
+    } else {
+        Exit::Refused
+    };
     let head = ctx
         .block_on(handler.store().load(&key, &[]))
         .with_context(|| format!("cannot read the state of {key}"))?
@@ -58,7 +66,7 @@ pub(crate) fn run(ctx: &Context<'_>, exec: &ExecArgs, out: &mut dyn Write) -> an
             &json!({ "outcome": output::outcome_json(&outcome), "state": head,
                      "reactions": reactions }),
         )?;
-        return Ok(Exit::Ok);
+        return Ok(exit);
     }
     let note = match applied.stale {
         Some(why) => format!(" (a fired alarm with no effect, {why}: nothing written)"),
@@ -78,5 +86,5 @@ pub(crate) fn run(ctx: &Context<'_>, exec: &ExecArgs, out: &mut dyn Write) -> an
     if let Some(reactions) = &reactions {
         reactions.write_text(out)?;
     }
-    Ok(Exit::Ok)
+    Ok(exit)
 }

@@ -27,7 +27,8 @@ struct ProcessJson<'a> {
     response: &'a SqsBatchResponse,
 }
 
-/// Runs the event in `args.file`. Exits 0 whenever the batch ran.
+/// Runs the event in `args.file`. Exits 0 whenever the batch ran, but 1 when
+/// a reaction (or alarm) failed transiently and is left for the next run.
 pub(crate) fn run(
     ctx: &Context<'_>,
     args: &ProcessArgs,
@@ -41,6 +42,11 @@ pub(crate) fn run(
     let report = ctx.block_on(handler.handle(lambda_sqs::to_batch(&event)));
     let response = lambda_sqs::respond(&event, &report);
     let reactions = react::after_batch(ctx, &handler, &clock, &args.after)?;
+    let exit = if reactions.as_ref().is_none_or(Reactions::finished) {
+        Exit::Ok
+    } else {
+        Exit::Refused
+    };
 
     if global.json {
         output::write_json(
@@ -59,7 +65,7 @@ pub(crate) fn run(
         }
         output::write_json(out, &response)?;
     }
-    Ok(Exit::Ok)
+    Ok(exit)
 }
 
 /// The text of `path`, or of stdin for `-`, with a name for messages.

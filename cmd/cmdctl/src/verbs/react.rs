@@ -4,10 +4,13 @@
 //! A round: `tracking::track` reads the embedded store's events after the
 //! checkpoint ([`CHECKPOINT`] after a batch; `run --checkpoint` names
 //! another), publishes those of publishing types as JSON
-//! lines (`--events`) and collects their reactions ([`Collect`]); the
-//! reactions then go through the same handler as the batch, as one SQS
-//! batch of up to 10 messages would (message id = the reaction's
-//! deterministic command id). Then the alarms due by the handler's clock
+//! lines (`--events`) and keeps their reactions in the store before the
+//! checkpoint moves past them ([`pending`]); the pending reactions then go
+//! through the same handler as the batch, as SQS batches of up to 10
+//! messages would (message id = the reaction's deterministic command id),
+//! and each is removed once its outcome is final: one that failed
+//! transiently stays for the next run, and the verb exits 1. Then the alarms
+//! due by the handler's clock
 //! fire through the same handler ([`alarms`]). Rounds repeat until one finds
 //! no new event and no alarm due (quiet), or `--max-rounds` have run with
 //! events left: a cycle of reactions stops there, and the next `cmdctl run`
@@ -15,15 +18,14 @@
 //! anything, so no reaction is dropped.
 
 mod alarms;
+mod pending;
 
-use std::collections::HashSet;
 use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::Path;
-use std::sync::Arc;
 
 use anyhow::{Context as _, bail};
-use event_processor::jsonl::{Collect, JsonLines};
+use event_processor::jsonl::JsonLines;
 use event_processor::tracking::track;
 use event_processor::{EventProcessor, ReactionCommand};
 use handler_core::{Batch, EventFeed, FeedQuery, InboundMessage, MessageOutcome};
@@ -80,6 +82,12 @@ pub(crate) struct Reactions {
     pub(crate) stopped: bool,
     /// The event whose publication failed, when one did (the run stops).
     pub(crate) unfinished: Option<String>,
+    /// Reactions that failed transiently and are kept for the next run
+    /// (each named on stderr).
+    pub(crate) pending: usize,
+    /// Alarms that failed transiently and fire again on the next run (each
+    /// named on stderr).
+    pub(crate) alarms_pending: usize,
 }
 
 impl Reactions {
@@ -87,7 +95,7 @@ impl Reactions {
     pub(crate) fn line(&self) -> String {
         format!(
             "reactions: {} round{}, {} event{} read, {} published, {} command{} \
-             ({} applied, {} duplicate, {} failed), {} not built{}{}",
+             ({} applied, {} duplicate, {} failed), {} not built{}{}{}",
             self.rounds,
             plural(self.rounds as usize),
             self.events,
@@ -105,6 +113,14 @@ impl Reactions {
                     self.alarms,
                     plural(self.alarms),
                     self.stale
+                )
+            } else {
+                String::new()
+            },
+            if self.pending + self.alarms_pending > 0 {
+                format!(
+                    ", {} left for the next run",
+                    self.pending + self.alarms_pending
                 )
             } else {
                 String::new()
@@ -148,7 +164,13 @@ impl Reactions {
 
     /// True when the run ended quiet.
     pub(crate) fn quiet(&self) -> bool {
-        !self.stopped && self.unfinished.is_none()
+        !self.stopped && self.unfinished.is_none() && self.finished()
+    }
+
+    /// True when no reaction or alarm failed transiently (none is left
+    /// for the next run).
+    pub(crate) fn finished(&self) -> bool {
+        self.pending == 0 && self.alarms_pending == 0
     }
 }
 
@@ -207,23 +229,19 @@ pub(crate) fn run_until_quiet(
     let local = ctx
         .local_store()?
         .context("the local run needs the embedded store")?;
-    let mut given_up = HashSet::new();
+    let mut given_up = alarms::GivenUp::new();
+    let mut left = pending::LeftPending::new();
     let publisher = JsonLines::new(events_writer(args.events.as_deref())?);
-    let sink = Arc::new(Collect::new());
+    let sink = pending::KeepInStore::new(local.clone());
     let store = handler.store().clone();
-    let processor = EventProcessor::new(
-        handler.configs().clone(),
-        publisher,
-        sink.clone(),
-        store.clone(),
-    );
+    let processor = EventProcessor::new(handler.configs().clone(), publisher, sink, store.clone());
     let query = FeedQuery::default();
     let mut totals = Reactions::default();
-    loop {
+    let outcome = loop {
         if totals.rounds == args.max_rounds {
             let after = ctx.block_on(store.checkpoint(checkpoint))?;
-            let left = ctx.block_on(store.read(&query, after.as_deref(), 1))?;
-            totals.stopped = !left.events.is_empty();
+            let events_left = ctx.block_on(store.read(&query, after.as_deref(), 1))?;
+            totals.stopped = !events_left.events.is_empty();
             if totals.stopped {
                 output::note(&format!(
                     "reactions stopped after {} rounds with events left (a cycle of reactions?): \
@@ -231,44 +249,57 @@ pub(crate) fn run_until_quiet(
                     args.max_rounds
                 ));
             }
-            return Ok(totals);
+            break Ok(());
         }
-        let pass = ctx
-            .block_on(track(
-                store.as_ref(),
-                store.as_ref(),
-                checkpoint,
-                &query,
-                &processor,
-                PAGE_SIZE,
-            ))
-            .context("the embedded event processor could not read the store")?;
+        let pass = match ctx.block_on(track(
+            store.as_ref(),
+            store.as_ref(),
+            checkpoint,
+            &query,
+            &processor,
+            PAGE_SIZE,
+        )) {
+            Ok(pass) => pass,
+            Err(err) => {
+                break Err(anyhow::Error::new(err)
+                    .context("the embedded event processor could not read the store"));
+            }
+        };
         totals.events += pass.events;
         totals.published += pass.published;
         totals.not_built += pass.reactions_failed;
-        let commands = sink.take();
-        if let Some(event) = pass.stopped_at {
+        if let Some(event) = &pass.stopped_at {
             output::note(&format!(
                 "reactions stopped: event {event} could not be finished (its publication \
-                 failed); `cmdctl run` tries it again"
+                 failed, or its reactions could not be kept); `cmdctl run` tries it again"
             ));
-            totals.unfinished = Some(event);
+            totals.unfinished = Some(event.clone());
         }
-        for outcome in ctx.block_on(run_commands(handler, &commands)) {
-            totals.count("reaction", &outcome);
-        }
+        // The reactions kept (this round's, and any a past run left).
+        let ran = match ctx.block_on(pending::run_pending(
+            handler,
+            &local,
+            &mut left,
+            &mut totals,
+        )) {
+            Ok(ran) => ran,
+            Err(err) => break Err(err),
+        };
         if totals.unfinished.is_some() {
-            totals.rounds += u64::from(!commands.is_empty());
-            return Ok(totals);
+            totals.rounds += u64::from(ran > 0);
+            break Ok(());
         }
-        let fired = ctx.block_on(alarms::fire_due(
+        let fired = match ctx.block_on(alarms::fire_due(
             handler,
             &local,
             clock.now(),
             &mut given_up,
-        ))?;
-        if commands.is_empty() && fired.is_empty() {
-            return Ok(totals);
+        )) {
+            Ok(fired) => fired,
+            Err(err) => break Err(err),
+        };
+        if ran == 0 && fired.is_empty() {
+            break Ok(());
         }
         totals.rounds += 1;
         for (alarm, outcome) in fired {
@@ -276,7 +307,10 @@ pub(crate) fn run_until_quiet(
             totals.alarms += 1;
             totals.fired.push(alarm);
         }
-    }
+    };
+    totals.pending = left.len();
+    totals.alarms_pending = given_up.len();
+    outcome.map(|()| totals)
 }
 
 /// Runs the reactions through the handler, [`BATCH_SIZE`] at a time; one
@@ -287,9 +321,17 @@ pub(super) async fn run_commands(
     handler: &AppHandler,
     commands: &[ReactionCommand],
 ) -> Vec<MessageOutcome> {
-    let mut outcomes = Vec::with_capacity(commands.len());
-    for chunk in commands.chunks(BATCH_SIZE) {
-        let mut pending: Vec<InboundMessage> = chunk.iter().map(message).collect();
+    run_messages(handler, commands.iter().map(message).collect()).await
+}
+
+/// [`run_commands`] over messages already built.
+pub(super) async fn run_messages(
+    handler: &AppHandler,
+    messages: Vec<InboundMessage>,
+) -> Vec<MessageOutcome> {
+    let mut outcomes = Vec::with_capacity(messages.len());
+    for chunk in messages.chunks(BATCH_SIZE) {
+        let mut pending: Vec<InboundMessage> = chunk.to_vec();
         for attempt in 1..=ATTEMPTS {
             let report = handler.handle(Batch::standard(pending.clone())).await;
             let (retry, done): (Vec<_>, Vec<_>) = report.outcomes.into_iter().partition(|o| {

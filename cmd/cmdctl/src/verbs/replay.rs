@@ -1,11 +1,11 @@
 //! `cmdctl replay TYPE ID`: the aggregate's state rebuilt from its events
 //! (folded from the config's initial state, as the handler does), compared
-//! with the stored head.
+//! with the stored head: state, version, data and the alarms set.
 
 use std::io::Write;
 
 use anyhow::Context as _;
-use handler_core::state_machine::AggregateState;
+use handler_core::state_machine::{AggregateState, Alarm};
 use handler_core::{AggregateKey, Event, EventStore};
 use serde_json::{Value, json};
 
@@ -34,6 +34,13 @@ pub(crate) enum Difference {
         key: String,
         head: Option<Value>,
         replayed: Option<Value>,
+    },
+    /// An alarm differs: set in one only, or set otherwise (due, version,
+    /// command or payload).
+    Alarm {
+        name: String,
+        head: Option<Alarm>,
+        replayed: Option<Alarm>,
     },
 }
 
@@ -200,7 +207,28 @@ pub(crate) fn compare(
             });
         }
     }
+    let mut names: Vec<&String> = head.alarms.keys().chain(replayed.alarms.keys()).collect();
+    names.sort();
+    names.dedup();
+    for name in names {
+        let (h, r) = (head.alarms.get(name), replayed.alarms.get(name));
+        if h != r {
+            out.push(Difference::Alarm {
+                name: name.clone(),
+                head: h.cloned(),
+                replayed: r.cloned(),
+            });
+        }
+    }
     out
+}
+
+/// An alarm in a difference's text: what is not a payload value.
+fn alarm_text(alarm: Option<&Alarm>) -> String {
+    alarm.map_or_else(
+        || "(not set)".to_owned(),
+        |a| format!("v{} due {:.0} {}", a.version, a.due, a.command),
+    )
 }
 
 fn difference_text(d: &Difference, show_values: bool) -> String {
@@ -241,7 +269,41 @@ fn difference_text(d: &Difference, show_values: bool) -> String {
                 format!("data.{key}: {what}")
             }
         }
+        Difference::Alarm {
+            name,
+            head,
+            replayed,
+        } => alarm_difference_text(name, head.as_ref(), replayed.as_ref(), show_values),
     }
+}
+
+fn alarm_difference_text(
+    name: &str,
+    head: Option<&Alarm>,
+    replayed: Option<&Alarm>,
+    show_values: bool,
+) -> String {
+    let what = match (head, replayed) {
+        (Some(_), None) => "only in the head",
+        (None, Some(_)) => "missing from the head",
+        _ => "differs",
+    };
+    let mut text = format!(
+        "alarm {name}: {what} (head {}, events give {})",
+        alarm_text(head),
+        alarm_text(replayed)
+    );
+    if show_values
+        && let (Some(h), Some(r)) = (head, replayed)
+        && h.payload != r.payload
+    {
+        text.push_str(&format!(
+            "; payload: head {}, events give {}",
+            Value::Object(h.payload.clone()),
+            Value::Object(r.payload.clone())
+        ));
+    }
+    text
 }
 
 fn value_text(value: Option<&Value>) -> String {
@@ -278,6 +340,33 @@ fn difference_json(d: &Difference, show_values: bool) -> Value {
                 doc["replayed"] = json!(replayed);
             }
             doc
+        }
+        Difference::Alarm {
+            name,
+            head,
+            replayed,
+        } => {
+            let summary = |a: &Option<Alarm>| {
+                a.as_ref().map(|a| {
+                    let mut doc = json!({
+                        "version": a.version,
+                        "due": format!("{:.0}", a.due),
+                        "command": a.command,
+                    });
+                    if show_values {
+                        doc["payload"] = Value::Object(a.payload.clone());
+                    }
+                    doc
+                })
+            };
+            json!({
+                "what": "alarm",
+                "name": name,
+                "inHead": head.is_some(),
+                "inReplay": replayed.is_some(),
+                "head": summary(head),
+                "replayed": summary(replayed),
+            })
         }
     }
 }
@@ -383,6 +472,69 @@ mod tests {
         assert_eq!(text[4], "data.quantity: differs", "no values by default");
         assert!(difference_text(&found[4], true).contains("head 9, events give 3"));
         assert!(difference_json(&found[4], false).get("head").is_none());
+    }
+
+    fn alarm(name: &str, version: u64, due: &str) -> Alarm {
+        serde_json::from_value(json!({
+            "name": name,
+            "due": due,
+            "version": version,
+            "command": "TimeOut",
+            "payload": { "secret": "s" },
+        }))
+        .expect("an alarm")
+    }
+
+    #[test]
+    fn alarms_that_differ_are_named_without_their_payload() {
+        let events = history();
+        let mut replayed = fold(initial(), &events);
+        replayed.alarms.insert(
+            "timeout".into(),
+            alarm("timeout", 2, "2025-01-01T00:15:00Z"),
+        );
+        replayed
+            .alarms
+            .insert("gone".into(), alarm("gone", 1, "2025-01-02T00:00:00Z"));
+        let mut head = replayed.clone();
+        assert!(compare(Some(&head), &replayed, &events).is_empty());
+        // The head's alarm is due at another time, one is missing, one is extra.
+        head.alarms.insert(
+            "timeout".into(),
+            alarm("timeout", 2, "2025-01-01T00:30:00Z"),
+        );
+        head.alarms.remove("gone");
+        head.alarms
+            .insert("extra".into(), alarm("extra", 3, "2025-01-03T00:00:00Z"));
+        let found = compare(Some(&head), &replayed, &events);
+        let names: Vec<&str> = found
+            .iter()
+            .map(|d| match d {
+                Difference::Alarm { name, .. } => name.as_str(),
+                other => panic!("only alarms differ: {other:?}"),
+            })
+            .collect();
+        assert_eq!(names, ["extra", "gone", "timeout"]);
+        let text: Vec<String> = found.iter().map(|d| difference_text(d, false)).collect();
+        assert_eq!(
+            text[0],
+            "alarm extra: only in the head (head v3 due 2025-01-03T00:00:00Z TimeOut, events \
+             give (not set))"
+        );
+        assert!(
+            text[1].starts_with("alarm gone: missing from the head"),
+            "{}",
+            text[1]
+        );
+        assert!(text[2].starts_with("alarm timeout: differs"), "{}", text[2]);
+        assert!(
+            text.iter()
+                .all(|t| !t.contains("secret") && !t.contains("\"s\""))
+        );
+        let doc = difference_json(&found[2], false);
+        assert_eq!(doc["what"], "alarm");
+        assert_eq!(doc["head"]["due"], "2025-01-01T00:30:00Z");
+        assert!(doc["head"].get("payload").is_none(), "no values by default");
     }
 
     #[test]

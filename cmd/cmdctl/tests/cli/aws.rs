@@ -128,7 +128,7 @@ fn aws_setup_upload_send_work_and_inspect_through_dynamodb_and_s3() {
     let state = cli.run(&["state", "order", "cli-1", "--json"]).ok().json();
     assert_eq!(state["state"], "Cancelled");
     assert_eq!(state["version"], 3);
-    let run = cli.run(&["exec", "order", "cli-1", "ReserveItem"]);
+    let run = cli.run(&["exec", "order", "cli-1", "RefundPayment"]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(run.stderr.contains("invalid_transition"), "{}", run.stderr);
 

@@ -14,11 +14,11 @@ fn config_validate_accepts_the_repository_configs() {
     assert_eq!(lines.len(), 4, "{}", run.stdout);
     assert!(
         lines[0].starts_with("ok  ")
-            && lines[0].ends_with("inventory.json (inventory v1, 1 states, 4 transitions)")
+            && lines[0].ends_with("inventory.json (inventory v1, 1 states, 5 transitions)")
     );
     assert!(
         lines[1].starts_with("ok  ")
-            && lines[1].ends_with("order.json (order v1, 10 states, 9 transitions)")
+            && lines[1].ends_with("order.json (order v1, 10 states, 11 transitions)")
     );
     assert!(
         lines[2].starts_with("ok  ")

@@ -38,7 +38,7 @@ impl AlarmSink for Alarming {
                 let alarm = order.alarm();
                 let id = format!("{}/{}@{}", order.key(), alarm.name, alarm.version);
                 if refuse.contains(&id) {
-                    return Err(DeliveryError("refused".into()));
+                    return Err(DeliveryError::transient("refused"));
                 }
                 self.orders.lock().unwrap().push(order.clone());
                 Ok(match order {
@@ -61,6 +61,7 @@ fn alarm(name: &str, version: u64, due: &str) -> Alarm {
         command: "Expire".to_owned(),
         payload: Map::new(),
         correlation_id: Some("flow-1".to_owned()),
+        hops: 0,
     }
 }
 
@@ -100,7 +101,8 @@ async fn set_alarms_are_armed_and_cleared_future_ones_disarmed_in_version_order(
         ]))
         .await;
     assert!(report.all_finished(), "{report:?}");
-    assert_eq!(*sink.calls.lock().unwrap(), 1, "one call for the batch");
+    // One call per wave: o-1@1 beside o-2@1, then o-1@2.
+    assert_eq!(*sink.calls.lock().unwrap(), 2, "one call per wave");
     let orders = sink.orders.lock().unwrap().clone();
     let key = handler_core::AggregateKey::new("order", "o-1");
     assert_eq!(
@@ -174,11 +176,12 @@ async fn a_refused_alarm_holds_its_aggregates_later_events_like_a_failed_publish
     );
     assert_eq!(report.outcomes[2].alarms.scheduled, 1);
     assert_eq!(report.first_unfinished.as_deref(), Some("p0"));
-    // As with publication, the batch's orders go out in one call: o-1@2's
-    // reminder was handed over beside o-1@1's expiry, and is handed over
-    // again when the stream retries from o-1@1 (every order is idempotent).
+    // Per-aggregate order (issue 20 item 10): o-1@2 comes in the second
+    // wave, after o-1@1 was left unfinished, so its reminder was never
+    // handed over ahead of the earlier event.
     assert!(
-        sink.orders
+        !sink
+            .orders
             .lock()
             .unwrap()
             .iter()
@@ -251,4 +254,22 @@ async fn the_alarm_an_event_is_the_firing_of_is_never_withdrawn() {
         }],
         "only the other cleared alarm is withdrawn"
     );
+}
+
+#[tokio::test]
+async fn an_event_of_a_type_without_config_still_arms_its_alarms() {
+    // Issue 20 item 12: alarms need no config; before, such an event was
+    // finished (`no_config`) before its alarms were handed over.
+    let sink = Arc::new(Alarming::default());
+    let (_world, processor) = world_with(sink.clone());
+    let expiry = alarm("expiry", 1, "2027-01-01T00:00:00Z");
+    let mut ghost = with_alarms("o-1", 1, vec![expiry.clone()], vec![]);
+    ghost.key = handler_core::AggregateKey::new("ghost", "o-1");
+    let report = processor.process(events(vec![ghost])).await;
+    assert!(report.all_finished(), "{report:?}");
+    assert_eq!(report.outcomes[0].outcome, Outcome::NoConfig);
+    assert_eq!(report.outcomes[0].alarms.scheduled, 1);
+    let orders = sink.orders.lock().unwrap().clone();
+    assert_eq!(orders.len(), 1);
+    assert_eq!(orders[0].alarm(), &expiry);
 }

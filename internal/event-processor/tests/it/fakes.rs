@@ -81,6 +81,10 @@ impl ConfigSource for Configs {
 pub(crate) struct Accepting<T> {
     pub(crate) kept: Mutex<Vec<T>>,
     pub(crate) refuse: Mutex<HashSet<String>>,
+    /// Ids refused for good (a permanent refusal).
+    pub(crate) refuse_for_good: Mutex<HashSet<String>>,
+    /// Every id offered, accepted or not, in the order offered.
+    pub(crate) offered: Mutex<Vec<String>>,
     pub(crate) calls: Mutex<usize>,
 }
 
@@ -89,6 +93,8 @@ impl<T> Default for Accepting<T> {
         Self {
             kept: Mutex::default(),
             refuse: Mutex::default(),
+            refuse_for_good: Mutex::default(),
+            offered: Mutex::default(),
             calls: Mutex::default(),
         }
     }
@@ -101,8 +107,12 @@ impl<T: Clone> Accepting<T> {
         items
             .iter()
             .map(|item| {
+                self.offered.lock().unwrap().push(id(item).to_owned());
                 if refuse.contains(id(item)) {
-                    return Err(DeliveryError("refused".into()));
+                    return Err(DeliveryError::transient("refused"));
+                }
+                if self.refuse_for_good.lock().unwrap().contains(id(item)) {
+                    return Err(DeliveryError::permanent("too large for good"));
                 }
                 self.kept.lock().unwrap().push(item.clone());
                 Ok(())

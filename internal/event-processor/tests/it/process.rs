@@ -31,13 +31,15 @@ async fn out_of_order_versions_are_processed_in_version_order() {
             "order#o-1@3/0"
         ]
     );
-    // One publish call and one send call for the batch; the report is in input order.
+    // One publish call and one send call per wave (one wave per version of
+    // the aggregate: a later event is sent only after the earlier one
+    // finished); the report is in input order.
     assert_eq!(
         (
             *world.bus.calls.lock().unwrap(),
             *world.queue.calls.lock().unwrap()
         ),
-        (1, 1)
+        (3, 3)
     );
     let ids: Vec<_> = report
         .outcomes
@@ -297,4 +299,169 @@ async fn a_publication_carries_the_event_and_its_id() {
                "metadata": {}, "commandId": "c-o-1-1", "recordedAt": "2026-01-01T00:00:00.000Z",
                "configVersion": 1})
     );
+}
+
+#[tokio::test]
+async fn a_publication_refused_for_good_is_recorded_and_its_other_steps_still_run() {
+    // Issue 20 item 1: an entry the bus can never take (too large) is a
+    // permanent `publish_failed`; its reactions still go and the record
+    // finishes, so the aggregate's later events are not held.
+    let world = World::new();
+    world
+        .bus
+        .refuse_for_good
+        .lock()
+        .unwrap()
+        .insert("order#o-1@1".into());
+    let report = world
+        .processor
+        .process(events(vec![order("o-1", 1), order("o-1", 2)]))
+        .await;
+    assert!(report.all_finished(), "{report:?}");
+    assert!(!report.outcomes[0].published);
+    assert_eq!(report.outcomes[0].reactions_sent, 2);
+    assert_eq!(world.published_ids(), ["order#o-1@2"]);
+    assert_eq!(
+        world.sent_ids(),
+        ["order#o-1@1/0", "order#o-1@1/1", "order#o-1@2/0"]
+    );
+    let recorded = world.failures.recorded.lock().unwrap();
+    assert_eq!(recorded.len(), 1, "{recorded:?}");
+    assert_eq!(
+        (
+            recorded[0].code.as_str(),
+            recorded[0].permanent,
+            recorded[0].message_id.as_str()
+        ),
+        ("publish_failed", true, "order#o-1@1/publish")
+    );
+    assert!(recorded[0].reason.contains("too large for good"));
+}
+
+#[tokio::test]
+async fn a_reaction_refused_for_good_is_recorded_and_the_event_finishes() {
+    let world = World::new();
+    world
+        .queue
+        .refuse_for_good
+        .lock()
+        .unwrap()
+        .insert("order#o-1@1/0".into());
+    let report = world
+        .processor
+        .process(events(vec![order("o-1", 1), order("o-1", 2)]))
+        .await;
+    assert!(report.all_finished(), "{report:?}");
+    assert_eq!(
+        (
+            report.outcomes[0].reactions_sent,
+            report.outcomes[0].reactions_failed
+        ),
+        (1, 1)
+    );
+    let recorded = world.failures.recorded.lock().unwrap();
+    assert_eq!(recorded.len(), 1);
+    assert_eq!(recorded[0].code, "reaction_failed");
+    assert_eq!(recorded[0].command_id.as_deref(), Some("order#o-1@1/0"));
+}
+
+#[tokio::test]
+async fn a_later_event_is_never_offered_before_an_earlier_one_finished() {
+    // Issue 20 item 10: before, every step offered the whole batch at once,
+    // so o-1@2 was published (and reacted to) beside a refused o-1@1.
+    let world = World::new();
+    world
+        .bus
+        .refuse
+        .lock()
+        .unwrap()
+        .insert("order#o-1@1".into());
+    let report = world
+        .processor
+        .process(events(vec![
+            order("o-1", 2),
+            order("o-1", 1),
+            order("o-2", 1),
+            order("o-2", 2),
+        ]))
+        .await;
+    assert!(matches!(
+        report.outcomes[1].outcome,
+        Outcome::Unfinished { .. }
+    ));
+    assert_eq!(report.outcomes[0].outcome, Outcome::Held);
+    let offered = world.bus.offered.lock().unwrap().clone();
+    // Wave 1: the first event of each aggregate; wave 2: o-2's second only.
+    assert_eq!(offered, ["order#o-1@1", "order#o-2@1", "order#o-2@2"]);
+    let sent = world.queue.offered.lock().unwrap().clone();
+    assert!(
+        !sent.iter().any(|id| id.starts_with("order#o-1@")),
+        "{sent:?}"
+    );
+    assert_eq!(report.first_unfinished.as_deref(), Some("p0"));
+}
+
+#[tokio::test]
+async fn a_reaction_the_handler_would_refuse_is_recorded_naming_the_field() {
+    // Issue 20 item 5: `itemId` "x#y" builds a reservation whose
+    // `aggregateId` the handler refuses (`#`): a `reaction_failed` at build
+    // time, never a command that would sit in the DLQ while the order waits.
+    let world = World::new();
+    let hash = stored(
+        "order",
+        "o-1",
+        1,
+        "OrderCreated",
+        "Created",
+        json!({"itemId": "x#y"}),
+    );
+    let report = world.processor.process(events(vec![hash])).await;
+    assert!(report.all_finished(), "{report:?}");
+    assert_eq!(world.sent_ids(), ["order#o-1@1/1"]);
+    let recorded = world.failures.recorded.lock().unwrap().clone();
+    assert_eq!(recorded.len(), 1);
+    assert_eq!(recorded[0].code, "reaction_failed");
+    assert_eq!(recorded[0].command.as_deref(), Some("Reserve"));
+    assert!(
+        recorded[0].reason.contains("aggregateId")
+            && recorded[0].reason.contains("OrderCreated")
+            && !recorded[0].reason.contains("x#y"),
+        "{}",
+        recorded[0].reason
+    );
+}
+
+#[tokio::test]
+async fn past_the_deadline_margin_nothing_starts_and_every_event_is_unfinished_with_a_reason() {
+    // Issue 20 item 15: the processor used to ignore its invocation's
+    // deadline; now no step starts within the margin before it.
+    let world = World::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_millis(500);
+    let report = world
+        .processor
+        .process_until(
+            events(vec![order("o-1", 1), order("o-2", 1)]),
+            Some(deadline),
+        )
+        .await;
+    assert_eq!(report.unfinished(), 2, "{report:?}");
+    let Outcome::Unfinished { reason } = &report.outcomes[0].outcome else {
+        panic!("{report:?}")
+    };
+    assert!(reason.contains("deadline"), "{reason}");
+    assert_eq!(report.first_unfinished.as_deref(), Some("p0"));
+    assert_eq!(
+        (
+            *world.bus.calls.lock().unwrap(),
+            *world.queue.calls.lock().unwrap()
+        ),
+        (0, 0)
+    );
+    // With time left, the same batch goes through.
+    let later = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let report = world
+        .processor
+        .process_until(events(vec![order("o-1", 1), order("o-2", 1)]), Some(later))
+        .await;
+    assert!(report.all_finished(), "{report:?}");
 }

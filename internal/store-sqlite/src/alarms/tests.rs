@@ -20,6 +20,7 @@ fn alarm(name: &str, version: u64, due: &str) -> Alarm {
         command: format!("{name}-command"),
         payload: Map::new(),
         correlation_id: Some("flow".to_owned()),
+        hops: 0,
     }
 }
 

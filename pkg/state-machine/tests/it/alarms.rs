@@ -4,8 +4,8 @@
 
 use serde_json::{Map, Value, json};
 use state_machine::{
-    AggregateState, Alarm, AlarmChanges, CommandInput, Decision, EXPIRY, MAX_ALARMS, Rejection,
-    Stale, StateMachine, Timestamp, alarm_command,
+    ALARM_EARLY_TOLERANCE_SECONDS, AggregateState, Alarm, AlarmChanges, AlarmRef, CommandInput,
+    Decision, EXPIRY, MAX_ALARMS, Rejection, Stale, StateMachine, Timestamp, alarm_command,
 };
 
 use crate::{machine, obj};
@@ -51,8 +51,25 @@ fn run(
     metadata: Value,
     now: &str,
 ) -> Result<Decision, Rejection> {
-    let payload = obj(payload);
     let metadata = obj(metadata);
+    // A fired alarm's command comes when it is due (the scheduler's way).
+    let now = match AlarmRef::of_metadata(&metadata).and_then(|r| state.alarms.get(&r.name)) {
+        Some(alarm) if alarm.due > at(now) => alarm.due,
+        _ => at(now),
+    };
+    run_at(m, state, command, payload, &metadata, now)
+}
+
+/// `run` at exactly `now`.
+fn run_at(
+    m: &StateMachine,
+    state: &AggregateState,
+    command: &str,
+    payload: Value,
+    metadata: &Map<String, Value>,
+    now: Timestamp,
+) -> Result<Decision, Rejection> {
+    let payload = obj(payload);
     m.decide_command(
         state,
         &CommandInput {
@@ -60,8 +77,8 @@ fn run(
             aggregate_id: "o-1",
             command,
             payload: &payload,
-            metadata: &metadata,
-            now: at(now),
+            metadata,
+            now,
         },
     )
 }
@@ -215,18 +232,25 @@ fn a_fired_alarm_that_applies_is_consumed_and_may_set_itself_again() {
     let changes = decision.alarms.expect("alarms change");
     assert_eq!((changes.cleared.len(), changes.set.len()), (1, 1));
     assert_eq!(next.alarms["reminder"].version, 2);
-    assert_eq!(next.alarms["reminder"].due, at("2030-01-01T01:00:01Z"));
+    // Fired when due (04:00Z), set again an hour after.
+    assert_eq!(next.alarms["reminder"].due, at("2030-01-01T05:00:00Z"));
 }
 
 #[test]
 fn the_four_stale_cases() {
     let m = machine(&order());
     let state = placed(&m);
+    // Each copy carries its alarm's payload, as a firing does.
+    let payload_of = |state: &AggregateState, metadata: &Value| {
+        AlarmRef::of_metadata(&obj(metadata.clone()))
+            .and_then(|r| state.alarms.get(&r.name))
+            .map_or(json!({}), |a| Value::Object(a.payload.clone()))
+    };
     let stale = |state: &AggregateState, command: &str, metadata: &Value| match run(
         &m,
         state,
         command,
-        json!({}),
+        payload_of(state, metadata),
         metadata.clone(),
         NOW,
     ) {
@@ -255,7 +279,13 @@ fn the_four_stale_cases() {
     // The aggregate moved on: expiry is still set, but `Expire` does not
     // apply in `Expired`.
     let (expire, expire_meta) = fired(&state, EXPIRY);
-    let (_, expired) = step(&m, &state, &expire, json!({}), expire_meta.clone());
+    let (_, expired) = step(
+        &m,
+        &state,
+        &expire,
+        json!({ "why": "idle" }),
+        expire_meta.clone(),
+    );
     let mut moved = expired.clone();
     moved.alarms = state.alarms.clone();
     assert_eq!(stale(&moved, &expire, &expire_meta), Stale::MovedOn);
@@ -264,8 +294,18 @@ fn the_four_stale_cases() {
     let (_, timed_out) = step(&m, &state, &timeout, json!({}), timeout_meta.clone());
     assert_eq!(stale(&timed_out, &timeout, &timeout_meta), Stale::NotSet);
 
-    // A copy naming another command than the alarm's is not that alarm.
-    assert_eq!(stale(&state, "Pay", &timeout_meta), Stale::NotSet);
+    // A copy naming another command than the alarm's is not that alarm:
+    // refused, and the reason says so (not "no longer set").
+    match run(&m, &state, "Pay", json!({}), timeout_meta.clone(), NOW) {
+        Err(rejection @ Rejection::AlarmMismatch { .. }) => {
+            let text = rejection.to_string();
+            assert!(
+                text.contains("sends `PaymentTimedOut`, not this command"),
+                "{text}"
+            );
+        }
+        other => panic!("not a mismatch: {other:?}"),
+    }
     assert!(
         Stale::Replaced { by_version: 2 }
             .to_string()
@@ -441,4 +481,151 @@ fn alarms_survive_serde_in_the_state_and_changes() {
         changes
     );
     let _: Map<String, Value> = obj(json!({}));
+}
+
+#[test]
+fn a_firing_before_its_due_time_is_refused_as_not_due() {
+    let m = machine(&order());
+    let state = placed(&m);
+    let due = state.alarms["payment-timeout"].due;
+    let (command, metadata) = fired(&state, "payment-timeout");
+    let metadata = obj(metadata);
+    // Fifteen minutes early: a forged firing.
+    let early = run_at(&m, &state, &command, json!({}), &metadata, at(NOW));
+    match &early {
+        Err(rejection @ Rejection::AlarmNotDue { alarm, version }) => {
+            assert_eq!((alarm.as_str(), *version), ("payment-timeout", 1));
+            assert!(rejection.to_string().contains("payment-timeout"));
+        }
+        other => panic!("not refused as not due: {other:?}"),
+    }
+    // Just past the tolerance: still refused.
+    let tolerance = state_machine::SignedDuration::from_secs(ALARM_EARLY_TOLERANCE_SECONDS);
+    let too_early = due
+        .checked_sub(tolerance)
+        .unwrap()
+        .checked_sub(state_machine::SignedDuration::from_secs(1))
+        .unwrap();
+    assert!(matches!(
+        run_at(&m, &state, &command, json!({}), &metadata, too_early),
+        Err(Rejection::AlarmNotDue { .. })
+    ));
+    // Within the scheduler's tolerance: it applies.
+    let on_time = due.checked_sub(tolerance).unwrap();
+    let applied = run_at(&m, &state, &command, json!({}), &metadata, on_time).expect("applies");
+    assert_eq!(applied.event_type, "TimedOut");
+}
+
+#[test]
+fn a_firing_with_another_payload_is_refused_as_a_mismatch() {
+    let m = machine(&order());
+    let state = placed(&m);
+    let (command, metadata) = fired(&state, "reminder");
+    let forged = run(
+        &m,
+        &state,
+        &command,
+        json!({ "kind": "secret-value" }),
+        metadata.clone(),
+        NOW,
+    );
+    match forged {
+        Err(rejection @ Rejection::AlarmMismatch { .. }) => {
+            let text = rejection.to_string();
+            assert!(
+                text.contains("payload is not the alarm's payload"),
+                "{text}"
+            );
+            assert!(text.contains("reminder"), "{text}");
+            assert!(!text.contains("secret-value"), "{text}");
+        }
+        other => panic!("not a mismatch: {other:?}"),
+    }
+    // The alarm's own payload applies.
+    run(
+        &m,
+        &state,
+        &command,
+        json!({ "kind": "reminder" }),
+        metadata,
+        NOW,
+    )
+    .expect("applies");
+}
+
+#[test]
+fn a_rule_that_fails_on_a_fired_alarm_is_a_failure_not_stale() {
+    // A `set` that cannot be evaluated (a number from a missing value).
+    let mut config = order();
+    config["transitions"][4]["set"] = json!({ "late": { "+": [ { "var": "data.missing" }, 1 ] } });
+    let m = machine(&config);
+    let state = placed(&m);
+    let (command, metadata) = fired(&state, "payment-timeout");
+    match run(&m, &state, &command, json!({}), metadata, NOW) {
+        Err(Rejection::GuardFailed { reason, .. }) => {
+            assert!(
+                reason.contains("`set.late` could not be evaluated"),
+                "{reason}"
+            );
+        }
+        other => panic!("not a failure: {other:?}"),
+    }
+
+    // A guard that cannot be evaluated.
+    let mut config = order();
+    config["transitions"][4]["guard"] =
+        json!({ ">": [ { "-": [ { "var": "data.missing" }, 1 ] }, 0 ] });
+    let m = machine(&config);
+    let state = placed(&m);
+    let (command, metadata) = fired(&state, "payment-timeout");
+    match run(&m, &state, &command, json!({}), metadata, NOW) {
+        Err(Rejection::GuardFailed { reason, .. }) => {
+            assert!(reason.contains("guard could not be evaluated"), "{reason}");
+        }
+        other => panic!("not a failure: {other:?}"),
+    }
+}
+
+#[test]
+fn an_alarm_carries_the_hops_of_its_setting_command_and_stops_at_the_limit() {
+    let m = machine(&order());
+    let payload = json!({ "remindAt": "2030-01-01T06:00:00+02:00" });
+    let (_, state) = step(
+        &m,
+        &m.initial_state(),
+        "Place",
+        payload.clone(),
+        json!({ "hops": 5 }),
+    );
+    let timeout = &state.alarms["payment-timeout"];
+    assert_eq!(timeout.hops, 6);
+    let command = alarm_command("order", "o-1", timeout);
+    assert_eq!(command.metadata["hops"], 6);
+
+    // Its firing sets the reminder again one hop further.
+    let (command, metadata) = fired(&state, "reminder");
+    let (_, next) = step(
+        &m,
+        &state,
+        &command,
+        json!({ "kind": "reminder" }),
+        metadata,
+    );
+    assert_eq!(next.alarms["reminder"].hops, 7);
+
+    // A command at the hop limit sets no alarm: refused as alarm_invalid.
+    let refused = run(
+        &m,
+        &m.initial_state(),
+        "Place",
+        payload,
+        json!({ "hops": state_machine::MAX_HOPS }),
+        NOW,
+    );
+    match refused {
+        Err(Rejection::AlarmInvalid { reason, .. }) => {
+            assert!(reason.contains("hop limit"), "{reason}");
+        }
+        other => panic!("not refused: {other:?}"),
+    }
 }

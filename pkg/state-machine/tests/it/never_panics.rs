@@ -186,7 +186,7 @@ proptest! {
                 let view = EventView {
                     aggregate_type: "t", aggregate_id: "i", version: 1, event_type: &t.event,
                     state: &t.to, data: &payload, payload: &payload, metadata: &payload,
-                    command_id: "c",
+                    command_id: "c", config_version: m.version(),
                 };
                 let _ = m.reactions(&view);
             }
@@ -244,6 +244,7 @@ proptest! {
             let view = EventView {
                 aggregate_type: "order", aggregate_id: &id, version, event_type, state,
                 data: &data, payload: &payload, metadata: &metadata, command_id: "c",
+                config_version: m.version(),
             };
             for command in m.reactions(&view).into_iter().flatten() {
                 prop_assert!(!command.aggregate_id.is_empty() && !command.command.is_empty());

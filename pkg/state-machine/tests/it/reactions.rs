@@ -54,6 +54,7 @@ impl Stored {
             payload: &self.payload,
             metadata: &self.metadata,
             command_id: "cmd-1",
+            config_version: 1,
         }
     }
 }
@@ -278,6 +279,7 @@ fn a_chain_of_reactions_stops_at_the_hop_limit() {
             payload: &empty,
             metadata,
             command_id: "c-1",
+            config_version: 1,
         };
         m.reactions(&event).remove(0)
     };
@@ -292,4 +294,34 @@ fn a_chain_of_reactions_stops_at_the_hop_limit() {
     let err = react(&metadata).expect_err("past the limit");
     assert!(err.reason.starts_with("hop limit"), "{err}");
     assert!(err.to_string().contains("ping#p-1@1"), "{err}");
+}
+
+#[test]
+fn a_reaction_built_by_another_config_version_has_an_id_of_its_own() {
+    // Issue 20 item 13: a retry after a `then` change must not reuse an id
+    // whose first send meant another command.
+    let stored = Stored::new(json!({"itemId": "sku-1", "quantity": 2}));
+    let recorded_by_1 = machine(&chain());
+    let mut changed = chain();
+    changed["version"] = json!(2);
+    let built_by_2 = machine(&changed);
+    let view = stored.view("o-1", "OrderCreated", "Created");
+    let ids = |m: &StateMachine| -> Vec<String> {
+        m.reactions(&view)
+            .into_iter()
+            .map(|r| r.expect("built").command_id)
+            .collect()
+    };
+    assert_eq!(ids(&recorded_by_1), ["order#o-1@1/0", "order#o-1@1/1"]);
+    assert_eq!(ids(&built_by_2), ["order#o-1@1/v2/0", "order#o-1@1/v2/1"]);
+    // Hashed ids differ too.
+    let long = "x".repeat(300);
+    let long_view = stored.view(&long, "OrderCreated", "Created");
+    let one = recorded_by_1
+        .reactions(&long_view)
+        .remove(0)
+        .expect("built");
+    let two = built_by_2.reactions(&long_view).remove(0).expect("built");
+    assert_ne!(one.command_id, two.command_id);
+    assert!(two.command_id.ends_with("@r") && two.command_id.len() < 256);
 }

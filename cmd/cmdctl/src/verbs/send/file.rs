@@ -208,7 +208,7 @@ fn parse_line(number: usize, text: &str, fifo: bool, occurrence: usize) -> Resul
     let body = with_command_id(text, &derived).ok_or("not a JSON object")?;
     // The id the handler will read: the line's own, or the one written in.
     let command = handler_core::parse_command(&body, &stand_in).map_err(|e| e.to_string())?;
-    let group = fifo.then(|| command.key.to_string());
+    let group = fifo.then(|| sqs_commands::envelope::fifo_group(&command.key.to_string()));
     Ok(Line {
         number,
         body,
