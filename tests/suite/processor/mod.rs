@@ -484,12 +484,12 @@ async fn reactions_with_noncharacters_and_unusual_ids_reach_a_fifo_queue() {
                 .expect("DeleteMessage");
         }
     }
-    got_back.sort();
+    got_back.sort_by(|a, b| a.0.cmp(&b.0));
     let mut want: Vec<_> = ids
         .iter()
         .map(|id| ((*id).to_owned(), payload.clone()))
         .collect();
-    want.sort();
+    want.sort_by(|a, b| a.0.cmp(&b.0));
     assert_eq!(
         got_back, want,
         "every command arrived with its payload intact"
