@@ -16,5 +16,6 @@ mod history;
 mod local_task;
 mod process;
 mod react;
+mod resend;
 mod saga;
 mod send_file;
