@@ -77,8 +77,8 @@ use clap::Parser;
 use crate::cli::{Cli, ConfigVerb, Verb};
 use crate::context::Context;
 use crate::verbs::{
-    alarms, config, dlq, exec, inspect, list, process, react, replay, resend, send, setup, trace, tracking,
-    worker,
+    alarms, config, dlq, exec, inspect, list, process, react, replay, resend, send, setup, trace,
+    tracking, worker,
 };
 
 /// What a verb ends with; every error is [`Exit::Invalid`].
