@@ -17,6 +17,6 @@ mod local_task;
 mod process;
 mod react;
 mod resend;
-mod trace_versions;
 mod saga;
 mod send_file;
+mod trace_versions;
