@@ -37,6 +37,7 @@ mod list;
 mod process;
 mod react;
 mod replay;
+mod resend;
 mod send;
 mod setup;
 mod trace;
@@ -51,6 +52,7 @@ pub(crate) use list::ListArgs;
 pub(crate) use process::ProcessArgs;
 pub(crate) use react::{AfterBatchArgs, ReactArgs, RunArgs};
 pub(crate) use replay::ReplayArgs;
+pub(crate) use resend::ResendArgs;
 pub(crate) use send::SendArgs;
 pub(crate) use setup::SetupArgs;
 pub(crate) use trace::TraceArgs;
@@ -273,6 +275,27 @@ pub(crate) enum Verb {
          2  invalid input, or a store that cannot be read"
     ))]
     Trace(TraceArgs),
+    /// Rebuild a type's events' reactions and alarm orders from the store
+    /// and send them again, as the event processor would (DynamoDB only).
+    ///
+    /// For the work the table's stream gave up on (the
+    /// `STACK-processor-failures` alarm): every event of --type (recorded
+    /// at or after --since), its reactions built from the configs and sent
+    /// to --queue-url, its alarm orders carried out (delayed messages, or
+    /// schedules with the processor's `SCHEDULE_GROUP_NAME`,
+    /// `SCHEDULER_ROLE_ARN`, `COMMAND_QUEUE_ARN`, `SCHEDULE_DLQ_ARN`).
+    /// Nothing is published (`events --type T --publish` does that). Safe
+    /// to repeat: the ids are deterministic, so a command applied already
+    /// is a `duplicate` and a schedule made already is found.
+    #[command(after_help = examples_and_exits!(
+        "Examples:\n  \
+         cmdctl --store dynamodb resend --type order --since 2026-11-30T00:00:00Z\n  \
+         cmdctl --store dynamodb resend --type payment --queue-url \"$COMMAND_QUEUE_URL\" --json",
+        "  0  every event's reactions and alarm orders were sent (or recorded as failures)\n  \
+         1  an event's were not all accepted: the run stopped there (run it again)\n  \
+         2  invalid input, the embedded store, or a store or config that cannot be read"
+    ))]
+    Resend(ResendArgs),
     /// Work with state-machine configs.
     #[command(after_help = examples!(
         "Example:\n  \

@@ -77,8 +77,8 @@ use clap::Parser;
 use crate::cli::{Cli, ConfigVerb, Verb};
 use crate::context::Context;
 use crate::verbs::{
-    alarms, config, dlq, exec, inspect, list, process, react, replay, send, setup, trace, tracking,
-    worker,
+    alarms, config, dlq, exec, inspect, list, process, react, replay, resend, send, setup, trace,
+    tracking, worker,
 };
 
 /// What a verb ends with; every error is [`Exit::Invalid`].
@@ -137,6 +137,7 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
             _ => anyhow::bail!("give TYPE ID, or --type TYPE"),
         },
         Verb::Trace(args) => trace::run(&ctx, args, out)?,
+        Verb::Resend(args) => resend::run(&ctx, args, out)?,
         Verb::Config(args) => match &args.verb {
             ConfigVerb::Validate(args) => config::validate(&ctx, args, out)?,
             ConfigVerb::Upload(args) => config::upload(&ctx, args, out)?,

@@ -87,12 +87,34 @@ where
                     alarm,
                 )
             });
-        for command in reactions.into_iter().flatten().chain(alarms) {
+        // A reaction built now by a config of another version than the one
+        // that recorded the event has an id of its own (`.../v{N}/{index}`);
+        // the one sent then had the plain id, which is looked for too.
+        let event_id = stored.event_id();
+        let recorded_by = stored.event.config_version;
+        let reactions = reactions
+            .into_iter()
+            .enumerate()
+            .filter_map(|(index, built)| {
+                built.ok().map(|command| {
+                    let plain = state_machine::reaction_command_id(
+                        &event_id,
+                        index,
+                        recorded_by,
+                        recorded_by,
+                    );
+                    (command, Some(plain))
+                })
+            });
+        for (command, plain) in reactions.chain(alarms.map(|c| (c, None))) {
             let key = AggregateKey::new(&command.aggregate_type, &command.aggregate_id);
             let caused = history(store, configs, &key, &mut histories)
                 .await?
                 .iter()
-                .filter(|e| e.event.command_id == command.command_id)
+                .filter(|e| {
+                    e.event.command_id == command.command_id
+                        || plain.as_deref() == Some(e.event.command_id.as_str())
+                })
                 .cloned();
             queue.extend(caused);
         }

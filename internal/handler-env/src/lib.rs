@@ -39,5 +39,7 @@ pub mod table_check;
 pub use clients::{ClientTimeouts, load_sdk_config, s3_client};
 pub use knobs::{KnobError, Knobs};
 pub use lambda::{LambdaEnv, LambdaEnvError, lambda_handler};
-pub use processor::{LambdaProcessor, ProcessorEnv, lambda_processor};
+pub use processor::{
+    LambdaProcessor, ProcessorEnv, delivery_sinks, lambda_processor, schedule_settings,
+};
 pub use table_check::{TableCheckError, check_table};

@@ -103,6 +103,37 @@ pub async fn lambda_processor(env: &ProcessorEnv, loader: ConfigLoader) -> Lambd
         .with_deadline_margin(env.knobs.handler.deadline_margin)
 }
 
+/// The sinks the processor sends reactions and alarm orders through, on
+/// `sdk`'s clients: the command queue at `command_queue`, and the
+/// scheduler with `schedules` for alarms due later. `cmdctl resend` sends
+/// an event's reactions and alarm orders again through the same sinks.
+pub fn delivery_sinks(
+    sdk: &aws_config::SdkConfig,
+    command_queue: &str,
+    schedules: ScheduleSettings,
+) -> (SqsCommandSink, SchedulingSink<SdkSchedules>) {
+    let sink = SqsCommandSink::new(aws_sdk_sqs::Client::new(sdk), command_queue);
+    let alarms = SchedulingSink::new(
+        sink.clone(),
+        SdkSchedules::new(aws_sdk_scheduler::Client::new(sdk)),
+        schedules,
+    );
+    (sink, alarms)
+}
+
+/// The schedule settings read through `lookup` (`SCHEDULE_GROUP_NAME`,
+/// `SCHEDULER_ROLE_ARN`, `COMMAND_QUEUE_ARN`, `SCHEDULE_DLQ_ARN`; each
+/// optional).
+pub fn schedule_settings(lookup: impl Fn(&str) -> Option<String>) -> ScheduleSettings {
+    let value = |name: &str| present(&lookup, name);
+    ScheduleSettings {
+        group: Setting::new("SCHEDULE_GROUP_NAME", value("SCHEDULE_GROUP_NAME")),
+        role_arn: Setting::new("SCHEDULER_ROLE_ARN", value("SCHEDULER_ROLE_ARN")),
+        queue_arn: Setting::new("COMMAND_QUEUE_ARN", value("COMMAND_QUEUE_ARN")),
+        dlq_arn: Setting::new("SCHEDULE_DLQ_ARN", value("SCHEDULE_DLQ_ARN")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

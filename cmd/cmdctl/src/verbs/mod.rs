@@ -10,6 +10,7 @@ pub(crate) mod list;
 pub(crate) mod process;
 pub(crate) mod react;
 pub(crate) mod replay;
+pub(crate) mod resend;
 pub(crate) mod send;
 pub(crate) mod setup;
 pub(crate) mod trace;

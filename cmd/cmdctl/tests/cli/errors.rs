@@ -130,6 +130,7 @@ fn every_verb_has_help_with_an_example() {
         &["replay", "--help"],
         &["run", "--help"],
         &["alarms", "--help"],
+        &["resend", "--help"],
     ] {
         let run = cli.run(verb).ok();
         assert!(run.stdout.contains("Example"), "{verb:?}:\n{}", run.stdout);
