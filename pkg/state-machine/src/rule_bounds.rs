@@ -5,7 +5,8 @@
 //! are registered here), so the bounds are ours: a rule's size and depth are
 //! capped; an iterating operator (`map`, `filter`, `reduce`, `all`, `some`,
 //! `none`, `sort`, `group_by`) may not iterate again inside its body, nor
-//! reach the outer context with `val`; and a `reduce` body may use only
+//! reach the outer context with `val` or with a `var`/`exists` path that is
+//! not a literal (`[[1], "payload"]` jumps scopes); and a `reduce` body may use only
 //! operators whose result is no bigger than their arguments, so an
 //! accumulator cannot double at each step. With these, the work and memory
 //! of one evaluation grow at most with (rule nodes) x (context size), and
@@ -62,6 +63,24 @@ const SCALAR: &[&str] = &[
     "ends_with",
 ];
 
+/// Operators that read the context by a path: inside an iterating body the
+/// path must be a literal (a string, a number or null), so that no `[[1],
+/// ...]` scope jump nor computed path reaches the outer context.
+const READING: &[&str] = &["var", "exists"];
+
+/// True when the path of `var`/`exists` (the argument, or the first item of
+/// an argument list; a `var` default may be anything) is a literal.
+fn literal_path(args: &Value) -> bool {
+    let first = match args {
+        Value::Array(items) => match items.first() {
+            Some(first) => first,
+            None => return true,
+        },
+        other => other,
+    };
+    matches!(first, Value::String(_) | Value::Number(_) | Value::Null)
+}
+
 /// Where a node sits.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Within {
@@ -106,6 +125,12 @@ fn walk(value: &Value, depth: usize, within: Within, nodes: &mut usize) -> Resul
                 return Err(format!(
                     "uses `{name}` inside the body of an iterating operator (one level of \
                      iteration, and no `val`, in a body)"
+                ));
+            }
+            if within != Within::Top && READING.contains(&name) && !literal_path(args) {
+                return Err(format!(
+                    "uses `{name}` with a path that is not a literal inside the body of an \
+                     iterating operator (a computed or array path can reach the outer context)"
                 ));
             }
             if !ITERATING.contains(&name) {
@@ -186,6 +211,27 @@ mod tests {
         assert!(check(&deep).unwrap_err().contains("too deep"));
         let wide = json!({"cat": vec![json!({"var": "payload.s"}); MAX_NODES]});
         assert!(check(&wide).unwrap_err().contains("too big"));
+    }
+
+    #[test]
+    fn a_body_reads_only_by_a_literal_path() {
+        // Allowed: the item, a field of it, a default.
+        check(&json!({"some": [{"var": "payload.xs"}, {"==": [{"var": ""}, 1]}]})).unwrap();
+        check(&json!({"all": [{"var": "payload.xs"}, {"var": ["ok", false]}]})).unwrap();
+        check(&json!({"map": [{"var": "payload.xs"}, {"var": 0}]})).unwrap();
+        // Outside a body a computed path is fine.
+        check(&json!({"var": {"cat": ["payload.", "x"]}})).unwrap();
+        // The bypass: a scope jump or a computed path inside a body.
+        for rule in [
+            json!({"some": [{"var": "payload.xs"},
+                {"in": [{"var": ""}, {"var": [[1], "payload", "ys"]}]}]}),
+            json!({"all": [{"var": "payload.xs"}, {"var": [{"cat": ["payload", ".ys"]}]}]}),
+            json!({"map": [{"var": "payload.xs"}, {"var": {"var": ""}}]}),
+            json!({"filter": [{"var": "payload.xs"}, {"exists": [[1], "payload"]}]}),
+        ] {
+            let err = check(&rule).unwrap_err();
+            assert!(err.contains("not a literal"), "{rule}: {err}");
+        }
     }
 
     #[test]
