@@ -205,9 +205,76 @@ pub(crate) fn compile(
         }
         compiled.push(out);
     }
+    instant_rearms(config, &compiled, faults);
     CompiledAlarms {
         transitions: compiled,
         expiry,
+    }
+}
+
+/// True when an alarm may be due as soon as it is set: `after` of no time,
+/// or an `at` (a rule, or a literal time that may be past).
+fn instant(rule: &AlarmRule) -> bool {
+    match &rule.when {
+        When::After(after) => after.is_zero(),
+        When::At(_) => true,
+    }
+}
+
+/// Refuses a re-arm that can loop with no delay: transition `i` sets an alarm
+/// that may be due at once, whose command fires a transition from where `i`
+/// leads that sets (directly, or through more such alarms) an alarm that
+/// fires `i` again. On AWS it would fire about once a second until the hop
+/// limit.
+fn instant_rearms(config: &Config, compiled: &[TransitionAlarms], faults: &mut Vec<ConfigFault>) {
+    // i -> (alarm name, j): i sets an instant alarm whose command j handles
+    // from the state i leads to.
+    let edges: Vec<Vec<(&str, usize)>> = compiled
+        .iter()
+        .enumerate()
+        .map(|(i, own)| {
+            let Some(t) = config.transitions.get(i) else {
+                return Vec::new();
+            };
+            own.set
+                .iter()
+                .filter(|rule| instant(rule))
+                .flat_map(|rule| {
+                    config
+                        .transitions
+                        .iter()
+                        .enumerate()
+                        .filter(move |(_, u)| u.command == rule.command && u.from.contains(&t.to))
+                        .map(move |(j, _)| (rule.name.as_str(), j))
+                })
+                .collect()
+        })
+        .collect();
+    for (start, outs) in edges.iter().enumerate() {
+        // Depth-first from `start`'s targets: can it come back to `start`?
+        let mut seen = vec![false; edges.len()];
+        let mut stack: Vec<usize> = outs.iter().map(|&(_, j)| j).collect();
+        let mut back = false;
+        while let Some(j) = stack.pop() {
+            if j == start {
+                back = true;
+                break;
+            }
+            if std::mem::replace(&mut seen[j], true) {
+                continue;
+            }
+            stack.extend(edges[j].iter().map(|&(_, k)| k));
+        }
+        if back && let Some(&(name, _)) = outs.first() {
+            faults.push(ConfigFault::new(
+                format!("transitions[{start}].alarms.set"),
+                format!(
+                    "alarm `{name}`: may be due at once (`after` of no time, or `at`), and its \
+                     firing leads back to this transition, which sets it again: a loop with no \
+                     delay; give the re-armed alarm an `after` of at least `PT1S`"
+                ),
+            ));
+        }
     }
 }
 

@@ -3,7 +3,9 @@
 //! cycle of reactions that can never end.
 //!
 //! Only literal reactions are followed (an `aggregateType` or `command` that
-//! is a rule is checked at run time, bounded by the hop limit). A cycle is
+//! is a rule is checked at run time, bounded by the hop limit), and the
+//! alarms a transition sets (each fires a command of its own aggregate, and
+//! carries the hop count as a reaction does). A cycle is
 //! refused when every transition on it has no `guard` and lists its own `to`
 //! in its `from`: each can fire again from where it left its aggregate, so
 //! nothing in the configs ever stops the chain.
@@ -75,6 +77,18 @@ pub fn validate_set(machines: &[&StateMachine]) -> Vec<SetFault> {
                     .enumerate()
                     .filter(|(_, u)| u.command == command)
                     .map(|(j, _)| (tm, j));
+                edges.entry((m, i)).or_default().extend(targets);
+            }
+            // An alarm the transition sets fires a command of its own
+            // aggregate: an edge as a reaction is.
+            for command in machine.alarm_commands(i) {
+                let targets = machine
+                    .config()
+                    .transitions
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, u)| u.command == command)
+                    .map(|(j, _)| (m, j));
                 edges.entry((m, i)).or_default().extend(targets);
             }
         }

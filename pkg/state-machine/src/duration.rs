@@ -79,6 +79,11 @@ impl IsoDuration {
         add(from, self.0)
     }
 
+    /// True for a duration of no time at all (`PT0S`, `P0D`).
+    pub fn is_zero(&self) -> bool {
+        self.0.is_zero()
+    }
+
     /// One year: the default of `expiry.after`.
     pub fn one_year() -> Self {
         IsoDuration(Span::new().years(1))

@@ -218,7 +218,7 @@ pub use reaction::{
     EventView, MAX_HOPS, ReactionCommand, ReactionError, event_id, reaction_command_id,
 };
 pub use state::AggregateState;
-pub use validate::{ConfigError, ConfigFault};
+pub use validate::{ConfigError, ConfigFault, MAX_EVENT_NAME_BYTES};
 
 /// The time type of alarms and clocks (`jiff`), so that users need no
 /// direct dependency on it.

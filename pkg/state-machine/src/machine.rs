@@ -248,6 +248,15 @@ impl StateMachine {
         self.reactions.get(i).map(Vec::as_slice)
     }
 
+    /// The commands of the alarms transition `i` sets (its own aggregate's).
+    pub(crate) fn alarm_commands(&self, i: usize) -> impl Iterator<Item = &str> {
+        self.alarms
+            .transitions
+            .get(i)
+            .into_iter()
+            .flat_map(|own| own.set.iter().map(|rule| rule.command.as_str()))
+    }
+
     /// The aggregate type this machine governs.
     pub fn aggregate_type(&self) -> &str {
         &self.config.aggregate_type

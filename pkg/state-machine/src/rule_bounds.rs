@@ -5,7 +5,8 @@
 //! are registered here), so the bounds are ours: a rule's size and depth are
 //! capped; an iterating operator (`map`, `filter`, `reduce`, `all`, `some`,
 //! `none`, `sort`, `group_by`) may not iterate again inside its body, nor
-//! reach the outer context with `val`; and a `reduce` body may use only
+//! reach the outer context with `val` or with a `var`/`exists` path that is
+//! not a literal (`[[1], "payload"]` jumps scopes); and a `reduce` body may use only
 //! operators whose result is no bigger than their arguments, so an
 //! accumulator cannot double at each step. With these, the work and memory
 //! of one evaluation grow at most with (rule nodes) x (context size), and
@@ -345,6 +346,27 @@ mod tests {
         );
         assert_eq!(cost.steps(1024), 4 * 1024 + 1024 * 11 + 1024 * 1024);
         assert_eq!(cost.steps(u64::MAX), u64::MAX);
+    }
+
+    #[test]
+    fn a_body_reads_only_by_a_literal_path() {
+        // Allowed: the item, a field of it, a default.
+        check(&json!({"some": [{"var": "payload.xs"}, {"==": [{"var": ""}, 1]}]})).unwrap();
+        check(&json!({"all": [{"var": "payload.xs"}, {"var": ["ok", false]}]})).unwrap();
+        check(&json!({"map": [{"var": "payload.xs"}, {"var": 0}]})).unwrap();
+        // Outside a body a computed path is fine.
+        check(&json!({"var": {"cat": ["payload.", "x"]}})).unwrap();
+        // The bypass: a scope jump or a computed path inside a body.
+        for rule in [
+            json!({"some": [{"var": "payload.xs"},
+                {"in": [{"var": ""}, {"var": [[1], "payload", "ys"]}]}]}),
+            json!({"all": [{"var": "payload.xs"}, {"var": [{"cat": ["payload", ".ys"]}]}]}),
+            json!({"map": [{"var": "payload.xs"}, {"var": {"var": ""}}]}),
+            json!({"filter": [{"var": "payload.xs"}, {"exists": [[1], "payload"]}]}),
+        ] {
+            let err = check(&rule).unwrap_err();
+            assert!(err.contains("not a literal"), "{rule}: {err}");
+        }
     }
 
     #[test]

@@ -46,6 +46,12 @@ impl ConfigFault {
     }
 }
 
+/// The longest event name: an event is published with its name as
+/// EventBridge's `DetailType`, which takes at most 128 characters. Refused
+/// for every config, published or not, so turning `publish` on never makes
+/// a stored event unpublishable.
+pub const MAX_EVENT_NAME_BYTES: usize = 128;
+
 /// `path: message`, or the message alone for the whole document (empty path).
 impl fmt::Display for ConfigFault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -125,6 +131,15 @@ pub(crate) fn check(config: &Config) -> Result<Compiled, ConfigError> {
         }
         if t.event.is_empty() {
             faults.push(empty(at("event")));
+        } else if t.event.len() > MAX_EVENT_NAME_BYTES {
+            faults.push(ConfigFault::new(
+                at("event"),
+                format!(
+                    "is {} bytes long, over the {MAX_EVENT_NAME_BYTES} EventBridge allows for a \
+                     published event's `DetailType`",
+                    t.event.len()
+                ),
+            ));
         }
         if t.to.is_empty() {
             faults.push(empty(at("to")));

@@ -137,6 +137,11 @@ impl AlarmRig {
     /// left (delayed ones stay where they are). Returns what became of the
     /// alarms on the way.
     pub(crate) async fn drive(&mut self) -> AlarmCounts {
+        self.drive_at(None).await
+    }
+
+    /// [`drive`](Self::drive) with the handler's clock set to `now`.
+    pub(crate) async fn drive_at(&mut self, now: Option<Timestamp>) -> AlarmCounts {
         let mut alarms = AlarmCounts::default();
         // A round limit, not a time limit: a saga longer than this is a loop.
         for _ in 0..64 {
@@ -147,7 +152,7 @@ impl AlarmRig {
                 return alarms;
             }
             if !commands.is_empty() {
-                let applied = self.rig.apply(&commands).await;
+                let applied = self.rig.apply_at(&commands, now).await;
                 assert!(applied.batch_item_failures.is_empty(), "{applied:?}");
             }
         }
@@ -156,8 +161,17 @@ impl AlarmRig {
 
     /// The handler's report for these command bodies, as one Lambda batch.
     pub(crate) async fn handle(&self, bodies: &[Value]) -> BatchReport {
+        self.handle_at(bodies, None).await
+    }
+
+    /// [`handle`](Self::handle) with the handler's clock set to `now` (a
+    /// fired alarm's command delivered by hand comes when it is due).
+    pub(crate) async fn handle_at(&self, bodies: &[Value], now: Option<Timestamp>) -> BatchReport {
         let event = crate::processor::harness::sqs_event(bodies);
-        let handler: Handler<DynamoStore, S3ConfigSource> = self.rig.stack.handler();
+        let mut handler: Handler<DynamoStore, S3ConfigSource> = self.rig.stack.handler();
+        if let Some(now) = now {
+            handler = handler.with_clock(std::sync::Arc::new(handler_core::ShiftedClock::to(now)));
+        }
         handler.handle(lambda_sqs::to_batch(&event)).await
     }
 

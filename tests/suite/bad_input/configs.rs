@@ -37,15 +37,21 @@ fn object(value: Option<&Value>) -> Map<String, Value> {
 /// The clock of `decide` and `accept` cases.
 const NOW: &str = "2030-01-01T00:00:00Z";
 
-/// `n` alarms `held-{k}`, as an older config may have left them.
-fn held(n: u64) -> Alarms {
+/// `n` alarms `held-{k}`, as an older config may have left them: command
+/// `heldCommand` (default `Old`), due at `heldDue` (default `NOW`).
+fn held(n: u64, case: &Value) -> Alarms {
+    let command = case
+        .get("heldCommand")
+        .and_then(Value::as_str)
+        .unwrap_or("Old");
+    let due = case.get("heldDue").and_then(Value::as_str).unwrap_or(NOW);
     (0..n)
         .map(|k| {
             let alarm = Alarm {
                 name: format!("held-{k}"),
-                due: NOW.parse().expect("a time"),
+                due: due.parse().expect("a time"),
                 version: 1,
-                command: "Old".to_owned(),
+                command: command.to_owned(),
                 payload: Map::new(),
                 correlation_id: None,
                 hops: 0,
@@ -94,7 +100,7 @@ fn check(case: &Value) -> Option<String> {
         }
         "decide" | "accept" => {
             let current = AggregateState {
-                alarms: held(case.get("held").and_then(Value::as_u64).unwrap_or(0)),
+                alarms: held(case.get("held").and_then(Value::as_u64).unwrap_or(0), case),
                 state: "A".into(),
                 version: 1,
                 data: object(case.get("data")),
@@ -103,13 +109,14 @@ fn check(case: &Value) -> Option<String> {
                 .get("code")
                 .and_then(Value::as_str)
                 .unwrap_or("guard_failed");
+            let metadata = object(case.get("metadata"));
             let input = CommandInput {
                 now: NOW.parse().expect("a time"),
                 aggregate_type: "rules",
                 aggregate_id: "r-1",
                 command: "Go",
                 payload: &payload,
-                metadata: &Map::new(),
+                metadata: &metadata,
             };
             match (stage, machine.decide_command(&current, &input)) {
                 ("accept", Ok(decision)) => {
@@ -120,8 +127,10 @@ fn check(case: &Value) -> Option<String> {
                 (
                     "decide",
                     Err(
-                        rejection
-                        @ (Rejection::GuardFailed { .. } | Rejection::AlarmInvalid { .. }),
+                        rejection @ (Rejection::GuardFailed { .. }
+                        | Rejection::AlarmInvalid { .. }
+                        | Rejection::AlarmNotDue { .. }
+                        | Rejection::AlarmMismatch { .. }),
                     ),
                 ) => {
                     let failure = Permanent::Decision(rejection);

@@ -110,12 +110,22 @@ impl Rig {
 
     /// The handler applies these command bodies as one Lambda batch.
     pub(crate) async fn apply(&self, bodies: &[Value]) -> SqsBatchResponse {
+        self.apply_at(bodies, None).await
+    }
+
+    /// [`apply`](Self::apply) with the handler's clock set to `now` (a
+    /// fired alarm's command delivered by hand comes when it is due).
+    pub(crate) async fn apply_at(
+        &self,
+        bodies: &[Value],
+        now: Option<handler_core::state_machine::Timestamp>,
+    ) -> SqsBatchResponse {
         let event = sqs_event(bodies);
-        lambda_sqs::handle_event(
-            &self.stack.handler(),
-            LambdaEvent::new(event, Context::default()),
-        )
-        .await
+        let mut handler = self.stack.handler();
+        if let Some(now) = now {
+            handler = handler.with_clock(std::sync::Arc::new(handler_core::ShiftedClock::to(now)));
+        }
+        lambda_sqs::handle_event(&handler, LambdaEvent::new(event, Context::default())).await
     }
 
     /// Every message on the command queue now, its body parsed, deleted.

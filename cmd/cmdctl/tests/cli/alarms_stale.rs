@@ -227,7 +227,18 @@ fn an_alarm_of_an_aggregate_that_moved_on_is_stale_and_delivered_once() {
     assert_eq!(r.run_at("+P1Y2D")["alarms"], 0);
     // Delivered again by hand (no event was written, so no duplicate):
     // stale again, for the same reason.
-    let doc = deliver(|a| r.run(a), ("reminder", "r-3"), "Remind", "remind", 1);
+    // (When due and with the alarm's payload: else `alarm_not_due` or
+    // `alarm_mismatch`.)
+    let doc = deliver(
+        |a| {
+            let when = ["--now", "+P1Y2D", "--payload", r#"{"note":"time to go"}"#];
+            r.run(&[a, &when].concat())
+        },
+        ("reminder", "r-3"),
+        "Remind",
+        "remind",
+        1,
+    );
     assert_stale(&doc, 2, "no longer applies");
     assert_eq!(r.events("r-3"), 2, "no event");
 }
