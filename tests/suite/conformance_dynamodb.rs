@@ -36,15 +36,20 @@ async fn a_single_command_commit_writes_one_small_item() {
     let stack = testkit::aws::AwsStack::new().await;
     let handler = stack.handler();
     let store = stack.store();
-    let key = AggregateKey::new("order", "o-bytes-1");
+    // A ticket: a type without alarms (the order's `CreateOrder` sets its
+    // reservation timeout, whose bytes docs/cost.md counts apart).
+    let key = AggregateKey::new("ticket", "t-bytes-1");
     let bodies = [
-        json!({"commandId": "c-bytes-1", "aggregateType": "order", "aggregateId": "o-bytes-1",
-               "command": "CreateOrder", "payload": {"itemId": "tea", "quantity": 2},
+        json!({"commandId": "c-bytes-1", "aggregateType": "ticket", "aggregateId": "t-bytes-1",
+               "command": "OpenTicket", "payload": {"title": "tea"},
                "metadata": {"correlationId": "corr-1", "userId": "u-42"}}),
-        json!({"commandId": "c-bytes-2", "aggregateType": "order", "aggregateId": "o-bytes-1",
-               "command": "ReserveItem", "payload": {},
+        json!({"commandId": "c-bytes-2", "aggregateType": "ticket", "aggregateId": "t-bytes-1",
+               "command": "Comment", "payload": {"text": "hi"},
                "metadata": {"correlationId": "corr-1", "userId": "u-42"}}),
     ];
+    // The aggregate's alarms as its events leave them (the order's
+    // reservation timeout: set by `CreateOrder`, cleared by `ReserveItem`).
+    let mut alarms = handler_core::state_machine::Alarms::default();
     for (version, body) in (1u64..).zip(&bodies) {
         stack.dynamo_requests.reset();
         let report = handler
@@ -108,12 +113,16 @@ async fn a_single_command_commit_writes_one_small_item() {
             version,
         };
         let data: Map<String, Value> = serde_json::from_str(&text("data")).expect("data");
-        let after = AggregateState {
-            alarms: Default::default(),
+        let mut after = AggregateState {
+            alarms: alarms.clone(),
             state: event.state.clone(),
             version,
             data,
         };
+        if let Some(changes) = &event.alarms {
+            after.apply_alarms(changes);
+        }
+        alarms = after.alarms.clone();
         let counted = store.sizing().command(&key, &event, &record, &after);
         assert_eq!(counted.items, 1);
         assert_eq!(
@@ -128,9 +137,9 @@ async fn a_single_command_commit_writes_one_small_item() {
         assert_eq!(item.contains_key("listShard"), listed, "command {version}");
         assert_eq!(item.contains_key("listId"), listed, "command {version}");
         if listed {
-            let shard = list_shard("order", list_shard_of("o-bytes-1"));
+            let shard = list_shard("ticket", list_shard_of("t-bytes-1"));
             assert_eq!(text("listShard"), shard);
-            assert_eq!(text("listId"), "o-bytes-1");
+            assert_eq!(text("listId"), "t-bytes-1");
         }
         eprintln!(
             "command {version}: 1 item of {stored_bytes} bytes, by-command entry {index_bytes} bytes: \

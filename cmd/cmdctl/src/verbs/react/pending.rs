@@ -56,7 +56,8 @@ impl CommandSink for KeepInStore {
         match self.store.keep_reactions(&kept) {
             Ok(()) => vec![Ok(()); commands.len()],
             Err(err) => {
-                let err = DeliveryError::transient("the reaction could not be kept").with_source(err);
+                let err =
+                    DeliveryError::transient("the reaction could not be kept").with_source(err);
                 vec![Err(err); commands.len()]
             }
         }
