@@ -17,7 +17,7 @@ fn the_template_declares_the_schedule_group_and_the_schedulers_role() {
             .unwrap_or_else(|| panic!("resource {name}"))
             .clone()
     };
-    let group_name = json!({"Fn::Sub": "${AWS::StackName}-alarms"});
+    let group_name = json!({"Fn::Join": ["-", ["alarms", {"Fn::Select": [2, {"Fn::Split": ["/", {"Ref": "AWS::StackId"}]}]}]]});
 
     let group = resource("AlarmScheduleGroup");
     assert_eq!(group["Type"], "AWS::Scheduler::ScheduleGroup");
@@ -94,7 +94,7 @@ fn the_template_declares_the_schedule_group_and_the_schedulers_role() {
             "Sid": "ScheduleAlarms",
             "Effect": "Allow",
             "Action": ["scheduler:CreateSchedule", "scheduler:DeleteSchedule"],
-            "Resource": {"Fn::Sub": "arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}:schedule/${AWS::StackName}-alarms/*"}
+            "Resource": {"Fn::Sub": ["arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}:schedule/alarms-${Id}/*", {"Id": {"Fn::Select": [2, {"Fn::Split": ["/", {"Ref": "AWS::StackId"}]}]}}]}
         })
     );
     assert_eq!(

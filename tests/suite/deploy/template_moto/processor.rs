@@ -130,8 +130,11 @@ pub(super) async fn check_processor(
         scheduler.0,
         "the scheduler's role sends to the command queue and its DLQ only"
     );
+    // Named from the stack id's UUID, not its name, so that any stack name
+    // (up to CloudFormation's 128 characters) gives a name within the
+    // scheduler's 64.
     assert!(
-        group.ends_with("-alarms") && group.starts_with("stack"),
-        "the group is named after the stack: {group}"
+        group.starts_with("alarms-") && group.len() == "alarms-".len() + 36,
+        "the group is named from the stack's id: {group}"
     );
 }
