@@ -246,44 +246,40 @@ where
         }
     }
 
-    /// Records the failures (reactions that cannot be built, malformed
-    /// records) of the records `chosen`, in one call.
+    /// Records the failures of reactions that cannot be built (and of
+    /// malformed records) of the records `chosen`, in one call.
     async fn record_failures(&self, work: &mut [Work], chosen: &[usize]) {
         let keep = |w: &Work| w.pending() || matches!(w.outcome, Some(Outcome::Malformed { .. }));
-        let failures: Vec<FailureRecord> = chosen
-            .iter()
-            .filter(|&&i| keep(&work[i]))
-            .flat_map(|&i| work[i].failures.iter().cloned())
-            .collect();
-        if failures.is_empty() {
-            return;
-        }
-        if let Err(err) = self.failures.record_failures(&failures).await {
-            for &i in chosen {
-                let w = &mut work[i];
-                if !w.failures.is_empty() && keep(w) {
-                    w.unfinished(format!("failure record not written: {err}"));
-                }
-            }
-        }
+        self.write_records(work, chosen, |w| if keep(w) { &w.failures } else { &[] })
+            .await;
     }
 
     /// Records the permanent refusals met by the steps of the events
     /// `chosen`, in one call; an event whose record is not written is
     /// unfinished (its retry sends again, under the same ids).
     async fn record_refusals(&self, work: &mut [Work], chosen: &[usize]) {
-        let refusals: Vec<FailureRecord> = chosen
+        self.write_records(work, chosen, |w| &w.refusals).await;
+    }
+
+    /// Writes the records `of` each chosen event gives, in one call; when
+    /// the write fails, every event that had one is unfinished.
+    async fn write_records(
+        &self,
+        work: &mut [Work],
+        chosen: &[usize],
+        of: impl Fn(&Work) -> &[FailureRecord],
+    ) {
+        let records: Vec<FailureRecord> = chosen
             .iter()
-            .flat_map(|&i| work[i].refusals.iter().cloned())
+            .flat_map(|&i| of(&work[i]).iter().cloned())
             .collect();
-        if refusals.is_empty() {
+        if records.is_empty() {
             return;
         }
-        if let Err(err) = self.failures.record_failures(&refusals).await {
+        if let Err(err) = self.failures.record_failures(&records).await {
             for &i in chosen {
-                let w = &mut work[i];
-                if !w.refusals.is_empty() {
-                    w.unfinished(format!("failure record not written: {err}"));
+                if !of(&work[i]).is_empty() {
+                    work[i].unfinished(format!("failure record not written: {err}"));
                 }
             }
         }
