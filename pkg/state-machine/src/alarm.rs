@@ -11,7 +11,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::reaction::{ReactionCommand, bounded_command_id, event_id};
+use crate::reaction::{DerivedCommand, bounded_command_id, event_id};
 
 /// The most alarms one aggregate may have set at once (expiry included).
 pub const MAX_ALARMS: usize = 16;
@@ -156,7 +156,7 @@ impl fmt::Display for Stale {
 /// causationId, correlationId, hops}`, where `causationId` is the setting
 /// event's id, `correlationId` its correlation id (the causation id when the
 /// alarm has none) and `hops` the alarm's (left out when 0).
-pub fn alarm_command(aggregate_type: &str, aggregate_id: &str, alarm: &Alarm) -> ReactionCommand {
+pub fn alarm_command(aggregate_type: &str, aggregate_id: &str, alarm: &Alarm) -> DerivedCommand {
     let setting_event = event_id(aggregate_type, aggregate_id, alarm.version);
     let command_id = bounded_command_id(format!("{setting_event}/alarm/{}", alarm.name), "@a");
     let mut reference = Map::new();
@@ -173,7 +173,7 @@ pub fn alarm_command(aggregate_type: &str, aggregate_id: &str, alarm: &Alarm) ->
     if alarm.hops > 0 {
         metadata.insert("hops".to_owned(), Value::from(alarm.hops));
     }
-    ReactionCommand {
+    DerivedCommand {
         command_id,
         aggregate_type: aggregate_type.to_owned(),
         aggregate_id: aggregate_id.to_owned(),

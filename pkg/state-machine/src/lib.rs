@@ -215,7 +215,7 @@ pub use duration::{DurationError, IsoDuration, MAX_ALARM_YEARS, parse_time};
 pub use guard::CommandInput;
 pub use machine::{Decision, Rejection, StateMachine};
 pub use reaction::{
-    EventView, MAX_HOPS, ReactionCommand, ReactionError, event_id, reaction_command_id,
+    DerivedCommand, EventView, MAX_HOPS, ReactionError, event_id, reaction_command_id,
 };
 pub use state::AggregateState;
 pub use validate::{ConfigError, ConfigFault, MAX_EVENT_NAME_BYTES};

@@ -49,7 +49,7 @@ pub struct EventView<'a> {
 /// command, payload, metadata}`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ReactionCommand {
+pub struct DerivedCommand {
     /// Deterministic: `{pk}@{version}/{index}` (hashed when long).
     pub command_id: String,
     /// The target aggregate's type.
@@ -142,7 +142,7 @@ impl StateMachine {
     /// transitions that record this event into this state list none, or
     /// when no transition does (the config changed since). Each is built or
     /// says why it could not be; one failing never stops the others.
-    pub fn reactions(&self, event: &EventView<'_>) -> Vec<Result<ReactionCommand, ReactionError>> {
+    pub fn reactions(&self, event: &EventView<'_>) -> Vec<Result<DerivedCommand, ReactionError>> {
         let Some(then) = self.then_of(event.event_type, event.state) else {
             return Vec::new();
         };
@@ -241,7 +241,7 @@ fn build(
     reaction: &CompiledReaction,
     event: &EventView<'_>,
     context: &RuleContext<'_>,
-) -> Result<ReactionCommand, String> {
+) -> Result<DerivedCommand, String> {
     let value = |rule: &Rule, field: &str| {
         rule.evaluate(context)
             .map_err(|err| format!("`{field}`: {err}"))
@@ -281,7 +281,7 @@ fn build(
     for (field, rule) in &reaction.payload {
         payload.insert(field.clone(), value(rule, &format!("payload.{field}"))?);
     }
-    Ok(ReactionCommand {
+    Ok(DerivedCommand {
         command_id: String::new(),
         aggregate_type,
         aggregate_id,

@@ -1,7 +1,7 @@
 //! `publish` and `then`: validation, and the commands built from a stored event.
 
 use serde_json::{Map, Value, json};
-use state_machine::{EventView, ReactionCommand, ReactionError, StateMachine, event_id};
+use state_machine::{DerivedCommand, EventView, ReactionError, StateMachine, event_id};
 
 use crate::{machine, obj, refused};
 
@@ -59,7 +59,7 @@ impl Stored {
     }
 }
 
-fn built(results: Vec<Result<ReactionCommand, ReactionError>>) -> Vec<ReactionCommand> {
+fn built(results: Vec<Result<DerivedCommand, ReactionError>>) -> Vec<DerivedCommand> {
     results
         .into_iter()
         .map(|r| r.unwrap_or_else(|err| panic!("not built: {err}")))
