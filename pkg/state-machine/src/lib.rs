@@ -6,6 +6,35 @@
 //! [`alarm_command`], stale alarms: docs/alarms.md), and the [`diff`] of two
 //! configs (what an upload would change).
 //!
+//! # Reading order
+//!
+//! The modules form layers, each using only those above it (a test,
+//! `tests/module_graph.rs`, fails on any import circle):
+//!
+//! 1. **Leaves**: [`fault`](crate::ConfigFault) (`fault`: what a refused
+//!    config is told) and `ids` (every id the engine derives, one table).
+//! 2. **Model** (`model/`): the config as written (`config`), an aggregate's
+//!    state and its fold (`state`), alarms as stored (`alarm`), and the
+//!    commands and events the engine takes and gives (`command`:
+//!    [`CommandInput`], [`EventView`], [`DerivedCommand`]).
+//! 3. **Tools**: JSON Logic rules and their evaluation budget (`rule`,
+//!    `rule_bounds`), payload schemas (`schema`), times and ISO 8601
+//!    durations (`duration`).
+//! 4. **Compile**: `compile` parses a config and checks its meaning, calling
+//!    each feature's `compile` module: `guard/compile.rs` (guards and `set`),
+//!    `reaction/compile.rs` (`then`), `alarm/compile.rs` (`alarms`,
+//!    `expiry`). `config_set` checks a set of configs together.
+//! 5. **Decide**: `machine` ([`StateMachine`], [`Decision`], [`Rejection`])
+//!    decides a command, calling `guard/evaluate.rs` and
+//!    `alarm/evaluate.rs` (what the command sets and clears).
+//! 6. **React**: `reaction/evaluate.rs` builds a stored event's reactions,
+//!    `alarm/evaluate.rs` a due alarm's command ([`alarm_command`]); both
+//!    give a [`DerivedCommand`]. [`diff`] compares two configs.
+//!
+//! Every feature is split the same way: `<feature>/compile.rs` runs once
+//! when a config is loaded and appends [`ConfigFault`]s; `<feature>/
+//! evaluate.rs` runs per command or event on what compile made.
+//!
 //! This crate owns the rules only (JSON Logic through `datalogic-rs`, time
 //! through `jiff`, re-exported as [`Timestamp`]). It must never depend on
 //! AWS, tokio or any I/O: it takes bytes or values and returns values (the
@@ -189,36 +218,33 @@
 #![forbid(unsafe_code)]
 
 mod alarm;
-mod alarm_decide;
-mod alarm_rules;
-mod config;
+mod compile;
 mod config_set;
 pub mod diff;
 mod duration;
+mod fault;
 mod guard;
+pub mod ids;
 mod machine;
+mod model;
 mod reaction;
 mod rule;
 mod rule_bounds;
 mod schema;
-mod state;
-mod then;
-mod validate;
 
-pub use alarm::{
-    ALARM_EARLY_TOLERANCE_SECONDS, Alarm, AlarmChanges, AlarmRef, Alarms, EXPIRY, MAX_ALARMS,
-    Stale, alarm_command,
-};
-pub use config::{AlarmSpec, AlarmsSpec, Config, ExpirySpec, ReactionSpec, Transition};
+pub use alarm::evaluate::alarm_command;
+pub use compile::MAX_EVENT_NAME_BYTES;
 pub use config_set::{SetFault, validate_set};
 pub use duration::{DurationError, IsoDuration, MAX_ALARM_YEARS, parse_time};
-pub use guard::CommandInput;
+pub use fault::{ConfigError, ConfigFault};
 pub use machine::{Decision, Rejection, StateMachine};
-pub use reaction::{
-    DerivedCommand, EventView, MAX_HOPS, ReactionError, event_id, reaction_command_id,
+pub use model::alarm::{
+    ALARM_EARLY_TOLERANCE_SECONDS, Alarm, AlarmChanges, AlarmRef, Alarms, EXPIRY, MAX_ALARMS, Stale,
 };
-pub use state::AggregateState;
-pub use validate::{ConfigError, ConfigFault, MAX_EVENT_NAME_BYTES};
+pub use model::command::{CommandInput, DerivedCommand, EventView, MAX_HOPS};
+pub use model::config::{AlarmSpec, AlarmsSpec, Config, ExpirySpec, ReactionSpec, Transition};
+pub use model::state::AggregateState;
+pub use reaction::evaluate::ReactionError;
 
 /// The time type of alarms and clocks (`jiff`), so that users need no
 /// direct dependency on it.

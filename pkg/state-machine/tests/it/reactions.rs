@@ -1,7 +1,8 @@
 //! `publish` and `then`: validation, and the commands built from a stored event.
 
 use serde_json::{Map, Value, json};
-use state_machine::{DerivedCommand, EventView, ReactionError, StateMachine, event_id};
+use state_machine::ids::event_id;
+use state_machine::{DerivedCommand, EventView, ReactionError, StateMachine};
 
 use crate::{machine, obj, refused};
 
