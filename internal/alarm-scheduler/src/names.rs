@@ -32,6 +32,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_schedule_name_is_pinned() {
+        // A stored alarm's schedule is found and deleted by this name.
+        assert_eq!(
+            schedule_name("order#o-1", "payment-timeout", 3),
+            "alarm-951fe8c4a77c1f809d1031b0b20b41f344a97215"
+        );
+    }
+
+    #[test]
     fn each_part_of_the_identity_changes_the_name() {
         let base = schedule_name("order#o-1", "a", 1);
         for other in [

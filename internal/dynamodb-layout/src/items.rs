@@ -190,6 +190,12 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_list_shard_is_pinned() {
+        // Stored listing keys carry the shard: it never changes for an id.
+        assert_eq!((list_shard_of("o-1"), list_shard_of("sku-1")), (28, 23));
+    }
+
+    #[test]
     fn shards_spread_ids_over_all_32() {
         let mut seen = [0usize; LIST_SHARDS as usize];
         for i in 0..3200 {

@@ -108,3 +108,18 @@ pub fn fifo_group(pk: &str) -> String {
         .collect();
     format!("h-{hex}")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hashed_group_is_pinned() {
+        // An aggregate's FIFO group must never change under it: this value
+        // is `h-` and the SHA-256 of `order#o 1` in hex.
+        assert_eq!(
+            fifo_group("order#o 1"),
+            "h-7e49008d55fa64a0aa4055e4490ad95d4830b3c26c0de53577fb86381863d435"
+        );
+    }
+}

@@ -187,6 +187,15 @@ mod tests {
 
     use super::*;
 
+    #[test]
+    fn the_deduplication_id_is_pinned() {
+        // SQS drops a resend by this id within its window: it never changes.
+        assert_eq!(
+            deduplication_id("order#o-1@1/0"),
+            "039a14519a1c47b434ece7adbd9eb5ee267d4a7f56012654a258e7c1b240bfd2"
+        );
+    }
+
     fn sink(url: &str) -> SqsCommandSink {
         let config = aws_sdk_sqs::Config::builder()
             .behavior_version(BehaviorVersion::latest())

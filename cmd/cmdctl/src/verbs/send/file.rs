@@ -274,6 +274,15 @@ async fn send_all(
 mod tests {
     use super::*;
 
+    #[test]
+    fn the_derived_command_id_is_pinned() {
+        // A file sent again must give each line the id it had.
+        assert_eq!(
+            derived_command_id(r#"{"aggregateType":"order"}"#, 1),
+            "file-9d120e8197e835f9df7d77b57473093b"
+        );
+    }
+
     const CREATE: &str = r#"{"aggregateType":"order","aggregateId":"o-1","command":"CreateOrder","payload":{"itemId":"tea","quantity":1}}"#;
 
     fn body(line: &Line) -> Value {
