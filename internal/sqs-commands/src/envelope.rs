@@ -1,7 +1,6 @@
 //! The body of a command message, built from its fields.
 
 use serde_json::{Map, Value, json};
-use sha2::{Digest, Sha256};
 
 /// A command's fields, as a sender knows them.
 #[derive(Debug, Clone, Copy)]
@@ -102,11 +101,7 @@ pub fn fifo_group(pk: &str) -> String {
     if is_valid_group(pk) {
         return pk.to_owned();
     }
-    let hex: String = Sha256::digest(pk.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    format!("h-{hex}")
+    state_machine::ids::hashed_message_group(pk)
 }
 
 #[cfg(test)]

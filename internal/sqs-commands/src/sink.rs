@@ -9,7 +9,6 @@
 use async_trait::async_trait;
 use aws_sdk_sqs::Client;
 use event_processor::{CommandSink, DeliveryError};
-use sha2::{Digest, Sha256};
 use state_machine::DerivedCommand;
 
 use crate::chunking::batches;
@@ -41,7 +40,7 @@ impl SqsCommandSink {
         Ok(if self.fifo {
             message.in_group(
                 group_id(&command.aggregate_type, &command.aggregate_id),
-                deduplication_id(&command.command_id),
+                state_machine::ids::deduplication_id(&command.command_id),
             )
         } else {
             message
@@ -95,22 +94,6 @@ pub fn sqs_safe(json: &str) -> String {
         }
     }
     out
-}
-
-/// A FIFO deduplication id for a command id: its SHA-256 in hex (64
-/// characters, within SQS's 128 and its character set whatever the id
-/// holds).
-///
-/// ```
-/// let id = sqs_commands::sink::deduplication_id("order#o-1@1/0");
-/// assert_eq!(id.len(), 64);
-/// assert_eq!(id, sqs_commands::sink::deduplication_id("order#o-1@1/0"));
-/// ```
-pub fn deduplication_id(command_id: &str) -> String {
-    Sha256::digest(command_id.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 #[async_trait]
@@ -187,15 +170,6 @@ mod tests {
 
     use super::*;
 
-    #[test]
-    fn the_deduplication_id_is_pinned() {
-        // SQS drops a resend by this id within its window: it never changes.
-        assert_eq!(
-            deduplication_id("order#o-1@1/0"),
-            "039a14519a1c47b434ece7adbd9eb5ee267d4a7f56012654a258e7c1b240bfd2"
-        );
-    }
-
     fn sink(url: &str) -> SqsCommandSink {
         let config = aws_sdk_sqs::Config::builder()
             .behavior_version(BehaviorVersion::latest())
@@ -234,8 +208,15 @@ mod tests {
             .unwrap();
         let ids = fifo.fifo.unwrap();
         assert_eq!(ids.group, "inventory#tea");
-        assert_eq!(ids.deduplication, deduplication_id("order#o-1@1/0"));
+        // Pinned: SQS drops a resend by this id within its window.
+        assert_eq!(
+            ids.deduplication,
+            "039a14519a1c47b434ece7adbd9eb5ee267d4a7f56012654a258e7c1b240bfd2"
+        );
         assert!(ids.deduplication.chars().all(|c| c.is_ascii_hexdigit()));
-        assert_ne!(deduplication_id("a"), deduplication_id("b"));
+        assert_ne!(
+            state_machine::ids::deduplication_id("a"),
+            state_machine::ids::deduplication_id("b")
+        );
     }
 }
