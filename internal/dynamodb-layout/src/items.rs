@@ -97,7 +97,8 @@ pub fn key_of_pk(pk: &str) -> Option<AggregateKey> {
 }
 
 /// The listing shard of an aggregate id among [`LIST_SHARDS`]
-/// ([`state_machine::ids::list_shard`]: the first byte of its SHA-256).
+/// ([`handler_core::state_machine::ids::list_shard`]: the first byte of
+/// its SHA-256).
 pub fn list_shard_of(aggregate_id: &str) -> u8 {
     handler_core::state_machine::ids::list_shard(aggregate_id, LIST_SHARDS)
 }

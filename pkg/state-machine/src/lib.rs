@@ -6,13 +6,20 @@
 //! [`alarm_command`], stale alarms: docs/alarms.md), and the [`diff`] of two
 //! configs (what an upload would change).
 //!
+//! This crate owns the rules only (JSON Logic through `datalogic-rs`, time
+//! through `jiff`, re-exported as [`Timestamp`]). It must never depend on
+//! AWS, tokio or any I/O: it takes bytes or values and returns values (the
+//! time is given, as [`CommandInput::now`]), so every adapter (Lambda, CLI,
+//! stores) shares one definition of what a command does.
+//!
 //! # Reading order
 //!
 //! The modules form layers, each using only those above it (a test,
 //! `tests/module_graph.rs`, fails on any import circle):
 //!
-//! 1. **Leaves**: [`fault`](crate::ConfigFault) (`fault`: what a refused
-//!    config is told) and `ids` (every id the engine derives, one table).
+//! 1. **Leaves**: `fault` ([`ConfigError`], [`ConfigFault`]: what a refused
+//!    config is told) and [`ids`] (every id the engine and its adapters
+//!    derive, in one table; the one SHA-256 encoder).
 //! 2. **Model** (`model/`): the config as written (`config`), an aggregate's
 //!    state and its fold (`state`), alarms as stored (`alarm`), and the
 //!    commands and events the engine takes and gives (`command`:
@@ -21,25 +28,24 @@
 //!    `rule_bounds`), payload schemas (`schema`), times and ISO 8601
 //!    durations (`duration`).
 //! 4. **Compile**: `compile` parses a config and checks its meaning, calling
-//!    each feature's `compile` module: `guard/compile.rs` (guards and `set`),
+//!    each feature's compile module: `guard/compile.rs` (guards and `set`),
 //!    `reaction/compile.rs` (`then`), `alarm/compile.rs` (`alarms`,
-//!    `expiry`). `config_set` checks a set of configs together.
+//!    `expiry`).
 //! 5. **Decide**: `machine` ([`StateMachine`], [`Decision`], [`Rejection`])
-//!    decides a command, calling `guard/evaluate.rs` and
-//!    `alarm/evaluate.rs` (what the command sets and clears).
-//! 6. **React**: `reaction/evaluate.rs` builds a stored event's reactions,
-//!    `alarm/evaluate.rs` a due alarm's command ([`alarm_command`]); both
-//!    give a [`DerivedCommand`]. [`diff`] compares two configs.
+//!    decides a command, calling `guard/evaluate.rs` (does a transition
+//!    apply, what does `set` compute) and `alarm/evaluate.rs` (what the
+//!    command sets and clears).
+//! 6. **React**: `reaction/evaluate.rs` builds a stored event's reactions
+//!    ([`StateMachine::reactions`]) and `alarm/evaluate.rs` a due alarm's
+//!    command ([`alarm_command`]); both give a [`DerivedCommand`].
+//! 7. **Across configs**: `config_set` checks the configs loaded together
+//!    ([`validate_set`]); [`diff`] compares two versions of one.
 //!
 //! Every feature is split the same way: `<feature>/compile.rs` runs once
-//! when a config is loaded and appends [`ConfigFault`]s; `<feature>/
-//! evaluate.rs` runs per command or event on what compile made.
+//! when a config is loaded and appends [`ConfigFault`]s; `<feature>/evaluate.rs`
+//! runs for each command or event, on what compile made.
 //!
-//! This crate owns the rules only (JSON Logic through `datalogic-rs`, time
-//! through `jiff`, re-exported as [`Timestamp`]). It must never depend on
-//! AWS, tokio or any I/O: it takes bytes or values and returns values (the
-//! time is given, as [`CommandInput::now`]), so every adapter (Lambda, CLI,
-//! stores) shares one definition of what a command does.
+//! # Examples
 //!
 //! ```
 //! use state_machine::{Rejection, StateMachine};

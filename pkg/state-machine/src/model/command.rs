@@ -49,7 +49,7 @@ pub struct EventView<'a> {
     pub command_id: &'a str,
     /// The `version` of the config that recorded the event: reactions
     /// built from another config version get ids of their own
-    /// ([`reaction_command_id`]).
+    /// ([`reaction_command_id`](crate::ids::reaction_command_id)).
     pub config_version: u64,
 }
 
