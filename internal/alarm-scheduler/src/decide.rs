@@ -20,8 +20,8 @@ use sqs_commands::envelope::group_id;
 use sqs_commands::sink::body;
 use state_machine::Timestamp;
 
-use crate::names::schedule_name;
 use crate::settings::ScheduleSettings;
+use state_machine::ids::schedule_name;
 
 /// What to do for one order.
 #[derive(Debug, Clone, PartialEq, Eq)]

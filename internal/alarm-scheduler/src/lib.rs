@@ -7,10 +7,10 @@
 //!   now or within 15 minutes on a standard queue is the command as a
 //!   `SendMessage` with `DelaySeconds`; a later one, or any future one on a
 //!   FIFO queue (which takes no per-message delay), is an EventBridge
-//!   Scheduler one-time schedule; a cleared alarm's schedule is deleted;
-//! - [`names`]: the schedule name derived from aggregate, alarm and version,
-//!   so that a retried creation answers `ConflictException` (done) and a
-//!   clear deletes without reading;
+//!   Scheduler one-time schedule, named by `state_machine::ids::schedule_name`
+//!   from aggregate, alarm and version, so that a retried creation answers
+//!   `ConflictException` (done) and a clear deletes without reading; a
+//!   cleared alarm's schedule is deleted;
 //! - [`settings`]: what a schedule needs (group, role, target queue, its
 //!   dead-letter queue) and the variable each comes from;
 //! - [`api`]: `CreateSchedule` / `DeleteSchedule` behind [`ScheduleApi`],
@@ -29,12 +29,10 @@
 
 pub mod api;
 pub mod decide;
-pub mod names;
 pub mod settings;
 pub mod sink;
 
 pub use api::{Created, Deleted, ScheduleApi, SdkSchedules};
 pub use decide::{Schedule, Step, TIMEZONE, at_expression, seconds_until, step};
-pub use names::{SCHEDULE_PREFIX, schedule_name};
 pub use settings::{ScheduleSettings, ScheduleTarget, Setting};
 pub use sink::{MAX_CONCURRENT_CALLS, SchedulingSink};

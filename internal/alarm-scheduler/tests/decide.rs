@@ -7,7 +7,8 @@ use handler_core::AggregateKey;
 use handler_core::state_machine::{Alarm, Timestamp, alarm_command};
 use serde_json::{Value, json};
 
-use alarm_scheduler::{Schedule, ScheduleSettings, Setting, Step, schedule_name, step};
+use alarm_scheduler::{Schedule, ScheduleSettings, Setting, Step, step};
+use handler_core::state_machine::ids::schedule_name;
 
 const NOW: &str = "2026-11-30T12:00:00.250Z";
 

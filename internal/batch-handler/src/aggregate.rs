@@ -376,13 +376,8 @@ fn decide(
         }
         changes
     });
-    let mut next = state.clone();
-    next.apply(&decision.to_state, &payload);
-    if let Some(changes) = &alarms {
-        next.apply_alarms(changes);
-    }
     let event = Event {
-        version: next.version,
+        version: state.version.saturating_add(1),
         event_type: decision.event_type,
         state: decision.to_state,
         payload,
@@ -392,6 +387,9 @@ fn decide(
         config_version: machine.version(),
         alarms,
     };
+    // The one fold of an event, as every replay of it folds it.
+    let mut next = state.clone();
+    event.apply_to(&mut next);
     Ok(Decided::Event(Box::new((event, next))))
 }
 

@@ -414,3 +414,35 @@ async fn a_set_that_fails_on_an_alarms_transition_is_a_failure_not_stale() {
             .is_some()
     );
 }
+
+/// The head the handler writes is the fold of its stored events, alarms
+/// included (one batch deciding several commands in memory, then one more):
+/// the handler folds an accepted event as every replay does
+/// (`Event::apply_to`).
+#[tokio::test]
+async fn the_head_is_the_fold_of_the_stored_events() {
+    let h = handler();
+    applied(
+        &h,
+        &[
+            body("Place", "c-place"),
+            body("Extend", "c-extend"),
+            body("Pay", "c-pay"),
+        ],
+    )
+    .await;
+    applied(&h, &[body("Archive", "c-archive")]).await;
+    let events = h.store().events(&key(), 0, 10).await.unwrap();
+    assert_eq!(events.len(), 4);
+    let mut folded = machine().initial_state();
+    for event in &events {
+        event.apply_to(&mut folded);
+    }
+    let head = h.store().load(&key(), &[]).await.unwrap().head.unwrap();
+    assert_eq!(head, folded);
+    assert_eq!(
+        head.alarms.keys().map(String::as_str).collect::<Vec<_>>(),
+        ["expiry", "reminder"],
+        "payment-timeout set, replaced, then cleared"
+    );
+}

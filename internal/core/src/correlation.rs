@@ -97,7 +97,7 @@ where
             .enumerate()
             .filter_map(|(index, built)| {
                 built.ok().map(|command| {
-                    let plain = state_machine::reaction_command_id(
+                    let plain = state_machine::ids::reaction_command_id(
                         &event_id,
                         index,
                         recorded_by,

@@ -23,7 +23,7 @@
 //!   aggregate through its reactions over any [`EventStore`].
 //!
 //! It depends on `state-machine` (pkg) and on small, non-async crates (serde,
-//! sha2, chrono, thiserror, tracing); never on an AWS crate, a Lambda crate,
+//! chrono, thiserror, tracing); never on an AWS crate, a Lambda crate,
 //! an async runtime or an implementation of its traits.
 //!
 //! ```

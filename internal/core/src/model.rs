@@ -6,7 +6,6 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
 use state_machine::{AggregateState, AlarmChanges};
 
 /// Identifies one aggregate. Displays as the table's partition key,
@@ -117,60 +116,11 @@ impl Commit {
     }
 }
 
-/// A stable hash of what a command asks for (aggregate, command, payload),
-/// independent of how the payload was written: key order, and a number
-/// written as an integer or as an integral float (`1`, `1.0`, `1e0` and `-0.0`
-/// against `0` are the same), so that a resend written differently is a
-/// duplicate, not `command_id_reused`.
-///
-/// Records stored before numbers were canonicalized carry the older hash,
-/// which differs only for payloads holding an integral float; no deployment
-/// predates the change.
+/// [`state_machine::ids::fingerprint`] of a command to `key`: a reuse of
+/// its id for another command or payload is told apart from a redelivery by
+/// it (the scheme is in that module's table).
 pub fn fingerprint(key: &AggregateKey, command: &str, payload: &Map<String, Value>) -> String {
-    let doc = (
-        &key.aggregate_type,
-        &key.aggregate_id,
-        command,
-        Value::Object(canonical_map(payload)),
-    );
-    let mut hasher = Sha256::new();
-    // Writing into a hasher cannot fail, and every key of a JSON map is a string.
-    let _ = serde_json::to_writer(&mut hasher, &doc);
-    format!("{:x}", hasher.finalize())
-}
-
-/// [`canonical`] of an object.
-fn canonical_map(map: &Map<String, Value>) -> Map<String, Value> {
-    let mut keys: Vec<&String> = map.keys().collect();
-    keys.sort();
-    keys.into_iter()
-        .map(|k| (k.clone(), canonical(&map[k])))
-        .collect()
-}
-
-/// Rebuilds a value with every object's keys inserted in sorted order and
-/// every integral float within ±2^53 as an integer, so its text is the same
-/// however the producer wrote it.
-fn canonical(value: &Value) -> Value {
-    match value {
-        Value::Object(map) => Value::Object(canonical_map(map)),
-        Value::Array(items) => Value::Array(items.iter().map(canonical).collect()),
-        Value::Number(n) => Value::Number(canonical_number(n)),
-        other => other.clone(),
-    }
-}
-
-/// An integral float within ±2^53 (where a double holds every integer
-/// exactly) as that integer; any other number as it is.
-fn canonical_number(n: &serde_json::Number) -> serde_json::Number {
-    const EXACT: f64 = (1u64 << 53) as f64;
-    match n.as_f64() {
-        Some(f) if n.is_f64() && f.fract() == 0.0 && f.abs() <= EXACT => {
-            // In range, so the cast is exact; `-0.0` becomes 0.
-            serde_json::Number::from(f as i64)
-        }
-        _ => n.clone(),
-    }
+    state_machine::ids::fingerprint(&key.aggregate_type, &key.aggregate_id, command, payload)
 }
 
 /// Now, as the RFC 3339 UTC text stored in `recordedAt`.

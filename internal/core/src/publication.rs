@@ -38,7 +38,8 @@ pub fn source(key: &AggregateKey) -> String {
 /// `version`, `eventType`, `state`, `payload`, `metadata`, `commandId`,
 /// `recordedAt`, `configVersion`) and its `eventId`, as JSON text.
 pub fn detail(key: &AggregateKey, event: &Event) -> String {
-    let event_id = state_machine::event_id(&key.aggregate_type, &key.aggregate_id, event.version);
+    let event_id =
+        state_machine::ids::event_id(&key.aggregate_type, &key.aggregate_id, event.version);
     let detail = Detail {
         event_id: &event_id,
         aggregate_type: &key.aggregate_type,

@@ -20,7 +20,7 @@ pub struct StoredEvent {
 impl StoredEvent {
     /// The event's id in logs, failure records and publications: `{pk}@{version}`.
     pub fn event_id(&self) -> String {
-        state_machine::event_id(
+        state_machine::ids::event_id(
             &self.key.aggregate_type,
             &self.key.aggregate_id,
             self.event.version,

@@ -16,7 +16,6 @@
 use handler_core::state_machine::Alarms;
 use handler_core::{AggregateKey, CommandRecord, Commit, Event};
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
 
 /// The attributes' names, written by [`event_item`] and read back by
 /// [`crate::read`].
@@ -97,10 +96,11 @@ pub fn key_of_pk(pk: &str) -> Option<AggregateKey> {
     Some(AggregateKey::new(aggregate_type, aggregate_id))
 }
 
-/// The listing shard of an aggregate id: the first byte of its SHA-256,
-/// modulo [`LIST_SHARDS`].
+/// The listing shard of an aggregate id among [`LIST_SHARDS`]
+/// ([`handler_core::state_machine::ids::list_shard`]: the first byte of
+/// its SHA-256).
 pub fn list_shard_of(aggregate_id: &str) -> u8 {
-    Sha256::digest(aggregate_id.as_bytes())[0] % LIST_SHARDS
+    handler_core::state_machine::ids::list_shard(aggregate_id, LIST_SHARDS)
 }
 
 /// The listing index's hash key for one shard of a type: `{type}#{n}`.
@@ -188,6 +188,12 @@ fn owned(text: String) -> AttrValue<'static> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_list_shard_is_pinned() {
+        // Stored listing keys carry the shard: it never changes for an id.
+        assert_eq!((list_shard_of("o-1"), list_shard_of("sku-1")), (28, 23));
+    }
 
     #[test]
     fn shards_spread_ids_over_all_32() {

@@ -24,7 +24,7 @@
 //!
 //! Used by `store-dynamodb`, by `lambda-dynamodb-stream`, and by `store-sqlite`, which applies the same
 //! sizes and limits so that what runs locally also fits in AWS. It depends on
-//! `handler-core` (the model and the trait), serde, serde_json, sha2 and
+//! `handler-core` (the model, the trait and the ids), serde, serde_json and
 //! thiserror only.
 //!
 //! ```

@@ -8,7 +8,7 @@ use std::fmt;
 
 use async_trait::async_trait;
 use handler_core::{AggregateKey, StoredEvent};
-use state_machine::{Alarm, AlarmRef, ReactionCommand, Timestamp, alarm_command};
+use state_machine::{Alarm, AlarmRef, DerivedCommand, Timestamp, alarm_command};
 
 use crate::delivery::DeliveryError;
 
@@ -23,7 +23,7 @@ pub enum AlarmOrder {
         /// The alarm, as the setting event stored it.
         alarm: Alarm,
         /// The command it sends when due.
-        command: ReactionCommand,
+        command: DerivedCommand,
     },
     /// `alarm` was cleared (or replaced) before it was due: withdraw its
     /// delivery where one can be withdrawn. A delivery that cannot be is

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use state_machine::ReactionCommand;
+use state_machine::DerivedCommand;
 
 use crate::publication::Publication;
 
@@ -82,7 +82,7 @@ pub trait Publisher: Send + Sync {
 pub trait CommandSink: Send + Sync {
     /// Sends `commands`; one result per command, in the same order and of
     /// the same length. Chunking and retries are the implementation's.
-    async fn send(&self, commands: &[ReactionCommand]) -> Vec<Result<(), DeliveryError>>;
+    async fn send(&self, commands: &[DerivedCommand]) -> Vec<Result<(), DeliveryError>>;
 }
 
 #[async_trait]
@@ -94,7 +94,7 @@ impl<T: Publisher + ?Sized> Publisher for Arc<T> {
 
 #[async_trait]
 impl<T: CommandSink + ?Sized> CommandSink for Arc<T> {
-    async fn send(&self, commands: &[ReactionCommand]) -> Vec<Result<(), DeliveryError>> {
+    async fn send(&self, commands: &[DerivedCommand]) -> Vec<Result<(), DeliveryError>> {
         (**self).send(commands).await
     }
 }

@@ -5,7 +5,7 @@ use std::io::Write;
 use std::sync::{Mutex, PoisonError};
 
 use async_trait::async_trait;
-use state_machine::ReactionCommand;
+use state_machine::DerivedCommand;
 
 use crate::delivery::{CommandSink, DeliveryError, Publisher};
 use crate::publication::Publication;
@@ -55,7 +55,7 @@ impl<W: Write + Send> Publisher for JsonLines<W> {
 /// Keeps the commands sent, for the caller to [`take`](Collect::take) and run.
 #[derive(Debug, Default)]
 pub struct Collect {
-    commands: Mutex<Vec<ReactionCommand>>,
+    commands: Mutex<Vec<DerivedCommand>>,
 }
 
 impl Collect {
@@ -65,14 +65,14 @@ impl Collect {
     }
 
     /// The commands sent since the last take, in the order sent.
-    pub fn take(&self) -> Vec<ReactionCommand> {
+    pub fn take(&self) -> Vec<DerivedCommand> {
         std::mem::take(&mut *self.commands.lock().unwrap_or_else(PoisonError::into_inner))
     }
 }
 
 #[async_trait]
 impl CommandSink for Collect {
-    async fn send(&self, commands: &[ReactionCommand]) -> Vec<Result<(), DeliveryError>> {
+    async fn send(&self, commands: &[DerivedCommand]) -> Vec<Result<(), DeliveryError>> {
         self.commands
             .lock()
             .unwrap_or_else(PoisonError::into_inner)

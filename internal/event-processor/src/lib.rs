@@ -36,4 +36,4 @@ pub use processor::{DEFAULT_DEADLINE_MARGIN, EventProcessor};
 pub use publication::Publication;
 pub use record::{RecordBody, SourceRecord};
 pub use report::{EventOutcome, Outcome, ProcessReport};
-pub use state_machine::ReactionCommand;
+pub use state_machine::DerivedCommand;

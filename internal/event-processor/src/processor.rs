@@ -8,7 +8,7 @@ use handler_core::{
     AggregateKey, ConfigSource, ConfigSourceError, FailureLog, FailureRecord, StoredEvent,
     now_rfc3339,
 };
-use state_machine::{ReactionCommand, StateMachine};
+use state_machine::{DerivedCommand, StateMachine};
 
 use crate::alarms::{AlarmCounts, AlarmOrder, AlarmSink, KeepAlarms, orders_of};
 use crate::delivery::{CommandSink, DeliveryError, Publisher};
@@ -56,7 +56,7 @@ struct Work {
     /// No transition of its config records it (the config changed since).
     unmatched: bool,
     published: bool,
-    commands: Vec<ReactionCommand>,
+    commands: Vec<DerivedCommand>,
     failures: Vec<FailureRecord>,
     /// Permanent refusals met while sending (recorded after the steps).
     refusals: Vec<FailureRecord>,
@@ -325,7 +325,7 @@ where
     /// order, in one call; an event with a refused reaction is unfinished.
     async fn send(&self, work: &mut [Work], wave: &[usize]) {
         let order = pending(work, wave);
-        let commands: Vec<ReactionCommand> = order
+        let commands: Vec<DerivedCommand> = order
             .iter()
             .flat_map(|&i| work[i].commands.iter().cloned())
             .collect();
@@ -453,7 +453,7 @@ fn pending(work: &[Work], wave: &[usize]) -> Vec<usize> {
 /// The handler's own envelope check of a command the processor built: the
 /// command as its message body would carry it, parsed as the handler parses
 /// every message. The reason names the field, never its value.
-fn envelope_check(command: &ReactionCommand) -> Result<(), String> {
+fn envelope_check(command: &DerivedCommand) -> Result<(), String> {
     let body = serde_json::to_string(command).map_err(|e| format!("not JSON: {e}"))?;
     handler_core::parse_command(&body, &command.command_id)
         .map(|_| ())

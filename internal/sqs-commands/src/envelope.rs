@@ -1,7 +1,6 @@
 //! The body of a command message, built from its fields.
 
 use serde_json::{Map, Value, json};
-use sha2::{Digest, Sha256};
 
 /// A command's fields, as a sender knows them.
 #[derive(Debug, Clone, Copy)]
@@ -102,9 +101,20 @@ pub fn fifo_group(pk: &str) -> String {
     if is_valid_group(pk) {
         return pk.to_owned();
     }
-    let hex: String = Sha256::digest(pk.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    format!("h-{hex}")
+    state_machine::ids::hashed_message_group(pk)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hashed_group_is_pinned() {
+        // An aggregate's FIFO group must never change under it: this value
+        // is `h-` and the SHA-256 of `order#o 1` in hex.
+        assert_eq!(
+            fifo_group("order#o 1"),
+            "h-7e49008d55fa64a0aa4055e4490ad95d4830b3c26c0de53577fb86381863d435"
+        );
+    }
 }

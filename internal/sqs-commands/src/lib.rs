@@ -14,8 +14,8 @@
 //! - [`sink`]: the event processor's `CommandSink`, reactions to the
 //!   command queue through all of the above.
 //!
-//! Depends on `aws-sdk-sqs`, `serde_json`, `sha2`, `sdk-error`, and for the
-//! sink on `event-processor` (the trait) and `state-machine` (the
+//! Depends on `aws-sdk-sqs`, `serde_json`, `sdk-error`, and for the
+//! sink on `event-processor` (the trait) and `state-machine` (the ids and the
 //! reaction's command): no handler, no store, no tokio runtime of its own.
 #![forbid(unsafe_code)]
 

@@ -1,6 +1,6 @@
 //! [`SqsCommandSink`]: the event processor's [`CommandSink`]. Each
 //! reaction is one command message whose body is the
-//! [`ReactionCommand`]'s JSON (docs/reference.md §1), sent in
+//! [`DerivedCommand`]'s JSON (docs/reference.md §1), sent in
 //! `SendMessageBatch` requests of at most 10 entries and 256 KiB; on a FIFO
 //! queue its group is the target aggregate's ([`group_id`]) and its
 //! deduplication id is derived from its command id
@@ -9,8 +9,7 @@
 use async_trait::async_trait;
 use aws_sdk_sqs::Client;
 use event_processor::{CommandSink, DeliveryError};
-use sha2::{Digest, Sha256};
-use state_machine::ReactionCommand;
+use state_machine::DerivedCommand;
 
 use crate::chunking::batches;
 use crate::envelope::group_id;
@@ -36,12 +35,12 @@ impl SqsCommandSink {
     }
 
     /// The message of one reaction.
-    pub fn message(&self, command: &ReactionCommand) -> Result<Outgoing, DeliveryError> {
+    pub fn message(&self, command: &DerivedCommand) -> Result<Outgoing, DeliveryError> {
         let message = Outgoing::new(body(command)?);
         Ok(if self.fifo {
             message.in_group(
                 group_id(&command.aggregate_type, &command.aggregate_id),
-                deduplication_id(&command.command_id),
+                state_machine::ids::deduplication_id(&command.command_id),
             )
         } else {
             message
@@ -52,7 +51,7 @@ impl SqsCommandSink {
 /// The message body of a command sent by the event processor (a reaction,
 /// or an alarm on any of its paths): its JSON (docs/reference.md §1), with
 /// the characters SQS refuses escaped ([`sqs_safe`]).
-pub fn body(command: &ReactionCommand) -> Result<String, DeliveryError> {
+pub fn body(command: &DerivedCommand) -> Result<String, DeliveryError> {
     serde_json::to_string(command)
         .map(|text| sqs_safe(&text))
         .map_err(|e| {
@@ -97,25 +96,9 @@ pub fn sqs_safe(json: &str) -> String {
     out
 }
 
-/// A FIFO deduplication id for a command id: its SHA-256 in hex (64
-/// characters, within SQS's 128 and its character set whatever the id
-/// holds).
-///
-/// ```
-/// let id = sqs_commands::sink::deduplication_id("order#o-1@1/0");
-/// assert_eq!(id.len(), 64);
-/// assert_eq!(id, sqs_commands::sink::deduplication_id("order#o-1@1/0"));
-/// ```
-pub fn deduplication_id(command_id: &str) -> String {
-    Sha256::digest(command_id.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 #[async_trait]
 impl CommandSink for SqsCommandSink {
-    async fn send(&self, commands: &[ReactionCommand]) -> Vec<Result<(), DeliveryError>> {
+    async fn send(&self, commands: &[DerivedCommand]) -> Vec<Result<(), DeliveryError>> {
         let messages: Vec<Result<Outgoing, DeliveryError>> =
             commands.iter().map(|c| self.message(c)).collect();
         self.send_messages(&messages).await
@@ -195,9 +178,9 @@ mod tests {
         SqsCommandSink::new(Client::from_conf(config), url)
     }
 
-    fn command() -> ReactionCommand {
+    fn command() -> DerivedCommand {
         let object = |v: Value| v.as_object().cloned().unwrap_or_else(Map::new);
-        ReactionCommand {
+        DerivedCommand {
             command_id: "order#o-1@1/0".into(),
             aggregate_type: "inventory".into(),
             aggregate_id: "tea".into(),
@@ -225,8 +208,15 @@ mod tests {
             .unwrap();
         let ids = fifo.fifo.unwrap();
         assert_eq!(ids.group, "inventory#tea");
-        assert_eq!(ids.deduplication, deduplication_id("order#o-1@1/0"));
+        // Pinned: SQS drops a resend by this id within its window.
+        assert_eq!(
+            ids.deduplication,
+            "039a14519a1c47b434ece7adbd9eb5ee267d4a7f56012654a258e7c1b240bfd2"
+        );
         assert!(ids.deduplication.chars().all(|c| c.is_ascii_hexdigit()));
-        assert_ne!(deduplication_id("a"), deduplication_id("b"));
+        assert_ne!(
+            state_machine::ids::deduplication_id("a"),
+            state_machine::ids::deduplication_id("b")
+        );
     }
 }

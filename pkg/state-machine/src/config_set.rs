@@ -14,9 +14,9 @@ use std::collections::{BTreeSet, HashMap};
 
 use serde_json::Value;
 
-use crate::guard::transition_name;
+use crate::fault::ConfigFault;
 use crate::machine::StateMachine;
-use crate::validate::ConfigFault;
+use crate::model::config::transition_name;
 
 /// One fault of a set, located in the config of `aggregate_type`.
 #[derive(Debug, Clone, PartialEq)]

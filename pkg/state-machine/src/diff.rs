@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
 
-use crate::{AlarmSpec, AlarmsSpec, Config, ExpirySpec, ReactionSpec, Transition};
+use crate::model::config::{AlarmSpec, AlarmsSpec, Config, ExpirySpec, ReactionSpec, Transition};
 
 /// What a transition does from one state: where it leads, what it records,
 /// what it requires of the payload.

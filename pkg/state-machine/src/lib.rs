@@ -12,6 +12,41 @@
 //! time is given, as [`CommandInput::now`]), so every adapter (Lambda, CLI,
 //! stores) shares one definition of what a command does.
 //!
+//! # Reading order
+//!
+//! The modules form layers, each using only those above it (a test,
+//! `tests/module_graph.rs`, fails on any import circle):
+//!
+//! 1. **Leaves**: `fault` ([`ConfigError`], [`ConfigFault`]: what a refused
+//!    config is told) and [`ids`] (every id the engine and its adapters
+//!    derive, in one table; the one SHA-256 encoder).
+//! 2. **Model** (`model/`): the config as written (`config`), an aggregate's
+//!    state and its fold (`state`), alarms as stored (`alarm`), and the
+//!    commands and events the engine takes and gives (`command`:
+//!    [`CommandInput`], [`EventView`], [`DerivedCommand`]).
+//! 3. **Tools**: JSON Logic rules and their evaluation budget (`rule`,
+//!    `rule_bounds`), payload schemas (`schema`), times and ISO 8601
+//!    durations (`duration`).
+//! 4. **Compile**: `compile` parses a config and checks its meaning, calling
+//!    each feature's compile module: `guard/compile.rs` (guards and `set`),
+//!    `reaction/compile.rs` (`then`), `alarm/compile.rs` (`alarms`,
+//!    `expiry`).
+//! 5. **Decide**: `machine` ([`StateMachine`], [`Decision`], [`Rejection`])
+//!    decides a command, calling `guard/evaluate.rs` (does a transition
+//!    apply, what does `set` compute) and `alarm/evaluate.rs` (what the
+//!    command sets and clears).
+//! 6. **React**: `reaction/evaluate.rs` builds a stored event's reactions
+//!    ([`StateMachine::reactions`]) and `alarm/evaluate.rs` a due alarm's
+//!    command ([`alarm_command`]); both give a [`DerivedCommand`].
+//! 7. **Across configs**: `config_set` checks the configs loaded together
+//!    ([`validate_set`]); [`diff`] compares two versions of one.
+//!
+//! Every feature is split the same way: `<feature>/compile.rs` runs once
+//! when a config is loaded and appends [`ConfigFault`]s; `<feature>/evaluate.rs`
+//! runs for each command or event, on what compile made.
+//!
+//! # Examples
+//!
 //! ```
 //! use state_machine::{Rejection, StateMachine};
 //!
@@ -189,36 +224,33 @@
 #![forbid(unsafe_code)]
 
 mod alarm;
-mod alarm_decide;
-mod alarm_rules;
-mod config;
+mod compile;
 mod config_set;
 pub mod diff;
 mod duration;
+mod fault;
 mod guard;
+pub mod ids;
 mod machine;
+mod model;
 mod reaction;
 mod rule;
 mod rule_bounds;
 mod schema;
-mod state;
-mod then;
-mod validate;
 
-pub use alarm::{
-    ALARM_EARLY_TOLERANCE_SECONDS, Alarm, AlarmChanges, AlarmRef, Alarms, EXPIRY, MAX_ALARMS,
-    Stale, alarm_command,
-};
-pub use config::{AlarmSpec, AlarmsSpec, Config, ExpirySpec, ReactionSpec, Transition};
+pub use alarm::evaluate::alarm_command;
+pub use compile::MAX_EVENT_NAME_BYTES;
 pub use config_set::{SetFault, validate_set};
 pub use duration::{DurationError, IsoDuration, MAX_ALARM_YEARS, parse_time};
-pub use guard::CommandInput;
+pub use fault::{ConfigError, ConfigFault};
 pub use machine::{Decision, Rejection, StateMachine};
-pub use reaction::{
-    EventView, MAX_HOPS, ReactionCommand, ReactionError, event_id, reaction_command_id,
+pub use model::alarm::{
+    ALARM_EARLY_TOLERANCE_SECONDS, Alarm, AlarmChanges, AlarmRef, Alarms, EXPIRY, MAX_ALARMS, Stale,
 };
-pub use state::AggregateState;
-pub use validate::{ConfigError, ConfigFault, MAX_EVENT_NAME_BYTES};
+pub use model::command::{CommandInput, DerivedCommand, EventView, MAX_HOPS};
+pub use model::config::{AlarmSpec, AlarmsSpec, Config, ExpirySpec, ReactionSpec, Transition};
+pub use model::state::AggregateState;
+pub use reaction::evaluate::ReactionError;
 
 /// The time type of alarms and clocks (`jiff`), so that users need no
 /// direct dependency on it.

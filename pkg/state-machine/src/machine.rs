@@ -4,15 +4,18 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 
-use crate::alarm::{ALARM_EARLY_TOLERANCE_SECONDS, AlarmChanges, AlarmRef, Alarms, Stale};
-use crate::alarm_decide::{self, AlarmWork};
-use crate::alarm_rules::CompiledAlarms;
-use crate::config::Config;
-use crate::guard::{self, CommandInput, TransitionRules, Tried, transition_name};
+use crate::alarm::compile::CompiledAlarms;
+use crate::alarm::evaluate::{self as alarm_evaluate, AlarmWork};
+use crate::compile;
+use crate::fault::ConfigError;
+use crate::guard::compile::TransitionRules;
+use crate::guard::evaluate::{self as guard_evaluate, Tried};
+use crate::model::alarm::{ALARM_EARLY_TOLERANCE_SECONDS, AlarmChanges, AlarmRef, Alarms, Stale};
+use crate::model::command::CommandInput;
+use crate::model::config::{Config, transition_name};
+use crate::model::state::AggregateState;
+use crate::reaction::compile::CompiledReaction;
 use crate::schema::PayloadSchema;
-use crate::state::AggregateState;
-use crate::then::CompiledReaction;
-use crate::validate::{self, ConfigError};
 
 /// A validated, compiled state machine for one aggregate type.
 ///
@@ -187,7 +190,7 @@ impl StateMachine {
     /// A shape error (not JSON, wrong type, missing or unknown field) is one fault;
     /// otherwise every semantic fault found is listed.
     pub fn from_json(bytes: &[u8]) -> Result<StateMachine, ConfigError> {
-        Self::from_config(validate::parse(bytes)?)
+        Self::from_config(compile::parse(bytes)?)
     }
 
     /// Validates and compiles a config.
@@ -197,12 +200,12 @@ impl StateMachine {
     /// empty `from` lists, two transitions for one (command, state), payload
     /// schemas that do not compile.
     pub fn from_config(config: Config) -> Result<StateMachine, ConfigError> {
-        let validate::Compiled {
+        let compile::Compiled {
             schemas,
             reactions,
             rules,
             alarms,
-        } = validate::check(&config)?;
+        } = compile::check(&config)?;
         let mut commands: HashMap<String, CommandEntry> = HashMap::new();
         for (i, t) in config.transitions.iter().enumerate() {
             let entry = commands
@@ -436,8 +439,8 @@ impl StateMachine {
             let payload = if rules.is_empty() {
                 None
             } else {
-                let data = context.get_or_insert_with(|| guard::context(current, input));
-                match guard::try_rules(i, transition, rules, input.payload, data) {
+                let data = context.get_or_insert_with(|| guard_evaluate::context(current, input));
+                match guard_evaluate::try_rules(i, transition, rules, input.payload, data) {
                     Tried::Applies(payload) => payload,
                     Tried::Declined(reason) => {
                         declined = reason;
@@ -521,9 +524,9 @@ impl StateMachine {
         };
         let mut data = || {
             context
-                .get_or_insert_with(|| guard::context(current, input))
+                .get_or_insert_with(|| guard_evaluate::context(current, input))
                 .clone()
         };
-        alarm_decide::changes(&work, current, input, &mut data)
+        alarm_evaluate::changes(&work, current, input, &mut data)
     }
 }

@@ -5,9 +5,9 @@
 
 use std::collections::BTreeSet;
 
-use alarm_scheduler::schedule_name;
 use aws_sdk_scheduler::types::{ActionAfterCompletion, FlexibleTimeWindowMode};
 use handler_core::state_machine::alarm_command;
+use handler_core::state_machine::ids::schedule_name;
 use serde_json::Value;
 
 use super::rig::{AlarmRig, from_now, start, timer};

@@ -349,7 +349,7 @@ async fn reactions_on_a_fifo_queue_go_to_their_target_aggregates_group() {
     let stack = testkit::aws::AwsStack::new().await;
     let (queue, _dlq) = stack.queues(30, true).await;
     let sink = SqsCommandSink::new(stack.sqs().clone(), &queue);
-    let reaction = |id: &str, depot: &str| event_processor::ReactionCommand {
+    let reaction = |id: &str, depot: &str| event_processor::DerivedCommand {
         command_id: id.to_owned(),
         aggregate_type: "depot".into(),
         aggregate_id: depot.into(),
@@ -433,7 +433,7 @@ async fn reactions_with_noncharacters_and_unusual_ids_reach_a_fifo_queue() {
     let commands: Vec<_> = ids
         .iter()
         .enumerate()
-        .map(|(i, depot)| event_processor::ReactionCommand {
+        .map(|(i, depot)| event_processor::DerivedCommand {
             command_id: format!("parcel#p-{i}@1/0"),
             aggregate_type: "depot".into(),
             aggregate_id: (*depot).to_owned(),

@@ -14,7 +14,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use batch_handler::{Handler, HandlerOptions};
 use config_s3::S3ConfigSource;
-use event_processor::{CommandSink, DeliveryError, ReactionCommand};
+use event_processor::{CommandSink, DeliveryError, DerivedCommand};
 use handler_core::AggregateKey;
 use lambda_runtime::{Context, LambdaEvent};
 use serde_json::Value;
@@ -44,7 +44,7 @@ pub(super) struct Noting {
 
 #[async_trait]
 impl CommandSink for Noting {
-    async fn send(&self, commands: &[ReactionCommand]) -> Vec<Result<(), DeliveryError>> {
+    async fn send(&self, commands: &[DerivedCommand]) -> Vec<Result<(), DeliveryError>> {
         let answers = self.inner.send(commands).await;
         let mut sent = self.sent.lock().expect("lock");
         for (command, answer) in commands.iter().zip(&answers) {

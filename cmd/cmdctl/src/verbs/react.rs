@@ -27,7 +27,7 @@ use std::path::Path;
 use anyhow::{Context as _, bail};
 use event_processor::jsonl::JsonLines;
 use event_processor::tracking::track;
-use event_processor::{EventProcessor, ReactionCommand};
+use event_processor::{DerivedCommand, EventProcessor};
 use handler_core::{Batch, EventFeed, FeedQuery, InboundMessage, MessageOutcome};
 use serde::Serialize;
 
@@ -319,7 +319,7 @@ pub(crate) fn run_until_quiet(
 /// Returns each reaction's last outcome.
 pub(super) async fn run_commands(
     handler: &AppHandler,
-    commands: &[ReactionCommand],
+    commands: &[DerivedCommand],
 ) -> Vec<MessageOutcome> {
     run_messages(handler, commands.iter().map(message).collect()).await
 }
@@ -350,7 +350,7 @@ pub(super) async fn run_messages(
 
 /// A reaction as the message SQS would deliver: its body is the command
 /// message, its id the command's.
-fn message(command: &ReactionCommand) -> InboundMessage {
+fn message(command: &DerivedCommand) -> InboundMessage {
     // A map of strings and JSON values always serializes.
     let body = serde_json::to_string(command).unwrap_or_default();
     InboundMessage::new(command.command_id.clone(), body)

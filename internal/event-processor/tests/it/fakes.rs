@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use event_processor::{
     CommandSink, DeliveryError, EventProcessor, Publication, Publisher, RecordBody, SourceRecord,
 };
-use handler_core::state_machine::{ReactionCommand, StateMachine};
+use handler_core::state_machine::{DerivedCommand, StateMachine};
 use handler_core::{
     AggregateKey, ConfigSource, ConfigSourceError, Event, FailureLog, FailureRecord, StoreError,
     StoredEvent, StoredFailure,
@@ -132,11 +132,11 @@ impl Publisher for Bus {
 }
 
 /// The command queue: refuses by command id.
-pub(crate) type Queue = Accepting<ReactionCommand>;
+pub(crate) type Queue = Accepting<DerivedCommand>;
 
 #[async_trait]
 impl CommandSink for Queue {
-    async fn send(&self, commands: &[ReactionCommand]) -> Vec<Result<(), DeliveryError>> {
+    async fn send(&self, commands: &[DerivedCommand]) -> Vec<Result<(), DeliveryError>> {
         self.accept(commands, |c| &c.command_id)
     }
 }

@@ -1,7 +1,8 @@
 //! `publish` and `then`: validation, and the commands built from a stored event.
 
 use serde_json::{Map, Value, json};
-use state_machine::{EventView, ReactionCommand, ReactionError, StateMachine, event_id};
+use state_machine::ids::event_id;
+use state_machine::{DerivedCommand, EventView, ReactionError, StateMachine};
 
 use crate::{machine, obj, refused};
 
@@ -59,7 +60,7 @@ impl Stored {
     }
 }
 
-fn built(results: Vec<Result<ReactionCommand, ReactionError>>) -> Vec<ReactionCommand> {
+fn built(results: Vec<Result<DerivedCommand, ReactionError>>) -> Vec<DerivedCommand> {
     results
         .into_iter()
         .map(|r| r.unwrap_or_else(|err| panic!("not built: {err}")))
@@ -324,4 +325,33 @@ fn a_reaction_built_by_another_config_version_has_an_id_of_its_own() {
     let two = built_by_2.reactions(&long_view).remove(0).expect("built");
     assert_ne!(one.command_id, two.command_id);
     assert!(two.command_id.ends_with("@r") && two.command_id.len() < 256);
+}
+
+#[test]
+fn long_derived_command_ids_are_pinned() {
+    // Command ids are idempotency keys of stored data: a hashed one never
+    // changes. SHA-256 in hex of the readable id, then `@r` or `@a`.
+    let long = format!("order#{}@1", "x".repeat(300));
+    assert_eq!(
+        state_machine::ids::reaction_command_id(&long, 0, 3, 3),
+        "2841a0f13dec2b6c50c73420894b14fc77fc56e00d7c6251c82404259379ab4a@r"
+    );
+    assert_eq!(
+        state_machine::ids::reaction_command_id(&long, 0, 3, 4),
+        "1873a9896d2b589df5c36d274703f1260953b2463b8519db822e87156d8f382e@r"
+    );
+    let alarm = state_machine::Alarm {
+        name: "a".to_owned(),
+        due: "2030-01-02T03:04:05Z".parse().expect("a time"),
+        version: 3,
+        command: "PaymentTimedOut".to_owned(),
+        payload: Map::new(),
+        correlation_id: None,
+        hops: 0,
+    };
+    let fired = state_machine::alarm_command("order", &"x".repeat(300), &alarm);
+    assert_eq!(
+        fired.command_id,
+        "46c54d1050eea79fec6f9887741b619ef1afa57a9dfa5763ddced3a44b0c58da@a"
+    );
 }

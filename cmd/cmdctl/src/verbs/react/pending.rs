@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use async_trait::async_trait;
-use event_processor::{CommandSink, DeliveryError, ReactionCommand};
+use event_processor::{CommandSink, DeliveryError, DerivedCommand};
 use handler_core::InboundMessage;
 use store_sqlite::{PendingReaction, SqliteStore};
 
@@ -44,7 +44,7 @@ impl KeepInStore {
 
 #[async_trait]
 impl CommandSink for KeepInStore {
-    async fn send(&self, commands: &[ReactionCommand]) -> Vec<Result<(), DeliveryError>> {
+    async fn send(&self, commands: &[DerivedCommand]) -> Vec<Result<(), DeliveryError>> {
         let kept: Vec<PendingReaction> = commands
             .iter()
             .map(|command| PendingReaction {

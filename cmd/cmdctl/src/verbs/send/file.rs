@@ -3,7 +3,7 @@
 //! `SendMessageBatch`, and each entry SQS refuses is reported by its line.
 //!
 //! Every line is sent with a `commandId` in its body, on every queue type:
-//! its own, or one derived from the line ([`derived_command_id`]), the same
+//! its own, or one derived from the line ([`file_line_command_id`]), the same
 //! on every run. An SDK retry of an ambiguous `SendMessageBatch`, or the
 //! file run again after a partial failure, then puts a line on the queue
 //! twice but applies it once.
@@ -13,8 +13,8 @@ use std::io::{Read, Write};
 use std::path::Path;
 
 use anyhow::Context as _;
+use handler_core::state_machine::ids::file_line_command_id;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 use sqs_commands::chunking::batches;
 use sqs_commands::command_id::with_command_id;
 use sqs_commands::{Outgoing, is_fifo_queue_url, send_batch};
@@ -31,7 +31,7 @@ pub(crate) struct Line {
     pub(crate) number: usize,
     /// The body to send.
     pub(crate) body: String,
-    /// Its `commandId`: the line's own, or [`derived_command_id`].
+    /// Its `commandId`: the line's own, or [`file_line_command_id`].
     pub(crate) command_id: String,
     /// The FIFO message group, `TYPE#ID`.
     pub(crate) group: Option<String>,
@@ -161,7 +161,7 @@ fn read(path: &Path) -> anyhow::Result<(String, String)> {
 
 /// Every command of the text, or every line that would be refused. Blank
 /// lines and lines starting with `#` are skipped. A line without a
-/// `commandId` is given [`derived_command_id`], written into its body.
+/// `commandId` is given [`file_line_command_id`], written into its body.
 pub(crate) fn parse_lines(text: &str, fifo: bool) -> Result<Vec<Line>, Vec<BadLine>> {
     let mut lines = Vec::new();
     let mut bad = Vec::new();
@@ -182,29 +182,14 @@ pub(crate) fn parse_lines(text: &str, fifo: bool) -> Result<Vec<Line>, Vec<BadLi
     if bad.is_empty() { Ok(lines) } else { Err(bad) }
 }
 
-/// The `commandId` of a line that has none: `file-` and 32 hex digits of
-/// the SHA-256 of the line's text (trimmed) and of which occurrence of that
-/// text in the file it is (1 for the first). The same line gets the same id
-/// on every run, whatever comes before or after it, so a file sent again
-/// (whole, or after a partial failure) applies each command once; two equal
-/// lines of one file are two commands. Valid as a FIFO deduplication id.
-pub(crate) fn derived_command_id(line: &str, occurrence: usize) -> String {
-    let mut digest = Sha256::new();
-    digest.update(b"cmdctl send --file\n");
-    digest.update(occurrence.to_string().as_bytes());
-    digest.update(b"\n");
-    digest.update(line.as_bytes());
-    let hex: String = digest.finalize()[..16]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    format!("file-{hex}")
-}
-
 fn parse_line(number: usize, text: &str, fifo: bool, occurrence: usize) -> Result<Line, String> {
     let stand_in = format!("line-{number}");
     handler_core::parse_command(text, &stand_in).map_err(|e| e.to_string())?;
-    let derived = derived_command_id(text, occurrence);
+    // The same line gets the same id on every run, whatever comes before or
+    // after it, so a file sent again (whole, or after a partial failure)
+    // applies each command once; two equal lines of one file are two
+    // commands. Valid as a FIFO deduplication id.
+    let derived = file_line_command_id(text, occurrence);
     let body = with_command_id(text, &derived).ok_or("not a JSON object")?;
     // The id the handler will read: the line's own, or the one written in.
     let command = handler_core::parse_command(&body, &stand_in).map_err(|e| e.to_string())?;
@@ -274,6 +259,15 @@ async fn send_all(
 mod tests {
     use super::*;
 
+    #[test]
+    fn the_file_line_command_id_is_pinned() {
+        // A file sent again must give each line the id it had.
+        assert_eq!(
+            file_line_command_id(r#"{"aggregateType":"order"}"#, 1),
+            "file-9d120e8197e835f9df7d77b57473093b"
+        );
+    }
+
     const CREATE: &str = r#"{"aggregateType":"order","aggregateId":"o-1","command":"CreateOrder","payload":{"itemId":"tea","quantity":1}}"#;
 
     fn body(line: &Line) -> Value {
@@ -289,7 +283,7 @@ mod tests {
         let lines = parse_lines(&text, false).unwrap();
         assert_eq!(lines.len(), 2);
         assert_eq!(lines[0].number, 3);
-        assert_eq!(lines[0].command_id, derived_command_id(CREATE, 1));
+        assert_eq!(lines[0].command_id, file_line_command_id(CREATE, 1));
         assert_eq!(body(&lines[0])["commandId"], lines[0].command_id.as_str());
         assert_eq!(
             lines[0].body,
@@ -346,7 +340,7 @@ mod tests {
         let text = format!("{CREATE}\n{with_id}");
         let lines = parse_lines(&text, true).unwrap();
         assert_eq!(lines[0].group.as_deref(), Some("order#o-1"));
-        assert_eq!(lines[0].command_id, derived_command_id(CREATE, 1));
+        assert_eq!(lines[0].command_id, file_line_command_id(CREATE, 1));
         assert_eq!(body(&lines[0])["commandId"], lines[0].command_id.as_str());
         assert_eq!(body(&lines[0])["payload"]["quantity"], 1);
         assert_eq!(lines[1].command_id, "c-9");

@@ -1,12 +1,13 @@
-//! A transition's `then`, checked and compiled once when the config is loaded.
+//! A transition's `then` (its reactions), checked and compiled once when the
+//! config is loaded; [`super::evaluate`] builds them from a stored event.
 
 use std::collections::HashMap;
 
 use serde_json::Value;
 
-use crate::config::{Config, ReactionSpec};
+use crate::fault::ConfigFault;
+use crate::model::config::{Config, ReactionSpec};
 use crate::rule::Rule;
-use crate::validate::ConfigFault;
 
 /// One reaction, compiled: each field a literal or a rule.
 #[derive(Debug, Clone)]

@@ -1,67 +1,25 @@
-//! Config faults: parsing the shape, then checking the meaning.
+//! Compiling a config: parsing its shape, then checking its meaning and
+//! compiling what it holds (payload schemas here; each feature's rules in
+//! its own `compile` module: [`crate::guard::compile`],
+//! [`crate::reaction::compile`], [`crate::alarm::compile`]).
 //!
 //! Every semantic fault is collected, so one report names all of them.
 
 use std::collections::HashMap;
-use std::fmt;
 
-use crate::alarm_rules::{self, CompiledAlarms};
-use crate::config::Config;
-use crate::guard::{self, TransitionRules};
+use crate::alarm::compile::CompiledAlarms;
+use crate::fault::{ConfigError, ConfigFault};
+use crate::guard::compile::TransitionRules;
+use crate::model::config::Config;
+use crate::reaction::compile::CompiledReaction;
 use crate::schema::PayloadSchema;
-use crate::then::{self, CompiledReaction};
-
-/// Why a config was refused: every fault found, in document order.
-///
-/// Displays one fault per line, each as `path: message`.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{}", self.lines())]
-pub struct ConfigError {
-    /// The faults, at least one.
-    pub faults: Vec<ConfigFault>,
-}
-
-impl ConfigError {
-    fn lines(&self) -> String {
-        let lines: Vec<String> = self.faults.iter().map(ToString::to_string).collect();
-        lines.join("\n")
-    }
-}
-
-/// One fault in a config.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ConfigFault {
-    /// Where: e.g. `transitions[2].from[0]`, `initialState`, or `""` for the whole document.
-    pub path: String,
-    /// What is wrong.
-    pub message: String,
-}
-
-impl ConfigFault {
-    pub(crate) fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            path: path.into(),
-            message: message.into(),
-        }
-    }
-}
+use crate::{alarm, guard, reaction};
 
 /// The longest event name: an event is published with its name as
 /// EventBridge's `DetailType`, which takes at most 128 characters. Refused
 /// for every config, published or not, so turning `publish` on never makes
 /// a stored event unpublishable.
 pub const MAX_EVENT_NAME_BYTES: usize = 128;
-
-/// `path: message`, or the message alone for the whole document (empty path).
-impl fmt::Display for ConfigFault {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.path.is_empty() {
-            f.write_str(&self.message)
-        } else {
-            write!(f, "{}: {}", self.path, self.message)
-        }
-    }
-}
 
 /// Parses the shape of a config; a failure is one fault located by `serde_path_to_error`.
 pub(crate) fn parse(bytes: &[u8]) -> Result<Config, ConfigError> {
@@ -197,9 +155,9 @@ pub(crate) fn check(config: &Config) -> Result<Compiled, ConfigError> {
         schemas.push(schema);
     }
 
-    let reactions = then::compile(config, &mut faults);
-    let rules = guard::compile(config, &mut faults);
-    let alarms = alarm_rules::compile(config, &schemas, &mut faults);
+    let reactions = reaction::compile::compile(config, &mut faults);
+    let rules = guard::compile::compile(config, &mut faults);
+    let alarms = alarm::compile::compile(config, &schemas, &mut faults);
 
     if faults.is_empty() {
         Ok(Compiled {

@@ -1,8 +1,8 @@
 //! Alarms: what an aggregate has set (its [`Alarms`]), what one event did to
 //! them ([`AlarmChanges`], stored with the event), the reference a fired
 //! alarm's command carries ([`AlarmRef`], `metadata.alarm`), why a fired
-//! alarm has no effect ([`Stale`]), and the one builder of a due alarm's
-//! command ([`alarm_command`]). docs/alarms.md has the model.
+//! alarm has no effect ([`Stale`]). docs/alarms.md has the model; a due
+//! alarm's command is built by [`crate::alarm::evaluate::alarm_command`].
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -10,8 +10,6 @@ use std::fmt;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-
-use crate::reaction::{ReactionCommand, bounded_command_id, event_id};
 
 /// The most alarms one aggregate may have set at once (expiry included).
 pub const MAX_ALARMS: usize = 16;
@@ -149,40 +147,6 @@ impl fmt::Display for Stale {
     }
 }
 
-/// The command a due alarm sends to its own aggregate, for every delivery
-/// path: `commandId` `{aggregateType}#{aggregateId}@{version}/alarm/{name}`
-/// (a SHA-256 when over 200 bytes, as reactions' ids are), so every copy of
-/// one firing is one command; metadata `{alarm: {name, version},
-/// causationId, correlationId, hops}`, where `causationId` is the setting
-/// event's id, `correlationId` its correlation id (the causation id when the
-/// alarm has none) and `hops` the alarm's (left out when 0).
-pub fn alarm_command(aggregate_type: &str, aggregate_id: &str, alarm: &Alarm) -> ReactionCommand {
-    let setting_event = event_id(aggregate_type, aggregate_id, alarm.version);
-    let command_id = bounded_command_id(format!("{setting_event}/alarm/{}", alarm.name), "@a");
-    let mut reference = Map::new();
-    reference.insert("name".to_owned(), Value::String(alarm.name.clone()));
-    reference.insert("version".to_owned(), Value::from(alarm.version));
-    let correlation = alarm
-        .correlation_id
-        .clone()
-        .unwrap_or_else(|| setting_event.clone());
-    let mut metadata = Map::new();
-    metadata.insert("alarm".to_owned(), Value::Object(reference));
-    metadata.insert("causationId".to_owned(), Value::String(setting_event));
-    metadata.insert("correlationId".to_owned(), Value::String(correlation));
-    if alarm.hops > 0 {
-        metadata.insert("hops".to_owned(), Value::from(alarm.hops));
-    }
-    ReactionCommand {
-        command_id,
-        aggregate_type: aggregate_type.to_owned(),
-        aggregate_id: aggregate_id.to_owned(),
-        command: alarm.command.clone(),
-        payload: alarm.payload.clone(),
-        metadata,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -211,30 +175,6 @@ mod tests {
                    "command": "PaymentTimedOut"})
         );
         assert_eq!(serde_json::from_value::<Alarm>(text).unwrap(), a);
-    }
-
-    #[test]
-    fn the_alarm_command_is_deterministic_and_names_the_alarm() {
-        let command = alarm_command("order", "o-1", &alarm("payment-timeout"));
-        assert_eq!(command.command_id, "order#o-1@3/alarm/payment-timeout");
-        assert_eq!(command.command, "PaymentTimedOut");
-        assert_eq!(
-            command.metadata,
-            *json!({"alarm": {"name": "payment-timeout", "version": 3},
-                    "causationId": "order#o-1@3", "correlationId": "flow-1"})
-            .as_object()
-            .unwrap()
-        );
-        assert_eq!(
-            AlarmRef::of_metadata(&command.metadata),
-            Some(AlarmRef {
-                name: "payment-timeout".into(),
-                version: 3
-            })
-        );
-        let long = alarm_command("order", &"x".repeat(300), &alarm("a"));
-        assert_eq!(long.command_id.len(), 64 + 2);
-        assert!(long.command_id.ends_with("@a"));
     }
 
     #[test]

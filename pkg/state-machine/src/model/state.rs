@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::alarm::{AlarmChanges, Alarms};
+use crate::model::alarm::{AlarmChanges, Alarms};
 
 /// An aggregate's state: `{ "state": <name>, "version": <n>, "data": <object> }`,
 /// and `"alarms"` (by name) when it has alarms set.

@@ -1,4 +1,7 @@
-//! What an accepted command does to its aggregate's alarms: a fired alarm
+//! Alarms evaluated: what an accepted command does to its aggregate's
+//! alarms, and the command a due alarm sends ([`alarm_command`]).
+//!
+//! An accepted command's alarm changes: a fired alarm
 //! is consumed first, then the transition's `clear`, then its `set` (with
 //! `expiry` at creation); a name set again replaces the old entry. Due
 //! times are the command's `now` plus `after`, or the time `at` gives,
@@ -6,15 +9,15 @@
 
 use datalogic_rs::bumpalo::Bump;
 use jiff::Timestamp;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
-use crate::alarm::{Alarm, AlarmChanges, MAX_ALARMS};
-use crate::alarm_rules::{AlarmRule, When};
+use crate::alarm::compile::{AlarmRule, When};
 use crate::duration::{MAX_ALARM_YEARS, ceil_second, parse_time, within_bound};
-use crate::guard::CommandInput;
-use crate::reaction::{MAX_HOPS, hops_of};
+use crate::ids::{alarm_command_id, event_id};
+use crate::model::alarm::{Alarm, AlarmChanges, MAX_ALARMS};
+use crate::model::command::{CommandInput, DerivedCommand, MAX_HOPS, hops_of};
+use crate::model::state::AggregateState;
 use crate::rule::{Rule, RuleContext, value_kind};
-use crate::state::AggregateState;
 
 /// What one transition asks of the alarms.
 pub(crate) struct AlarmWork<'a> {
@@ -116,5 +119,82 @@ fn evaluate_at(at: &Rule, data: &Value) -> Result<Timestamp, String> {
             value_kind(&other)
         )),
         Err(err) => Err(format!("`at`: {err}")),
+    }
+}
+
+/// The command a due alarm sends to its own aggregate, for every delivery
+/// path: `commandId` `{aggregateType}#{aggregateId}@{version}/alarm/{name}`
+/// (a SHA-256 when over 200 bytes, as reactions' ids are), so every copy of
+/// one firing is one command; metadata `{alarm: {name, version},
+/// causationId, correlationId, hops}`, where `causationId` is the setting
+/// event's id, `correlationId` its correlation id (the causation id when the
+/// alarm has none) and `hops` the alarm's (left out when 0).
+pub fn alarm_command(aggregate_type: &str, aggregate_id: &str, alarm: &Alarm) -> DerivedCommand {
+    let setting_event = event_id(aggregate_type, aggregate_id, alarm.version);
+    let command_id = alarm_command_id(&setting_event, &alarm.name);
+    let mut reference = Map::new();
+    reference.insert("name".to_owned(), Value::String(alarm.name.clone()));
+    reference.insert("version".to_owned(), Value::from(alarm.version));
+    let correlation = alarm
+        .correlation_id
+        .clone()
+        .unwrap_or_else(|| setting_event.clone());
+    let mut metadata = Map::new();
+    metadata.insert("alarm".to_owned(), Value::Object(reference));
+    metadata.insert("causationId".to_owned(), Value::String(setting_event));
+    metadata.insert("correlationId".to_owned(), Value::String(correlation));
+    if alarm.hops > 0 {
+        metadata.insert("hops".to_owned(), Value::from(alarm.hops));
+    }
+    DerivedCommand {
+        command_id,
+        aggregate_type: aggregate_type.to_owned(),
+        aggregate_id: aggregate_id.to_owned(),
+        command: alarm.command.clone(),
+        payload: alarm.payload.clone(),
+        metadata,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::alarm::AlarmRef;
+    use serde_json::json;
+
+    fn alarm(name: &str) -> Alarm {
+        Alarm {
+            name: name.to_owned(),
+            due: "2030-01-02T03:04:05Z".parse().unwrap(),
+            version: 3,
+            command: "PaymentTimedOut".to_owned(),
+            payload: Map::new(),
+            correlation_id: Some("flow-1".to_owned()),
+            hops: 0,
+        }
+    }
+
+    #[test]
+    fn the_alarm_command_is_deterministic_and_names_the_alarm() {
+        let command = alarm_command("order", "o-1", &alarm("payment-timeout"));
+        assert_eq!(command.command_id, "order#o-1@3/alarm/payment-timeout");
+        assert_eq!(command.command, "PaymentTimedOut");
+        assert_eq!(
+            command.metadata,
+            *json!({"alarm": {"name": "payment-timeout", "version": 3},
+                    "causationId": "order#o-1@3", "correlationId": "flow-1"})
+            .as_object()
+            .unwrap()
+        );
+        assert_eq!(
+            AlarmRef::of_metadata(&command.metadata),
+            Some(AlarmRef {
+                name: "payment-timeout".into(),
+                version: 3
+            })
+        );
+        let long = alarm_command("order", &"x".repeat(300), &alarm("a"));
+        assert_eq!(long.command_id.len(), 64 + 2);
+        assert!(long.command_id.ends_with("@a"));
     }
 }

@@ -6,12 +6,12 @@ use std::collections::{BTreeSet, HashSet};
 
 use serde_json::{Map, Value};
 
-use crate::alarm::{EXPIRY, MAX_ALARMS};
-use crate::config::{AlarmSpec, Config, ExpirySpec};
 use crate::duration::{IsoDuration, parse_time};
+use crate::fault::ConfigFault;
+use crate::model::alarm::{EXPIRY, MAX_ALARMS};
+use crate::model::config::{AlarmSpec, Config, ExpirySpec};
 use crate::rule::Rule;
 use crate::schema::PayloadSchema;
-use crate::validate::ConfigFault;
 
 /// When a compiled alarm is due.
 #[derive(Debug, Clone)]

@@ -136,3 +136,9 @@ pub struct ReactionSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payload: Option<Map<String, Value>>,
 }
+
+/// How a transition is named in rejections and faults:
+/// ``transitions[2] (`Reserve` -> `StockReserved`)``.
+pub(crate) fn transition_name(index: usize, t: &Transition) -> String {
+    format!("transitions[{index}] (`{}` -> `{}`)", t.command, t.event)
+}

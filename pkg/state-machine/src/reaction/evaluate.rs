@@ -1,4 +1,4 @@
-//! Reactions: the commands a stored event causes, built from the `then` of
+//! Reactions evaluated: the commands a stored event causes, built from the `then` of
 //! the transition that recorded it (docs/reference.md §2).
 //!
 //! The event's reactions are those of the transitions whose `event` is the
@@ -9,60 +9,13 @@
 //! so a replayed event sends the same ids, and correlation/causation metadata.
 
 use datalogic_rs::bumpalo::Bump;
-use serde::Serialize;
 use serde_json::{Map, Value, json};
-use sha2::{Digest, Sha256};
 
+use crate::ids::{event_id, reaction_command_id};
 use crate::machine::StateMachine;
+use crate::model::command::{DerivedCommand, EventView, MAX_HOPS, hops_of};
+use crate::reaction::compile::CompiledReaction;
 use crate::rule::{Rule, RuleContext, value_kind};
-use crate::then::CompiledReaction;
-
-/// A stored event as reactions see it: borrowed, nothing copied.
-#[derive(Debug, Clone, Copy)]
-pub struct EventView<'a> {
-    /// The event's aggregate type.
-    pub aggregate_type: &'a str,
-    /// The event's aggregate id.
-    pub aggregate_id: &'a str,
-    /// The aggregate's version after the event.
-    pub version: u64,
-    /// The event's type.
-    pub event_type: &'a str,
-    /// The aggregate's state after the event.
-    pub state: &'a str,
-    /// The aggregate's data after the event.
-    pub data: &'a Map<String, Value>,
-    /// The command's payload.
-    pub payload: &'a Map<String, Value>,
-    /// The command's metadata.
-    pub metadata: &'a Map<String, Value>,
-    /// The id of the command that recorded the event.
-    pub command_id: &'a str,
-    /// The `version` of the config that recorded the event: reactions
-    /// built from another config version get ids of their own
-    /// ([`reaction_command_id`]).
-    pub config_version: u64,
-}
-
-/// A built reaction. Serializes (camelCase) to exactly the command message
-/// body of docs/reference.md §1: `{commandId, aggregateType, aggregateId,
-/// command, payload, metadata}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ReactionCommand {
-    /// Deterministic: `{pk}@{version}/{index}` (hashed when long).
-    pub command_id: String,
-    /// The target aggregate's type.
-    pub aggregate_type: String,
-    /// The target aggregate's id.
-    pub aggregate_id: String,
-    /// The command's name.
-    pub command: String,
-    /// The command's payload.
-    pub payload: Map<String, Value>,
-    /// `correlationId`, `causationId` and `hops`.
-    pub metadata: Map<String, Value>,
-}
 
 /// Why one reaction of one event could not be built. Permanent: the same
 /// event and config fail the same way. The reason never quotes a value.
@@ -78,53 +31,6 @@ pub struct ReactionError {
     /// What went wrong (names the field, never its value).
     pub reason: String,
 }
-
-/// The id of a stored event in logs, failure records and publications:
-/// `{aggregateType}#{aggregateId}@{version}`.
-pub fn event_id(aggregate_type: &str, aggregate_id: &str, version: u64) -> String {
-    format!("{aggregate_type}#{aggregate_id}@{version}")
-}
-
-/// A reaction's command id: `{event_id}/{index}` when the config building
-/// it is the one that recorded the event (`built_by == recorded_by`), else
-/// `{event_id}/v{built_by}/{index}`, so that one id never has two meanings
-/// when a `then` changed between a send and its retry; over
-/// [`MAX_READABLE_ID`] bytes, its SHA-256 in hex followed by `@r`.
-///
-/// ```
-/// use state_machine::reaction_command_id;
-/// assert_eq!(reaction_command_id("order#o-1@1", 0, 3, 3), "order#o-1@1/0");
-/// assert_eq!(reaction_command_id("order#o-1@1", 0, 3, 4), "order#o-1@1/v4/0");
-/// let long = format!("order#{}@1", "x".repeat(300));
-/// assert_ne!(reaction_command_id(&long, 0, 3, 3), reaction_command_id(&long, 0, 3, 4));
-/// assert!(reaction_command_id(&long, 0, 3, 4).ends_with("@r"));
-/// ```
-pub fn reaction_command_id(
-    event_id: &str,
-    index: usize,
-    recorded_by: u64,
-    built_by: u64,
-) -> String {
-    let id = if recorded_by == built_by {
-        format!("{event_id}/{index}")
-    } else {
-        format!("{event_id}/v{built_by}/{index}")
-    };
-    bounded_command_id(id, "@r")
-}
-
-/// `id` when it is at most [`MAX_READABLE_ID`] bytes, else its SHA-256 in
-/// hex followed by `suffix`.
-pub(crate) fn bounded_command_id(id: String, suffix: &str) -> String {
-    if id.len() <= MAX_READABLE_ID {
-        return id;
-    }
-    format!("{:x}{suffix}", Sha256::digest(id.as_bytes()))
-}
-
-/// A readable command id is at most this long; longer ones are hashed, so
-/// every id stays well under the command envelope's limit.
-const MAX_READABLE_ID: usize = 200;
 
 impl StateMachine {
     /// True when this type's events are published (`publish` in the config).
@@ -142,7 +48,7 @@ impl StateMachine {
     /// transitions that record this event into this state list none, or
     /// when no transition does (the config changed since). Each is built or
     /// says why it could not be; one failing never stops the others.
-    pub fn reactions(&self, event: &EventView<'_>) -> Vec<Result<ReactionCommand, ReactionError>> {
+    pub fn reactions(&self, event: &EventView<'_>) -> Vec<Result<DerivedCommand, ReactionError>> {
         let Some(then) = self.then_of(event.event_type, event.state) else {
             return Vec::new();
         };
@@ -211,16 +117,6 @@ fn context(event: &EventView<'_>) -> Value {
     })
 }
 
-/// The most reactions in one chain: a derived command carries `hops` (its
-/// event's `hops` + 1; a command without it counts 0), and a reaction that
-/// would carry more is not built.
-pub const MAX_HOPS: u64 = 32;
-
-/// `hops` in an event's metadata: 0 when absent or not a whole number.
-pub(crate) fn hops_of(metadata: &Map<String, Value>) -> u64 {
-    metadata.get("hops").and_then(Value::as_u64).unwrap_or(0)
-}
-
 /// `correlationId`: the event's own when it is a string, else its command
 /// id; `causationId`: the event's id; `hops`: how many reactions led here.
 fn metadata(event: &EventView<'_>, event_id: &str, hops: u64) -> Map<String, Value> {
@@ -241,7 +137,7 @@ fn build(
     reaction: &CompiledReaction,
     event: &EventView<'_>,
     context: &RuleContext<'_>,
-) -> Result<ReactionCommand, String> {
+) -> Result<DerivedCommand, String> {
     let value = |rule: &Rule, field: &str| {
         rule.evaluate(context)
             .map_err(|err| format!("`{field}`: {err}"))
@@ -281,7 +177,7 @@ fn build(
     for (field, rule) in &reaction.payload {
         payload.insert(field.clone(), value(rule, &format!("payload.{field}"))?);
     }
-    Ok(ReactionCommand {
+    Ok(DerivedCommand {
         command_id: String::new(),
         aggregate_type,
         aggregate_id,
