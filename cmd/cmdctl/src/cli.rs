@@ -50,7 +50,7 @@ pub(crate) use exec::{CommandArgs, ExecArgs};
 pub(crate) use inspect::{AggregateArgs, EventsArgs, ReplayEventsArgs};
 pub(crate) use list::ListArgs;
 pub(crate) use process::ProcessArgs;
-pub(crate) use react::{AfterBatchArgs, ReactArgs, RunArgs};
+pub(crate) use react::{AfterBatchArgs, RunArgs};
 pub(crate) use replay::ReplayArgs;
 pub(crate) use resend::ResendArgs;
 pub(crate) use send::SendArgs;

@@ -20,7 +20,6 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use anyhow::{Context as _, bail};
 use async_trait::async_trait;
-use event_processor::jsonl::{Collect, JsonLines};
 use event_processor::tracking::{TrackReport, track};
 use event_processor::{EventProcessor, Publication, Publisher};
 use eventbridge_publisher::{EventBridgePublisher, SdkPutEvents};
@@ -29,6 +28,7 @@ use handler_core::{
     Checkpoints, ConfigSource, ConfigSourceError, EventFeed, FeedPage, FeedQuery, StoreError,
     recorded_at_bound,
 };
+use local_runtime::publisher::{Collect, JsonLines};
 use serde_json::json;
 
 use crate::Exit;

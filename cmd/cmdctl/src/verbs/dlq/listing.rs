@@ -93,7 +93,10 @@ pub(crate) fn show(
         row("command", found.command()),
         row("commandId", found.command_id()),
         row("code", found.code().map(str::to_owned)),
-        row("reason", found.reason().map(output::one_line)),
+        row(
+            "reason",
+            found.reason().map(local_runtime::outcome::one_line),
+        ),
         row(
             "failures",
             found.failure.as_ref().map(|f| f.failures.to_string()),
@@ -158,7 +161,9 @@ fn row(name: &str, value: Option<String>) -> Vec<String> {
 /// `code: reason`, on one line; or why there is none.
 fn reason_text(e: &Explained) -> String {
     match (e.code(), e.reason(), &e.lookup_error) {
-        (Some(code), Some(reason), _) => format!("{code}: {}", output::one_line(reason)),
+        (Some(code), Some(reason), _) => {
+            format!("{code}: {}", local_runtime::outcome::one_line(reason))
+        }
         (Some(code), None, _) => code.to_owned(),
         (None, _, Some(error)) => format!("(failure record unreadable: {error})"),
         (None, _, None) => "(no failure record)".to_owned(),
