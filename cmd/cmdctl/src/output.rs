@@ -12,19 +12,35 @@ use serde_json::{Map, Value, json};
 
 use crate::cli::GlobalArgs;
 
-/// Writes a verb's report: its JSON (one line) with `--json`, else its text.
-pub(crate) fn emit<R: Serialize + Display>(
-    global: &GlobalArgs,
-    out: &mut dyn Write,
-    report: &R,
-) -> anyhow::Result<()> {
-    if global.json {
-        write_json(out, report)
-    } else {
-        write!(out, "{report}")?;
-        Ok(())
+/// What a verb prints: its `--json` form is its `Serialize` (one line on
+/// stdout), its text form its `Display` (stdout), then its notes (stderr).
+pub(crate) trait VerbReport: Serialize + Display {
+    /// What the text form says on stderr after the stdout text (that there
+    /// is nothing to show, where to go on): none by default.
+    fn notes(&self) -> Vec<String> {
+        Vec::new()
     }
 }
+
+/// Writes a verb's report: its JSON with `--json`, else its text and notes.
+/// The one place that looks at `--json` for a verb's output.
+pub(crate) fn emit(
+    global: &GlobalArgs,
+    out: &mut dyn Write,
+    report: &impl VerbReport,
+) -> anyhow::Result<()> {
+    if global.json {
+        return write_json(out, report);
+    }
+    write!(out, "{report}")?;
+    for line in report.notes() {
+        note(&line);
+    }
+    Ok(())
+}
+
+/// The run's counts: `cmdctl run`, and after a batch.
+impl VerbReport for local_runtime::Report {}
 
 /// Writes `value` as one line of compact JSON.
 pub(crate) fn write_json(out: &mut dyn Write, value: &impl Serialize) -> anyhow::Result<()> {

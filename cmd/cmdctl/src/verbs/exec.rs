@@ -98,6 +98,9 @@ impl fmt::Display for Executed {
     }
 }
 
+impl output::VerbReport for Executed {}
+impl output::VerbReport for Refused {}
+
 /// Runs the command. Exits 0 when it applied (or had applied before), 1 when
 /// it was rejected or failed, or when one of its reactions (or alarms) failed
 /// transiently and is left for the next run.

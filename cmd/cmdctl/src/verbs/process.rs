@@ -48,6 +48,8 @@ impl fmt::Display for Processed {
     }
 }
 
+impl output::VerbReport for Processed {}
+
 /// Runs the event in `args.file`. Exits 0 whenever the batch ran, but 1 when
 /// a reaction (or alarm) failed transiently and is left for the next run.
 pub(crate) fn run(
