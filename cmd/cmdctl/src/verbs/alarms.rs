@@ -61,7 +61,11 @@ struct Alarms {
 
 impl Serialize for Alarms {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let list: Vec<Value> = self.alarms.iter().map(|a| alarm_json(a, self.now)).collect();
+        let list: Vec<Value> = self
+            .alarms
+            .iter()
+            .map(|a| alarm_json(a, self.now))
+            .collect();
         json!({ "aggregate": self.key.to_string(), "version": self.version,
                 "now": format!("{:.0}", self.now), "alarms": list })
         .serialize(s)
