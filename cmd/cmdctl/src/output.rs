@@ -49,11 +49,6 @@ pub(crate) fn write_json(out: &mut dyn Write, value: &impl Serialize) -> anyhow:
     Ok(())
 }
 
-/// Writes rows as a table ([`table`]).
-pub(crate) fn write_table(out: &mut dyn Write, rows: &[Vec<String>]) -> io::Result<()> {
-    out.write_all(table(rows).as_bytes())
-}
-
 /// Rows as a table: columns padded to their widest cell, two spaces apart,
 /// the last column unpadded; one line each.
 pub(crate) fn table(rows: &[Vec<String>]) -> String {

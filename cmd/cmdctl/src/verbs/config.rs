@@ -7,12 +7,14 @@
 pub(crate) mod diff;
 mod set;
 
+use std::fmt;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
 use handler_core::ConfigSourceError;
 use handler_core::state_machine::{ConfigFault, StateMachine};
+use serde::{Serialize, Serializer};
 use serde_json::{Value, json};
 
 use crate::Exit;
@@ -66,16 +68,12 @@ pub(crate) fn validate(
             }
         }
     };
-    let all_valid = all_valid(&verdicts);
-    if ctx.global.json {
-        output::write_json(
-            out,
-            &json!({ "valid": all_valid, "files": verdicts_json(&verdicts) }),
-        )?;
+    output::emit(ctx.global, out, &Checked::of(&verdicts))?;
+    Ok(if all_valid(&verdicts) {
+        Exit::Ok
     } else {
-        write_verdicts(out, &verdicts)?;
-    }
-    Ok(if all_valid { Exit::Ok } else { Exit::Invalid })
+        Exit::Invalid
+    })
 }
 
 /// Checks `args.paths` (or every `*.json` of the config directory) and,
@@ -115,14 +113,11 @@ pub(crate) fn upload(
         check_files(&paths)
     };
     if !all_valid(&verdicts) {
-        if ctx.global.json {
-            output::write_json(
-                out,
-                &json!({ "valid": false, "files": verdicts_json(&verdicts), "uploaded": [] }),
-            )?;
-        } else {
-            write_verdicts(out, &verdicts)?;
-        }
+        let checked = Checked {
+            upload_refused: true,
+            ..Checked::of(&verdicts)
+        };
+        output::emit(ctx.global, out, &checked)?;
         output::note("nothing uploaded: fix the invalid configs first");
         return Ok(Exit::Invalid);
     }
@@ -157,8 +152,32 @@ pub(crate) fn upload(
         uploaded.push((path.display().to_string(), up));
     }
 
-    if ctx.global.json {
-        let files: Vec<Value> = uploaded
+    output::emit(
+        ctx.global,
+        out,
+        &UploadReport {
+            bucket,
+            prefix,
+            uploaded,
+        },
+    )?;
+    Ok(Exit::Ok)
+}
+
+/// The configs uploaded: (path, what S3 holds now).
+struct UploadReport {
+    bucket: String,
+    prefix: String,
+    uploaded: Vec<(String, config_s3::Uploaded)>,
+}
+
+/// `{valid: true, bucket, prefix, uploaded: [...]}`, keys in alphabetical
+/// order.
+impl Serialize for UploadReport {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let bucket = &self.bucket;
+        let files: Vec<Value> = self
+            .uploaded
             .iter()
             .map(|(path, up)| {
                 json!({
@@ -171,12 +190,17 @@ pub(crate) fn upload(
                 })
             })
             .collect();
-        output::write_json(
-            out,
-            &json!({ "valid": true, "bucket": bucket, "prefix": prefix, "uploaded": files }),
-        )?;
-    } else {
-        let rows: Vec<Vec<String>> = uploaded
+        json!({ "valid": true, "bucket": bucket, "prefix": self.prefix, "uploaded": files })
+            .serialize(s)
+    }
+}
+
+/// One row a file: `uploaded PATH  s3://...  etag ...  (type vN)`.
+impl fmt::Display for UploadReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let bucket = &self.bucket;
+        let rows: Vec<Vec<String>> = self
+            .uploaded
             .iter()
             .map(|(path, up)| {
                 vec![
@@ -187,10 +211,11 @@ pub(crate) fn upload(
                 ]
             })
             .collect();
-        output::write_table(out, &rows)?;
+        f.write_str(&output::table(&rows))
     }
-    Ok(Exit::Ok)
 }
+
+impl output::VerbReport for UploadReport {}
 
 /// One line for each valid config whose `version` is lower than the one
 /// deployed for its type, checked before anything is uploaded.
@@ -346,42 +371,69 @@ fn named_for(
     }
 }
 
-pub(crate) fn write_verdicts(
-    out: &mut dyn Write,
-    verdicts: &[(String, Verdict)],
-) -> anyhow::Result<()> {
-    for (name, verdict) in verdicts {
-        match verdict {
-            Verdict::Valid {
-                aggregate_type,
-                version,
-                states,
-                transitions,
-                ..
-            } => writeln!(
-                out,
-                "ok  {name} ({aggregate_type} v{version}, {states} states, {transitions} transitions)"
-            )?,
-            Verdict::Invalid(faults) => {
-                writeln!(out, "invalid {name}")?;
-                for fault in faults {
-                    for (i, line) in fault.to_string().lines().enumerate() {
-                        let indent = if i == 0 { "    " } else { "      " };
-                        writeln!(out, "{indent}{line}")?;
+/// Each config's verdict: `{valid, files: [...]}` (with `uploaded: []`
+/// when it refused an upload); in text, `ok  PATH (...)` or `invalid PATH`
+/// and its faults.
+pub(crate) struct Checked<'a> {
+    verdicts: &'a [(String, Verdict)],
+    upload_refused: bool,
+}
+
+impl<'a> Checked<'a> {
+    /// The verdicts, of a check (not an upload).
+    pub(crate) fn of(verdicts: &'a [(String, Verdict)]) -> Self {
+        Self {
+            verdicts,
+            upload_refused: false,
+        }
+    }
+}
+
+impl Serialize for Checked<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let files: Vec<Value> = self
+            .verdicts
+            .iter()
+            .map(|(name, v)| verdict_json(name, v))
+            .collect();
+        let mut doc = json!({ "valid": all_valid(self.verdicts), "files": files });
+        if self.upload_refused {
+            doc["uploaded"] = json!([]);
+        }
+        doc.serialize(s)
+    }
+}
+
+impl fmt::Display for Checked<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (name, verdict) in self.verdicts {
+            match verdict {
+                Verdict::Valid {
+                    aggregate_type,
+                    version,
+                    states,
+                    transitions,
+                    ..
+                } => writeln!(
+                    f,
+                    "ok  {name} ({aggregate_type} v{version}, {states} states, {transitions} transitions)"
+                )?,
+                Verdict::Invalid(faults) => {
+                    writeln!(f, "invalid {name}")?;
+                    for fault in faults {
+                        for (i, line) in fault.to_string().lines().enumerate() {
+                            let indent = if i == 0 { "    " } else { "      " };
+                            writeln!(f, "{indent}{line}")?;
+                        }
                     }
                 }
             }
         }
+        Ok(())
     }
-    Ok(())
 }
 
-pub(crate) fn verdicts_json(verdicts: &[(String, Verdict)]) -> Vec<Value> {
-    verdicts
-        .iter()
-        .map(|(name, v)| verdict_json(name, v))
-        .collect()
-}
+impl output::VerbReport for Checked<'_> {}
 
 /// Loads one file as the handler would, requiring its name to be its type.
 fn check(path: &Path) -> Verdict {
