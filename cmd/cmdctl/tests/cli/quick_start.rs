@@ -118,7 +118,7 @@ fn on_a_terminal(cli: &Cli, rust_log: Option<&str>) -> String {
 fn on_a_terminal_the_answer_is_not_buried_under_log_lines() {
     let cli = Cli::new();
     let shown = on_a_terminal(&cli, None);
-    let last = shown.lines().filter(|l| !l.trim().is_empty()).last();
+    let last = shown.lines().rfind(|l| !l.trim().is_empty());
     assert_eq!(
         last.map(str::trim_end),
         readme_block().lines().last(),
