@@ -24,6 +24,31 @@
 //! alarm fired, and a [`Notice`] for each thing a person should be told);
 //! it never prints and never logs payloads.
 //!
+//! ```
+//! # use std::sync::Arc;
+//! # use handler_core::{Batch, InboundMessage, SystemClock};
+//! # use local_runtime::LocalRuntime;
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let store = Arc::new(store_sqlite::SqliteStore::in_memory()?);
+//! let configs = Arc::new(config_dir::DirConfigSource::new(concat!(
+//!     env!("CARGO_MANIFEST_DIR"),
+//!     "/../../config"
+//! )));
+//! let runtime = LocalRuntime::new(store, configs, Arc::new(SystemClock));
+//! let body = r#"{"aggregateType":"order","aggregateId":"o-1","command":"CreateOrder",
+//!               "payload":{"itemId":"beans","quantity":1}}"#;
+//! let done = runtime
+//!     .submit(Batch::standard(vec![InboundMessage::new("m-1", body)]))
+//!     .await?;
+//! assert!(done.batch.outcomes[0].result.is_ok());
+//! // The inventory had no beans: the saga rejected the order.
+//! assert_eq!((done.reactions.applied, done.reactions.failed), (2, 0));
+//! println!("{}", done.reactions); // reactions: 2 rounds, ...
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! It owns the rounds, the pending reactions, the firing of due alarms and
 //! the local publisher. It depends on `handler-core`, `batch-handler`,
 //! `event-processor` and `store-sqlite` only (configs come in as a
