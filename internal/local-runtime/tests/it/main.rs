@@ -4,5 +4,6 @@
 mod alarms;
 mod pending;
 mod publisher;
+mod rounds;
 mod saga;
 mod setup;
