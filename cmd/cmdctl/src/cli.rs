@@ -50,7 +50,7 @@ pub(crate) use exec::{CommandArgs, ExecArgs};
 pub(crate) use inspect::{AggregateArgs, EventsArgs, ReplayEventsArgs};
 pub(crate) use list::ListArgs;
 pub(crate) use process::ProcessArgs;
-pub(crate) use react::{AfterBatchArgs, ReactArgs, RunArgs};
+pub(crate) use react::{AfterBatchArgs, RunArgs};
 pub(crate) use replay::ReplayArgs;
 pub(crate) use resend::ResendArgs;
 pub(crate) use send::SendArgs;
@@ -69,7 +69,9 @@ pub(crate) use worker::WorkerArgs;
 /// `S3_BUCKET_NAME` set, the configs are `s3://$S3_BUCKET_NAME/$S3_CONFIG_PREFIX`.
 /// AWS is reached through the SDK's own settings (AWS_REGION, credentials,
 /// AWS_ENDPOINT_URL for an emulator), and only when a verb needs it.
-/// Logs are JSON lines on stderr (filter: RUST_LOG, default `warn`).
+/// Logs are JSON lines on stderr (filter: RUST_LOG, default `warn`); on a
+/// terminal with no RUST_LOG, only errors, as text (the outcome lines already
+/// say what the warnings would).
 #[derive(Debug, Parser)]
 #[command(
     name = "cmdctl",

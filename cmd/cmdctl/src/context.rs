@@ -18,6 +18,7 @@ use handler_core::{
     AggregateIndex, Checkpoints, ConfigSource, Correlations, EventFeed, EventStore, FailureLog,
 };
 use handler_env::Knobs;
+use local_runtime::LocalRuntime;
 use store_dynamodb::DynamoStore;
 use store_sqlite::SqliteStore;
 
@@ -123,6 +124,17 @@ impl<'a> Context<'a> {
         Ok(Handler::new(store, configs)
             .with_options(self.knobs.handler.clone())
             .with_clock(clock))
+    }
+
+    /// The local runtime over the embedded `store` and the configs, with the
+    /// knobs' handler options, reading `clock`.
+    pub(crate) fn runtime_over(
+        &self,
+        store: Arc<SqliteStore>,
+        clock: SharedClock,
+    ) -> anyhow::Result<LocalRuntime> {
+        Ok(LocalRuntime::new(store, self.config_source()?, clock)
+            .with_options(self.knobs.handler.clone()))
     }
 
     /// The store, a SQLite file created with its directory when missing. A

@@ -37,7 +37,8 @@
 //! `--json` switches any verb to machine output on stdout. Long work shows
 //! a progress bar on stderr when it is a terminal (never with `--json`). Logs are JSON
 //! lines on stderr, filtered by `RUST_LOG` (default `warn`, so failed
-//! messages are logged).
+//! messages are logged); on a terminal with no `RUST_LOG`, only errors, as
+//! text ([`logging`]): the outcome lines name each failure already.
 //!
 //! Exit codes: 0 done (`process`, `worker`: the messages ran, even if some
 //! failed);

@@ -1,12 +1,46 @@
 //! How results are printed: the text form for people, and the `--json` form
 //! for scripts. Verbs decide what to print; this module decides how.
 
+use std::fmt::Display;
 use std::io::{self, Write};
 
 use handler_core::state_machine::AggregateState;
-use handler_core::{AggregateKey, Applied, Failure, MessageOutcome};
+use handler_core::{AggregateKey, MessageOutcome};
+use local_runtime::outcome;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
+
+use crate::cli::GlobalArgs;
+
+/// What a verb prints: its `--json` form is its `Serialize` (one line on
+/// stdout), its text form its `Display` (stdout), then its notes (stderr).
+pub(crate) trait VerbReport: Serialize + Display {
+    /// What the text form says on stderr after the stdout text (that there
+    /// is nothing to show, where to go on): none by default.
+    fn notes(&self) -> Vec<String> {
+        Vec::new()
+    }
+}
+
+/// Writes a verb's report: its JSON with `--json`, else its text and notes.
+/// The one place that looks at `--json` for a verb's output.
+pub(crate) fn emit(
+    global: &GlobalArgs,
+    out: &mut dyn Write,
+    report: &impl VerbReport,
+) -> anyhow::Result<()> {
+    if global.json {
+        return write_json(out, report);
+    }
+    write!(out, "{report}")?;
+    for line in report.notes() {
+        note(&line);
+    }
+    Ok(())
+}
+
+/// The run's counts: `cmdctl run`, and after a batch.
+impl VerbReport for local_runtime::Report {}
 
 /// Writes `value` as one line of compact JSON.
 pub(crate) fn write_json(out: &mut dyn Write, value: &impl Serialize) -> anyhow::Result<()> {
@@ -15,9 +49,9 @@ pub(crate) fn write_json(out: &mut dyn Write, value: &impl Serialize) -> anyhow:
     Ok(())
 }
 
-/// Writes rows as a table: columns padded to their widest cell, two spaces
-/// apart, the last column unpadded.
-pub(crate) fn write_table(out: &mut dyn Write, rows: &[Vec<String>]) -> io::Result<()> {
+/// Rows as a table: columns padded to their widest cell, two spaces apart,
+/// the last column unpadded; one line each.
+pub(crate) fn table(rows: &[Vec<String>]) -> String {
     let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
     let widths: Vec<usize> = (0..columns)
         .map(|c| {
@@ -28,6 +62,7 @@ pub(crate) fn write_table(out: &mut dyn Write, rows: &[Vec<String>]) -> io::Resu
                 .unwrap_or(0)
         })
         .collect();
+    let mut text = String::new();
     for row in rows {
         let mut line = String::new();
         for (c, cell) in row.iter().enumerate() {
@@ -37,43 +72,15 @@ pub(crate) fn write_table(out: &mut dyn Write, rows: &[Vec<String>]) -> io::Resu
                 line.push_str(&format!("{cell:<width$}  ", width = widths[c]));
             }
         }
-        writeln!(out, "{}", line.trim_end())?;
+        text.push_str(line.trim_end());
+        text.push('\n');
     }
-    Ok(())
+    text
 }
 
 /// Writes a line on stderr; a closed stderr is not worth failing for.
 pub(crate) fn note(message: &str) {
     let _ = writeln!(io::stderr(), "{message}");
-}
-
-/// `applied`, `duplicate`, `stale` (a fired alarm with no effect),
-/// `rejected` (permanent) or `failed` (may pass on a later delivery).
-pub(crate) fn outcome_word(result: &Result<Applied, Failure>) -> &'static str {
-    match result {
-        Ok(applied) => applied.outcome(),
-        Err(f) if f.is_permanent() => "rejected",
-        Err(_) => "failed",
-    }
-}
-
-/// `applied v3`, `duplicate v3`, `stale v3: why`, `rejected [code]: reason`
-/// or `failed [code]: reason`, on one line.
-pub(crate) fn outcome_text(result: &Result<Applied, Failure>) -> String {
-    let word = outcome_word(result);
-    match result {
-        Ok(Applied {
-            version,
-            stale: Some(why),
-            ..
-        }) => format!("{word} v{version}: {why}"),
-        Ok(applied) => format!("{word} v{}", applied.version),
-        Err(failure) => format!(
-            "{word} [{}]: {}",
-            failure.code(),
-            one_line(&failure.to_string())
-        ),
-    }
 }
 
 /// A message's table row: message id, aggregate, command, outcome.
@@ -85,7 +92,7 @@ pub(crate) fn outcome_row(outcome: &MessageOutcome) -> Vec<String> {
             .as_ref()
             .map_or_else(|| "-".to_owned(), ToString::to_string),
         outcome.command.clone().unwrap_or_else(|| "-".to_owned()),
-        outcome_text(&outcome.result),
+        outcome::text(&outcome.result),
     ]
 }
 
@@ -102,7 +109,7 @@ pub(crate) fn outcome_json(outcome: &MessageOutcome) -> Value {
     );
     object.insert("command".into(), json!(outcome.command));
     object.insert("commandId".into(), json!(outcome.command_id));
-    object.insert("outcome".into(), json!(outcome_word(&outcome.result)));
+    object.insert("outcome".into(), json!(outcome::word(&outcome.result)));
     match &outcome.result {
         Ok(applied) => {
             object.insert("version".into(), json!(applied.version));
@@ -123,15 +130,6 @@ pub(crate) fn outcome_json(outcome: &MessageOutcome) -> Value {
 /// `order#o-1 -> Created (v1)`.
 pub(crate) fn state_line(key: &AggregateKey, state: &AggregateState) -> String {
     format!("{key} -> {} (v{})", state.state, state.version)
-}
-
-/// Joins the lines of a multi-line message with `; `.
-pub(crate) fn one_line(text: &str) -> String {
-    text.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect::<Vec<_>>()
-        .join("; ")
 }
 
 pub(crate) fn is_broken_pipe(error: &anyhow::Error) -> bool {

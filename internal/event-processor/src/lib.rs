@@ -13,9 +13,8 @@
 //! unfinished event stops its aggregate's later events; the other
 //! aggregates go on.
 //!
-//! It also owns [`jsonl`] (a [`Publisher`] writing JSON lines and a
-//! [`CommandSink`] collecting commands, for local runs) and [`tracking`]
-//! (checkpointed replay from a feed).
+//! It also owns [`tracking`] (checkpointed replay from a feed). The local
+//! publisher (JSON lines) lives with the local runtime (`local-runtime`).
 //!
 //! It depends on `handler-core` and `state-machine` only, plus small
 //! non-async crates; never on AWS, a Lambda crate or an async runtime.
@@ -23,7 +22,6 @@
 
 pub mod alarms;
 mod delivery;
-pub mod jsonl;
 mod processor;
 mod publication;
 mod record;

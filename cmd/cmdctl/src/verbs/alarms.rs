@@ -2,11 +2,13 @@
 //! (either store): name, due time (overdue when it is past the clock's
 //! now), command, the version that set it.
 
+use std::fmt;
 use std::io::Write;
 
 use anyhow::Context as _;
 use handler_core::state_machine::{Alarm, Timestamp};
 use handler_core::{AggregateKey, EventStore};
+use serde::{Serialize, Serializer};
 use serde_json::{Value, json};
 
 use crate::Exit;
@@ -34,34 +36,70 @@ pub(crate) fn run(
         return Ok(no_events(&key, ctx));
     };
     let now = crate::clock::shared(args.now.as_ref()).now();
-    let mut alarms: Vec<&Alarm> = head.alarms.values().collect();
+    let mut alarms: Vec<Alarm> = head.alarms.values().cloned().collect();
     alarms.sort_by(|a, b| (a.due, &a.name).cmp(&(b.due, &b.name)));
-
-    if ctx.global.json {
-        let list: Vec<Value> = alarms.iter().map(|a| alarm_json(a, now)).collect();
-        output::write_json(
-            out,
-            &json!({ "aggregate": key.to_string(), "version": head.version,
-                     "now": format!("{now:.0}"), "alarms": list }),
-        )?;
-        return Ok(Exit::Ok);
-    }
-    if alarms.is_empty() {
-        output::note(&format!("{key} has no alarm set (v{})", head.version));
-        return Ok(Exit::Ok);
-    }
-    let header = ["name", "due", "command", "set by"];
-    let mut rows = vec![header.map(str::to_owned).to_vec()];
-    rows.extend(alarms.iter().map(|a| {
-        vec![
-            a.name.clone(),
-            due_text(a, now),
-            a.command.clone(),
-            format!("v{}", a.version),
-        ]
-    }));
-    output::write_table(out, &rows)?;
+    output::emit(
+        ctx.global,
+        out,
+        &Alarms {
+            key,
+            version: head.version,
+            now,
+            alarms,
+        },
+    )?;
     Ok(Exit::Ok)
+}
+
+/// An aggregate's alarms, earliest first, as of `now`.
+struct Alarms {
+    key: AggregateKey,
+    version: u64,
+    now: Timestamp,
+    alarms: Vec<Alarm>,
+}
+
+impl Serialize for Alarms {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let list: Vec<Value> = self
+            .alarms
+            .iter()
+            .map(|a| alarm_json(a, self.now))
+            .collect();
+        json!({ "aggregate": self.key.to_string(), "version": self.version,
+                "now": format!("{:.0}", self.now), "alarms": list })
+        .serialize(s)
+    }
+}
+
+/// A table (name, due, command, set by); nothing when none is set.
+impl fmt::Display for Alarms {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.alarms.is_empty() {
+            return Ok(());
+        }
+        let header = ["name", "due", "command", "set by"];
+        let mut rows = vec![header.map(str::to_owned).to_vec()];
+        rows.extend(self.alarms.iter().map(|a| {
+            vec![
+                a.name.clone(),
+                due_text(a, self.now),
+                a.command.clone(),
+                format!("v{}", a.version),
+            ]
+        }));
+        f.write_str(&output::table(&rows))
+    }
+}
+
+impl output::VerbReport for Alarms {
+    fn notes(&self) -> Vec<String> {
+        if self.alarms.is_empty() {
+            vec![format!("{} has no alarm set (v{})", self.key, self.version)]
+        } else {
+            Vec::new()
+        }
+    }
 }
 
 /// `2026-11-30T16:30:00Z`, with ` overdue` when it is due by `now`.

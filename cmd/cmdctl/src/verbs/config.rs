@@ -5,6 +5,7 @@
 //! version (unless `--force`).
 
 pub(crate) mod diff;
+mod report;
 mod set;
 
 use std::io::Write;
@@ -21,6 +22,8 @@ use crate::cli::{UploadArgs, ValidateArgs};
 use crate::context::Context;
 use crate::output;
 use crate::sources::{ConfigSpec, DEFAULT_CONFIG_DIR};
+pub(crate) use report::Checked;
+use report::UploadReport;
 
 /// What one file turned out to be.
 pub(crate) enum Verdict {
@@ -66,16 +69,12 @@ pub(crate) fn validate(
             }
         }
     };
-    let all_valid = all_valid(&verdicts);
-    if ctx.global.json {
-        output::write_json(
-            out,
-            &json!({ "valid": all_valid, "files": verdicts_json(&verdicts) }),
-        )?;
+    output::emit(ctx.global, out, &Checked::of(&verdicts))?;
+    Ok(if all_valid(&verdicts) {
+        Exit::Ok
     } else {
-        write_verdicts(out, &verdicts)?;
-    }
-    Ok(if all_valid { Exit::Ok } else { Exit::Invalid })
+        Exit::Invalid
+    })
 }
 
 /// Checks `args.paths` (or every `*.json` of the config directory) and,
@@ -115,14 +114,7 @@ pub(crate) fn upload(
         check_files(&paths)
     };
     if !all_valid(&verdicts) {
-        if ctx.global.json {
-            output::write_json(
-                out,
-                &json!({ "valid": false, "files": verdicts_json(&verdicts), "uploaded": [] }),
-            )?;
-        } else {
-            write_verdicts(out, &verdicts)?;
-        }
+        output::emit(ctx.global, out, &Checked::upload_refused(&verdicts))?;
         output::note("nothing uploaded: fix the invalid configs first");
         return Ok(Exit::Invalid);
     }
@@ -157,38 +149,15 @@ pub(crate) fn upload(
         uploaded.push((path.display().to_string(), up));
     }
 
-    if ctx.global.json {
-        let files: Vec<Value> = uploaded
-            .iter()
-            .map(|(path, up)| {
-                json!({
-                    "path": path,
-                    "key": up.key,
-                    "uri": format!("s3://{bucket}/{}", up.key),
-                    "etag": up.etag,
-                    "aggregateType": up.aggregate_type,
-                    "version": up.version,
-                })
-            })
-            .collect();
-        output::write_json(
-            out,
-            &json!({ "valid": true, "bucket": bucket, "prefix": prefix, "uploaded": files }),
-        )?;
-    } else {
-        let rows: Vec<Vec<String>> = uploaded
-            .iter()
-            .map(|(path, up)| {
-                vec![
-                    format!("uploaded {path}"),
-                    format!("s3://{bucket}/{}", up.key),
-                    format!("etag {}", up.etag.as_deref().unwrap_or("-")),
-                    format!("({} v{})", up.aggregate_type, up.version),
-                ]
-            })
-            .collect();
-        output::write_table(out, &rows)?;
-    }
+    output::emit(
+        ctx.global,
+        out,
+        &UploadReport {
+            bucket,
+            prefix,
+            uploaded,
+        },
+    )?;
     Ok(Exit::Ok)
 }
 
@@ -344,43 +313,6 @@ fn named_for(
             expected: expected.to_owned(),
         })
     }
-}
-
-pub(crate) fn write_verdicts(
-    out: &mut dyn Write,
-    verdicts: &[(String, Verdict)],
-) -> anyhow::Result<()> {
-    for (name, verdict) in verdicts {
-        match verdict {
-            Verdict::Valid {
-                aggregate_type,
-                version,
-                states,
-                transitions,
-                ..
-            } => writeln!(
-                out,
-                "ok  {name} ({aggregate_type} v{version}, {states} states, {transitions} transitions)"
-            )?,
-            Verdict::Invalid(faults) => {
-                writeln!(out, "invalid {name}")?;
-                for fault in faults {
-                    for (i, line) in fault.to_string().lines().enumerate() {
-                        let indent = if i == 0 { "    " } else { "      " };
-                        writeln!(out, "{indent}{line}")?;
-                    }
-                }
-            }
-        }
-    }
-    Ok(())
-}
-
-pub(crate) fn verdicts_json(verdicts: &[(String, Verdict)]) -> Vec<Value> {
-    verdicts
-        .iter()
-        .map(|(name, v)| verdict_json(name, v))
-        .collect()
 }
 
 /// Loads one file as the handler would, requiring its name to be its type.

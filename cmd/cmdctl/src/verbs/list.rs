@@ -1,10 +1,12 @@
 //! `cmdctl list TYPE`: the aggregates of a type, page by page, from
 //! `EventStore::list_aggregates`.
 
+use std::fmt;
 use std::io::Write;
 
 use anyhow::Context as _;
 use handler_core::{AggregateIndex, AggregateSummary};
+use serde::{Serialize, Serializer};
 use serde_json::{Value, json};
 
 use crate::Exit;
@@ -45,42 +47,75 @@ pub(crate) fn run(ctx: &Context<'_>, args: &ListArgs, out: &mut dyn Write) -> an
         }
         None => (Vec::new(), None),
     };
-    if ctx.global.json {
-        let items: Vec<Value> = found
+    output::emit(
+        ctx.global,
+        out,
+        &Listed {
+            aggregate_type: args.aggregate_type.clone(),
+            store: ctx.store_spec().to_string(),
+            found,
+            next,
+        },
+    )?;
+    Ok(Exit::Ok)
+}
+
+/// A page of a type's aggregates, and where the listing goes on.
+struct Listed {
+    aggregate_type: String,
+    /// The store, for the note that there are none.
+    store: String,
+    found: Vec<AggregateSummary>,
+    next: Option<String>,
+}
+
+impl Serialize for Listed {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let items: Vec<Value> = self
+            .found
             .iter()
             .map(|a| json!({ "aggregateId": a.aggregate_id, "state": a.state, "version": a.version }))
             .collect();
-        output::write_json(
-            out,
-            &json!({ "aggregateType": args.aggregate_type, "aggregates": items, "next": next }),
-        )?;
-        return Ok(Exit::Ok);
+        json!({ "aggregateType": self.aggregate_type, "aggregates": items, "next": self.next })
+            .serialize(s)
     }
-    if found.is_empty() {
-        output::note(&format!(
-            "no {} aggregates in {}",
-            args.aggregate_type,
-            ctx.store_spec()
-        ));
-        return Ok(Exit::Ok);
+}
+
+/// A table (aggregateId, state, version); nothing when there are none.
+impl fmt::Display for Listed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.found.is_empty() {
+            return Ok(());
+        }
+        let mut rows = vec![vec![
+            "aggregateId".to_owned(),
+            "state".to_owned(),
+            "version".to_owned(),
+        ]];
+        rows.extend(self.found.iter().map(|a| {
+            vec![
+                a.aggregate_id.clone(),
+                a.state.clone(),
+                a.version.to_string(),
+            ]
+        }));
+        f.write_str(&output::table(&rows))
     }
-    let mut rows = vec![vec![
-        "aggregateId".to_owned(),
-        "state".to_owned(),
-        "version".to_owned(),
-    ]];
-    rows.extend(found.iter().map(|a| {
-        vec![
-            a.aggregate_id.clone(),
-            a.state.clone(),
-            a.version.to_string(),
-        ]
-    }));
-    output::write_table(out, &rows)?;
-    if let Some(next) = next {
-        output::note(&format!("more: --after {next}"));
+}
+
+impl output::VerbReport for Listed {
+    fn notes(&self) -> Vec<String> {
+        if self.found.is_empty() {
+            return vec![format!(
+                "no {} aggregates in {}",
+                self.aggregate_type, self.store
+            )];
+        }
+        self.next
+            .iter()
+            .map(|next| format!("more: --after {next}"))
+            .collect()
     }
-    Ok(Exit::Ok)
 }
 
 /// Up to `limit` aggregates after `after`, and the id to continue after

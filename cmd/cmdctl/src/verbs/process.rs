@@ -3,29 +3,52 @@
 //! outcome of each message, what the reactions did, and the answer the
 //! Lambda would return.
 
+use std::fmt;
 use std::io::{Read, Write};
 use std::path::Path;
 
 use anyhow::Context as _;
+use handler_core::MessageOutcome;
 use lambda_sqs::SqsBatchResponse;
-use serde::Serialize;
-use serde_json::Value;
+use local_runtime::Report;
+use serde::{Serialize, Serializer};
 
 use crate::Exit;
 use crate::cli::ProcessArgs;
 use crate::context::Context;
 use crate::output;
-use crate::verbs::react::{self, Reactions};
+use crate::verbs::react::Runner;
 
-/// The `--json` document: every outcome, what the reactions did (`null`
-/// when they did not run), and the Lambda's answer beside it.
+/// What `process` prints: every outcome, what the reactions did (`null`
+/// when they did not run), and the Lambda's answer beside them (flattened
+/// into the JSON form, the last line of the text form).
 #[derive(Serialize)]
-struct ProcessJson<'a> {
-    outcomes: Vec<Value>,
-    reactions: Option<Reactions>,
+struct Processed {
+    #[serde(serialize_with = "outcomes_json")]
+    outcomes: Vec<MessageOutcome>,
+    reactions: Option<Report>,
     #[serde(flatten)]
-    response: &'a SqsBatchResponse,
+    response: SqsBatchResponse,
 }
+
+fn outcomes_json<S: Serializer>(outcomes: &[MessageOutcome], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(outcomes.iter().map(output::outcome_json))
+}
+
+/// A table of the outcomes, the reactions, then the answer as JSON.
+impl fmt::Display for Processed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let rows: Vec<Vec<String>> = self.outcomes.iter().map(output::outcome_row).collect();
+        f.write_str(&output::table(&rows))?;
+        if let Some(reactions) = &self.reactions {
+            write!(f, "{reactions}")?;
+        }
+        let answer = serde_json::to_string(&self.response).map_err(|_| fmt::Error)?;
+        writeln!(f, "{answer}")
+    }
+}
+
+impl output::VerbReport for Processed {}
 
 /// Runs the event in `args.file`. Exits 0 whenever the batch ran, but 1 when
 /// a reaction (or alarm) failed transiently and is left for the next run.
@@ -34,37 +57,26 @@ pub(crate) fn run(
     args: &ProcessArgs,
     out: &mut dyn Write,
 ) -> anyhow::Result<Exit> {
-    let global = ctx.global;
     let (name, text) = read_input(&args.file)?;
     let event = lambda_sqs::parse_event(&text).with_context(|| format!("cannot use {name}"))?;
-    let clock = args.clock.clock();
-    let handler = ctx.handler(clock.clone())?;
-    let report = ctx.block_on(handler.handle(lambda_sqs::to_batch(&event)));
+    let runner = Runner::new(ctx, args.clock.clock(), &args.after)?;
+    let report = ctx.block_on(runner.handle(lambda_sqs::to_batch(&event)));
     let response = lambda_sqs::respond(&event, &report);
-    let reactions = react::after_batch(ctx, &handler, &clock, &args.after)?;
-    let exit = if reactions.as_ref().is_none_or(Reactions::finished) {
+    let reactions = runner.after_batch(ctx, &args.after)?;
+    let exit = if reactions.as_ref().is_none_or(Report::finished) {
         Exit::Ok
     } else {
         Exit::Refused
     };
-
-    if global.json {
-        output::write_json(
-            out,
-            &ProcessJson {
-                outcomes: report.outcomes.iter().map(output::outcome_json).collect(),
-                reactions,
-                response: &response,
-            },
-        )?;
-    } else {
-        let rows: Vec<Vec<String>> = report.outcomes.iter().map(output::outcome_row).collect();
-        output::write_table(out, &rows)?;
-        if let Some(reactions) = &reactions {
-            reactions.write_text(out)?;
-        }
-        output::write_json(out, &response)?;
-    }
+    output::emit(
+        ctx.global,
+        out,
+        &Processed {
+            outcomes: report.outcomes,
+            reactions,
+            response,
+        },
+    )?;
     Ok(exit)
 }
 

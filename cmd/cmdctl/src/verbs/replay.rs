@@ -2,11 +2,13 @@
 //! (folded from the config's initial state, as the handler does), compared
 //! with the stored head: state, version, data and the alarms set.
 
+use std::fmt;
 use std::io::Write;
 
 use anyhow::Context as _;
 use handler_core::state_machine::{AggregateState, Alarm};
 use handler_core::{AggregateKey, Event, EventStore};
+use serde::{Serialize, Serializer};
 use serde_json::{Value, json};
 
 use crate::Exit;
@@ -79,53 +81,86 @@ pub(crate) fn run(
     let replayed = fold(machine.initial_state(), &events);
     let differences = compare(head.as_ref(), &replayed, &events);
 
-    if ctx.global.json {
+    let consistent = differences.is_empty();
+    output::emit(
+        ctx.global,
+        out,
+        &Replayed {
+            key,
+            events: events.len(),
+            replayed,
+            head,
+            differences,
+            show_values: args.show_values,
+        },
+    )?;
+    Ok(if consistent { Exit::Ok } else { Exit::Refused })
+}
+
+/// The state rebuilt from the events, beside the stored head.
+struct Replayed {
+    key: AggregateKey,
+    /// How many events were folded.
+    events: usize,
+    replayed: AggregateState,
+    head: Option<AggregateState>,
+    differences: Vec<Difference>,
+    /// `--show-values`: the values themselves, not only where they differ.
+    show_values: bool,
+}
+
+/// One object, its keys in alphabetical order.
+impl Serialize for Replayed {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let shown = |state: &AggregateState| {
             let mut doc = json!({ "state": state.state, "version": state.version });
-            if args.show_values {
+            if self.show_values {
                 doc["data"] = Value::Object(state.data.clone());
             }
             doc
         };
-        let list: Vec<Value> = differences
+        let list: Vec<Value> = self
+            .differences
             .iter()
-            .map(|d| difference_json(d, args.show_values))
+            .map(|d| difference_json(d, self.show_values))
             .collect();
-        output::write_json(
-            out,
-            &json!({
-                "aggregate": key.to_string(),
-                "consistent": differences.is_empty(),
-                "events": events.len(),
-                "replayed": shown(&replayed),
-                "head": head.as_ref().map(shown),
-                "differences": list,
-            }),
-        )?;
-    } else if differences.is_empty() {
-        writeln!(
-            out,
-            "{key}: consistent ({} events, {} v{})",
-            events.len(),
-            replayed.state,
-            replayed.version
-        )?;
-    } else {
-        writeln!(
-            out,
-            "{key}: the stored head differs from its {} events",
-            events.len()
-        )?;
-        for d in &differences {
-            writeln!(out, "  {}", difference_text(d, args.show_values))?;
-        }
+        json!({
+            "aggregate": self.key.to_string(),
+            "consistent": self.differences.is_empty(),
+            "events": self.events,
+            "replayed": shown(&self.replayed),
+            "head": self.head.as_ref().map(shown),
+            "differences": list,
+        })
+        .serialize(s)
     }
-    Ok(if differences.is_empty() {
-        Exit::Ok
-    } else {
-        Exit::Refused
-    })
 }
+
+/// `order#o-1: consistent (...)`, or the line that it differs and one
+/// indented line per difference.
+impl fmt::Display for Replayed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let key = &self.key;
+        if self.differences.is_empty() {
+            return writeln!(
+                f,
+                "{key}: consistent ({} events, {} v{})",
+                self.events, self.replayed.state, self.replayed.version
+            );
+        }
+        writeln!(
+            f,
+            "{key}: the stored head differs from its {} events",
+            self.events
+        )?;
+        for d in &self.differences {
+            writeln!(f, "  {}", difference_text(d, self.show_values))?;
+        }
+        Ok(())
+    }
+}
+
+impl output::VerbReport for Replayed {}
 
 async fn read_events(
     store: &impl EventStore,

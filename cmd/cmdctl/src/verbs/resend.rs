@@ -14,18 +14,21 @@
 //! side). DynamoDB only: on the embedded store `cmdctl run --checkpoint
 //! NAME` delivers every reaction again.
 
+use std::fmt;
 use std::io::Write;
 
 use anyhow::{Context as _, bail};
 use async_trait::async_trait;
-use event_processor::tracking::track;
+use event_processor::tracking::{TrackReport, track};
 use event_processor::{DeliveryError, EventProcessor, Publication, Publisher};
 use handler_core::{Checkpoints, FeedQuery, StoreError, recorded_at_bound};
+use serde::{Serialize, Serializer};
 use serde_json::json;
 
 use crate::Exit;
 use crate::cli::ResendArgs;
 use crate::context::Context;
+use crate::output;
 use crate::sources::StoreSpec;
 
 /// Runs the resend; exit 1 when an event's reactions or alarm orders could
@@ -70,22 +73,38 @@ pub(crate) fn run(
             page_size,
         ))
         .context("the resend could not read the store")?;
-    let a = report.alarms;
-    if ctx.global.json {
-        writeln!(
-            out,
-            "{}",
-            json!({
-                "events": report.events,
-                "reactionsSent": report.reactions_sent,
-                "reactionsFailed": report.reactions_failed,
-                "alarms": {"sent": a.sent, "delayed": a.delayed, "scheduled": a.scheduled, "unscheduled": a.unscheduled},
-                "stoppedAt": report.stopped_at,
-            })
-        )?;
+    output::emit(ctx.global, out, &Resent(&report))?;
+    Ok(if report.stopped_at.is_some() {
+        Exit::Refused
     } else {
+        Exit::Ok
+    })
+}
+
+/// What the resend sent.
+struct Resent<'a>(&'a TrackReport);
+
+/// One object, its keys in alphabetical order.
+impl Serialize for Resent<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let (report, a) = (self.0, &self.0.alarms);
+        json!({
+            "events": report.events,
+            "reactionsSent": report.reactions_sent,
+            "reactionsFailed": report.reactions_failed,
+            "alarms": {"sent": a.sent, "delayed": a.delayed, "scheduled": a.scheduled, "unscheduled": a.unscheduled},
+            "stoppedAt": report.stopped_at,
+        })
+        .serialize(s)
+    }
+}
+
+/// `12 events: 3 reactions sent, ...; alarms: ...`, on one line.
+impl fmt::Display for Resent<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (report, a) = (self.0, &self.0.alarms);
         writeln!(
-            out,
+            f,
             "{} events: {} reactions sent, {} recorded as failures; alarms: {} sent, {} delayed, {} scheduled, {} unscheduled{}",
             report.events,
             report.reactions_sent,
@@ -99,14 +118,11 @@ pub(crate) fn run(
                 .as_deref()
                 .map(|e| format!("; stopped at {e}, which did not finish (see the log line)"))
                 .unwrap_or_default()
-        )?;
+        )
     }
-    Ok(if report.stopped_at.is_some() {
-        Exit::Refused
-    } else {
-        Exit::Ok
-    })
 }
+
+impl output::VerbReport for Resent<'_> {}
 
 /// Publishes nothing: a resend sends reactions and alarm orders only.
 #[derive(Debug)]

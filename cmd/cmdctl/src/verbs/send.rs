@@ -1,9 +1,11 @@
 //! `cmdctl send`: one command message onto an SQS queue, for the Lambda or
 //! `cmdctl worker` to handle; `--file` hands over to [`file`].
 
+use std::fmt;
 use std::io::Write;
 
 use anyhow::{Context as _, bail};
+use serde::{Serialize, Serializer};
 use serde_json::json;
 use sqs_commands::is_fifo_queue_url;
 
@@ -51,19 +53,47 @@ pub(crate) fn run(ctx: &Context<'_>, args: &SendArgs, out: &mut dyn Write) -> an
         .with_context(|| format!("cannot send to {}", args.queue_url))?;
     let message_id = sent.message_id().unwrap_or_default();
 
-    if ctx.global.json {
-        output::write_json(
-            out,
-            &json!({
-                "messageId": message_id,
-                "commandId": command_id,
-                "queueUrl": args.queue_url,
-                "messageGroupId": group,
-                "sequenceNumber": sent.sequence_number(),
-            }),
-        )?;
-    } else {
-        writeln!(out, "{message_id}")?;
-    }
+    output::emit(
+        ctx.global,
+        out,
+        &Sent {
+            message_id: message_id.to_owned(),
+            command_id,
+            queue_url: args.queue_url.clone(),
+            message_group_id: group,
+            sequence_number: sent.sequence_number().map(str::to_owned),
+        },
+    )?;
     Ok(Exit::Ok)
 }
+
+/// The message sent; its text is the SQS message id.
+struct Sent {
+    message_id: String,
+    command_id: String,
+    queue_url: String,
+    message_group_id: Option<String>,
+    sequence_number: Option<String>,
+}
+
+/// One object, its keys in alphabetical order.
+impl Serialize for Sent {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        json!({
+            "messageId": self.message_id,
+            "commandId": self.command_id,
+            "queueUrl": self.queue_url,
+            "messageGroupId": self.message_group_id,
+            "sequenceNumber": self.sequence_number,
+        })
+        .serialize(s)
+    }
+}
+
+impl fmt::Display for Sent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "{}", self.message_id)
+    }
+}
+
+impl output::VerbReport for Sent {}

@@ -5,11 +5,13 @@
 //! 10 receives, docs/reference.md §5). Production stacks come from infrastructure as
 //! code; this is its quick stand-in.
 
+use std::fmt;
 use std::io::Write;
 
 use anyhow::Context as _;
 use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
 use aws_sdk_sqs::types::QueueAttributeName;
+use serde::{Serialize, Serializer};
 use serde_json::json;
 
 use crate::Exit;
@@ -71,38 +73,67 @@ pub(crate) fn run(
         create_queues(&sqs, &names, args.visibility_timeout).await
     })?;
 
-    if ctx.global.json {
-        output::write_json(
-            out,
-            &json!({
-                "queueUrl": queues.queue_url,
-                "dlqUrl": queues.dlq_url,
-                "table": args.table,
-                "bucket": args.bucket,
-                "prefix": args.prefix,
-                "fifo": names.fifo,
-            }),
-        )?;
-    } else {
-        let rows = vec![
-            vec!["queue".to_owned(), queues.queue_url.clone()],
-            vec!["dlq".to_owned(), queues.dlq_url.clone()],
-            vec!["table".to_owned(), args.table.clone()],
-            vec!["bucket".to_owned(), args.bucket.clone()],
-        ];
-        output::write_table(out, &rows)?;
-        writeln!(out)?;
-        writeln!(out, "export DYNAMO_TABLE_NAME={}", shell_word(&args.table))?;
-        writeln!(out, "export S3_BUCKET_NAME={}", shell_word(&args.bucket))?;
-        writeln!(out, "export S3_CONFIG_PREFIX={}", shell_word(&args.prefix))?;
-        writeln!(
-            out,
-            "export CMDCTL_QUEUE_URL={}",
-            shell_word(&queues.queue_url)
-        )?;
-    }
+    output::emit(
+        ctx.global,
+        out,
+        &Made {
+            queues,
+            table: args.table.clone(),
+            bucket: args.bucket.clone(),
+            prefix: args.prefix.clone(),
+            fifo: names.fifo,
+        },
+    )?;
     Ok(Exit::Ok)
 }
+
+/// What `setup` made, and the environment to use it with.
+struct Made {
+    queues: Queues,
+    table: String,
+    bucket: String,
+    prefix: String,
+    fifo: bool,
+}
+
+/// One object, its keys in alphabetical order.
+impl Serialize for Made {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        json!({
+            "queueUrl": self.queues.queue_url,
+            "dlqUrl": self.queues.dlq_url,
+            "table": self.table,
+            "bucket": self.bucket,
+            "prefix": self.prefix,
+            "fifo": self.fifo,
+        })
+        .serialize(s)
+    }
+}
+
+/// A table of what was made, a blank line, then the `export` lines.
+impl fmt::Display for Made {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let rows = vec![
+            vec!["queue".to_owned(), self.queues.queue_url.clone()],
+            vec!["dlq".to_owned(), self.queues.dlq_url.clone()],
+            vec!["table".to_owned(), self.table.clone()],
+            vec!["bucket".to_owned(), self.bucket.clone()],
+        ];
+        f.write_str(&output::table(&rows))?;
+        writeln!(f)?;
+        writeln!(f, "export DYNAMO_TABLE_NAME={}", shell_word(&self.table))?;
+        writeln!(f, "export S3_BUCKET_NAME={}", shell_word(&self.bucket))?;
+        writeln!(f, "export S3_CONFIG_PREFIX={}", shell_word(&self.prefix))?;
+        writeln!(
+            f,
+            "export CMDCTL_QUEUE_URL={}",
+            shell_word(&self.queues.queue_url)
+        )
+    }
+}
+
+impl output::VerbReport for Made {}
 
 /// Creates the bucket unless this account has it already.
 pub(crate) async fn create_bucket(

@@ -15,12 +15,12 @@
 //! (default `events-TYPE`). `--limit` ends a run after that many events
 //! ([`Tap`]), as an interruption would.
 
+use std::fmt;
 use std::io::Write;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use anyhow::{Context as _, bail};
 use async_trait::async_trait;
-use event_processor::jsonl::{Collect, JsonLines};
 use event_processor::tracking::{TrackReport, track};
 use event_processor::{EventProcessor, Publication, Publisher};
 use eventbridge_publisher::{EventBridgePublisher, SdkPutEvents};
@@ -29,6 +29,8 @@ use handler_core::{
     Checkpoints, ConfigSource, ConfigSourceError, EventFeed, FeedPage, FeedQuery, StoreError,
     recorded_at_bound,
 };
+use local_runtime::publisher::{Collect, JsonLines};
+use serde::{Serialize, Serializer};
 use serde_json::json;
 
 use crate::Exit;
@@ -112,7 +114,15 @@ pub(crate) fn run(
             page_size,
         ))
         .context("the replay could not read the store")?;
-    summarize(ctx, &name, args.publish, &report, out)?;
+    output::emit(
+        ctx.global,
+        out,
+        &Replayed {
+            checkpoint: &name,
+            publish: args.publish,
+            report: &report,
+        },
+    )?;
     Ok(if report.stopped_at.is_some() {
         Exit::Refused
     } else {
@@ -120,46 +130,60 @@ pub(crate) fn run(
     })
 }
 
-/// The counts: on stderr, or as the last line of stdout with `--json`.
-fn summarize(
-    ctx: &Context<'_>,
-    name: &str,
+/// The counts: on stderr (stdout holds the events), or as the last line
+/// of stdout with `--json`.
+struct Replayed<'a> {
+    checkpoint: &'a str,
     publish: bool,
-    report: &TrackReport,
-    out: &mut dyn Write,
-) -> anyhow::Result<()> {
-    if ctx.global.json {
-        return output::write_json(
-            out,
-            &json!({
-                "events": report.events,
-                "pages": report.pages,
-                "published": report.published,
-                "checkpoint": name,
-                "cursor": report.checkpoint,
-                "stoppedAt": report.stopped_at,
-            }),
-        );
+    report: &'a TrackReport,
+}
+
+/// One object, its keys in alphabetical order.
+impl Serialize for Replayed<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let report = self.report;
+        json!({
+            "events": report.events,
+            "pages": report.pages,
+            "published": report.published,
+            "checkpoint": self.checkpoint,
+            "cursor": report.checkpoint,
+            "stoppedAt": report.stopped_at,
+        })
+        .serialize(s)
     }
-    output::note(&format!(
-        "{} event{} read in {} page{}, {}; checkpoint {name} at {}{}",
-        report.events,
-        if report.events == 1 { "" } else { "s" },
-        report.pages,
-        if report.pages == 1 { "" } else { "s" },
-        if publish {
-            format!("{} published", report.published)
-        } else {
-            "each written as a JSON line".to_owned()
-        },
-        report.checkpoint.as_deref().unwrap_or("the start"),
-        report
-            .stopped_at
-            .as_deref()
-            .map(|e| format!("; stopped at {e}, which could not be published"))
-            .unwrap_or_default()
-    ));
-    Ok(())
+}
+
+/// Nothing on stdout beside the events: the counts are a note.
+impl fmt::Display for Replayed<'_> {
+    fn fmt(&self, _: &mut fmt::Formatter<'_>) -> fmt::Result {
+        Ok(())
+    }
+}
+
+impl output::VerbReport for Replayed<'_> {
+    fn notes(&self) -> Vec<String> {
+        let report = self.report;
+        vec![format!(
+            "{} event{} read in {} page{}, {}; checkpoint {} at {}{}",
+            report.events,
+            if report.events == 1 { "" } else { "s" },
+            report.pages,
+            if report.pages == 1 { "" } else { "s" },
+            if self.publish {
+                format!("{} published", report.published)
+            } else {
+                "each written as a JSON line".to_owned()
+            },
+            self.checkpoint,
+            report.checkpoint.as_deref().unwrap_or("the start"),
+            report
+                .stopped_at
+                .as_deref()
+                .map(|e| format!("; stopped at {e}, which could not be published"))
+                .unwrap_or_default()
+        )]
+    }
 }
 
 /// The store's checkpoints, but a run that starts from the beginning: the

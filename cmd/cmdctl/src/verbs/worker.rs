@@ -1,10 +1,12 @@
 //! `cmdctl worker`: the handler on an SQS queue, through `sqs-worker`, with
 //! a summary at the end.
 
+use std::fmt;
 use std::io::Write;
 
 use std::sync::Arc;
 
+use serde::{Serialize, Serializer};
 use serde_json::json;
 use sqs_dlq_sink::SqsDeadLetters;
 use sqs_worker::{PollStats, Worker};
@@ -40,44 +42,63 @@ pub(crate) fn run(
         ));
         ctx.block_on(worker.run())
     };
-    summary(ctx, &args.queue_url, &stats, out)?;
+    output::emit(
+        ctx.global,
+        out,
+        &Polled {
+            queue_url: &args.queue_url,
+            stats: &stats,
+        },
+    )?;
     Ok(Exit::Ok)
 }
 
-fn summary(
-    ctx: &Context<'_>,
-    queue_url: &str,
-    stats: &PollStats,
-    out: &mut dyn Write,
-) -> anyhow::Result<()> {
-    if ctx.global.json {
-        let mut doc = serde_json::to_value(stats)?;
-        doc["queueUrl"] = json!(queue_url);
-        return output::write_json(out, &doc);
-    }
-    let batches = if stats.batches == 1 {
-        "batch"
-    } else {
-        "batches"
-    };
-    writeln!(
-        out,
-        "{} received, {} applied, {} failed in {} {batches}",
-        stats.received, stats.applied, stats.failed, stats.batches
-    )?;
-    if stats.dead_lettered > 0 {
-        writeln!(
-            out,
-            "{} permanently rejected messages sent to the dead-letter queue",
-            stats.dead_lettered
-        )?;
-    }
-    if stats.delete_failed > 0 {
-        writeln!(
-            out,
-            "{} applied messages could not be deleted: they will come back as duplicates",
-            stats.delete_failed
-        )?;
-    }
-    Ok(())
+/// What the worker did on the queue.
+struct Polled<'a> {
+    queue_url: &'a str,
+    stats: &'a PollStats,
 }
+
+/// The counts, and the queue's URL, keys in alphabetical order.
+impl Serialize for Polled<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut doc = serde_json::to_value(self.stats).map_err(serde::ser::Error::custom)?;
+        doc["queueUrl"] = json!(self.queue_url);
+        doc.serialize(s)
+    }
+}
+
+/// `3 received, 2 applied, 1 failed in 1 batch`, and what went to the
+/// dead-letter queue or could not be deleted.
+impl fmt::Display for Polled<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let stats = self.stats;
+        let batches = if stats.batches == 1 {
+            "batch"
+        } else {
+            "batches"
+        };
+        writeln!(
+            f,
+            "{} received, {} applied, {} failed in {} {batches}",
+            stats.received, stats.applied, stats.failed, stats.batches
+        )?;
+        if stats.dead_lettered > 0 {
+            writeln!(
+                f,
+                "{} permanently rejected messages sent to the dead-letter queue",
+                stats.dead_lettered
+            )?;
+        }
+        if stats.delete_failed > 0 {
+            writeln!(
+                f,
+                "{} applied messages could not be deleted: they will come back as duplicates",
+                stats.delete_failed
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl output::VerbReport for Polled<'_> {}

@@ -16,6 +16,7 @@ mod history;
 mod local_task;
 mod pending;
 mod process;
+mod quick_start;
 mod react;
 mod resend;
 mod reservation_timeout;

@@ -52,7 +52,10 @@ fn process_mixed_reports_exactly_the_three_failures() {
         ("msg-mixed-ok-1", "order#o-mixed-1 CreateOrder applied v1"),
         ("msg-mixed-ok-2", "order#o-mixed-2 CreateOrder applied v1"),
         ("msg-mixed-ok-3", "ticket#t-mixed-1 OpenTicket applied v1"),
-        ("msg-mixed-ok-4", "order#o-mixed-2 ReserveItem applied v2"),
+        (
+            "msg-mixed-ok-4",
+            "inventory#milk-frother Restock applied v1",
+        ),
         ("msg-mixed-ok-5", "ticket#t-mixed-1 Comment applied v2"),
     ] {
         assert_eq!(run.message_line(id), format!("{id} {applied}"));
@@ -210,10 +213,10 @@ fn process_json_has_every_outcome_and_the_answer() {
     };
     let ok = by_id("msg-mixed-ok-4");
     assert_eq!(ok["outcome"], "applied");
-    assert_eq!(ok["aggregate"], "order#o-mixed-2");
-    assert_eq!(ok["command"], "ReserveItem");
+    assert_eq!(ok["aggregate"], "inventory#milk-frother");
+    assert_eq!(ok["command"], "Restock");
     assert_eq!(ok["commandId"], "cmd-mixed-7");
-    assert_eq!(ok["version"], 2);
+    assert_eq!(ok["version"], 1);
     assert_eq!(ok["duplicate"], false);
     assert!(ok.get("reasonCode").is_none());
     let bad = by_id("msg-bad-schema");

@@ -2,6 +2,5 @@
 
 mod alarms;
 mod fakes;
-mod jsonl;
 mod process;
 mod tracking;

@@ -2,11 +2,13 @@
 //! config: states and transitions (keyed by command and from-state) added,
 //! removed or changed, and the version.
 
+use std::fmt;
 use std::io::Write;
 
 use anyhow::Context as _;
 use handler_core::state_machine::Config;
 use handler_core::state_machine::diff::{Changes, Edge, TransitionChange, diff};
+use serde::{Serialize, Serializer};
 use serde_json::{Value, json};
 
 use crate::Exit;
@@ -54,14 +56,7 @@ pub(crate) fn run(ctx: &Context<'_>, args: &DiffArgs, out: &mut dyn Write) -> an
     let paths = config_cmd::local_paths(ctx, &args.paths)?;
     let verdicts = config_cmd::check_files(&paths);
     if !config_cmd::all_valid(&verdicts) {
-        if ctx.global.json {
-            output::write_json(
-                out,
-                &json!({ "valid": false, "files": config_cmd::verdicts_json(&verdicts) }),
-            )?;
-        } else {
-            config_cmd::write_verdicts(out, &verdicts)?;
-        }
+        output::emit(ctx.global, out, &config_cmd::Checked::of(&verdicts))?;
         output::note("fix the invalid configs first");
         return Ok(Exit::Invalid);
     }
@@ -107,14 +102,7 @@ pub(crate) fn run(ctx: &Context<'_>, args: &DiffArgs, out: &mut dyn Write) -> an
         });
     }
     let any = diffs.iter().any(FileDiff::differs);
-    if ctx.global.json {
-        let files: Vec<Value> = diffs.iter().map(file_json).collect();
-        output::write_json(out, &json!({ "changed": any, "files": files }))?;
-    } else {
-        for d in &diffs {
-            write_file(out, d)?;
-        }
-    }
+    output::emit(ctx.global, out, &Diffs(diffs))?;
     Ok(if any && args.exit_code {
         Exit::Refused
     } else {
@@ -122,7 +110,28 @@ pub(crate) fn run(ctx: &Context<'_>, args: &DiffArgs, out: &mut dyn Write) -> an
     })
 }
 
-fn write_file(out: &mut dyn Write, d: &FileDiff) -> anyhow::Result<()> {
+/// What `config upload` would change, file by file.
+struct Diffs(Vec<FileDiff>);
+
+/// `{changed, files: [...]}`, keys in alphabetical order.
+impl Serialize for Diffs {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let any = self.0.iter().any(FileDiff::differs);
+        let files: Vec<Value> = self.0.iter().map(file_json).collect();
+        json!({ "changed": any, "files": files }).serialize(s)
+    }
+}
+
+/// Each file's line, then one line per change.
+impl fmt::Display for Diffs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.iter().try_for_each(|d| write_file(f, d))
+    }
+}
+
+impl output::VerbReport for Diffs {}
+
+fn write_file(out: &mut fmt::Formatter<'_>, d: &FileDiff) -> fmt::Result {
     let head = format!("{} -> {}", d.path, d.uri);
     match &d.deployed {
         Deployed::Nothing => {

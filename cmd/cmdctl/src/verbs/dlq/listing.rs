@@ -1,8 +1,11 @@
 //! `cmdctl dlq list` and `dlq show`: the DLQ's messages, each with the
 //! failure record the handler wrote for it.
 
+use std::fmt;
 use std::io::Write;
 
+use local_runtime::outcome::one_line;
+use serde::{Serialize, Serializer};
 use serde_json::{Map, Value, json};
 use sqs_dead_letter::peek::{self, PeekOptions};
 use sqs_dead_letter::{DeadLetter, Explained};
@@ -27,40 +30,64 @@ pub(crate) fn list(
         ..PeekOptions::default()
     };
     let explained = explained(ctx, &dlq, &options)?;
-    if ctx.global.json {
-        let items: Vec<Value> = explained.iter().map(summary_json).collect();
-        output::write_json(out, &items)?;
-        return Ok(Exit::Ok);
-    }
-    if explained.is_empty() {
-        output::note(&format!("no messages in {dlq}"));
-        return Ok(Exit::Ok);
-    }
-    let header = [
-        "messageId",
-        "aggregate",
-        "command",
-        "receives",
-        "failures",
-        "firstFailure",
-        "lastFailure",
-        "reason",
-    ];
-    let mut rows = vec![header.map(str::to_owned).to_vec()];
-    rows.extend(explained.iter().map(|e| {
-        vec![
-            e.letter.message_id.clone(),
-            dash(e.aggregate()),
-            dash(e.command()),
-            dash(e.letter.receive_count.map(|n| n.to_string())),
-            dash(e.failure.as_ref().map(|f| f.failures.to_string())),
-            dash(e.first_failed_at().map(str::to_owned)),
-            dash(e.last_failed_at().map(str::to_owned)),
-            reason_text(e),
-        ]
-    }));
-    output::write_table(out, &rows)?;
+    output::emit(ctx.global, out, &Letters { dlq, explained })?;
     Ok(Exit::Ok)
+}
+
+/// The DLQ's messages, each with its failure record.
+struct Letters {
+    dlq: String,
+    explained: Vec<Explained>,
+}
+
+/// An array of summaries.
+impl Serialize for Letters {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.explained.iter().map(summary_json))
+    }
+}
+
+/// A table, one row a message; nothing when there are none.
+impl fmt::Display for Letters {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.explained.is_empty() {
+            return Ok(());
+        }
+        let header = [
+            "messageId",
+            "aggregate",
+            "command",
+            "receives",
+            "failures",
+            "firstFailure",
+            "lastFailure",
+            "reason",
+        ];
+        let mut rows = vec![header.map(str::to_owned).to_vec()];
+        rows.extend(self.explained.iter().map(|e| {
+            vec![
+                e.letter.message_id.clone(),
+                dash(e.aggregate()),
+                dash(e.command()),
+                dash(e.letter.receive_count.map(|n| n.to_string())),
+                dash(e.failure.as_ref().map(|f| f.failures.to_string())),
+                dash(e.first_failed_at().map(str::to_owned)),
+                dash(e.last_failed_at().map(str::to_owned)),
+                reason_text(e),
+            ]
+        }));
+        f.write_str(&output::table(&rows))
+    }
+}
+
+impl output::VerbReport for Letters {
+    fn notes(&self) -> Vec<String> {
+        if self.explained.is_empty() {
+            vec![format!("no messages in {}", self.dlq)]
+        } else {
+            Vec::new()
+        }
+    }
 }
 
 /// Shows one message. Exits 1 when it is not in the DLQ.
@@ -78,55 +105,74 @@ pub(crate) fn show(
         output::note(&format!("no message {} in {dlq}", args.message_id));
         return Ok(Exit::Refused);
     };
-    if ctx.global.json {
-        output::write_json(out, &detail_json(&found))?;
-        return Ok(Exit::Ok);
-    }
-    let letter = &found.letter;
-    let mut rows = vec![
-        row("messageId", Some(letter.message_id.clone())),
-        row(
-            "originalMessageId",
-            Some(letter.original_message_id().to_owned()),
-        ),
-        row("aggregate", found.aggregate()),
-        row("command", found.command()),
-        row("commandId", found.command_id()),
-        row("code", found.code().map(str::to_owned)),
-        row("reason", found.reason().map(output::one_line)),
-        row(
-            "failures",
-            found.failure.as_ref().map(|f| f.failures.to_string()),
-        ),
-        row("firstFailure", found.first_failed_at().map(str::to_owned)),
-        row("lastFailure", found.last_failed_at().map(str::to_owned)),
-        row(
-            "lastReceiveCount",
-            found
-                .failure
-                .as_ref()
-                .and_then(|f| f.last.receive_count)
-                .map(|n| n.to_string()),
-        ),
-        row("receives", letter.receive_count.map(|n| n.to_string())),
-        row("sent", letter.sent_at()),
-        row("firstReceived", letter.first_received_at()),
-        row("messageGroupId", letter.message_group_id.clone()),
-    ];
-    if let Some(error) = &found.lookup_error {
-        rows.push(row("failureRecord", Some(format!("unreadable: {error}"))));
-    }
-    for (name, value) in string_attributes(letter) {
-        rows.push(vec![format!("attribute {name}"), value]);
-    }
-    output::write_table(out, &rows)?;
-    writeln!(out, "body:")?;
-    match serde_json::from_str::<Value>(&letter.body) {
-        Ok(body) => writeln!(out, "{}", serde_json::to_string_pretty(&body)?)?,
-        Err(_) => writeln!(out, "{}", letter.body)?,
-    }
+    output::emit(ctx.global, out, &Letter(found))?;
     Ok(Exit::Ok)
 }
+
+/// One message of the DLQ, with its failure record.
+struct Letter(Explained);
+
+impl Serialize for Letter {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        detail_json(&self.0).serialize(s)
+    }
+}
+
+/// A table of its fields and attributes, then `body:` and the body
+/// (pretty when it is JSON).
+impl fmt::Display for Letter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let found = &self.0;
+        let letter = &found.letter;
+        let mut rows = vec![
+            row("messageId", Some(letter.message_id.clone())),
+            row(
+                "originalMessageId",
+                Some(letter.original_message_id().to_owned()),
+            ),
+            row("aggregate", found.aggregate()),
+            row("command", found.command()),
+            row("commandId", found.command_id()),
+            row("code", found.code().map(str::to_owned)),
+            row("reason", found.reason().map(one_line)),
+            row(
+                "failures",
+                found.failure.as_ref().map(|f| f.failures.to_string()),
+            ),
+            row("firstFailure", found.first_failed_at().map(str::to_owned)),
+            row("lastFailure", found.last_failed_at().map(str::to_owned)),
+            row(
+                "lastReceiveCount",
+                found
+                    .failure
+                    .as_ref()
+                    .and_then(|f| f.last.receive_count)
+                    .map(|n| n.to_string()),
+            ),
+            row("receives", letter.receive_count.map(|n| n.to_string())),
+            row("sent", letter.sent_at()),
+            row("firstReceived", letter.first_received_at()),
+            row("messageGroupId", letter.message_group_id.clone()),
+        ];
+        if let Some(error) = &found.lookup_error {
+            rows.push(row("failureRecord", Some(format!("unreadable: {error}"))));
+        }
+        for (name, value) in string_attributes(letter) {
+            rows.push(vec![format!("attribute {name}"), value]);
+        }
+        f.write_str(&output::table(&rows))?;
+        writeln!(f, "body:")?;
+        match serde_json::from_str::<Value>(&letter.body) {
+            Ok(body) => {
+                let pretty = serde_json::to_string_pretty(&body).map_err(|_| fmt::Error)?;
+                writeln!(f, "{pretty}")
+            }
+            Err(_) => writeln!(f, "{}", letter.body),
+        }
+    }
+}
+
+impl output::VerbReport for Letter {}
 
 /// The DLQ's messages (made visible again), with their failure records
 /// when the store can be read.
@@ -158,7 +204,9 @@ fn row(name: &str, value: Option<String>) -> Vec<String> {
 /// `code: reason`, on one line; or why there is none.
 fn reason_text(e: &Explained) -> String {
     match (e.code(), e.reason(), &e.lookup_error) {
-        (Some(code), Some(reason), _) => format!("{code}: {}", output::one_line(reason)),
+        (Some(code), Some(reason), _) => {
+            format!("{code}: {}", one_line(reason))
+        }
         (Some(code), None, _) => code.to_owned(),
         (None, _, Some(error)) => format!("(failure record unreadable: {error})"),
         (None, _, None) => "(no failure record)".to_owned(),

@@ -2,9 +2,11 @@
 //! confirmed it (the queue's name typed on a terminal, or `--yes`). A queue
 //! that is no queue's DLQ is refused before anything is asked.
 
+use std::fmt;
 use std::io::{BufRead, IsTerminal, Write};
 
 use anyhow::{Context as _, bail};
+use serde::{Serialize, Serializer};
 use serde_json::json;
 use sqs_dead_letter::queues;
 
@@ -52,10 +54,27 @@ pub(crate) fn run(
         }
     }
     ctx.block_on(queues::purge(&sqs, &dlq))?;
-    if ctx.global.json {
-        output::write_json(out, &json!({ "purged": dlq, "approximateMessages": count }))?;
-    } else {
-        writeln!(out, "purged {dlq} (about {count} messages)")?;
-    }
+    output::emit(ctx.global, out, &Purged { dlq, count })?;
     Ok(Exit::Ok)
 }
+
+/// The queue purged, and about how many messages it held.
+struct Purged {
+    dlq: String,
+    count: u64,
+}
+
+/// One object, its keys in alphabetical order.
+impl Serialize for Purged {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        json!({ "purged": self.dlq, "approximateMessages": self.count }).serialize(s)
+    }
+}
+
+impl fmt::Display for Purged {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "purged {} (about {} messages)", self.dlq, self.count)
+    }
+}
+
+impl output::VerbReport for Purged {}

@@ -3,9 +3,11 @@
 //! service has one and every body carries its `commandId`, else
 //! send-then-delete).
 
+use std::fmt;
 use std::io::Write;
 use std::time::Duration;
 
+use serde::{Serialize, Serializer};
 use serde_json::{Value, json};
 use sqs_dead_letter::move_task::{self, MoveTask};
 use sqs_dead_letter::{NotMoved, Redrive, RedriveMethod, RedriveOptions, RedriveReport, Selection};
@@ -59,27 +61,16 @@ fn move_task_outcome(
     source: &str,
     out: &mut dyn Write,
 ) -> anyhow::Result<Exit> {
-    if ctx.global.json {
-        output::write_json(
-            out,
-            &json!({
-                "dlqUrl": dlq,
-                "queueUrl": source,
-                "method": "moveTask",
-                "taskHandle": task.handle,
-                "status": status.status,
-                "moved": status.moved,
-                "failureReason": status.failure_reason,
-            }),
-        )?;
-    } else {
-        writeln!(
-            out,
-            "SQS moved {} messages from {dlq} to {source} (message move task {})",
-            status.moved,
-            status.status.to_lowercase()
-        )?;
-    }
+    output::emit(
+        ctx.global,
+        out,
+        &TaskMoved {
+            task,
+            status,
+            dlq,
+            source,
+        },
+    )?;
     if let Some(reason) = &status.failure_reason {
         output::note(&format!("the move task failed: {reason}"));
     }
@@ -101,54 +92,16 @@ fn write_report(
         RedriveMethod::SendThenDelete { move_task_refused } => move_task_refused.clone(),
         RedriveMethod::MoveTask(_) => None,
     };
-    if ctx.global.json {
-        let not_moved = |list: &[NotMoved]| -> Vec<Value> {
-            list.iter()
-                .map(|n| json!({ "messageId": n.dlq_message_id, "reason": n.reason }))
-                .collect()
-        };
-        let moved: Vec<Value> = report
-            .moved
-            .iter()
-            .map(|m| {
-                json!({
-                    "messageId": m.dlq_message_id,
-                    "originalMessageId": m.original_message_id,
-                    "newMessageId": m.source_message_id,
-                })
-            })
-            .collect();
-        output::write_json(
-            out,
-            &json!({
-                "dlqUrl": dlq,
-                "queueUrl": source,
-                "method": "sendThenDelete",
-                "moveTaskRefused": refused,
-                "moved": moved,
-                "sendFailed": not_moved(&report.send_failed),
-                "deleteFailed": not_moved(&report.delete_failed),
-                "notFound": report.not_found,
-                "stopped": report.stopped.as_ref().map(ToString::to_string),
-            }),
-        )?;
-    } else {
-        let rows: Vec<Vec<String>> = report
-            .moved
-            .iter()
-            .map(|m| {
-                vec![
-                    "moved".to_owned(),
-                    m.dlq_message_id.clone(),
-                    format!("-> {}", m.source_message_id),
-                ]
-            })
-            .collect();
-        output::write_table(out, &rows)?;
-        let n = report.moved.len();
-        let noun = if n == 1 { "message" } else { "messages" };
-        writeln!(out, "{n} {noun} moved from {dlq} to {source}")?;
-    }
+    output::emit(
+        ctx.global,
+        out,
+        &Redriven {
+            report,
+            refused: refused.as_deref(),
+            dlq,
+            source,
+        },
+    )?;
     if let Some(reason) = refused {
         output::note(&format!(
             "SQS's message move task was not used ({reason}): sent then deleted instead"
@@ -174,3 +127,110 @@ fn write_report(
     }
     Ok(())
 }
+
+/// What SQS's message move task did.
+struct TaskMoved<'a> {
+    task: &'a MoveTask,
+    status: &'a move_task::MoveTaskStatus,
+    dlq: &'a str,
+    source: &'a str,
+}
+
+/// One object, its keys in alphabetical order.
+impl Serialize for TaskMoved<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        json!({
+            "dlqUrl": self.dlq,
+            "queueUrl": self.source,
+            "method": "moveTask",
+            "taskHandle": self.task.handle,
+            "status": self.status.status,
+            "moved": self.status.moved,
+            "failureReason": self.status.failure_reason,
+        })
+        .serialize(s)
+    }
+}
+
+impl fmt::Display for TaskMoved<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "SQS moved {} messages from {} to {} (message move task {})",
+            self.status.moved,
+            self.dlq,
+            self.source,
+            self.status.status.to_lowercase()
+        )
+    }
+}
+
+impl output::VerbReport for TaskMoved<'_> {}
+
+/// What a redrive by sending then deleting did.
+struct Redriven<'a> {
+    report: &'a RedriveReport,
+    /// Why the move task was not used, when it was refused.
+    refused: Option<&'a str>,
+    dlq: &'a str,
+    source: &'a str,
+}
+
+/// One object, its keys in alphabetical order.
+impl Serialize for Redriven<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let report = self.report;
+        let not_moved = |list: &[NotMoved]| -> Vec<Value> {
+            list.iter()
+                .map(|n| json!({ "messageId": n.dlq_message_id, "reason": n.reason }))
+                .collect()
+        };
+        let moved: Vec<Value> = report
+            .moved
+            .iter()
+            .map(|m| {
+                json!({
+                    "messageId": m.dlq_message_id,
+                    "originalMessageId": m.original_message_id,
+                    "newMessageId": m.source_message_id,
+                })
+            })
+            .collect();
+        json!({
+            "dlqUrl": self.dlq,
+            "queueUrl": self.source,
+            "method": "sendThenDelete",
+            "moveTaskRefused": self.refused,
+            "moved": moved,
+            "sendFailed": not_moved(&report.send_failed),
+            "deleteFailed": not_moved(&report.delete_failed),
+            "notFound": report.not_found,
+            "stopped": report.stopped.as_ref().map(ToString::to_string),
+        })
+        .serialize(s)
+    }
+}
+
+/// One row a message moved, then how many moved where.
+impl fmt::Display for Redriven<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let rows: Vec<Vec<String>> = self
+            .report
+            .moved
+            .iter()
+            .map(|m| {
+                vec![
+                    "moved".to_owned(),
+                    m.dlq_message_id.clone(),
+                    format!("-> {}", m.source_message_id),
+                ]
+            })
+            .collect();
+        f.write_str(&output::table(&rows))?;
+        let n = self.report.moved.len();
+        let noun = if n == 1 { "message" } else { "messages" };
+        writeln!(f, "{n} {noun} moved from {} to {}", self.dlq, self.source)
+    }
+}
+
+impl output::VerbReport for Redriven<'_> {}

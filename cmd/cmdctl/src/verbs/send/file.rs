@@ -9,11 +9,13 @@
 //! twice but applies it once.
 
 use std::collections::HashMap;
+use std::fmt;
 use std::io::{Read, Write};
 use std::path::Path;
 
 use anyhow::Context as _;
 use handler_core::state_machine::ids::file_line_command_id;
+use serde::{Serialize, Serializer};
 use serde_json::{Value, json};
 use sqs_commands::chunking::batches;
 use sqs_commands::command_id::with_command_id;
@@ -77,16 +79,7 @@ pub(crate) fn run(
     let lines = match parse_lines(&text, fifo) {
         Ok(lines) => lines,
         Err(bad) => {
-            if ctx.global.json {
-                let invalid: Vec<Value> = bad
-                    .iter()
-                    .map(|b| json!({ "line": b.number, "error": b.error }))
-                    .collect();
-                output::write_json(
-                    out,
-                    &json!({ "sent": [], "failed": [], "invalid": invalid }),
-                )?;
-            }
+            output::emit(ctx.global, out, &Invalid(&bad))?;
             for b in &bad {
                 output::note(&format!("{name}:{}: {}", b.number, b.error));
             }
@@ -104,9 +97,66 @@ pub(crate) fn run(
     let sent = ctx.block_on(send_all(&sqs, queue_url, &lines, &bar))?;
     drop(bar);
 
-    let by_line = |number: usize| lines.iter().find(|l| l.number == number);
-    if ctx.global.json {
-        let sent_json: Vec<Value> = sent
+    output::emit(
+        ctx.global,
+        out,
+        &SendReport {
+            name: &name,
+            queue_url,
+            lines: &lines,
+            sent: &sent,
+        },
+    )?;
+    for (number, reason) in &sent.failed {
+        output::note(&format!("{name}:{number}: not sent: {reason}"));
+    }
+    Ok(if sent.failed.is_empty() {
+        Exit::Ok
+    } else {
+        Exit::Refused
+    })
+}
+
+/// A file with invalid lines: nothing sent.
+struct Invalid<'a>(&'a [BadLine]);
+
+/// `{sent: [], failed: [], invalid: [...]}`.
+impl Serialize for Invalid<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let invalid: Vec<Value> = self
+            .0
+            .iter()
+            .map(|b| json!({ "line": b.number, "error": b.error }))
+            .collect();
+        json!({ "sent": [], "failed": [], "invalid": invalid }).serialize(s)
+    }
+}
+
+/// Nothing on stdout: each invalid line is named on stderr.
+impl fmt::Display for Invalid<'_> {
+    fn fmt(&self, _: &mut fmt::Formatter<'_>) -> fmt::Result {
+        Ok(())
+    }
+}
+
+impl output::VerbReport for Invalid<'_> {}
+
+/// What the sends of a file came to.
+struct SendReport<'a> {
+    /// The file's name (`stdin` for `-`).
+    name: &'a str,
+    queue_url: &'a str,
+    lines: &'a [Line],
+    sent: &'a Sent,
+}
+
+/// Each line sent (with its ids) and each refused, keys in alphabetical
+/// order.
+impl Serialize for SendReport<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let by_line = |number: usize| self.lines.iter().find(|l| l.number == number);
+        let sent_json: Vec<Value> = self
+            .sent
             .sent
             .iter()
             .map(|(number, id)| {
@@ -118,32 +168,32 @@ pub(crate) fn run(
                 })
             })
             .collect();
-        let failed_json: Vec<Value> = sent
+        let failed_json: Vec<Value> = self
+            .sent
             .failed
             .iter()
             .map(|(number, reason)| json!({ "line": number, "reason": reason }))
             .collect();
-        output::write_json(
-            out,
-            &json!({ "queueUrl": queue_url, "sent": sent_json, "failed": failed_json, "invalid": [] }),
-        )?;
-    } else {
-        writeln!(
-            out,
-            "sent {} of {} commands from {name} to {queue_url}",
-            sent.sent.len(),
-            lines.len()
-        )?;
+        json!({ "queueUrl": self.queue_url, "sent": sent_json, "failed": failed_json, "invalid": [] })
+            .serialize(s)
     }
-    for (number, reason) in &sent.failed {
-        output::note(&format!("{name}:{number}: not sent: {reason}"));
-    }
-    Ok(if sent.failed.is_empty() {
-        Exit::Ok
-    } else {
-        Exit::Refused
-    })
 }
+
+/// `sent 3 of 4 commands from FILE to URL`.
+impl fmt::Display for SendReport<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "sent {} of {} commands from {} to {}",
+            self.sent.sent.len(),
+            self.lines.len(),
+            self.name,
+            self.queue_url
+        )
+    }
+}
+
+impl output::VerbReport for SendReport<'_> {}
 
 /// The text of `path`, or of stdin for `-`, with a name for messages.
 fn read(path: &Path) -> anyhow::Result<(String, String)> {

@@ -5,10 +5,12 @@
 
 mod causal;
 
+use std::fmt;
 use std::io::Write;
 
 use anyhow::Context as _;
-use handler_core::{AggregateKey, walk_correlation};
+use handler_core::{AggregateKey, StoredEvent, walk_correlation};
+use serde::{Serialize, Serializer};
 use serde_json::{Value, json};
 
 use crate::Exit;
@@ -44,15 +46,28 @@ pub(crate) fn run(
         ));
         return Ok(Exit::Refused);
     }
-    let causation = |metadata: &serde_json::Map<String, Value>| {
-        metadata
-            .get("causationId")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_owned()
-    };
-    if ctx.global.json {
-        let rows: Vec<Value> = events
+    output::emit(
+        ctx.global,
+        out,
+        &Traced {
+            correlation_id: id.clone(),
+            events,
+        },
+    )?;
+    Ok(Exit::Ok)
+}
+
+/// A correlation's events, in causal order.
+struct Traced {
+    correlation_id: String,
+    events: Vec<StoredEvent>,
+}
+
+/// `{correlationId, events: [...]}`, keys in alphabetical order.
+impl Serialize for Traced {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let rows: Vec<Value> = self
+            .events
             .iter()
             .map(|e| {
                 json!({
@@ -68,30 +83,44 @@ pub(crate) fn run(
                 })
             })
             .collect();
-        output::write_json(out, &json!({ "correlationId": id, "events": rows }))?;
-        return Ok(Exit::Ok);
+        json!({ "correlationId": self.correlation_id, "events": rows }).serialize(s)
     }
-    let header = [
-        "recordedAt",
-        "aggregate",
-        "version",
-        "eventType",
-        "state",
-        "commandId",
-        "causedBy",
-    ];
-    let mut rows = vec![header.map(str::to_owned).to_vec()];
-    rows.extend(events.iter().map(|e| {
-        vec![
-            e.event.recorded_at.clone(),
-            e.key.to_string(),
-            e.event.version.to_string(),
-            e.event.event_type.clone(),
-            e.event.state.clone(),
-            e.event.command_id.clone(),
-            causation(&e.event.metadata),
-        ]
-    }));
-    output::write_table(out, &rows)?;
-    Ok(Exit::Ok)
 }
+
+/// A table: recordedAt, aggregate, version, eventType, state, commandId,
+/// causedBy.
+impl fmt::Display for Traced {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let causation = |metadata: &serde_json::Map<String, Value>| {
+            metadata
+                .get("causationId")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned()
+        };
+        let header = [
+            "recordedAt",
+            "aggregate",
+            "version",
+            "eventType",
+            "state",
+            "commandId",
+            "causedBy",
+        ];
+        let mut rows = vec![header.map(str::to_owned).to_vec()];
+        rows.extend(self.events.iter().map(|e| {
+            vec![
+                e.event.recorded_at.clone(),
+                e.key.to_string(),
+                e.event.version.to_string(),
+                e.event.event_type.clone(),
+                e.event.state.clone(),
+                e.event.command_id.clone(),
+                causation(&e.event.metadata),
+            ]
+        }));
+        f.write_str(&output::table(&rows))
+    }
+}
+
+impl output::VerbReport for Traced {}

@@ -3,20 +3,22 @@
 //! `state_machine::alarm_command` builds (the one every path sends), through
 //! the same handler as the reactions; once its outcome is final (applied,
 //! duplicate, stale or refused) it is marked delivered, so it does not fire
-//! again. One that failed transiently (after the retries `run_commands`
+//! again. One that failed transiently (after the retries the runtime
 //! makes) stays pending for the next run and is not fired again in this one.
 
 use std::collections::{HashMap, HashSet};
+use std::fmt;
 
-use anyhow::Context as _;
 use handler_core::state_machine::{Alarm, Timestamp, alarm_command};
 use handler_core::{AggregateKey, MessageOutcome};
 use serde::Serialize;
 use store_sqlite::SqliteStore;
 
-use super::run_commands;
-use crate::context::AppHandler;
-use crate::output;
+use crate::commands::run_commands;
+use crate::error::RuntimeError;
+use crate::outcome;
+use crate::report::Notice;
+use crate::runtime::LocalHandler;
 
 /// Alarms read per round (fired 10 to a batch).
 const DUE_PER_ROUND: usize = 100;
@@ -24,30 +26,31 @@ const DUE_PER_ROUND: usize = 100;
 /// An alarm left for the next run in this one: aggregate, name, version.
 pub(crate) type GivenUp = HashSet<(String, String, u64)>;
 
-/// One alarm fired, for the output.
-#[derive(Debug, Serialize)]
+/// One alarm fired.
+#[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct Fired {
+pub struct Fired {
     /// `type#id`.
-    pub(crate) aggregate: String,
+    pub aggregate: String,
     /// The alarm's name.
-    pub(crate) alarm: String,
+    pub alarm: String,
     /// The version that set it.
-    pub(crate) version: u64,
+    pub version: u64,
     /// When it was due (RFC 3339).
-    pub(crate) due: String,
+    pub due: String,
     /// The command it sent.
-    pub(crate) command: String,
+    pub command: String,
     /// `applied`, `duplicate`, `stale`, `rejected` or `failed`.
-    pub(crate) outcome: &'static str,
+    pub outcome: &'static str,
     /// The outcome's line (`applied v2`, `stale v3: why`, ...).
-    pub(crate) detail: String,
+    pub detail: String,
 }
 
-impl Fired {
-    /// `alarm payment#o-1 payment-timeout (v1, due ...): TimeOutCharge applied v2`.
-    pub(crate) fn line(&self) -> String {
-        format!(
+/// `alarm payment#o-1 payment-timeout (v1, due ...): TimeOutCharge applied v2`.
+impl fmt::Display for Fired {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
             "alarm {} {} (v{}, due {}): {} {}",
             self.aggregate, self.alarm, self.version, self.due, self.command, self.detail
         )
@@ -56,16 +59,20 @@ impl Fired {
 
 /// Fires the alarms due by `now` (but those given up on in this run) and
 /// marks each delivered once its outcome is final; returns them with their
-/// outcomes, earliest due first.
+/// outcomes, earliest due first. One left for the next run is noticed.
 pub(crate) async fn fire_due(
-    handler: &AppHandler,
+    handler: &LocalHandler,
     store: &SqliteStore,
     now: Timestamp,
     given_up: &mut GivenUp,
-) -> anyhow::Result<Vec<(Fired, MessageOutcome)>> {
+    notices: &mut Vec<Notice>,
+) -> Result<Vec<(Fired, MessageOutcome)>, RuntimeError> {
     let due: Vec<(AggregateKey, Alarm)> = store
         .due_alarms(now, DUE_PER_ROUND + given_up.len())
-        .context("cannot read the due alarms")?
+        .map_err(|source| RuntimeError::Alarms {
+            action: "read",
+            source,
+        })?
         .into_iter()
         .filter(|(key, alarm)| !given_up.contains(&id(key, alarm)))
         .take(DUE_PER_ROUND)
@@ -84,20 +91,28 @@ pub(crate) async fn fire_due(
         .collect();
     let mut fired = Vec::with_capacity(due.len());
     for ((key, alarm), command) in due.into_iter().zip(commands) {
-        let outcome = outcomes
-            .remove(&command.command_id)
-            .context("the handler reported no outcome for an alarm")?;
+        let outcome =
+            outcomes
+                .remove(&command.command_id)
+                .ok_or_else(|| RuntimeError::NoOutcome {
+                    aggregate: key.to_string(),
+                    alarm: alarm.name.clone(),
+                })?;
         let transient = outcome.result.as_ref().is_err_and(|f| !f.is_permanent());
         if transient {
-            output::note(&format!(
-                "alarm {key} {} (v{}) failed transiently: it fires again on the next run",
-                alarm.name, alarm.version
-            ));
+            notices.push(Notice::AlarmKept {
+                aggregate: key.to_string(),
+                alarm: alarm.name.clone(),
+                version: alarm.version,
+            });
             given_up.insert(id(&key, &alarm));
         } else {
             store
                 .alarm_delivered(&key, &alarm.name, alarm.version)
-                .context("cannot mark an alarm delivered")?;
+                .map_err(|source| RuntimeError::Alarms {
+                    action: "mark delivered",
+                    source,
+                })?;
         }
         fired.push((
             Fired {
@@ -106,8 +121,8 @@ pub(crate) async fn fire_due(
                 version: alarm.version,
                 due: format!("{:.0}", alarm.due),
                 command: command.command.clone(),
-                outcome: output::outcome_word(&outcome.result),
-                detail: output::outcome_text(&outcome.result),
+                outcome: outcome::word(&outcome.result),
+                detail: outcome::text(&outcome.result),
             },
             outcome,
         ));

@@ -1,14 +1,12 @@
-//! Local adapters: a [`Publisher`] that writes each publication as one JSON
-//! line, and a [`CommandSink`] that keeps the reactions for the caller to run.
+//! The local publisher: a [`Publisher`] that writes each publication as one
+//! JSON line (to a file or stdout), and a [`CommandSink`] that keeps the
+//! reactions for the caller to take (a replay that drops them).
 
 use std::io::Write;
 use std::sync::{Mutex, PoisonError};
 
 use async_trait::async_trait;
-use state_machine::DerivedCommand;
-
-use crate::delivery::{CommandSink, DeliveryError, Publisher};
-use crate::publication::Publication;
+use event_processor::{CommandSink, DeliveryError, Publication, Publisher, DerivedCommand};
 
 /// Writes each publication's detail as one line (to a file or stdout).
 #[derive(Debug)]

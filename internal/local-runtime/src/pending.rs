@@ -3,24 +3,23 @@
 //! in the store's pending reactions before the checkpoint moves past its
 //! event, and [`run_pending`] runs them from there. A reaction whose outcome
 //! is final (applied, duplicate, stale or refused) is removed; one that
-//! still fails transiently after the retries `run_commands` makes stays
-//! kept, is not run again in this run, and is named on stderr: the next run
-//! (`cmdctl run`, or the next `exec`/`process`) runs it again, and the verb
-//! exits 1. So no reaction is lost to a transient failure, a crash between
-//! the checkpoint and the reactions included.
+//! still fails transiently after the retries the runtime makes stays kept,
+//! is not run again in this run, and is noticed in the report: the next run
+//! runs it again. So no reaction is lost to a transient failure, a crash
+//! between the checkpoint and the reactions included.
 
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use anyhow::Context as _;
 use async_trait::async_trait;
 use event_processor::{CommandSink, DeliveryError, DerivedCommand};
 use handler_core::InboundMessage;
 use store_sqlite::{PendingReaction, SqliteStore};
 
-use super::{Reactions, run_messages};
-use crate::context::AppHandler;
-use crate::output;
+use crate::commands::run_messages;
+use crate::error::RuntimeError;
+use crate::report::{Notice, Origin, Report, aggregate_of};
+use crate::runtime::LocalHandler;
 
 /// Pending reactions read (and run) at a time.
 const READ_AT_ONCE: usize = 100;
@@ -67,16 +66,19 @@ impl CommandSink for KeepInStore {
 /// Runs the pending reactions (but those left in this run), in the order
 /// kept, counting each outcome in `totals`; returns how many ran.
 pub(crate) async fn run_pending(
-    handler: &AppHandler,
+    handler: &LocalHandler,
     store: &SqliteStore,
     left: &mut LeftPending,
-    totals: &mut Reactions,
-) -> anyhow::Result<usize> {
+    totals: &mut Report,
+) -> Result<usize, RuntimeError> {
     let mut ran = 0;
     loop {
         let pending = store
             .pending_reactions(READ_AT_ONCE, |id| left.contains(id))
-            .context("cannot read the pending reactions")?;
+            .map_err(|source| RuntimeError::Pending {
+                action: "read",
+                source,
+            })?;
         if pending.is_empty() {
             return Ok(ran);
         }
@@ -89,25 +91,22 @@ pub(crate) async fn run_pending(
             messages.iter().map(|m| m.message_id.clone()).collect();
         for outcome in run_messages(handler, messages).await {
             unanswered.remove(&outcome.message_id);
-            totals.count("reaction", &outcome);
+            totals.count(Origin::Reaction, &outcome);
             let transient = outcome.result.as_ref().is_err_and(|f| !f.is_permanent());
             if transient {
-                output::note(&format!(
-                    "reaction {} ({} {}) failed transiently: it is kept and runs again on the \
-                     next `cmdctl run`",
-                    outcome.message_id,
-                    outcome
-                        .aggregate
-                        .as_ref()
-                        .map(ToString::to_string)
-                        .unwrap_or_default(),
-                    outcome.command.as_deref().unwrap_or(""),
-                ));
+                totals.notices.push(Notice::ReactionKept {
+                    message_id: outcome.message_id.clone(),
+                    aggregate: aggregate_of(&outcome),
+                    command: outcome.command.clone().unwrap_or_default(),
+                });
                 left.insert(outcome.message_id.clone());
             } else {
-                store
-                    .reaction_done(&outcome.message_id)
-                    .context("cannot mark a reaction done")?;
+                store.reaction_done(&outcome.message_id).map_err(|source| {
+                    RuntimeError::Pending {
+                        action: "mark done",
+                        source,
+                    }
+                })?;
             }
         }
         // The handler answers every message; one it did not stays kept.
