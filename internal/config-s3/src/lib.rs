@@ -6,7 +6,9 @@
 //!
 //! Modules: [`source`](S3ConfigSource) (the cached reader), `upload` (the
 //! operator's upload and fetch), `object` (keys, one `GetObject`, compiling),
-//! [`bucket`](create_bucket) (the bucket itself, created idempotently).
+//! [`bucket`](create_bucket) (the bucket itself, created idempotently),
+//! [`deployed`](deployed_configs) (every config under a prefix, each loaded
+//! as the handler would).
 //!
 //! It depends on `handler-core` (the trait, and the state machine through
 //! it) and `aws-sdk-s3`; never on a store crate.
@@ -42,11 +44,13 @@
 #![forbid(unsafe_code)]
 
 mod bucket;
+mod deployed;
 mod object;
 mod source;
 mod upload;
 
 pub use bucket::{BucketError, create_bucket};
+pub use deployed::{DeployedConfig, deployed_configs};
 pub use object::object_key;
 pub use source::{DEFAULT_TTL, S3ConfigSource};
 pub use upload::{
