@@ -338,6 +338,44 @@ async fn a_missing_bucket_is_unavailable_not_missing_config() {
     assert!(!err.is_permanent());
 }
 
+/// `deployed_configs`: every `{prefix}{type}.json` directly under the
+/// prefix, by type, each loaded as the handler would (invalid, wrong type).
+#[tokio::test]
+async fn the_deployed_configs_are_listed_by_type_and_each_loaded_as_the_handler_would() {
+    let (client, bucket, _) = bucket().await;
+    put_raw(&client, &bucket, "p/order.json", order_v1()).await;
+    put_raw(&client, &bucket, "p/invoice.json", order_v1()).await;
+    put_raw(&client, &bucket, "p/broken.json", order_invalid()).await;
+    put_raw(&client, &bucket, "p/nested/order.json", order_v1()).await;
+    put_raw(&client, &bucket, "p/notes.txt", b"x".to_vec()).await;
+    put_raw(&client, &bucket, "other.json", order_v1()).await;
+    let found = config_s3::deployed_configs(&client, &bucket, "p/")
+        .await
+        .expect("listed");
+    let types: Vec<&str> = found.iter().map(|c| c.aggregate_type.as_str()).collect();
+    assert_eq!(types, ["broken", "invoice", "order"]);
+    assert_eq!(found[2].location, format!("s3://{bucket}/p/order.json"));
+    assert_eq!(
+        found[2].loaded.as_ref().expect("valid").aggregate_type(),
+        "order"
+    );
+    assert!(matches!(
+        &found[0].loaded,
+        Err(ConfigSourceError::Invalid { .. })
+    ));
+    assert!(matches!(
+        &found[1].loaded,
+        Err(ConfigSourceError::WrongType { declared, expected, .. })
+            if declared == "order" && expected == "invoice"
+    ));
+    assert!(
+        config_s3::deployed_configs(&client, &bucket, "empty/")
+            .await
+            .expect("listed")
+            .is_empty()
+    );
+}
+
 #[tokio::test]
 async fn the_prefix_is_used_as_given() {
     assert_eq!(object_key("configs/", "order"), "configs/order.json");

@@ -5,7 +5,10 @@
 //! [`fetch_config`] for comparing with what is deployed).
 //!
 //! Modules: [`source`](S3ConfigSource) (the cached reader), `upload` (the
-//! operator's upload and fetch), `object` (keys, one `GetObject`, compiling).
+//! operator's upload and fetch), `object` (keys, one `GetObject`, compiling),
+//! [`bucket`](create_bucket) (the bucket itself, created idempotently),
+//! [`deployed`](deployed_configs) (every config under a prefix, each loaded
+//! as the handler would).
 //!
 //! It depends on `handler-core` (the trait, and the state machine through
 //! it) and `aws-sdk-s3`; never on a store crate.
@@ -40,10 +43,14 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod bucket;
+mod deployed;
 mod object;
 mod source;
 mod upload;
 
+pub use bucket::{BucketError, create_bucket};
+pub use deployed::{DeployedConfig, deployed_configs};
 pub use object::object_key;
 pub use source::{DEFAULT_TTL, S3ConfigSource};
 pub use upload::{

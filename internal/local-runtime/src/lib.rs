@@ -49,8 +49,12 @@
 //! # }
 //! ```
 //!
-//! It owns the rounds, the pending reactions, the firing of due alarms and
-//! the local publisher. It depends on `handler-core`, `batch-handler`,
+//! [`replay::replay_events`] replays a type's events from a checkpoint
+//! (fresh or resumed, limited) through the event processor over any
+//! store's feed, publishing them or writing each as a JSON line.
+//!
+//! It owns the rounds, the pending reactions, the firing of due alarms,
+//! the local publisher and the checkpointed replay of a type's events. It depends on `handler-core`, `batch-handler`,
 //! `event-processor` and `store-sqlite` only (configs come in as a
 //! [`ConfigSource`]); never on an AWS crate, clap or a terminal.
 #![forbid(unsafe_code)]
@@ -61,6 +65,7 @@ mod error;
 pub mod outcome;
 mod pending;
 pub mod publisher;
+pub mod replay;
 mod report;
 mod runtime;
 

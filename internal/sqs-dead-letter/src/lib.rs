@@ -21,6 +21,8 @@
 //!   message in both queues (applied once, by its `commandId`), never in
 //!   neither; the copies go through `sqs-commands`, the one home of
 //!   sending commands;
+//! - [`create`]: the command queue and its DLQ, created idempotently with
+//!   the redrive policy (for emulators and dev accounts);
 //! - [`Progress`]: how a long listing or redrive reports how far it got.
 //!
 //! Depends on `handler-core` (failure records), `sqs-commands`,
@@ -39,6 +41,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod create;
 mod error;
 pub mod explain;
 mod letter;

@@ -7,6 +7,7 @@
 //! FIFO redrive, and purge. (`cmdctl`'s verbs over the same library are run
 //! as a binary in `cmd/cmdctl/tests/cli/`.)
 
+mod create;
 mod harness;
 mod redrive;
 

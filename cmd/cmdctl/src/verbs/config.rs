@@ -17,7 +17,6 @@ use handler_core::state_machine::{ConfigFault, StateMachine};
 use serde_json::{Value, json};
 
 use crate::Exit;
-use crate::aws_error;
 use crate::cli::{UploadArgs, ValidateArgs};
 use crate::context::Context;
 use crate::output;
@@ -241,78 +240,20 @@ pub(crate) fn check_files(paths: &[PathBuf]) -> Vec<(String, Verdict)> {
 }
 
 /// Every `{prefix}{type}.json` object directly under the prefix, checked as
-/// the handler would load it.
+/// the handler would load it (`config_s3::deployed_configs`).
 async fn check_objects(
     s3: &aws_sdk_s3::Client,
     bucket: &str,
     prefix: &str,
 ) -> anyhow::Result<Vec<(String, Verdict)>> {
-    let mut types = Vec::new();
-    let mut pages = s3
-        .list_objects_v2()
-        .bucket(bucket)
-        .prefix(prefix)
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        let page = page
-            .map_err(|e| aws_error::error(&e))
-            .with_context(|| format!("cannot list s3://{bucket}/{prefix}"))?;
-        for object in page.contents() {
-            let name = object.key().and_then(|k| k.strip_prefix(prefix));
-            if let Some(aggregate_type) = name
-                .and_then(|n| n.strip_suffix(".json"))
-                .filter(|t| !t.is_empty() && !t.contains('/'))
-            {
-                types.push(aggregate_type.to_owned());
-            }
-        }
-    }
-    if types.is_empty() {
+    let configs = config_s3::deployed_configs(s3, bucket, prefix).await?;
+    if configs.is_empty() {
         bail!("no *.json config in s3://{bucket}/{prefix}");
     }
-    types.sort();
-    let mut verdicts = Vec::with_capacity(types.len());
-    for aggregate_type in types {
-        let location = format!(
-            "s3://{bucket}/{}",
-            config_s3::object_key(prefix, &aggregate_type)
-        );
-        let verdict = match config_s3::fetch_config(s3, bucket, prefix, &aggregate_type).await {
-            Ok(Some((bytes, _etag))) => verdict_of(
-                StateMachine::from_json(&bytes)
-                    .map_err(|error| ConfigSourceError::Invalid {
-                        location: location.clone(),
-                        error,
-                    })
-                    .and_then(|machine| named_for(machine, &aggregate_type, &location)),
-            ),
-            Ok(None) => verdict_of(Err(ConfigSourceError::NotFound {
-                aggregate_type: aggregate_type.clone(),
-                location: location.clone(),
-            })),
-            Err(e) => verdict_of(Err(ConfigSourceError::Unavailable(e.to_string()))),
-        };
-        verdicts.push((location, verdict));
-    }
-    Ok(verdicts)
-}
-
-/// The machine, if it declares the type its name says.
-fn named_for(
-    machine: StateMachine,
-    expected: &str,
-    location: &str,
-) -> Result<StateMachine, ConfigSourceError> {
-    if machine.aggregate_type() == expected {
-        Ok(machine)
-    } else {
-        Err(ConfigSourceError::WrongType {
-            location: location.to_owned(),
-            declared: machine.aggregate_type().to_owned(),
-            expected: expected.to_owned(),
-        })
-    }
+    Ok(configs
+        .into_iter()
+        .map(|c| (c.location, verdict_of(c.loaded)))
+        .collect())
 }
 
 /// Loads one file as the handler would, requiring its name to be its type.

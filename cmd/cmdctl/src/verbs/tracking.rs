@@ -1,35 +1,26 @@
-//! `cmdctl events --type TYPE`: the tracking processor (replay) over the
-//! store's event feed (`tracking::track`), with its checkpoint saved after
-//! each page.
+//! `cmdctl events --type TYPE`: a type's events replayed through the event
+//! processor, checkpointed (`local_runtime::replay`), and its counts.
 //!
-//! - `--jsonl`: every event of the type, written as one JSON line (its
-//!   publication's detail) as the page is read; the processor then has no
-//!   config to act on, so nothing is published and no reaction is built.
-//! - `--publish`: the event processor's publication (publishing types only),
-//!   on the embedded store as JSON lines on stdout, on DynamoDB to
-//!   EventBridge (`eventbridge-publisher`); the reactions it builds are
-//!   dropped: a replay never sends them again.
+//! - `--jsonl`: every event of the type, written as one JSON line;
+//! - `--publish`: the event processor's publication, on the embedded store
+//!   as JSON lines on stdout, on DynamoDB to EventBridge
+//!   (`eventbridge-publisher`); the reactions are dropped.
 //!
 //! A run with `--from NAME` resumes after NAME's checkpoint; any other run
-//! starts from the beginning ([`FreshStart`]) and saves under `--checkpoint`
-//! (default `events-TYPE`). `--limit` ends a run after that many events
-//! ([`Tap`]), as an interruption would.
+//! starts from the beginning and saves under `--checkpoint` (default
+//! `events-TYPE`). `--limit` ends a run after that many events.
 
 use std::fmt;
 use std::io::Write;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 use anyhow::{Context as _, bail};
-use async_trait::async_trait;
-use event_processor::tracking::{TrackReport, track};
-use event_processor::{EventProcessor, Publication, Publisher};
+use event_processor::Publisher;
+use event_processor::tracking::TrackReport;
 use eventbridge_publisher::{EventBridgePublisher, SdkPutEvents};
-use handler_core::state_machine::StateMachine;
-use handler_core::{
-    Checkpoints, ConfigSource, ConfigSourceError, EventFeed, FeedPage, FeedQuery, StoreError,
-    recorded_at_bound,
-};
-use local_runtime::publisher::{Collect, JsonLines};
+use handler_core::{FeedQuery, recorded_at_bound};
+use local_runtime::publisher::JsonLines;
+use local_runtime::replay::{ReplayError, ReplayRun, Replaying, replay_events};
 use serde::{Serialize, Serializer};
 use serde_json::json;
 
@@ -62,29 +53,17 @@ pub(crate) fn run(
         output::note(&format!("no events in {}", ctx.store_spec()));
         return Ok(Exit::Ok);
     };
-    if args.from.is_some() && ctx.block_on(store.checkpoint(&name))?.is_none() {
-        bail!(
-            "no checkpoint named {name} in {}: a run without --from saves one (--checkpoint NAME)",
-            ctx.store_spec()
-        );
-    }
-    let fresh = FreshStart(store.as_ref());
-    let checkpoints: &dyn Checkpoints = if args.from.is_some() {
-        store.as_ref()
-    } else {
-        &fresh
+    let run = ReplayRun {
+        checkpoint: name.clone(),
+        resume: args.from.is_some(),
+        query: FeedQuery {
+            aggregate_type: Some(aggregate_type),
+            since,
+        },
+        limit: args.limit.map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
+        page_size: usize::try_from(args.page_size).unwrap_or(usize::MAX),
     };
-    let query = FeedQuery {
-        aggregate_type: Some(aggregate_type),
-        since,
-    };
-    let limit = args.limit.map(|n| usize::try_from(n).unwrap_or(usize::MAX));
-    let page_size = usize::try_from(args.page_size).unwrap_or(usize::MAX);
-    // --publish: the processor publishes (locally on stdout) with the real
-    // configs; --jsonl: the feed writes every event, the processor has no
-    // config to act on.
-    let (configs, publisher, tap): (Arc<dyn ConfigSource>, Arc<dyn Publisher>, _) = if args.publish
-    {
+    let replaying = if args.publish {
         let publisher: Arc<dyn Publisher> = match ctx.store_spec() {
             StoreSpec::Sqlite(_) => Arc::new(JsonLines::new(std::io::stdout())),
             StoreSpec::Dynamo(_) => Arc::new(EventBridgePublisher::new(SdkPutEvents::new(
@@ -92,28 +71,21 @@ pub(crate) fn run(
                 &args.event_bus,
             ))),
         };
-        (ctx.config_source()?, publisher, None)
+        Replaying::Publish {
+            configs: ctx.config_source()?,
+            publisher,
+        }
     } else {
-        let writer = events_writer(args.jsonl.as_deref().or(Some("-".as_ref())))?;
-        (
-            Arc::new(NoConfigs),
-            Arc::new(JsonLines::new(std::io::sink())),
-            Some(writer),
-        )
+        Replaying::JsonLines(events_writer(args.jsonl.as_deref().or(Some("-".as_ref())))?)
     };
-    let feed = Tap::new(store.as_ref(), tap, limit);
-    let processor =
-        EventProcessor::new(configs, publisher, Arc::new(Collect::new()), store.clone());
-    let report = ctx
-        .block_on(track(
-            &feed,
-            checkpoints,
-            &name,
-            &query,
-            &processor,
-            page_size,
-        ))
-        .context("the replay could not read the store")?;
+    let report = match ctx.block_on(replay_events(store, &run, replaying)) {
+        Ok(report) => report,
+        Err(ReplayError::NoCheckpoint { name }) => bail!(
+            "no checkpoint named {name} in {}: a run without --from saves one (--checkpoint NAME)",
+            ctx.store_spec()
+        ),
+        Err(e) => return Err(e.into()),
+    };
     output::emit(
         ctx.global,
         out,
@@ -183,95 +155,5 @@ impl output::VerbReport for Replayed<'_> {
                 .map(|e| format!("; stopped at {e}, which could not be published"))
                 .unwrap_or_default()
         )]
-    }
-}
-
-/// The store's checkpoints, but a run that starts from the beginning: the
-/// saved cursor is not read, only written.
-struct FreshStart<'a>(&'a dyn Checkpoints);
-
-#[async_trait]
-impl Checkpoints for FreshStart<'_> {
-    async fn checkpoint(&self, _name: &str) -> Result<Option<String>, StoreError> {
-        Ok(None)
-    }
-
-    async fn save_checkpoint(&self, name: &str, cursor: &str) -> Result<(), StoreError> {
-        self.0.save_checkpoint(name, cursor).await
-    }
-}
-
-/// The store's feed, ended after `limit` events, writing each event read as
-/// a JSON line when it has a writer.
-struct Tap<'a> {
-    inner: &'a dyn EventFeed,
-    out: Option<Mutex<Box<dyn Write + Send>>>,
-    left: Mutex<Option<usize>>,
-}
-
-impl<'a> Tap<'a> {
-    fn new(
-        inner: &'a dyn EventFeed,
-        out: Option<Box<dyn Write + Send>>,
-        limit: Option<usize>,
-    ) -> Self {
-        Self {
-            inner,
-            out: out.map(Mutex::new),
-            left: Mutex::new(limit),
-        }
-    }
-}
-
-#[async_trait]
-impl EventFeed for Tap<'_> {
-    async fn read(
-        &self,
-        query: &FeedQuery,
-        after: Option<&str>,
-        limit: usize,
-    ) -> Result<FeedPage, StoreError> {
-        let left = *self.left.lock().unwrap_or_else(PoisonError::into_inner);
-        let limit = left.map_or(limit, |left| left.min(limit));
-        if limit == 0 {
-            return Ok(FeedPage::default());
-        }
-        let page = self.inner.read(query, after, limit).await?;
-        if let Some(left) = self
-            .left
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .as_mut()
-        {
-            *left = left.saturating_sub(page.events.len());
-        }
-        if let Some(out) = &self.out {
-            let mut out = out.lock().unwrap_or_else(PoisonError::into_inner);
-            let written: std::io::Result<()> = page
-                .events
-                .iter()
-                .try_for_each(|e| writeln!(out, "{}", Publication::of(e).detail))
-                .and_then(|()| out.flush());
-            written
-                .map_err(|e| StoreError::Unavailable(format!("cannot write the events: {e}")))?;
-        }
-        Ok(page)
-    }
-}
-
-/// No config for any type: the processor acts on nothing (`--jsonl` writes
-/// the events itself).
-struct NoConfigs;
-
-#[async_trait]
-impl ConfigSource for NoConfigs {
-    async fn state_machine(
-        &self,
-        aggregate_type: &str,
-    ) -> Result<Arc<StateMachine>, ConfigSourceError> {
-        Err(ConfigSourceError::NotFound {
-            aggregate_type: aggregate_type.to_owned(),
-            location: "nowhere (a --jsonl replay)".to_owned(),
-        })
     }
 }

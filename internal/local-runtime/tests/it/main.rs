@@ -4,6 +4,7 @@
 mod alarms;
 mod pending;
 mod publisher;
+mod replay;
 mod rounds;
 mod saga;
 mod setup;

@@ -1,9 +1,7 @@
 //! `cmdctl trace CORRELATION_ID`: the events of one correlation across
 //! aggregates, in order, from the store's `Correlations` look-up (a scan),
 //! or with `--root TYPE ID` by `walk_correlation` through the reactions;
-//! printed in causal order ([`causal`]).
-
-mod causal;
+//! printed in causal order ([`history::causal_order`]).
 
 use std::fmt;
 use std::io::Write;
@@ -38,7 +36,7 @@ pub(crate) fn run(
             .block_on(store.correlated(id, limit))
             .with_context(|| format!("cannot read the events of correlation {id}"))?,
     };
-    let events = causal::causal_order(events);
+    let events = history::causal_order(events);
     if events.is_empty() {
         output::note(&format!(
             "no events of correlation {id} in {}",

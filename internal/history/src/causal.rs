@@ -1,4 +1,4 @@
-//! The order `trace` prints: each event after its cause (`causationId`)
+//! The order of one correlation's events: each event after its cause (`causationId`)
 //! and after its own aggregate's earlier events, then by time. Timestamps
 //! alone cannot order a flow: a reaction is often stored within the same
 //! millisecond as its cause, and clocks differ between Lambdas.
@@ -10,7 +10,7 @@ use handler_core::StoredEvent;
 
 /// `events` (in the store's order: time, aggregate, version) in causal
 /// order, each event once.
-pub(crate) fn causal_order(events: Vec<StoredEvent>) -> Vec<StoredEvent> {
+pub fn causal_order(events: Vec<StoredEvent>) -> Vec<StoredEvent> {
     let mut seen = BTreeSet::new();
     let events: Vec<StoredEvent> = events
         .into_iter()
@@ -68,4 +68,62 @@ pub(crate) fn causal_order(events: Vec<StoredEvent>) -> Vec<StoredEvent> {
     order.extend((0..events.len()).filter(|i| !placed.contains(i)));
     let mut slots: Vec<Option<StoredEvent>> = events.into_iter().map(Some).collect();
     order.into_iter().filter_map(|i| slots[i].take()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use handler_core::{AggregateKey, Event};
+    use serde_json::{Map, json};
+
+    use super::*;
+
+    fn stored(aggregate: (&str, &str), version: u64, cause: Option<&str>) -> StoredEvent {
+        let mut metadata = Map::new();
+        if let Some(cause) = cause {
+            metadata.insert("causationId".into(), json!(cause));
+        }
+        StoredEvent {
+            key: AggregateKey::new(aggregate.0, aggregate.1),
+            event: Event {
+                alarms: None,
+                version,
+                event_type: format!("E{version}"),
+                state: "S".to_owned(),
+                payload: Map::new(),
+                command_id: format!("c-{version}"),
+                metadata,
+                recorded_at: "2025-01-01T00:00:00.000Z".to_owned(),
+                config_version: 1,
+            },
+            data: Map::new(),
+        }
+    }
+
+    fn ids(events: &[StoredEvent]) -> Vec<String> {
+        events.iter().map(StoredEvent::event_id).collect()
+    }
+
+    #[test]
+    fn each_event_follows_its_cause_and_its_aggregates_earlier_events_once() {
+        let order1 = stored(("order", "o-1"), 1, None);
+        let cause = order1.event_id();
+        let item1 = stored(("item", "i-1"), 1, Some(&cause));
+        let item_id = item1.event_id();
+        let order2 = stored(("order", "o-1"), 2, Some(&item_id));
+        // The store's order (same millisecond): the reaction's effect first,
+        // the order's second event before its cause, and one duplicate.
+        let given = vec![order2.clone(), item1.clone(), order1.clone(), item1.clone()];
+        assert_eq!(
+            ids(&causal_order(given)),
+            ids(&[order1, item1, order2]),
+            "cause before effect, each once"
+        );
+    }
+
+    #[test]
+    fn unrelated_events_keep_the_stores_order() {
+        let a = stored(("order", "o-1"), 1, None);
+        let b = stored(("order", "o-2"), 1, None);
+        assert_eq!(ids(&causal_order(vec![b.clone(), a.clone()])), ids(&[b, a]));
+    }
 }
