@@ -23,7 +23,7 @@
 //!   aggregate through its reactions over any [`EventStore`].
 //!
 //! It depends on `state-machine` (pkg) and on small, non-async crates (serde,
-//! sha2, chrono, thiserror, tracing); never on an AWS crate, a Lambda crate,
+//! sha2, jiff, thiserror, tracing); never on an AWS crate, a Lambda crate,
 //! an async runtime or an implementation of its traits.
 //!
 //! ```
@@ -69,7 +69,7 @@ pub use event_feed::{
 };
 pub use failure::{Failure, HoldScope, Permanent, Transient};
 pub use failure_log::{FailureLog, FailureRecord, StoredFailure};
-pub use model::{AggregateKey, CommandRecord, Commit, Event, fingerprint, now_rfc3339};
+pub use model::{AggregateKey, CommandRecord, Commit, Event, fingerprint};
 pub use rejection_sink::{Rejected, RejectionSink};
 pub use store::{AppendError, EventStore, Loaded, StoreError, all_events};
 pub use stored_event::StoredEvent;

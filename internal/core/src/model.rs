@@ -173,11 +173,6 @@ fn canonical_number(n: &serde_json::Number) -> serde_json::Number {
     }
 }
 
-/// Now, as the RFC 3339 UTC text stored in `recordedAt`.
-pub fn now_rfc3339() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -21,7 +21,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use dynamodb_layout::items::LIST_SHARDS;
 use handler_core::{
     AggregateKey, Checkpoints, Correlations, EventFeed, FeedPage, FeedQuery, StoreError,
-    StoredEvent, now_rfc3339,
+    StoredEvent, rfc3339_millis,
 };
 
 use crate::items::{self, Item, checkpoint_pk, key, number_attr, string_attr};
@@ -149,7 +149,10 @@ impl Checkpoints for DynamoStore {
         let mut item = key(checkpoint_pk(name), 0);
         item.insert("itemType".into(), string_attr("checkpoint"));
         item.insert("cursor".into(), string_attr(cursor));
-        item.insert("savedAt".into(), string_attr(now_rfc3339()));
+        item.insert(
+            "savedAt".into(),
+            string_attr(rfc3339_millis(self.clock.now())),
+        );
         self.client
             .put_item()
             .table_name(&self.table)

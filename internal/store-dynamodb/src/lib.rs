@@ -36,10 +36,12 @@
 //! nothing of the handler's logic lives here. Build the client once and share it.
 //!
 //! ```no_run
+//! # use std::sync::Arc;
+//! # use handler_core::SystemClock;
 //! # async fn demo(client: aws_sdk_dynamodb::Client) -> Result<(), store_dynamodb::DynamoError> {
 //! // The client is built once, e.g. `aws_sdk_dynamodb::Client::new(&sdk_config)`.
 //! store_dynamodb::create_table(&client, "events").await?;
-//! let store = store_dynamodb::DynamoStore::new(client, "events");
+//! let store = store_dynamodb::DynamoStore::new(client, "events", Arc::new(SystemClock));
 //! # let _ = store; Ok(()) }
 //! ```
 #![forbid(unsafe_code)]
@@ -50,7 +52,8 @@ mod feed;
 pub mod items;
 mod table;
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
@@ -60,7 +63,7 @@ use dynamodb_layout::items::LIST_SHARDS;
 use futures::StreamExt;
 use handler_core::state_machine::AggregateState;
 use handler_core::{
-    AggregateIndex, AggregateKey, AggregateSummary, AppendError, CommandRecord, Commit,
+    AggregateIndex, AggregateKey, AggregateSummary, AppendError, Clock, CommandRecord, Commit,
     CommitSizing, Event, EventStore, FailureLog, FailureRecord, Loaded, StoreError, StoredFailure,
 };
 
@@ -102,15 +105,18 @@ pub struct DynamoStore {
     client: Client,
     table: String,
     failure_ttl: Duration,
+    clock: Arc<dyn Clock>,
 }
 
 impl DynamoStore {
-    /// A store on `table`.
-    pub fn new(client: Client, table: impl Into<String>) -> Self {
+    /// A store on `table`; `clock` dates what the store itself writes (a
+    /// checkpoint's `savedAt`, a failure record's `expiresAt`).
+    pub fn new(client: Client, table: impl Into<String>, clock: Arc<dyn Clock>) -> Self {
         Self {
             client,
             table: table.into(),
             failure_ttl: DEFAULT_FAILURE_TTL,
+            clock,
         }
     }
 
@@ -260,11 +266,8 @@ impl DynamoStore {
     }
 
     fn expires_at(&self) -> u64 {
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default()
-            .saturating_add(self.failure_ttl)
-            .as_secs()
+        let now = u64::try_from(self.clock.now().as_second()).unwrap_or_default();
+        now.saturating_add(self.failure_ttl.as_secs())
     }
 }
 

@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use handler_core::state_machine::StateMachine;
 use handler_core::{
-    AggregateKey, AppendError, CommandRecord, Commit, Event, EventStore, Loaded, StoreError,
-    fingerprint, now_rfc3339,
+    AggregateKey, AppendError, Clock, CommandRecord, Commit, Event, EventStore, Loaded, StoreError,
+    SystemClock, fingerprint, rfc3339_millis,
 };
 use rand::Rng;
 use rand::rngs::StdRng;
@@ -118,7 +118,7 @@ impl FaultyStore {
         };
         let mut next = head.clone();
         next.apply(&decision.to_state, &payload);
-        let now = now_rfc3339();
+        let now = rfc3339_millis(SystemClock.now());
         let commit = Commit {
             key: key.clone(),
             expected_version: head.version,

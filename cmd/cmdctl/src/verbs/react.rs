@@ -234,7 +234,13 @@ pub(crate) fn run_until_quiet(
     let publisher = JsonLines::new(events_writer(args.events.as_deref())?);
     let sink = pending::KeepInStore::new(local.clone());
     let store = handler.store().clone();
-    let processor = EventProcessor::new(handler.configs().clone(), publisher, sink, store.clone());
+    let processor = EventProcessor::new(
+        handler.configs().clone(),
+        publisher,
+        sink,
+        store.clone(),
+        clock.clone(),
+    );
     let query = FeedQuery::default();
     let mut totals = Reactions::default();
     let outcome = loop {

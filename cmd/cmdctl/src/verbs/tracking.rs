@@ -27,7 +27,7 @@ use eventbridge_publisher::{EventBridgePublisher, SdkPutEvents};
 use handler_core::state_machine::StateMachine;
 use handler_core::{
     Checkpoints, ConfigSource, ConfigSourceError, EventFeed, FeedPage, FeedQuery, StoreError,
-    recorded_at_bound,
+    SystemClock, recorded_at_bound,
 };
 use serde_json::json;
 
@@ -100,8 +100,13 @@ pub(crate) fn run(
         )
     };
     let feed = Tap::new(store.as_ref(), tap, limit);
-    let processor =
-        EventProcessor::new(configs, publisher, Arc::new(Collect::new()), store.clone());
+    let processor = EventProcessor::new(
+        configs,
+        publisher,
+        Arc::new(Collect::new()),
+        store.clone(),
+        Arc::new(SystemClock),
+    );
     let report = ctx
         .block_on(track(
             &feed,

@@ -10,8 +10,8 @@ use event_processor::{
 };
 use handler_core::state_machine::{ReactionCommand, StateMachine};
 use handler_core::{
-    AggregateKey, ConfigSource, ConfigSourceError, Event, FailureLog, FailureRecord, StoreError,
-    StoredEvent, StoredFailure,
+    AggregateKey, Clock, ConfigSource, ConfigSourceError, Event, FailureLog, FailureRecord,
+    FixedClock, StoreError, StoredEvent, StoredFailure,
 };
 use serde_json::{Map, Value, json};
 
@@ -162,6 +162,14 @@ impl FailureLog for Failures {
     }
 }
 
+/// What the processors' clock reads: the `failedAt` of every failure record.
+pub(crate) const NOW: &str = "2026-02-03T04:05:06.789Z";
+
+/// A clock that reads [`NOW`].
+pub(crate) fn clock() -> Arc<dyn Clock> {
+    Arc::new(FixedClock(NOW.parse().unwrap()))
+}
+
 pub(crate) type Processor = EventProcessor<Arc<Configs>, Arc<Bus>, Arc<Queue>, Arc<Failures>>;
 
 /// A processor and handles on its adapters.
@@ -190,6 +198,7 @@ impl World {
             bus.clone(),
             queue.clone(),
             failures.clone(),
+            clock(),
         );
         World {
             configs,

@@ -12,6 +12,7 @@ async fn json_lines_get_each_publication_and_collect_keeps_the_reactions() {
         JsonLines::new(Vec::<u8>::new()),
         Collect::new(),
         Failures::default(),
+        crate::fakes::clock(),
     );
     let report: ProcessReport = processor
         .process(events(vec![order("o-1", 1), order("o-1", 2)]))
