@@ -217,3 +217,28 @@ async fn what_the_store_dates_itself_is_read_from_its_clock() {
         Some(&AttributeValue::N(expires.to_string()))
     );
 }
+
+/// A DynamoDB failure keeps the SDK's error as the source of the store's
+/// error (and of an append's), not only its text.
+#[tokio::test]
+async fn a_store_error_keeps_the_sdk_error_as_its_source() {
+    use handler_core::{AggregateKey, EventStore};
+
+    let config = moto().sdk_config().await;
+    let store = DynamoStore::new(
+        aws_sdk_dynamodb::Client::new(&config),
+        unique_name("no-such-table"),
+        std::sync::Arc::new(handler_core::SystemClock),
+    );
+    let err = store
+        .load(&AggregateKey::new("order", "o-1"), &[])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, handler_core::StoreError::Unavailable { .. }),
+        "{err:?}"
+    );
+    let source = std::error::Error::source(&err).expect("the SDK's error as the source");
+    let chain = test_doubles::error_chain(source);
+    assert!(chain.contains("ResourceNotFound"), "{chain}");
+}

@@ -43,6 +43,7 @@
 
 pub mod aggregate_index;
 pub mod batch;
+pub mod cause;
 pub mod clock;
 pub mod commit_size;
 pub mod config_source;
@@ -59,6 +60,7 @@ pub mod stored_event;
 
 pub use aggregate_index::{AggregateIndex, AggregateSummary};
 pub use batch::{Applied, Batch, BatchReport, InboundMessage, MessageOutcome};
+pub use cause::Cause;
 pub use clock::{Clock, FixedClock, ShiftedClock, SystemClock, rfc3339_millis};
 pub use commit_size::{CommitSizing, Footprint, StoreLimits};
 pub use config_source::{ConfigSource, ConfigSourceError};

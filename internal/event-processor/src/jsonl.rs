@@ -39,14 +39,17 @@ impl<W: Write + Send> Publisher for JsonLines<W> {
         let results: Vec<Result<(), DeliveryError>> = items
             .iter()
             .map(|item| {
-                writeln!(out, "{}", item.detail)
-                    .map_err(|err| DeliveryError::transient(format!("write failed: {err}")))
+                writeln!(out, "{}", item.detail).map_err(|err| {
+                    DeliveryError::transient(format!("write failed: {err}")).with_source(err)
+                })
             })
             .collect();
         match out.flush() {
             Ok(()) => results,
             Err(err) => {
-                vec![Err(DeliveryError::transient(format!("flush failed: {err}"))); items.len()]
+                let error =
+                    DeliveryError::transient(format!("flush failed: {err}")).with_source(err);
+                vec![Err(error); items.len()]
             }
         }
     }

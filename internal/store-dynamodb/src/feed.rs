@@ -41,7 +41,7 @@ struct Position {
 
 impl Position {
     fn parse(cursor: &str) -> Result<Self, StoreError> {
-        let bad = || StoreError::Corrupt(format!("not a cursor of the DynamoDB feed: {cursor:?}"));
+        let bad = || StoreError::corrupt(format!("not a cursor of the DynamoDB feed: {cursor:?}"));
         let mut parts = cursor.splitn(3, ':');
         let shard = parts.next().and_then(|s| s.parse().ok()).ok_or_else(bad)?;
         let version = parts.next().and_then(|s| s.parse().ok()).ok_or_else(bad)?;
@@ -75,9 +75,8 @@ impl EventFeed for DynamoStore {
         limit: usize,
     ) -> Result<FeedPage, StoreError> {
         let Some(aggregate_type) = query.aggregate_type.as_deref() else {
-            return Err(StoreError::Corrupt(
-                "the DynamoDB event feed reads one aggregate type at a time: the query names none"
-                    .into(),
+            return Err(StoreError::corrupt(
+                "the DynamoDB event feed reads one aggregate type at a time: the query names none",
             ));
         };
         let mut position = after.map(Position::parse).transpose()?;

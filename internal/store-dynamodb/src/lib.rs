@@ -317,7 +317,7 @@ impl EventStore for DynamoStore {
             )));
         }
         if n == 0 || commit.commands.len() != n || commit.data_after.len() != n {
-            return Err(AppendError::Store(StoreError::Corrupt(format!(
+            return Err(AppendError::Store(StoreError::corrupt(format!(
                 "commit for {} has {n} events, {} command records and {} states",
                 commit.key,
                 commit.commands.len(),
@@ -382,7 +382,7 @@ impl FailureLog for DynamoStore {
         let expires_at = self.expires_at();
         let updates = failures.iter().map(|f| async move {
             let record = serde_json::to_string(f)
-                .map_err(|e| StoreError::Corrupt(format!("failure record: {e}")))?;
+                .map_err(|e| StoreError::corrupt(format!("failure record: {e}")).with_source(e))?;
             self.client
                 .update_item()
                 .table_name(&self.table)
@@ -456,7 +456,7 @@ impl AggregateIndex for DynamoStore {
             .map(|id| async move {
                 let key = AggregateKey::new(aggregate_type, id);
                 let head = self.head(&key).await?.ok_or_else(|| {
-                    StoreError::Corrupt(format!("{key} is listed but has no event"))
+                    StoreError::corrupt(format!("{key} is listed but has no event"))
                 })?;
                 Ok::<_, StoreError>(AggregateSummary {
                     aggregate_id: key.aggregate_id,
@@ -475,7 +475,7 @@ impl AggregateIndex for DynamoStore {
 }
 
 fn build_error(e: aws_sdk_dynamodb::error::BuildError) -> AppendError {
-    AppendError::Store(StoreError::Unavailable(format!("request: {e}")))
+    AppendError::Store(StoreError::unavailable(format!("request: {e}")).with_source(e))
 }
 
 #[cfg(test)]

@@ -228,7 +228,7 @@ impl<F: Fn(&str, usize) -> bool + Send + Sync> PutEventsApi for Refusing<F> {
     async fn put_events(
         &self,
         entries: &[Entry<'_>],
-    ) -> Result<Vec<Result<(), EntryRefused>>, String> {
+    ) -> Result<Vec<Result<(), EntryRefused>>, eventbridge_publisher::PutEventsError> {
         let call = {
             let mut calls = self.calls.lock().expect("lock");
             *calls += 1;

@@ -170,7 +170,7 @@ impl StoreFaults for FaultyStore {
     async fn load(&self, key: &AggregateKey, ids: &[String]) -> Result<Loaded, StoreError> {
         if self.draw() < P_LOAD_UNAVAILABLE {
             self.faults.load_unavailable.fetch_add(1, Ordering::Relaxed);
-            return Err(StoreError::Unavailable("injected: load throttled".into()));
+            return Err(StoreError::unavailable("injected: load throttled"));
         }
         self.inner.load(key, ids).await
     }
@@ -182,7 +182,7 @@ impl StoreFaults for FaultyStore {
                 self.faults
                     .append_unavailable
                     .fetch_add(1, Ordering::Relaxed);
-                return Err(StoreError::Unavailable("injected: append throttled".into()).into());
+                return Err(StoreError::unavailable("injected: append throttled").into());
             }
             AppendFault::SpuriousConflict => {
                 self.faults
@@ -199,7 +199,7 @@ impl StoreFaults for FaultyStore {
                 if result.is_ok() {
                     // Written, but the handler hears of a failure.
                     self.faults.lost_response.fetch_add(1, Ordering::Relaxed);
-                    return Err(StoreError::Unavailable("injected: response lost".into()).into());
+                    return Err(StoreError::unavailable("injected: response lost").into());
                 }
                 return result;
             }

@@ -322,7 +322,10 @@ async fn check_objects(
                 aggregate_type: aggregate_type.clone(),
                 location: location.clone(),
             })),
-            Err(e) => verdict_of(Err(ConfigSourceError::Unavailable(e.to_string()))),
+            Err(e) => verdict_of(Err(ConfigSourceError::unavailable_because(
+                e.to_string(),
+                e,
+            ))),
         };
         verdicts.push((location, verdict));
     }
@@ -418,7 +421,7 @@ fn verdict_of(loaded: Result<StateMachine, ConfigSourceError>) -> Verdict {
         Err(ConfigSourceError::NotFound { .. }) => {
             Verdict::Invalid(vec![fault("", "cannot read: no such file".to_owned())])
         }
-        Err(e @ ConfigSourceError::Unavailable(_)) => {
+        Err(e @ ConfigSourceError::Unavailable { .. }) => {
             Verdict::Invalid(vec![fault("", format!("cannot read: {e}"))])
         }
     }

@@ -233,8 +233,9 @@ impl EventFeed for Tap<'_> {
                 .iter()
                 .try_for_each(|e| writeln!(out, "{}", Publication::of(e).detail))
                 .and_then(|()| out.flush());
-            written
-                .map_err(|e| StoreError::Unavailable(format!("cannot write the events: {e}")))?;
+            written.map_err(|e| {
+                StoreError::unavailable(format!("cannot write the events: {e}")).with_source(e)
+            })?;
         }
         Ok(page)
     }

@@ -3,15 +3,17 @@
 use event_processor::jsonl::{Collect, JsonLines};
 use event_processor::{EventProcessor, ProcessReport};
 
-use crate::fakes::{Configs, Failures, events, order};
+use test_doubles::MemoryFailures;
+
+use crate::fakes::{events, order, standard_configs};
 
 #[tokio::test]
 async fn json_lines_get_each_publication_and_collect_keeps_the_reactions() {
     let processor = EventProcessor::new(
-        Configs::standard(),
+        standard_configs(),
         JsonLines::new(Vec::<u8>::new()),
         Collect::new(),
-        Failures::default(),
+        MemoryFailures::default(),
         crate::fakes::clock(),
     );
     let report: ProcessReport = processor

@@ -4,7 +4,7 @@ use event_processor::{Outcome, RecordBody};
 use handler_core::AggregateKey;
 use serde_json::json;
 
-use crate::fakes::{Configs, NOW, World, events, order, records, stored};
+use crate::fakes::{NOW, World, events, order, records, standard_configs, stored};
 
 #[tokio::test]
 async fn out_of_order_versions_are_processed_in_version_order() {
@@ -243,7 +243,7 @@ async fn a_failure_log_that_is_down_leaves_the_event_unfinished() {
 
 #[tokio::test]
 async fn a_type_without_config_finishes_and_an_unreadable_config_does_not() {
-    let world = World::with(Configs::standard());
+    let world = World::with(standard_configs());
     world
         .configs
         .down
