@@ -131,7 +131,7 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), DynamoErro
             .table_name(table)
             .send()
             .await
-            .map_err(|e| DynamoError::sdk(e))?;
+            .map_err(DynamoError::sdk)?;
         if described.table().and_then(|t| t.table_status()) == Some(&TableStatus::Active) {
             break;
         }
