@@ -110,7 +110,11 @@ impl Stand {
             .find(|e| operation(e) == "DescribeTable")
             .expect("the DescribeTable answer went through the proxy");
         let shape = TableShape::from_description(&body(&described.answer)["Table"]);
-        let store = DynamoStore::new(client.clone(), &table);
+        let store = DynamoStore::new(
+            client.clone(),
+            &table,
+            std::sync::Arc::new(handler_core::SystemClock),
+        );
         let handler = Handler::new(store.clone(), DirConfigSource::new(config_dir()));
         Stand {
             client,

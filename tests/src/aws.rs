@@ -81,7 +81,11 @@ impl AwsStack {
 
     /// The DynamoDB store on the table (counting client).
     pub fn store(&self) -> DynamoStore {
-        DynamoStore::new(self.dynamo.clone(), &self.table)
+        DynamoStore::new(
+            self.dynamo.clone(),
+            &self.table,
+            std::sync::Arc::new(handler_core::SystemClock),
+        )
     }
 
     /// The S3 config source on the bucket (counting client).

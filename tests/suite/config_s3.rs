@@ -332,10 +332,32 @@ async fn a_missing_bucket_is_unavailable_not_missing_config() {
     let source = S3ConfigSource::new(client, unique_name("no-such-bucket"), "");
     let err = source.state_machine("order").await.unwrap_err();
     assert!(
-        matches!(&err, ConfigSourceError::Unavailable(m) if m.contains("NoSuchBucket")),
+        matches!(&err, ConfigSourceError::Unavailable { reason, .. } if reason.contains("NoSuchBucket")),
         "{err:?}"
     );
     assert!(!err.is_permanent());
+    // The SDK's error is kept as the source, not only its text.
+    let source = std::error::Error::source(&err).expect("the SDK's error as the source");
+    assert!(
+        test_doubles::error_chain(source).contains("NoSuchBucket"),
+        "{}",
+        test_doubles::error_chain(source)
+    );
+    // Uploading's fetch keeps it too.
+    let sdk = moto().sdk_config().await;
+    let err = config_s3::fetch_config(
+        &aws_sdk_s3::Client::new(&sdk),
+        &unique_name("no-such-bucket"),
+        "",
+        "order",
+    )
+    .await
+    .unwrap_err();
+    let source = std::error::Error::source(&err).expect("the SDK's error as the source");
+    assert!(
+        test_doubles::error_chain(source).contains("NoSuchBucket"),
+        "{err:?}"
+    );
 }
 
 /// `deployed_configs`: every `{prefix}{type}.json` directly under the
@@ -415,30 +437,21 @@ async fn the_prefix_is_used_as_given() {
 /// Log lines written while a guard from [`capture_logs`] lives (this
 /// thread only: `#[tokio::test]` runs the test on one thread).
 #[derive(Clone, Default)]
-struct Logs(Arc<Mutex<Vec<u8>>>);
+struct Logs(test_doubles::LogBuffer);
 
 impl Logs {
     fn lines(&self) -> Vec<serde_json::Value> {
-        let text = String::from_utf8(self.0.lock().unwrap().clone()).unwrap();
-        text.lines()
+        self.0
+            .text()
+            .lines()
             .map(|l| serde_json::from_str(l).expect("a JSON log line"))
             .collect()
     }
 }
 
-impl std::io::Write for Logs {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 fn capture_logs() -> (Logs, tracing::subscriber::DefaultGuard) {
     let logs = Logs::default();
-    let writer = logs.clone();
+    let writer = logs.0.clone();
     let subscriber = tracing_subscriber::fmt()
         .json()
         .with_max_level(tracing::Level::WARN)

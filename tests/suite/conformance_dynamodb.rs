@@ -12,7 +12,11 @@ async fn fresh_store() -> DynamoStore {
     let client = aws_sdk_dynamodb::Client::new(&config);
     let table = unique_name("conformance");
     create_table(&client, &table).await.expect("create table");
-    DynamoStore::new(client, table)
+    DynamoStore::new(
+        client,
+        table,
+        std::sync::Arc::new(handler_core::SystemClock),
+    )
 }
 
 testkit::event_store_conformance!(dynamodb, fresh_store(), history = 60, pad = 20_000);
@@ -147,4 +151,94 @@ async fn a_single_command_commit_writes_one_small_item() {
             if listed { " + 1 listing entry" } else { "" }
         );
     }
+}
+
+/// What the store dates itself is read from its clock: a checkpoint's
+/// `savedAt` and a failure record's `expiresAt` (the clock's second plus
+/// the failure TTL), read back from the table.
+#[tokio::test]
+async fn what_the_store_dates_itself_is_read_from_its_clock() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    use handler_core::{Checkpoints, FailureLog, FailureRecord, FixedClock};
+
+    let at: handler_core::state_machine::Timestamp = "2031-04-05T06:07:08.901Z".parse().unwrap();
+    let config = moto().sdk_config().await;
+    let client = aws_sdk_dynamodb::Client::new(&config);
+    let table = unique_name("dated");
+    create_table(&client, &table).await.expect("create table");
+    let store = DynamoStore::new(
+        client.clone(),
+        table.clone(),
+        std::sync::Arc::new(FixedClock(at)),
+    );
+    store
+        .save_checkpoint("replay", "0:1:o-1")
+        .await
+        .expect("checkpoint");
+    store
+        .record_failures(&[FailureRecord {
+            message_id: "m-dated".into(),
+            aggregate: None,
+            command: None,
+            command_id: None,
+            code: "invalid_json".into(),
+            reason: "not JSON".into(),
+            permanent: true,
+            receive_count: Some(1),
+            failed_at: "2031-04-05T06:07:08.901Z".into(),
+        }])
+        .await
+        .expect("failure record");
+    let item = |pk: &'static str| {
+        let (client, table) = (client.clone(), table.clone());
+        async move {
+            client
+                .get_item()
+                .table_name(table)
+                .key("pk", AttributeValue::S(pk.into()))
+                .key("sk", AttributeValue::N("0".into()))
+                .consistent_read(true)
+                .send()
+                .await
+                .expect("get item")
+                .item
+                .unwrap_or_else(|| panic!("no item {pk}"))
+        }
+    };
+    let checkpoint = item("#checkpoint#replay").await;
+    assert_eq!(
+        checkpoint.get("savedAt"),
+        Some(&AttributeValue::S("2031-04-05T06:07:08.901Z".into()))
+    );
+    let failure = item("#failure#m-dated").await;
+    let expires = at.as_second() as u64 + store_dynamodb::DEFAULT_FAILURE_TTL.as_secs();
+    assert_eq!(
+        failure.get(store_dynamodb::items::TTL_ATTRIBUTE),
+        Some(&AttributeValue::N(expires.to_string()))
+    );
+}
+
+/// A DynamoDB failure keeps the SDK's error as the source of the store's
+/// error (and of an append's), not only its text.
+#[tokio::test]
+async fn a_store_error_keeps_the_sdk_error_as_its_source() {
+    use handler_core::{AggregateKey, EventStore};
+
+    let config = moto().sdk_config().await;
+    let store = DynamoStore::new(
+        aws_sdk_dynamodb::Client::new(&config),
+        unique_name("no-such-table"),
+        std::sync::Arc::new(handler_core::SystemClock),
+    );
+    let err = store
+        .load(&AggregateKey::new("order", "o-1"), &[])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, handler_core::StoreError::Unavailable { .. }),
+        "{err:?}"
+    );
+    let source = std::error::Error::source(&err).expect("the SDK's error as the source");
+    let chain = test_doubles::error_chain(source);
+    assert!(chain.contains("ResourceNotFound"), "{chain}");
 }

@@ -153,7 +153,7 @@ impl StoreFaults for FailAppends {
     }
     async fn append(&self, commit: &Commit) -> Result<(), AppendError> {
         if commit.key.aggregate_type == self.failing_type {
-            return Err(StoreError::Unavailable("injected: throttled".into()).into());
+            return Err(StoreError::unavailable("injected: throttled").into());
         }
         self.inner.append(commit).await
     }

@@ -123,12 +123,17 @@ async fn runs_in_progress_are_cut_at_the_deadline_and_every_message_accounted_fo
     let sdk = load_sdk_config(loader(&hole), &ClientTimeouts::default()).await;
     let dlq = format!("{}/123456789012/commands-dlq", hole.endpoint());
     let handler = Handler::new(
-        DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), "events"),
+        DynamoStore::new(
+            aws_sdk_dynamodb::Client::new(&sdk),
+            "events",
+            std::sync::Arc::new(handler_core::SystemClock),
+        ),
         DirConfigSource::new(config_dir()),
     )
     .with_rejection_sink(Arc::new(SqsDeadLetters::new(
         aws_sdk_sqs::Client::new(&sdk),
         dlq,
+        std::sync::Arc::new(handler_core::SystemClock),
     )));
 
     let event = mixed_event();

@@ -16,6 +16,7 @@ use config_dir::DirConfigSource;
 use config_s3::S3ConfigSource;
 use handler_core::{
     AggregateIndex, Checkpoints, ConfigSource, Correlations, EventFeed, EventStore, FailureLog,
+    SystemClock,
 };
 use handler_env::Knobs;
 use local_runtime::LocalRuntime;
@@ -144,7 +145,7 @@ impl<'a> Context<'a> {
         Ok(match self.store_spec() {
             StoreSpec::Sqlite(_) => self.local_store()?.context("the embedded store")?,
             StoreSpec::Dynamo(table) => {
-                let store = DynamoStore::new(self.dynamodb(), table);
+                let store = DynamoStore::new(self.dynamodb(), table, Arc::new(SystemClock));
                 self.block_on(handler_env::check_table(&store))?;
                 Arc::new(store)
             }

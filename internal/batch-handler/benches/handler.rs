@@ -16,7 +16,8 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use handler_core::Batch;
 use store_sqlite::SqliteStore;
 
-use common::{MemoryConfigs, messages, ticket_machine};
+use common::{messages, ticket_machine};
+use test_doubles::MemoryConfigs;
 
 fn handler(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -24,7 +25,7 @@ fn handler(c: &mut Criterion) {
         .build()
         .expect("runtime");
     let store = Arc::new(SqliteStore::in_memory().expect("in-memory SQLite"));
-    let handler = Handler::new(store, MemoryConfigs(ticket_machine()));
+    let handler = Handler::new(store, MemoryConfigs::one(ticket_machine()));
     let run = AtomicU64::new(0);
 
     let mut group = c.benchmark_group("handler-sqlite");

@@ -21,7 +21,8 @@ use batch_handler::Handler;
 use handler_core::{Batch, InboundMessage};
 use store_sqlite::SqliteStore;
 
-use common::{Delayed, MemoryConfigs, messages, ticket_machine};
+use common::{Delayed, messages, ticket_machine};
+use test_doubles::MemoryConfigs;
 
 type Bench = Handler<Arc<Delayed<SqliteStore>>, MemoryConfigs>;
 
@@ -97,7 +98,7 @@ fn main() {
         SqliteStore::in_memory().expect("in-memory SQLite"),
         delay,
     ));
-    let handler: Bench = Handler::new(store.clone(), MemoryConfigs(ticket_machine()));
+    let handler: Bench = Handler::new(store.clone(), MemoryConfigs::one(ticket_machine()));
 
     println!(
         "latency: store delay {} ms per call, median of {runs} run(s)",

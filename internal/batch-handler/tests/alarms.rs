@@ -23,7 +23,7 @@ use handler_core::{
 use serde_json::json;
 use store_sqlite::SqliteStore;
 
-use common::MemoryConfigs;
+use test_doubles::MemoryConfigs;
 
 const ORDER: &str = r#"{
   "aggregateType": "order", "version": 1, "initialState": "New",
@@ -80,7 +80,7 @@ fn handler() -> Handler<SqliteStore, MemoryConfigs> {
     let clock = TestClock;
     Handler::new(
         SqliteStore::in_memory().expect("store"),
-        MemoryConfigs(machine()),
+        MemoryConfigs::one(machine()),
     )
     .with_clock(Arc::new(clock))
 }
@@ -390,7 +390,7 @@ async fn a_set_that_fails_on_an_alarms_transition_is_a_failure_not_stale() {
         Arc::new(compile("order.json", config.as_bytes(), Some("order")).expect("config"));
     let h = Handler::new(
         SqliteStore::in_memory().expect("store"),
-        MemoryConfigs(machine),
+        MemoryConfigs::one(machine),
     )
     .with_clock(Arc::new(TestClock));
     applied(&h, &[body("Place", "c-place")]).await;

@@ -7,8 +7,7 @@
 #[path = "../benches/common/mod.rs"]
 mod common;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use batch_handler::Handler;
 use handler_core::config_source::compile;
@@ -16,8 +15,9 @@ use handler_core::state_machine::alarm_command;
 use handler_core::{AggregateKey, Batch, EventStore, InboundMessage};
 use serde_json::{Value, json};
 use store_sqlite::SqliteStore;
+use test_doubles::LogBuffer;
 
-use common::MemoryConfigs;
+use test_doubles::MemoryConfigs;
 
 const ORDER: &str = r#"{
   "aggregateType": "order", "version": 1, "initialState": "New",
@@ -32,25 +32,12 @@ const ORDER: &str = r#"{
   ]
 }"#;
 
-#[derive(Clone, Default)]
-struct Buffer(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Buffer {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn a_stale_alarm_logs_one_info_line_with_its_reason() {
     let machine = compile("order.json", ORDER.as_bytes(), Some("order")).expect("config");
     let h = Handler::new(
         SqliteStore::in_memory().expect("store"),
-        MemoryConfigs(Arc::new(machine)),
+        MemoryConfigs::one(Arc::new(machine)),
     );
     let send = |id: &str, command: &str| {
         InboundMessage::new(
@@ -66,7 +53,7 @@ async fn a_stale_alarm_logs_one_info_line_with_its_reason() {
     let fired = alarm_command("order", "o-1", &head.alarms["payment-timeout"]);
     h.handle(Batch::standard(vec![send("m-2", "Pay")])).await;
 
-    let buffer = Buffer::default();
+    let buffer = LogBuffer::default();
     let writer = buffer.clone();
     let subscriber = tracing_subscriber::fmt()
         .json()
@@ -79,7 +66,7 @@ async fn a_stale_alarm_logs_one_info_line_with_its_reason() {
         .await;
     assert!(report.failed_message_ids().is_empty());
 
-    let text = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+    let text = buffer.text();
     let lines: Vec<Value> = text
         .lines()
         .map(|l| serde_json::from_str(l).expect("a JSON line"))

@@ -15,7 +15,7 @@ use handler_core::{AggregateKey, Batch, EventStore, InboundMessage};
 use serde_json::json;
 use store_sqlite::SqliteStore;
 
-use common::MemoryConfigs;
+use test_doubles::MemoryConfigs;
 
 fn note(publish: bool) -> String {
     format!(
@@ -33,7 +33,7 @@ fn handler(publish: bool) -> Handler<SqliteStore, MemoryConfigs> {
     let machine = compile("note.json", note(publish).as_bytes(), Some("note")).expect("config");
     Handler::new(
         SqliteStore::in_memory().expect("store"),
-        MemoryConfigs(Arc::new(machine)),
+        MemoryConfigs::one(Arc::new(machine)),
     )
 }
 

@@ -23,7 +23,8 @@ use handler_core::{
 use store_sqlite::SqliteStore;
 use tokio::sync::oneshot;
 
-use common::{MemoryConfigs, messages, ticket_machine};
+use common::{messages, ticket_machine};
+use test_doubles::MemoryConfigs;
 
 /// The embedded store behind a gate: each call waits until the test opens it.
 struct Gated {
@@ -129,7 +130,7 @@ fn handler() -> Handler<Arc<Gated>, MemoryConfigs> {
         inner: SqliteStore::in_memory().expect("in-memory SQLite"),
         parked: Mutex::default(),
     };
-    Handler::new(Arc::new(store), MemoryConfigs(ticket_machine()))
+    Handler::new(Arc::new(store), MemoryConfigs::one(ticket_machine()))
 }
 
 /// The handler needs tokio's context (its timers) even when nothing waits.

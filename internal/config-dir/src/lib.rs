@@ -82,7 +82,7 @@ pub fn load_file(path: &Path, expected: Option<&str>) -> Result<StateMachine, Co
             aggregate_type: expected.unwrap_or_default().to_owned(),
             location: location.clone(),
         },
-        _ => ConfigSourceError::Unavailable(format!("{location}: {e}")),
+        _ => ConfigSourceError::unavailable_because(format!("{location}: {e}"), e),
     })?;
     compile(&location, &bytes, expected)
 }
@@ -115,7 +115,10 @@ impl ConfigSource for DirConfigSource {
                         );
                         Ok(entry.machine.clone())
                     }
-                    None => Err(ConfigSourceError::Unavailable(format!("{location}: {e}"))),
+                    None => Err(ConfigSourceError::unavailable_because(
+                        format!("{location}: {e}"),
+                        e,
+                    )),
                 };
             }
         };
@@ -157,6 +160,32 @@ impl ConfigSource for DirConfigSource {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A config that cannot be read (a directory where the file should be)
+    /// is unavailable, the I/O error its source.
+    #[tokio::test]
+    async fn an_unreadable_config_keeps_the_io_error_as_its_source() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("order.json")).unwrap();
+        let err = DirConfigSource::new(dir.path())
+            .state_machine("order")
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, ConfigSourceError::Unavailable { .. }),
+            "{err:?}"
+        );
+        assert!(!err.is_permanent());
+        let source = std::error::Error::source(&err).expect("the I/O error as the source");
+        let cause = source
+            .downcast_ref::<handler_core::Cause>()
+            .expect("a cause")
+            .get();
+        assert!(
+            cause.downcast_ref::<std::io::Error>().is_some(),
+            "{cause:?}"
+        );
+    }
 
     #[tokio::test]
     async fn missing_invalid_and_mismatched_configs_are_told_apart() {

@@ -2,9 +2,9 @@
 //! load it (`cmdctl config validate --config s3://...`). Cost: one
 //! `ListObjectsV2` per 1,000 keys, then one `GetObject` per config.
 
-use handler_core::ConfigSourceError;
 use handler_core::config_source::compile;
 use handler_core::state_machine::StateMachine;
+use handler_core::{Cause, ConfigSourceError};
 
 use crate::UploadError;
 use crate::object::{object_key, s3_uri};
@@ -41,12 +41,13 @@ pub async fn deployed_configs(
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| {
-            UploadError::S3(format!(
+        let page = page.map_err(|e| UploadError::S3 {
+            message: format!(
                 "cannot list {}: {}",
                 s3_uri(bucket, prefix),
                 sdk_error::describe(&e)
-            ))
+            ),
+            source: Some(Cause::new(e)),
         })?;
         for object in page.contents() {
             let name = object.key().and_then(|k| k.strip_prefix(prefix));
@@ -68,7 +69,7 @@ pub async fn deployed_configs(
                 aggregate_type: aggregate_type.clone(),
                 location: location.clone(),
             }),
-            Err(e) => Err(ConfigSourceError::Unavailable(e.to_string())),
+            Err(e) => Err(ConfigSourceError::unavailable_because(e.to_string(), e)),
         };
         configs.push(DeployedConfig {
             aggregate_type,

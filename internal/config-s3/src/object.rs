@@ -3,6 +3,7 @@
 
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::operation::get_object::{GetObjectError, GetObjectOutput};
+use handler_core::Cause;
 
 /// The object key of an aggregate type's config: `{prefix}{aggregate_type}.json`.
 /// The prefix is used as given (empty, or ending in `/` for a folder).
@@ -27,8 +28,8 @@ pub(crate) enum Fetched {
     NotModified,
     /// 404 `NoSuchKey`.
     NoSuchKey,
-    /// Anything else, with the SDK's full message.
-    Failed(String),
+    /// Anything else: the SDK's full message, and its error.
+    Failed(String, Cause),
 }
 
 pub(crate) async fn get_object(
@@ -46,7 +47,7 @@ pub(crate) async fn get_object(
         .await;
     match sent {
         Ok(output) => read_body(output).await,
-        Err(err) => classify(&err),
+        Err(err) => classify(err),
     }
 }
 
@@ -54,13 +55,13 @@ async fn read_body(output: GetObjectOutput) -> Fetched {
     let etag = output.e_tag().map(str::to_owned);
     match output.body.collect().await {
         Ok(data) => Fetched::Body(data.into_bytes().to_vec(), etag),
-        Err(e) => Fetched::Failed(format!("reading the object body: {e}")),
+        Err(e) => Fetched::Failed(format!("reading the object body: {e}"), Cause::new(e)),
     }
 }
 
-pub(crate) fn classify<R>(err: &SdkError<GetObjectError, R>) -> Fetched
+pub(crate) fn classify<R>(err: SdkError<GetObjectError, R>) -> Fetched
 where
-    R: HttpStatus + std::fmt::Debug,
+    R: HttpStatus + std::fmt::Debug + Send + Sync + 'static,
 {
     // S3 answers a matching If-None-Match with a bare 304, which the SDK
     // surfaces as an unmodeled service error: only the status tells.
@@ -74,7 +75,7 @@ where
     if no_such_key {
         return Fetched::NoSuchKey;
     }
-    Fetched::Failed(sdk_error::describe(err))
+    Fetched::Failed(sdk_error::describe(&err), Cause::new(err))
 }
 
 /// The HTTP status of a raw response (kept generic so the classification
@@ -144,18 +145,18 @@ mod tests {
             GetObjectError::generic(ErrorMetadata::builder().build()),
             Status(304),
         );
-        assert!(matches!(classify(&not_modified), Fetched::NotModified));
+        assert!(matches!(classify(not_modified), Fetched::NotModified));
         let no_such_key: SdkError<GetObjectError, Status> = SdkError::service_error(
             GetObjectError::generic(ErrorMetadata::builder().code("NoSuchKey").build()),
             Status(404),
         );
-        assert!(matches!(classify(&no_such_key), Fetched::NoSuchKey));
+        assert!(matches!(classify(no_such_key), Fetched::NoSuchKey));
         let no_bucket: SdkError<GetObjectError, Status> = SdkError::service_error(
             GetObjectError::generic(ErrorMetadata::builder().code("NoSuchBucket").build()),
             Status(404),
         );
-        assert!(matches!(classify(&no_bucket), Fetched::Failed(m) if m.contains("NoSuchBucket")));
+        assert!(matches!(classify(no_bucket), Fetched::Failed(m, _) if m.contains("NoSuchBucket")));
         let timeout: SdkError<GetObjectError, Status> = SdkError::timeout_error("slow");
-        assert!(matches!(classify(&timeout), Fetched::Failed(_)));
+        assert!(matches!(classify(timeout), Fetched::Failed(..)));
     }
 }

@@ -124,7 +124,7 @@ impl ConfigSource for S3ConfigSource {
             Fetched::Body(bytes, etag) => (bytes, etag),
             Fetched::NotModified => {
                 return self.keep_cached(aggregate_type).ok_or_else(|| {
-                    ConfigSourceError::Unavailable(format!(
+                    ConfigSourceError::unavailable(format!(
                         "{location}: S3 answered 304 Not Modified to an unconditional GetObject"
                     ))
                 });
@@ -136,7 +136,7 @@ impl ConfigSource for S3ConfigSource {
                     location,
                 });
             }
-            Fetched::Failed(message) => {
+            Fetched::Failed(message, cause) => {
                 return match self.keep_cached(aggregate_type) {
                     Some(machine) => {
                         tracing::warn!(
@@ -147,9 +147,10 @@ impl ConfigSource for S3ConfigSource {
                         );
                         Ok(machine)
                     }
-                    None => Err(ConfigSourceError::Unavailable(format!(
-                        "{location}: {message}"
-                    ))),
+                    None => Err(ConfigSourceError::unavailable_because(
+                        format!("{location}: {message}"),
+                        cause,
+                    )),
                 };
             }
         };

@@ -1,6 +1,7 @@
 //! The operator's side: a validated upload (never over a newer version
 //! unless forced), and fetching what is deployed to compare with it.
 
+use handler_core::Cause;
 use handler_core::state_machine::{ConfigError, StateMachine};
 
 use crate::object::{Fetched, get_object, object_key, s3_uri};
@@ -54,9 +55,15 @@ pub enum UploadError {
         /// The uploaded config's `version`.
         uploading: u64,
     },
-    /// S3 refused or could not be reached (the SDK's full message).
-    #[error("S3: {0}")]
-    S3(String),
+    /// S3 refused or could not be reached.
+    #[error("S3: {message}")]
+    S3 {
+        /// Where, and the SDK's full message.
+        message: String,
+        /// The SDK's error, when there is one.
+        #[source]
+        source: Option<Cause>,
+    },
 }
 
 /// Validates `bytes` (it must compile as a state machine, and declare
@@ -155,7 +162,10 @@ async fn put_config(
         .body(bytes.to_vec().into())
         .send()
         .await
-        .map_err(|e| UploadError::S3(sdk_error::describe(&e)))?;
+        .map_err(|e| UploadError::S3 {
+            message: sdk_error::describe(&e),
+            source: Some(Cause::new(e)),
+        })?;
     Ok(Uploaded {
         key,
         etag: put.e_tag().map(str::to_owned),
@@ -196,14 +206,14 @@ pub async fn fetch_config(
     match get_object(client, bucket, &key, None).await {
         Fetched::Body(bytes, etag) => Ok(Some((bytes, etag))),
         Fetched::NoSuchKey => Ok(None),
-        Fetched::NotModified => Err(UploadError::S3(format!(
-            "{}: unexpected 304 Not Modified",
-            s3_uri(bucket, &key)
-        ))),
-        Fetched::Failed(message) => Err(UploadError::S3(format!(
-            "{}: {message}",
-            s3_uri(bucket, &key)
-        ))),
+        Fetched::NotModified => Err(UploadError::S3 {
+            message: format!("{}: unexpected 304 Not Modified", s3_uri(bucket, &key)),
+            source: None,
+        }),
+        Fetched::Failed(message, cause) => Err(UploadError::S3 {
+            message: format!("{}: {message}", s3_uri(bucket, &key)),
+            source: Some(cause),
+        }),
     }
 }
 

@@ -6,6 +6,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use state_machine::{ConfigError, StateMachine};
 
+use crate::cause::Cause;
+
 /// Why no state machine could be had for an aggregate type.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ConfigSourceError {
@@ -38,11 +40,36 @@ pub enum ConfigSourceError {
         expected: String,
     },
     /// The source could not be read (I/O, network). Transient.
-    #[error("config source unavailable: {0}")]
-    Unavailable(String),
+    #[error("config source unavailable: {reason}")]
+    Unavailable {
+        /// What could not be read, and why.
+        reason: String,
+        /// The error underneath (I/O, the SDK's).
+        #[source]
+        source: Option<Cause>,
+    },
 }
 
 impl ConfigSourceError {
+    /// The source could not be read: `reason` says what and why.
+    pub fn unavailable(reason: impl Into<String>) -> Self {
+        ConfigSourceError::Unavailable {
+            reason: reason.into(),
+            source: None,
+        }
+    }
+
+    /// [`ConfigSourceError::unavailable`], keeping `cause` as its source.
+    pub fn unavailable_because(
+        reason: impl Into<String>,
+        cause: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        ConfigSourceError::Unavailable {
+            reason: reason.into(),
+            source: Some(Cause::new(cause)),
+        }
+    }
+
     /// True when retrying the message cannot help (no config for its type).
     pub fn is_permanent(&self) -> bool {
         matches!(self, ConfigSourceError::NotFound { .. })

@@ -85,10 +85,8 @@ pub trait Correlations: Send + Sync {
 ///
 /// # Errors
 /// The text is not an RFC 3339 time.
-pub fn recorded_at_bound(text: &str) -> Result<String, chrono::ParseError> {
-    Ok(chrono::DateTime::parse_from_rfc3339(text)?
-        .with_timezone(&chrono::Utc)
-        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+pub fn recorded_at_bound(text: &str) -> Result<String, jiff::Error> {
+    Ok(crate::clock::rfc3339_millis(text.parse()?))
 }
 
 #[async_trait]

@@ -23,7 +23,7 @@
 //!   aggregate through its reactions over any [`EventStore`].
 //!
 //! It depends on `state-machine` (pkg) and on small, non-async crates (serde,
-//! chrono, thiserror, tracing); never on an AWS crate, a Lambda crate,
+//! jiff, thiserror, tracing); never on an AWS crate, a Lambda crate,
 //! an async runtime or an implementation of its traits.
 //!
 //! ```
@@ -43,6 +43,7 @@
 
 pub mod aggregate_index;
 pub mod batch;
+pub mod cause;
 pub mod clock;
 pub mod commit_size;
 pub mod config_source;
@@ -59,6 +60,7 @@ pub mod stored_event;
 
 pub use aggregate_index::{AggregateIndex, AggregateSummary};
 pub use batch::{Applied, Batch, BatchReport, InboundMessage, MessageOutcome};
+pub use cause::Cause;
 pub use clock::{Clock, FixedClock, ShiftedClock, SystemClock, rfc3339_millis};
 pub use commit_size::{CommitSizing, Footprint, StoreLimits};
 pub use config_source::{ConfigSource, ConfigSourceError};
@@ -69,7 +71,7 @@ pub use event_feed::{
 };
 pub use failure::{Failure, HoldScope, Permanent, Transient};
 pub use failure_log::{FailureLog, FailureRecord, StoredFailure};
-pub use model::{AggregateKey, CommandRecord, Commit, Event, fingerprint, now_rfc3339};
+pub use model::{AggregateKey, CommandRecord, Commit, Event, fingerprint};
 pub use rejection_sink::{Rejected, RejectionSink};
 pub use store::{AppendError, EventStore, Loaded, StoreError, all_events};
 pub use stored_event::StoredEvent;

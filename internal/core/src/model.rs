@@ -123,11 +123,6 @@ pub fn fingerprint(key: &AggregateKey, command: &str, payload: &Map<String, Valu
     state_machine::ids::fingerprint(&key.aggregate_type, &key.aggregate_id, command, payload)
 }
 
-/// Now, as the RFC 3339 UTC text stored in `recordedAt`.
-pub fn now_rfc3339() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

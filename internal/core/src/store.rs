@@ -9,6 +9,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use state_machine::AggregateState;
 
+use crate::cause::Cause;
 use crate::commit_size::CommitSizing;
 use crate::model::{AggregateKey, CommandRecord, Commit, Event};
 
@@ -25,15 +26,54 @@ pub struct Loaded {
 }
 
 /// A fault of the store itself. Always transient from the handler's point of
-/// view: the message is retried.
+/// view: the message is retried. The error underneath, when there is one (the
+/// SDK's, SQLite's, JSON's), is its [`source()`](std::error::Error::source).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
     /// The store could not be reached or refused for load (network, throttling, busy).
-    #[error("event store unavailable: {0}")]
-    Unavailable(String),
+    #[error("event store unavailable: {reason}")]
+    Unavailable {
+        /// What failed (never quotes a stored value).
+        reason: String,
+        /// The error underneath.
+        #[source]
+        source: Option<Cause>,
+    },
     /// A stored record could not be read back.
-    #[error("corrupt record in event store: {0}")]
-    Corrupt(String),
+    #[error("corrupt record in event store: {reason}")]
+    Corrupt {
+        /// What is wrong with it (never quotes a stored value).
+        reason: String,
+        /// The error underneath.
+        #[source]
+        source: Option<Cause>,
+    },
+}
+
+impl StoreError {
+    /// The store could not be reached: `reason` says what failed.
+    pub fn unavailable(reason: impl Into<String>) -> Self {
+        StoreError::Unavailable {
+            reason: reason.into(),
+            source: None,
+        }
+    }
+
+    /// A stored record could not be read back: `reason` says what is wrong.
+    pub fn corrupt(reason: impl Into<String>) -> Self {
+        StoreError::Corrupt {
+            reason: reason.into(),
+            source: None,
+        }
+    }
+
+    /// The same failure, keeping `cause` as its source.
+    pub fn with_source(mut self, cause: impl std::error::Error + Send + Sync + 'static) -> Self {
+        let (StoreError::Unavailable { source, .. } | StoreError::Corrupt { source, .. }) =
+            &mut self;
+        *source = Some(Cause::new(cause));
+        self
+    }
 }
 
 /// Why an append wrote nothing.
@@ -128,5 +168,34 @@ pub async fn all_events<S: EventStore + ?Sized>(
         if done {
             return Ok(out);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+
+    use super::*;
+
+    #[test]
+    fn a_store_error_keeps_its_cause_as_the_source() {
+        let err = StoreError::unavailable("Query on table events")
+            .with_source(std::io::Error::other("connection reset"));
+        assert_eq!(
+            err.to_string(),
+            "event store unavailable: Query on table events"
+        );
+        assert_eq!(
+            err.source().map(ToString::to_string).as_deref(),
+            Some("connection reset")
+        );
+        let append = AppendError::from(err.clone());
+        assert_eq!(
+            append.source().map(ToString::to_string).as_deref(),
+            Some("connection reset"),
+            "transparent: the store's cause is the append's"
+        );
+        assert!(StoreError::corrupt("no version").source().is_none());
+        assert_eq!(err.clone(), err);
     }
 }

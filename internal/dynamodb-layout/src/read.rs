@@ -35,7 +35,7 @@ pub struct BadAttribute {
 
 impl From<BadAttribute> for StoreError {
     fn from(bad: BadAttribute) -> Self {
-        StoreError::Corrupt(bad.to_string())
+        StoreError::corrupt(bad.to_string()).with_source(bad)
     }
 }
 

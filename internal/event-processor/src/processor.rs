@@ -5,8 +5,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use handler_core::{
-    AggregateKey, ConfigSource, ConfigSourceError, FailureLog, FailureRecord, StoredEvent,
-    now_rfc3339,
+    AggregateKey, Clock, ConfigSource, ConfigSourceError, FailureLog, FailureRecord, StoredEvent,
+    rfc3339_millis,
 };
 use state_machine::{DerivedCommand, StateMachine};
 
@@ -18,13 +18,15 @@ use crate::report::{EventOutcome, Outcome, ProcessReport};
 
 /// The event processor: configs to read `publish` and `then` from, where
 /// publications go, where reactions go, where reactions that cannot be
-/// built are recorded, and where alarm orders go ([`KeepAlarms`] unless
-/// [`EventProcessor::with_alarms`] says otherwise).
+/// built are recorded, the clock that dates those records, and where alarm
+/// orders go ([`KeepAlarms`] unless [`EventProcessor::with_alarms`] says
+/// otherwise).
 pub struct EventProcessor<C, P, S, F> {
     configs: C,
     publisher: P,
     sink: S,
     failures: F,
+    clock: Arc<dyn Clock>,
     alarms: Arc<dyn AlarmSink>,
     deadline_margin: Duration,
 }
@@ -38,6 +40,7 @@ impl<C: std::fmt::Debug, P: std::fmt::Debug, S: std::fmt::Debug, F: std::fmt::De
             .field("publisher", &self.publisher)
             .field("sink", &self.sink)
             .field("failures", &self.failures)
+            .field("clock", &self.clock)
             .finish_non_exhaustive()
     }
 }
@@ -84,14 +87,15 @@ where
     S: CommandSink,
     F: FailureLog,
 {
-    /// A processor over these adapters; alarm orders go nowhere
-    /// ([`KeepAlarms`]).
-    pub fn new(configs: C, publisher: P, sink: S, failures: F) -> Self {
+    /// A processor over these adapters, its failure records dated by
+    /// `clock` (`failedAt`); alarm orders go nowhere ([`KeepAlarms`]).
+    pub fn new(configs: C, publisher: P, sink: S, failures: F, clock: Arc<dyn Clock>) -> Self {
         Self {
             configs,
             publisher,
             sink,
             failures,
+            clock,
             alarms: Arc::new(KeepAlarms),
             deadline_margin: DEFAULT_DEADLINE_MARGIN,
         }
@@ -154,7 +158,10 @@ where
         deadline: Option<Instant>,
     ) -> ProcessReport {
         let late = || deadline.is_some_and(|d| Instant::now() + self.deadline_margin >= d);
-        let mut work: Vec<Work> = records.into_iter().map(start).collect();
+        let mut work: Vec<Work> = records
+            .into_iter()
+            .map(|record| start(record, self.now()))
+            .collect();
         let groups = groups(&work);
         self.build(&mut work).await;
         hold(&mut work, &groups);
@@ -196,6 +203,11 @@ where
         report(work)
     }
 
+    /// Now, as a failure record's `failedAt`.
+    fn now(&self) -> String {
+        rfc3339_millis(self.clock.now())
+    }
+
     /// Reads each type's config once, and builds each event's reactions.
     async fn build(&self, work: &mut [Work]) {
         let mut configs: HashMap<String, Result<Arc<StateMachine>, ConfigSourceError>> =
@@ -233,6 +245,7 @@ where
                         match checked {
                             Ok(command) => w.commands.push(command),
                             Err((command, reason)) => w.failures.push(failure(
+                                self.now(),
                                 format!("{}/{index}", stored.event_id()),
                                 stored,
                                 command,
@@ -307,6 +320,7 @@ where
                     let w = &mut work[i];
                     if let Some(stored) = &w.event {
                         let record = failure(
+                            self.now(),
                             format!("{}/publish", stored.event_id()),
                             stored,
                             None,
@@ -344,6 +358,7 @@ where
                     Err(err) if err.is_permanent() => {
                         if let Some(stored) = &w.event {
                             let mut record = failure(
+                                self.now(),
                                 command.command_id.clone(),
                                 stored,
                                 Some(command.command.clone()),
@@ -387,6 +402,7 @@ where
                     Err(why) => {
                         let alarm = alarm_order.alarm();
                         let record = failure(
+                            self.now(),
                             format!("{}/alarm/{}", stored.event_id(), alarm.name),
                             stored,
                             Some(alarm.command.clone()),
@@ -420,6 +436,7 @@ where
                         if let Some(stored) = &w.event {
                             let alarm = alarm_order.alarm();
                             let record = failure(
+                                self.now(),
                                 format!("{}/alarm/{}", stored.event_id(), alarm.name),
                                 stored,
                                 Some(alarm.command.clone()),
@@ -462,6 +479,7 @@ fn envelope_check(command: &DerivedCommand) -> Result<(), String> {
 
 /// A permanent failure record about `stored`.
 fn failure(
+    failed_at: String,
     message_id: String,
     stored: &StoredEvent,
     command: Option<String>,
@@ -477,7 +495,7 @@ fn failure(
         reason,
         permanent: true,
         receive_count: None,
-        failed_at: now_rfc3339(),
+        failed_at,
     }
 }
 
@@ -490,7 +508,7 @@ fn answer<T: Clone>(results: &[Result<T, DeliveryError>], n: usize) -> Result<T,
 }
 
 /// A record's starting point: events pending, the rest already decided.
-fn start(record: SourceRecord) -> Work {
+fn start(record: SourceRecord, failed_at: String) -> Work {
     let mut w = Work {
         position: record.position,
         event: None,
@@ -523,7 +541,7 @@ fn start(record: SourceRecord) -> Work {
                     reason: reason.clone(),
                     permanent: true,
                     receive_count: None,
-                    failed_at: now_rfc3339(),
+                    failed_at,
                 });
             }
             w.key = key;

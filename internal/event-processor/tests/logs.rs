@@ -7,30 +7,15 @@
 #[path = "it/fakes.rs"]
 mod fakes;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use event_processor::RecordBody;
 use serde_json::{Value, json};
+use test_doubles::LogBuffer;
 
 use fakes::{World, order, records, stored};
 
-#[derive(Clone, Default)]
-struct Buffer(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Buffer {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn each_record_logs_one_json_line_without_payload_values() {
-    let buffer = Buffer::default();
+    let buffer = LogBuffer::default();
     let writer = buffer.clone();
     let subscriber = tracing_subscriber::fmt()
         .json()
@@ -63,7 +48,7 @@ async fn each_record_logs_one_json_line_without_payload_values() {
         ]))
         .await;
 
-    let text = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+    let text = buffer.text();
     assert!(!text.contains("4111-secret"), "{text}");
     let lines: Vec<Value> = text
         .lines()

@@ -32,16 +32,28 @@ impl std::fmt::Display for EntryRefused {
     }
 }
 
+/// A `PutEvents` request that failed as a whole (after the SDK's own
+/// retries): the SDK's description, the SDK's error its source.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct PutEventsError {
+    /// The SDK's error described in one line (`Code: message`).
+    pub message: String,
+    /// The error itself.
+    #[source]
+    pub source: Box<dyn std::error::Error + Send + Sync>,
+}
+
 /// One `PutEvents` request of at most [`MAX_ENTRIES`](crate::MAX_ENTRIES)
 /// entries.
 #[async_trait]
 pub trait PutEventsApi: Send + Sync {
     /// One answer per entry, in order; `Err` when the request failed as a
-    /// whole (after the SDK's own retries), with its description.
+    /// whole (after the SDK's own retries).
     async fn put_events(
         &self,
         entries: &[Entry<'_>],
-    ) -> Result<Vec<Result<(), EntryRefused>>, String>;
+    ) -> Result<Vec<Result<(), EntryRefused>>, PutEventsError>;
 }
 
 /// `PutEvents` on one bus through the SDK.
@@ -66,7 +78,7 @@ impl PutEventsApi for SdkPutEvents {
     async fn put_events(
         &self,
         entries: &[Entry<'_>],
-    ) -> Result<Vec<Result<(), EntryRefused>>, String> {
+    ) -> Result<Vec<Result<(), EntryRefused>>, PutEventsError> {
         let request: Vec<PutEventsRequestEntry> = entries
             .iter()
             .map(|e| {
@@ -84,7 +96,10 @@ impl PutEventsApi for SdkPutEvents {
             .set_entries(Some(request))
             .send()
             .await
-            .map_err(|e| sdk_error::describe(&e))?;
+            .map_err(|e| PutEventsError {
+                message: sdk_error::describe(&e),
+                source: Box::new(e),
+            })?;
         let answers = out.entries();
         Ok((0..entries.len())
             .map(|i| match answers.get(i) {

@@ -26,7 +26,7 @@ pub mod resend;
 use async_trait::async_trait;
 use event_processor::{DeliveryError, Publication, Publisher};
 
-pub use api::{Entry, EntryRefused, PutEventsApi, SdkPutEvents};
+pub use api::{Entry, EntryRefused, PutEventsApi, PutEventsError, SdkPutEvents};
 pub use resend::{ENTRY_LIMIT_BYTES, MAX_ENTRIES, Resend, entry_bytes, put_all};
 
 /// Publishes to EventBridge through `A` (the SDK in the Lambda).

@@ -92,10 +92,10 @@ pub async fn put_all(
                     }
                 }
                 Err(why) => {
+                    let error = DeliveryError::transient(format!("PutEvents failed: {why}"))
+                        .with_source(why);
                     for &index in indexes {
-                        results[index] = Some(Err(DeliveryError::transient(format!(
-                            "PutEvents failed: {why}"
-                        ))));
+                        results[index] = Some(Err(error.clone()));
                     }
                 }
             }
@@ -144,14 +144,17 @@ mod tests {
         async fn put_events(
             &self,
             entries: &[Entry<'_>],
-        ) -> Result<Vec<Result<(), EntryRefused>>, String> {
+        ) -> Result<Vec<Result<(), EntryRefused>>, crate::PutEventsError> {
             assert!(entries.len() <= MAX_ENTRIES);
             self.requests
                 .lock()
                 .unwrap()
                 .push(entries.iter().map(|e| e.detail.to_owned()).collect());
             if self.whole_failure {
-                return Err("ThrottlingException: slow down".into());
+                return Err(crate::PutEventsError {
+                    message: "ThrottlingException: slow down".into(),
+                    source: Box::new(std::io::Error::other("the bus is throttled")),
+                });
             }
             let mut refusals = self.refusals.lock().unwrap();
             Ok(entries
@@ -274,10 +277,16 @@ mod tests {
         let results = put_all(&script, &entries(&details), &QUICK).await;
         assert_eq!(results.len(), 12);
         for result in &results {
+            let error = result.as_ref().unwrap_err();
             assert_eq!(
-                result.as_ref().unwrap_err().reason,
+                error.reason,
                 "PutEvents failed: ThrottlingException: slow down"
             );
+            // The request's error is kept, and its own cause under it.
+            let source = std::error::Error::source(error).expect("the request's error");
+            assert_eq!(source.to_string(), "ThrottlingException: slow down");
+            let cause = source.source().expect("the SDK's error");
+            assert_eq!(cause.to_string(), "the bus is throttled");
         }
         assert_eq!(script.requests.lock().unwrap().len(), 2);
     }

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use aws_config::ConfigLoader;
 use batch_handler::Handler;
 use config_s3::S3ConfigSource;
+use handler_core::{Clock, SystemClock};
 use sqs_dlq_sink::SqsDeadLetters;
 use store_dynamodb::DynamoStore;
 
@@ -99,17 +100,25 @@ pub async fn lambda_handler(
     loader: ConfigLoader,
 ) -> Result<Handler<DynamoStore, S3ConfigSource>, TableCheckError> {
     let sdk = load_sdk_config(loader, &env.knobs.timeouts).await;
-    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), &env.table);
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let store = DynamoStore::new(
+        aws_sdk_dynamodb::Client::new(&sdk),
+        &env.table,
+        clock.clone(),
+    );
     if env.warm_on_init {
         check_table(&store).await?;
     }
     let configs = S3ConfigSource::new(s3_client(&sdk), &env.bucket, &env.prefix)
         .with_ttl(env.knobs.config_cache);
-    let handler = Handler::new(store, configs).with_options(env.knobs.handler.clone());
+    let handler = Handler::new(store, configs)
+        .with_options(env.knobs.handler.clone())
+        .with_clock(clock.clone());
     Ok(match &env.reject_to_dlq {
         Some(dlq) => handler.with_rejection_sink(Arc::new(SqsDeadLetters::new(
             aws_sdk_sqs::Client::new(&sdk),
             dlq,
+            clock,
         ))),
         None => handler,
     })

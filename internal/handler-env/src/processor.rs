@@ -6,11 +6,14 @@
 //! [`crate::clients`] timeouts. The binary builds it once per container;
 //! tests build the same thing.
 
+use std::sync::Arc;
+
 use alarm_scheduler::{ScheduleSettings, SchedulingSink, SdkSchedules, Setting};
 use aws_config::ConfigLoader;
 use config_s3::S3ConfigSource;
 use event_processor::EventProcessor;
 use eventbridge_publisher::{EventBridgePublisher, SdkPutEvents};
+use handler_core::{Clock, SystemClock};
 use sqs_commands::sink::SqsCommandSink;
 use store_dynamodb::DynamoStore;
 
@@ -85,7 +88,12 @@ pub async fn lambda_processor(env: &ProcessorEnv, loader: ConfigLoader) -> Lambd
         &env.event_bus,
     ));
     let sink = SqsCommandSink::new(aws_sdk_sqs::Client::new(&sdk), &env.command_queue);
-    let failures = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), &env.table);
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let failures = DynamoStore::new(
+        aws_sdk_dynamodb::Client::new(&sdk),
+        &env.table,
+        clock.clone(),
+    );
     let missing = env.schedules.missing();
     if !missing.is_empty() {
         tracing::warn!(
@@ -98,7 +106,7 @@ pub async fn lambda_processor(env: &ProcessorEnv, loader: ConfigLoader) -> Lambd
         SdkSchedules::new(aws_sdk_scheduler::Client::new(&sdk)),
         env.schedules.clone(),
     );
-    EventProcessor::new(configs, publisher, sink, failures)
+    EventProcessor::new(configs, publisher, sink, failures, clock)
         .with_alarms(alarms)
         .with_deadline_margin(env.knobs.handler.deadline_margin)
 }

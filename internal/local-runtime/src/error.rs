@@ -47,7 +47,7 @@ impl RuntimeError {
             RuntimeError::Feed(source)
             | RuntimeError::Pending { source, .. }
             | RuntimeError::Alarms { source, .. } => {
-                matches!(source, StoreError::Unavailable(_))
+                matches!(source, StoreError::Unavailable { .. })
             }
             RuntimeError::NoOutcome { .. } => false,
         }

@@ -6,7 +6,7 @@ use std::io::Write;
 use std::sync::{Mutex, PoisonError};
 
 use async_trait::async_trait;
-use event_processor::{CommandSink, DeliveryError, Publication, Publisher, DerivedCommand};
+use event_processor::{CommandSink, DeliveryError, DerivedCommand, Publication, Publisher};
 
 /// Writes each publication's detail as one line (to a file or stdout).
 #[derive(Debug)]
@@ -37,14 +37,17 @@ impl<W: Write + Send> Publisher for JsonLines<W> {
         let results: Vec<Result<(), DeliveryError>> = items
             .iter()
             .map(|item| {
-                writeln!(out, "{}", item.detail)
-                    .map_err(|err| DeliveryError::transient(format!("write failed: {err}")))
+                writeln!(out, "{}", item.detail).map_err(|err| {
+                    DeliveryError::transient(format!("write failed: {err}")).with_source(err)
+                })
             })
             .collect();
         match out.flush() {
             Ok(()) => results,
             Err(err) => {
-                vec![Err(DeliveryError::transient(format!("flush failed: {err}"))); items.len()]
+                let error =
+                    DeliveryError::transient(format!("flush failed: {err}")).with_source(err);
+                vec![Err(error); items.len()]
             }
         }
     }

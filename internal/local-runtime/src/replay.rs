@@ -28,7 +28,7 @@ use event_processor::{EventProcessor, Publication, Publisher};
 use handler_core::state_machine::StateMachine;
 use handler_core::{
     Checkpoints, ConfigSource, ConfigSourceError, EventFeed, FailureLog, FeedPage, FeedQuery,
-    StoreError,
+    StoreError, SystemClock,
 };
 
 use crate::publisher::{Collect, JsonLines};
@@ -115,8 +115,13 @@ where
         ),
     };
     let feed = Tap::new(&store, tap, run.limit);
-    let processor =
-        EventProcessor::new(configs, publisher, Arc::new(Collect::new()), store.clone());
+    let processor = EventProcessor::new(
+        configs,
+        publisher,
+        Arc::new(Collect::new()),
+        store.clone(),
+        Arc::new(SystemClock),
+    );
     track(
         &feed,
         checkpoints,
@@ -196,8 +201,9 @@ impl EventFeed for Tap<'_> {
                 .iter()
                 .try_for_each(|e| writeln!(out, "{}", Publication::of(e).detail))
                 .and_then(|()| out.flush());
-            written
-                .map_err(|e| StoreError::Unavailable(format!("cannot write the events: {e}")))?;
+            written.map_err(|e| {
+                StoreError::unavailable(format!("cannot write the events: {e}")).with_source(e)
+            })?;
         }
         Ok(page)
     }

@@ -132,6 +132,7 @@ impl LocalRuntime {
             self.events.clone(),
             sink,
             self.store.clone(),
+            self.clock.clone(),
         );
         let query = FeedQuery::default();
         let mut totals = Report::default();

@@ -153,8 +153,9 @@ impl SqsCommandSink {
                 }
                 Err(e) => {
                     let reason = format!("SendMessageBatch failed: {}", sdk_error::describe(&e));
+                    let error = DeliveryError::transient(reason).with_source(e);
                     for (index, _) in chunk {
-                        results[*index] = Err(DeliveryError::transient(reason.clone()));
+                        results[*index] = Err(error.clone());
                     }
                 }
             }

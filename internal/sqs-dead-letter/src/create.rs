@@ -87,7 +87,7 @@ pub async fn create_queues(
         .attribute_names(QueueAttributeName::QueueArn)
         .send()
         .await
-        .map_err(|e| DlqError::sqs("GetQueueAttributes", &dlq_url, &e))?
+        .map_err(|e| DlqError::sqs("GetQueueAttributes", &dlq_url, e))?
         .attributes()
         .and_then(|a| a.get(&QueueAttributeName::QueueArn))
         .cloned()
@@ -118,6 +118,7 @@ fn missing(operation: &'static str, queue: &str, what: &str) -> DlqError {
         operation,
         queue: queue.to_owned(),
         message: format!("SQS gave {what} in its answer"),
+        source: None,
     }
 }
 
@@ -149,7 +150,7 @@ async fn ensure_queue(
         {
             e
         }
-        Err(e) => return Err(DlqError::sqs("CreateQueue", name, &e)),
+        Err(e) => return Err(DlqError::sqs("CreateQueue", name, e)),
     };
     let reason = sdk_error::describe(&exists);
     tracing::info!(queue = name, %reason, "queue exists; updating its attributes");
@@ -158,7 +159,7 @@ async fn ensure_queue(
         .queue_name(name)
         .send()
         .await
-        .map_err(|e| DlqError::sqs("GetQueueUrl", name, &e))?
+        .map_err(|e| DlqError::sqs("GetQueueUrl", name, e))?
         .queue_url()
         .map(str::to_owned)
         .ok_or_else(|| missing("GetQueueUrl", name, "no URL"))?;
@@ -168,7 +169,7 @@ async fn ensure_queue(
     }
     set.send()
         .await
-        .map_err(|e| DlqError::sqs("SetQueueAttributes", &url, &e))?;
+        .map_err(|e| DlqError::sqs("SetQueueAttributes", &url, e))?;
     Ok(url)
 }
 

@@ -4,6 +4,7 @@ use std::error::Error;
 
 use aws_sdk_sqs::config::http::HttpResponse;
 use aws_sdk_sqs::error::{ProvideErrorMetadata, SdkError};
+use handler_core::Cause;
 
 /// Why a DLQ operation could not be done.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -17,6 +18,9 @@ pub enum DlqError {
         queue: String,
         /// What SQS said (`Code: message`), or why it could not be reached.
         message: String,
+        /// The SDK's error, when there is one.
+        #[source]
+        source: Option<Cause>,
     },
     /// The source queue has no redrive policy, so its DLQ is unknown.
     #[error("{queue} has no redrive policy: give the dead-letter queue's URL")]
@@ -60,21 +64,22 @@ impl DlqError {
     pub(crate) fn sqs<E>(
         operation: &'static str,
         queue: &str,
-        error: &SdkError<E, HttpResponse>,
+        error: SdkError<E, HttpResponse>,
     ) -> Self
     where
-        E: ProvideErrorMetadata + Error + 'static,
+        E: ProvideErrorMetadata + Error + Send + Sync + 'static,
     {
         let message = match (error.code(), error.raw_response()) {
             (None, Some(response)) => {
                 format!("HTTP {} without an error code", response.status().as_u16())
             }
-            _ => sdk_error::describe(error),
+            _ => sdk_error::describe(&error),
         };
         DlqError::Sqs {
             operation,
             queue: queue.to_owned(),
             message,
+            source: Some(Cause::new(error)),
         }
     }
 }

@@ -146,8 +146,9 @@ impl DeadLetter {
 }
 
 fn rfc3339(epoch_ms: i64) -> Option<String> {
-    chrono::DateTime::from_timestamp_millis(epoch_ms)
-        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+    handler_core::state_machine::Timestamp::from_millisecond(epoch_ms)
+        .ok()
+        .map(handler_core::rfc3339_millis)
 }
 
 #[cfg(test)]

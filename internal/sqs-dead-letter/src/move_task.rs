@@ -95,7 +95,7 @@ pub async fn start(client: &Client, dlq_url: &str, source_url: &str) -> Result<M
         )
         .send()
         .await
-        .map_err(|e| DlqError::sqs("StartMessageMoveTask", dlq_url, &e))?;
+        .map_err(|e| DlqError::sqs("StartMessageMoveTask", dlq_url, e))?;
     Ok(MoveTask {
         handle: out.task_handle().unwrap_or_default().to_owned(),
         dlq_arn,
@@ -110,7 +110,7 @@ pub async fn latest(client: &Client, task: &MoveTask) -> Result<Option<MoveTaskS
         .max_results(1)
         .send()
         .await
-        .map_err(|e| DlqError::sqs("ListMessageMoveTasks", &task.dlq_arn, &e))?;
+        .map_err(|e| DlqError::sqs("ListMessageMoveTasks", &task.dlq_arn, e))?;
     Ok(out.results().first().map(|t| MoveTaskStatus {
         status: t.status().unwrap_or("UNKNOWN").to_owned(),
         moved: t.approximate_number_of_messages_moved(),

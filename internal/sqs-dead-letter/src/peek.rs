@@ -123,7 +123,7 @@ pub async fn receive(
         .message_attribute_names("All")
         .send()
         .await
-        .map_err(|e| DlqError::sqs("ReceiveMessage", queue_url, &e))?;
+        .map_err(|e| DlqError::sqs("ReceiveMessage", queue_url, e))?;
     Ok(out
         .messages()
         .iter()
@@ -158,7 +158,7 @@ pub async fn release(
             .set_entries(Some(entries))
             .send()
             .await
-            .map_err(|e| DlqError::sqs("ChangeMessageVisibilityBatch", queue_url, &e))?;
+            .map_err(|e| DlqError::sqs("ChangeMessageVisibilityBatch", queue_url, e))?;
         for failed in out.failed() {
             tracing::warn!(
                 queue = queue_url,

@@ -46,7 +46,7 @@ pub async fn attribute(
         .attribute_names(name.clone())
         .send()
         .await
-        .map_err(|e| DlqError::sqs("GetQueueAttributes", queue_url, &e))?;
+        .map_err(|e| DlqError::sqs("GetQueueAttributes", queue_url, e))?;
     Ok(out.attributes().and_then(|a| a.get(&name)).cloned())
 }
 
@@ -58,6 +58,7 @@ pub async fn queue_arn(client: &Client, queue_url: &str) -> Result<String, DlqEr
             operation: "GetQueueAttributes",
             queue: queue_url.to_owned(),
             message: "no QueueArn in the answer".to_owned(),
+            source: None,
         })
 }
 
@@ -115,13 +116,14 @@ pub async fn dead_letter_queue_of(client: &Client, source_url: &str) -> Result<S
         .queue_owner_aws_account_id(account)
         .send()
         .await
-        .map_err(|e| DlqError::sqs("GetQueueUrl", arn, &e))?;
+        .map_err(|e| DlqError::sqs("GetQueueUrl", arn, e))?;
     out.queue_url()
         .map(str::to_owned)
         .ok_or_else(|| DlqError::Sqs {
             operation: "GetQueueUrl",
             queue: arn.to_owned(),
             message: "no QueueUrl in the answer".to_owned(),
+            source: None,
         })
 }
 
@@ -135,7 +137,7 @@ pub async fn source_queues_of(client: &Client, dlq_url: &str) -> Result<Vec<Stri
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| DlqError::sqs("ListDeadLetterSourceQueues", dlq_url, &e))?;
+        let page = page.map_err(|e| DlqError::sqs("ListDeadLetterSourceQueues", dlq_url, e))?;
         sources.extend(page.queue_urls().iter().cloned());
     }
     Ok(sources)
@@ -182,7 +184,7 @@ pub async fn purge(client: &Client, dlq_url: &str) -> Result<(), DlqError> {
         .queue_url(dlq_url)
         .send()
         .await
-        .map_err(|e| DlqError::sqs("PurgeQueue", dlq_url, &e))?;
+        .map_err(|e| DlqError::sqs("PurgeQueue", dlq_url, e))?;
     Ok(())
 }
 

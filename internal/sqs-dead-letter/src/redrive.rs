@@ -378,7 +378,7 @@ impl Redrive {
             let start = range.start;
             let answer = send_batch(&self.client, &self.source_url, &copies[range])
                 .await
-                .map_err(|e| DlqError::sqs("SendMessageBatch", &self.source_url, &e))?;
+                .map_err(|e| DlqError::sqs("SendMessageBatch", &self.source_url, e))?;
             outcome
                 .sent
                 .extend(answer.sent.into_iter().map(|(i, id)| (start + i, id)));
@@ -416,7 +416,7 @@ impl Redrive {
                 .set_entries(Some(entries))
                 .send()
                 .await
-                .map_err(|e| DlqError::sqs("DeleteMessageBatch", &self.dlq_url, &e))?;
+                .map_err(|e| DlqError::sqs("DeleteMessageBatch", &self.dlq_url, e))?;
             for failed in out.failed() {
                 if let Some(letter) = failed.id().parse::<usize>().ok().and_then(|i| chunk.get(i)) {
                     refused.push(NotMoved {

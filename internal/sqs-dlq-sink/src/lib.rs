@@ -23,7 +23,11 @@
 //! ```no_run
 //! # fn demo<S: handler_core::EventStore + handler_core::FailureLog, C: handler_core::ConfigSource>(
 //! #     sqs: aws_sdk_sqs::Client, handler: batch_handler::Handler<S, C>) {
-//! let dlq = sqs_dlq_sink::SqsDeadLetters::new(sqs, "https://sqs.eu-west-1.amazonaws.com/1/commands-dlq");
+//! let dlq = sqs_dlq_sink::SqsDeadLetters::new(
+//!     sqs,
+//!     "https://sqs.eu-west-1.amazonaws.com/1/commands-dlq",
+//!     std::sync::Arc::new(handler_core::SystemClock), // dates `rejectedAt`
+//! );
 //! let handler = handler.with_rejection_sink(std::sync::Arc::new(dlq));
 //! # let _ = handler; }
 //! ```

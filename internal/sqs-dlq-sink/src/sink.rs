@@ -2,9 +2,11 @@
 //! rejected messages to the dead-letter queue at once, with the reason as
 //! message attributes (see the crate's documentation for the table).
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use aws_sdk_sqs::Client;
-use handler_core::{Rejected, RejectionSink, now_rfc3339};
+use handler_core::{Clock, Rejected, RejectionSink, rfc3339_millis};
 use sqs_commands::chunking::batches;
 use sqs_commands::envelope::fifo_group;
 use sqs_commands::{Outgoing, is_fifo_queue_url, send_batch};
@@ -19,14 +21,17 @@ const MAX_REASON_CHARS: usize = 1000;
 pub struct SqsDeadLetters {
     client: Client,
     queue_url: String,
+    clock: Arc<dyn Clock>,
 }
 
 impl SqsDeadLetters {
-    /// Sends to the queue at `queue_url` (FIFO when it ends in `.fifo`).
-    pub fn new(client: Client, queue_url: impl Into<String>) -> Self {
+    /// Sends to the queue at `queue_url` (FIFO when it ends in `.fifo`);
+    /// `clock` dates each copy (`rejectedAt`).
+    pub fn new(client: Client, queue_url: impl Into<String>, clock: Arc<dyn Clock>) -> Self {
         Self {
             client,
             queue_url: queue_url.into(),
+            clock,
         }
     }
 
@@ -69,7 +74,7 @@ impl SqsDeadLetters {
 #[async_trait]
 impl RejectionSink for SqsDeadLetters {
     async fn take(&self, rejected: &[Rejected<'_>]) -> Vec<String> {
-        let now = now_rfc3339();
+        let now = rfc3339_millis(self.clock.now());
         let (sources, copies): (Vec<&Rejected<'_>>, Vec<Outgoing>) = rejected
             .iter()
             .filter_map(|r| self.copy(r, &now).map(|copy| (r, copy)))

@@ -21,7 +21,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use dynamodb_layout::items::LIST_SHARDS;
 use handler_core::{
     AggregateKey, Checkpoints, Correlations, EventFeed, FeedPage, FeedQuery, StoreError,
-    StoredEvent, now_rfc3339,
+    StoredEvent, rfc3339_millis,
 };
 
 use crate::items::{self, Item, checkpoint_pk, key, number_attr, string_attr};
@@ -41,7 +41,7 @@ struct Position {
 
 impl Position {
     fn parse(cursor: &str) -> Result<Self, StoreError> {
-        let bad = || StoreError::Corrupt(format!("not a cursor of the DynamoDB feed: {cursor:?}"));
+        let bad = || StoreError::corrupt(format!("not a cursor of the DynamoDB feed: {cursor:?}"));
         let mut parts = cursor.splitn(3, ':');
         let shard = parts.next().and_then(|s| s.parse().ok()).ok_or_else(bad)?;
         let version = parts.next().and_then(|s| s.parse().ok()).ok_or_else(bad)?;
@@ -75,9 +75,8 @@ impl EventFeed for DynamoStore {
         limit: usize,
     ) -> Result<FeedPage, StoreError> {
         let Some(aggregate_type) = query.aggregate_type.as_deref() else {
-            return Err(StoreError::Corrupt(
-                "the DynamoDB event feed reads one aggregate type at a time: the query names none"
-                    .into(),
+            return Err(StoreError::corrupt(
+                "the DynamoDB event feed reads one aggregate type at a time: the query names none",
             ));
         };
         let mut position = after.map(Position::parse).transpose()?;
@@ -149,7 +148,10 @@ impl Checkpoints for DynamoStore {
         let mut item = key(checkpoint_pk(name), 0);
         item.insert("itemType".into(), string_attr("checkpoint"));
         item.insert("cursor".into(), string_attr(cursor));
-        item.insert("savedAt".into(), string_attr(now_rfc3339()));
+        item.insert(
+            "savedAt".into(),
+            string_attr(rfc3339_millis(self.clock.now())),
+        );
         self.client
             .put_item()
             .table_name(&self.table)

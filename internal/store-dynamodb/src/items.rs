@@ -144,7 +144,6 @@ pub(crate) fn get_n(item: &Item, name: &'static str) -> Result<u64, StoreError> 
 #[cfg(test)]
 mod tests {
     use dynamodb_layout::size;
-    use handler_core::model::now_rfc3339;
     use serde_json::json;
 
     use serde_json::{Map, Value};
@@ -201,7 +200,7 @@ mod tests {
                         .expect("object"),
                     command_id: "c-ü-1".into(),
                     metadata: json!({ "by": "ops" }).as_object().cloned().expect("object"),
-                    recorded_at: now_rfc3339(),
+                    recorded_at: "2026-11-30T12:00:00.000Z".to_owned(),
                     config_version: version + 3,
                 };
                 let record = CommandRecord {
@@ -253,7 +252,7 @@ mod tests {
                 payload: Map::new(),
                 command_id: format!("c-{version}"),
                 metadata: Map::new(),
-                recorded_at: now_rfc3339(),
+                recorded_at: "2026-11-30T12:00:00.000Z".to_owned(),
                 config_version: 1,
                 alarms: (version == 1).then(|| AlarmChanges {
                     set: vec![alarm.clone()],

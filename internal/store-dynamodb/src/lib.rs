@@ -36,10 +36,12 @@
 //! nothing of the handler's logic lives here. Build the client once and share it.
 //!
 //! ```no_run
+//! # use std::sync::Arc;
+//! # use handler_core::SystemClock;
 //! # async fn demo(client: aws_sdk_dynamodb::Client) -> Result<(), store_dynamodb::DynamoError> {
 //! // The client is built once, e.g. `aws_sdk_dynamodb::Client::new(&sdk_config)`.
 //! store_dynamodb::create_table(&client, "events").await?;
-//! let store = store_dynamodb::DynamoStore::new(client, "events");
+//! let store = store_dynamodb::DynamoStore::new(client, "events", Arc::new(SystemClock));
 //! # let _ = store; Ok(()) }
 //! ```
 #![forbid(unsafe_code)]
@@ -50,7 +52,8 @@ mod feed;
 pub mod items;
 mod table;
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
@@ -60,7 +63,7 @@ use dynamodb_layout::items::LIST_SHARDS;
 use futures::StreamExt;
 use handler_core::state_machine::AggregateState;
 use handler_core::{
-    AggregateIndex, AggregateKey, AggregateSummary, AppendError, CommandRecord, Commit,
+    AggregateIndex, AggregateKey, AggregateSummary, AppendError, Clock, CommandRecord, Commit,
     CommitSizing, Event, EventStore, FailureLog, FailureRecord, Loaded, StoreError, StoredFailure,
 };
 
@@ -102,15 +105,18 @@ pub struct DynamoStore {
     client: Client,
     table: String,
     failure_ttl: Duration,
+    clock: Arc<dyn Clock>,
 }
 
 impl DynamoStore {
-    /// A store on `table`.
-    pub fn new(client: Client, table: impl Into<String>) -> Self {
+    /// A store on `table`; `clock` dates what the store itself writes (a
+    /// checkpoint's `savedAt`, a failure record's `expiresAt`).
+    pub fn new(client: Client, table: impl Into<String>, clock: Arc<dyn Clock>) -> Self {
         Self {
             client,
             table: table.into(),
             failure_ttl: DEFAULT_FAILURE_TTL,
+            clock,
         }
     }
 
@@ -260,11 +266,8 @@ impl DynamoStore {
     }
 
     fn expires_at(&self) -> u64 {
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default()
-            .saturating_add(self.failure_ttl)
-            .as_secs()
+        let now = u64::try_from(self.clock.now().as_second()).unwrap_or_default();
+        now.saturating_add(self.failure_ttl.as_secs())
     }
 }
 
@@ -314,7 +317,7 @@ impl EventStore for DynamoStore {
             )));
         }
         if n == 0 || commit.commands.len() != n || commit.data_after.len() != n {
-            return Err(AppendError::Store(StoreError::Corrupt(format!(
+            return Err(AppendError::Store(StoreError::corrupt(format!(
                 "commit for {} has {n} events, {} command records and {} states",
                 commit.key,
                 commit.commands.len(),
@@ -379,7 +382,7 @@ impl FailureLog for DynamoStore {
         let expires_at = self.expires_at();
         let updates = failures.iter().map(|f| async move {
             let record = serde_json::to_string(f)
-                .map_err(|e| StoreError::Corrupt(format!("failure record: {e}")))?;
+                .map_err(|e| StoreError::corrupt(format!("failure record: {e}")).with_source(e))?;
             self.client
                 .update_item()
                 .table_name(&self.table)
@@ -453,7 +456,7 @@ impl AggregateIndex for DynamoStore {
             .map(|id| async move {
                 let key = AggregateKey::new(aggregate_type, id);
                 let head = self.head(&key).await?.ok_or_else(|| {
-                    StoreError::Corrupt(format!("{key} is listed but has no event"))
+                    StoreError::corrupt(format!("{key} is listed but has no event"))
                 })?;
                 Ok::<_, StoreError>(AggregateSummary {
                     aggregate_id: key.aggregate_id,
@@ -472,7 +475,7 @@ impl AggregateIndex for DynamoStore {
 }
 
 fn build_error(e: aws_sdk_dynamodb::error::BuildError) -> AppendError {
-    AppendError::Store(StoreError::Unavailable(format!("request: {e}")))
+    AppendError::Store(StoreError::unavailable(format!("request: {e}")).with_source(e))
 }
 
 #[cfg(test)]

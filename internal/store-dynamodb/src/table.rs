@@ -24,7 +24,7 @@ pub fn table_definition(
     client: &Client,
     table: &str,
 ) -> Result<CreateTableFluentBuilder, DynamoError> {
-    let build = |e: aws_sdk_dynamodb::error::BuildError| DynamoError(e.to_string());
+    let build = DynamoError::build;
     let attribute = |name: &str| {
         AttributeDefinition::builder()
             .attribute_name(name)
@@ -106,7 +106,7 @@ pub fn table_definition(
 /// Creates the table if it does not exist, waits until it is active, and
 /// turns TTL on. Safe to call again.
 pub async fn create_table(client: &Client, table: &str) -> Result<(), DynamoError> {
-    let build = |e: aws_sdk_dynamodb::error::BuildError| DynamoError(e.to_string());
+    let build = DynamoError::build;
     let created = table_definition(client, table)?
         .stream_specification(
             StreamSpecification::builder()
@@ -122,7 +122,7 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), DynamoErro
         Err(e)
             if e.as_service_error()
                 .is_some_and(|s| s.is_resource_in_use_exception()) => {}
-        Err(e) => return Err(DynamoError::sdk(&e)),
+        Err(e) => return Err(DynamoError::sdk(e)),
     }
 
     for _ in 0..120 {
@@ -131,7 +131,7 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), DynamoErro
             .table_name(table)
             .send()
             .await
-            .map_err(|e| DynamoError::sdk(&e))?;
+            .map_err(DynamoError::sdk)?;
         if described.table().and_then(|t| t.table_status()) == Some(&TableStatus::Active) {
             break;
         }
@@ -153,7 +153,7 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), DynamoErro
     match ttl {
         Ok(_) => Ok(()),
         // Already enabled (AWS says so with a ValidationException).
-        Err(e) if DynamoError::sdk(&e).0.contains("already enabled") => Ok(()),
-        Err(e) => Err(DynamoError::sdk(&e)),
+        Err(e) if sdk_error::describe(&e).contains("already enabled") => Ok(()),
+        Err(e) => Err(DynamoError::sdk(e)),
     }
 }

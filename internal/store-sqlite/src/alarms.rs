@@ -27,11 +27,11 @@ pub(crate) fn apply(
     let pk = key.to_string();
     let mut delete = tx
         .prepare_cached("DELETE FROM pending_alarms WHERE pk = ?1 AND name = ?2 AND version = ?3")
-        .map_err(|e| unavailable(&e))?;
+        .map_err(unavailable)?;
     for alarm in &changes.cleared {
         delete
             .execute(params![pk, alarm.name, alarm.version as i64])
-            .map_err(|e| unavailable(&e))?;
+            .map_err(unavailable)?;
     }
     let mut insert = tx
         .prepare_cached(
@@ -41,7 +41,7 @@ pub(crate) fn apply(
              ON CONFLICT (pk, name) DO UPDATE SET version = excluded.version,
                  due = excluded.due, alarm = excluded.alarm",
         )
-        .map_err(|e| unavailable(&e))?;
+        .map_err(unavailable)?;
     for alarm in &changes.set {
         insert
             .execute(params![
@@ -53,13 +53,14 @@ pub(crate) fn apply(
                 alarm.due.as_second(),
                 alarm_json(alarm)?,
             ])
-            .map_err(|e| unavailable(&e))?;
+            .map_err(unavailable)?;
     }
     Ok(())
 }
 
 fn alarm_json(alarm: &Alarm) -> Result<String, StoreError> {
-    serde_json::to_string(alarm).map_err(|e| StoreError::Corrupt(format!("alarm: {e}")))
+    serde_json::to_string(alarm)
+        .map_err(|e| StoreError::corrupt(format!("alarm: {e}")).with_source(e))
 }
 
 impl SqliteStore {
@@ -76,7 +77,7 @@ impl SqliteStore {
                 "SELECT aggregate_type, aggregate_id, alarm FROM pending_alarms
                  WHERE due <= ?1 ORDER BY due, pk, name LIMIT ?2",
             )
-            .map_err(|e| unavailable(&e))?;
+            .map_err(unavailable)?;
         let rows = stmt
             .query_map(
                 params![now.as_second(), i64::try_from(limit).unwrap_or(i64::MAX)],
@@ -88,11 +89,11 @@ impl SqliteStore {
                     ))
                 },
             )
-            .map_err(|e| unavailable(&e))?;
+            .map_err(unavailable)?;
         rows.map(|row| {
-            let (aggregate_type, aggregate_id, alarm) = row.map_err(|e| unavailable(&e))?;
+            let (aggregate_type, aggregate_id, alarm) = row.map_err(unavailable)?;
             let alarm: Alarm = serde_json::from_str(&alarm)
-                .map_err(|e| StoreError::Corrupt(format!("pending alarm: {e}")))?;
+                .map_err(|e| StoreError::corrupt(format!("pending alarm: {e}")).with_source(e))?;
             Ok((AggregateKey::new(&aggregate_type, &aggregate_id), alarm))
         })
         .collect()
@@ -113,7 +114,7 @@ impl SqliteStore {
             params![key.to_string(), name, version as i64],
         )
         .map(|_| ())
-        .map_err(|e| unavailable(&e))
+        .map_err(unavailable)
     }
 }
 

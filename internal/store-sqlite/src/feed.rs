@@ -36,7 +36,7 @@ fn stored_event(
     let aggregate_id = pk
         .strip_prefix(&aggregate_type)
         .and_then(|rest| rest.strip_prefix('#'))
-        .ok_or_else(|| StoreError::Corrupt(format!("event {seq}: key does not match its type")))?;
+        .ok_or_else(|| StoreError::corrupt(format!("event {seq}: key does not match its type")))?;
     Ok((
         seq,
         StoredEvent {
@@ -53,7 +53,7 @@ fn parse_cursor(cursor: &str) -> Result<i64, StoreError> {
         .parse::<i64>()
         .ok()
         .filter(|seq| *seq >= 0)
-        .ok_or_else(|| StoreError::Corrupt(format!("not a cursor of the SQLite feed: {cursor:?}")))
+        .ok_or_else(|| StoreError::corrupt(format!("not a cursor of the SQLite feed: {cursor:?}")))
 }
 
 #[async_trait]
@@ -76,7 +76,7 @@ impl EventFeed for SqliteStore {
                  ORDER BY seq LIMIT ?4",
                 feed_columns()
             ))
-            .map_err(|e| unavailable(&e))?;
+            .map_err(unavailable)?;
         let rows = stmt
             .query_map(
                 params![
@@ -87,11 +87,11 @@ impl EventFeed for SqliteStore {
                 ],
                 read_row,
             )
-            .map_err(|e| unavailable(&e))?;
+            .map_err(unavailable)?;
         let mut events = Vec::new();
         let mut last = None;
         for row in rows {
-            let (seq, event) = stored_event(row.map_err(|e| unavailable(&e))?)?;
+            let (seq, event) = stored_event(row.map_err(unavailable)?)?;
             last = Some(seq);
             events.push(event);
         }
@@ -113,7 +113,7 @@ impl Checkpoints for SqliteStore {
             |r| r.get(0),
         )
         .optional()
-        .map_err(|e| unavailable(&e))
+        .map_err(unavailable)
     }
 
     async fn save_checkpoint(&self, name: &str, cursor: &str) -> Result<(), StoreError> {
@@ -124,7 +124,7 @@ impl Checkpoints for SqliteStore {
             params![name, cursor],
         )
         .map(|_| ())
-        .map_err(|e| unavailable(&e))
+        .map_err(unavailable)
     }
 }
 
@@ -145,14 +145,14 @@ impl Correlations for SqliteStore {
                  ORDER BY recorded_at, pk, version LIMIT ?2",
                 feed_columns()
             ))
-            .map_err(|e| unavailable(&e))?;
+            .map_err(unavailable)?;
         let rows = stmt
             .query_map(
                 params![correlation_id, i64::try_from(limit).unwrap_or(i64::MAX)],
                 read_row,
             )
-            .map_err(|e| unavailable(&e))?;
-        rows.map(|row| Ok(stored_event(row.map_err(|e| unavailable(&e))?)?.1))
+            .map_err(unavailable)?;
+        rows.map(|row| Ok(stored_event(row.map_err(unavailable)?)?.1))
             .collect()
     }
 }

@@ -75,8 +75,10 @@ impl SqliteStore {
     pub fn open(path: impl AsRef<Path>) -> Result<Self, OpenError> {
         let path = path.as_ref();
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| OpenError::Io(format!("{}: {e}", dir.display())))?;
+            std::fs::create_dir_all(dir).map_err(|source| OpenError::Io {
+                dir: dir.to_path_buf(),
+                source,
+            })?;
         }
         let conn = Connection::open(path)?;
         Self::with_connection(conn, Some(path.to_path_buf()))
@@ -98,7 +100,7 @@ impl SqliteStore {
     fn conn(&self) -> Result<MutexGuard<'_, Connection>, StoreError> {
         self.conn
             .lock()
-            .map_err(|_| StoreError::Unavailable("store mutex poisoned".into()))
+            .map_err(|_| StoreError::unavailable("store mutex poisoned"))
     }
 }
 
@@ -119,7 +121,7 @@ impl EventStore for SqliteStore {
                 })
                 .optional()
             })
-            .map_err(|e| unavailable(&e))?
+            .map_err(unavailable)?
             .map(|(state, version, data, alarms)| {
                 Ok::<_, StoreError>(AggregateState {
                     state,
@@ -143,7 +145,7 @@ impl EventStore for SqliteStore {
                 "SELECT version, fingerprint FROM events WHERE pk = ?1 AND command_id = ?2
                  ORDER BY version LIMIT 1",
             )
-            .map_err(|e| unavailable(&e))?;
+            .map_err(unavailable)?;
         for id in command_ids {
             let record = stmt
                 .query_row(params![key.to_string(), id], |r| {
@@ -155,7 +157,7 @@ impl EventStore for SqliteStore {
                     })
                 })
                 .optional()
-                .map_err(|e| unavailable(&e))?;
+                .map_err(unavailable)?;
             commands.extend(record);
         }
         Ok(Loaded { head, commands })
@@ -166,14 +168,14 @@ impl EventStore for SqliteStore {
         let mut conn = self.conn()?;
         let tx = conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(|e| unavailable(&e))?;
+            .map_err(unavailable)?;
         let pk = commit.key.to_string();
         let current: u64 = tx
             .query_row("SELECT version FROM heads WHERE pk = ?1", [&pk], |r| {
                 r.get::<_, i64>(0)
             })
             .optional()
-            .map_err(|e| unavailable(&e))?
+            .map_err(unavailable)?
             .map_or(0, |v| v as u64);
         if current != commit.expected_version {
             return Err(AppendError::Conflict {
@@ -189,7 +191,7 @@ impl EventStore for SqliteStore {
                                          fingerprint, data, alarms)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
                 )
-                .map_err(|e| unavailable(&e))?;
+                .map_err(unavailable)?;
             for ((e, c), data) in commit
                 .events
                 .iter()
@@ -217,7 +219,7 @@ impl EventStore for SqliteStore {
                             key: commit.key.clone(),
                             expected: commit.expected_version,
                         },
-                        _ => unavailable(&err).into(),
+                        _ => unavailable(err).into(),
                     })?;
                 if let Some(changes) = &e.alarms {
                     alarms::apply(&tx, &commit.key, changes)?;
@@ -241,8 +243,8 @@ impl EventStore for SqliteStore {
                     .transpose()?,
             ],
         )
-        .map_err(|e| unavailable(&e))?;
-        tx.commit().map_err(|e| unavailable(&e))?;
+        .map_err(unavailable)?;
+        tx.commit().map_err(unavailable)?;
         Ok(())
     }
 
@@ -258,15 +260,14 @@ impl EventStore for SqliteStore {
                 "SELECT {EVENT_COLUMNS} FROM events WHERE pk = ?1 AND version > ?2
                  ORDER BY version LIMIT ?3"
             ))
-            .map_err(|e| unavailable(&e))?;
+            .map_err(unavailable)?;
         let rows = stmt
             .query_map(
                 params![key.to_string(), after_version as i64, limit as i64],
                 EventRow::read,
             )
-            .map_err(|e| unavailable(&e))?;
-        rows.map(|row| row.map_err(|e| unavailable(&e))?.event())
-            .collect()
+            .map_err(unavailable)?;
+        rows.map(|row| row.map_err(unavailable)?.event()).collect()
     }
 
     /// The DynamoDB store's counting and limits (see the crate doc).
@@ -279,7 +280,7 @@ impl EventStore for SqliteStore {
 impl FailureLog for SqliteStore {
     async fn record_failures(&self, failures: &[FailureRecord]) -> Result<(), StoreError> {
         let mut conn = self.conn()?;
-        let tx = conn.transaction().map_err(|e| unavailable(&e))?;
+        let tx = conn.transaction().map_err(unavailable)?;
         {
             let mut upsert = tx
                 .prepare_cached(
@@ -288,16 +289,17 @@ impl FailureLog for SqliteStore {
                      ON CONFLICT (message_id) DO UPDATE SET record = excluded.record,
                                                             failures = failures + 1",
                 )
-                .map_err(|e| unavailable(&e))?;
+                .map_err(unavailable)?;
             for f in failures {
-                let record = serde_json::to_string(f)
-                    .map_err(|e| StoreError::Corrupt(format!("failure record: {e}")))?;
+                let record = serde_json::to_string(f).map_err(|e| {
+                    StoreError::corrupt(format!("failure record: {e}")).with_source(e)
+                })?;
                 upsert
                     .execute(params![f.message_id, record, f.failed_at])
-                    .map_err(|e| unavailable(&e))?;
+                    .map_err(unavailable)?;
             }
         }
-        tx.commit().map_err(|e| unavailable(&e))
+        tx.commit().map_err(unavailable)
     }
 
     async fn failure(&self, message_id: &str) -> Result<Option<StoredFailure>, StoreError> {
@@ -315,11 +317,12 @@ impl FailureLog for SqliteStore {
                 },
             )
             .optional()
-            .map_err(|e| unavailable(&e))?;
+            .map_err(unavailable)?;
         row.map(|(record, first_failed_at, failures)| {
             Ok(StoredFailure {
-                last: serde_json::from_str(&record)
-                    .map_err(|e| StoreError::Corrupt(format!("failure record: {e}")))?,
+                last: serde_json::from_str(&record).map_err(|e| {
+                    StoreError::corrupt(format!("failure record: {e}")).with_source(e)
+                })?,
                 first_failed_at,
                 failures: failures as u64,
             })
@@ -343,7 +346,7 @@ impl AggregateIndex for SqliteStore {
                  WHERE aggregate_type = ?1 AND aggregate_id > ?2
                  ORDER BY aggregate_id LIMIT ?3",
             )
-            .map_err(|e| unavailable(&e))?;
+            .map_err(unavailable)?;
         let rows = stmt
             .query_map(
                 params![aggregate_type, after.unwrap_or(""), limit as i64],
@@ -355,8 +358,8 @@ impl AggregateIndex for SqliteStore {
                     })
                 },
             )
-            .map_err(|e| unavailable(&e))?;
-        rows.collect::<Result<_, _>>().map_err(|e| unavailable(&e))
+            .map_err(unavailable)?;
+        rows.collect::<Result<_, _>>().map_err(unavailable)
     }
 }
 
@@ -408,8 +411,8 @@ impl EventRow {
     }
 }
 
-fn unavailable(e: &rusqlite::Error) -> StoreError {
-    StoreError::Unavailable(format!("sqlite: {e}"))
+fn unavailable(e: rusqlite::Error) -> StoreError {
+    StoreError::unavailable(format!("sqlite: {e}")).with_source(e)
 }
 
 fn to_json(map: &serde_json::Map<String, serde_json::Value>) -> String {
@@ -422,12 +425,14 @@ fn from_json(text: &str) -> Result<serde_json::Map<String, serde_json::Value>, S
 
 /// A value as the JSON text of a column.
 fn to_text(value: &impl serde::Serialize) -> Result<String, StoreError> {
-    serde_json::to_string(value).map_err(|e| StoreError::Corrupt(format!("JSON to store: {e}")))
+    serde_json::to_string(value)
+        .map_err(|e| StoreError::corrupt(format!("JSON to store: {e}")).with_source(e))
 }
 
 /// A column's JSON text back as a value.
 fn from_text<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, StoreError> {
-    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("stored JSON: {e}")))
+    serde_json::from_str(text)
+        .map_err(|e| StoreError::corrupt(format!("stored JSON: {e}")).with_source(e))
 }
 
 #[cfg(test)]

@@ -27,21 +27,21 @@ impl SqliteStore {
     /// kept is left as it is. All or none.
     pub fn keep_reactions(&self, reactions: &[PendingReaction]) -> Result<(), StoreError> {
         let mut conn = self.conn()?;
-        let tx = conn.transaction().map_err(|e| unavailable(&e))?;
+        let tx = conn.transaction().map_err(unavailable)?;
         {
             let mut insert = tx
                 .prepare_cached(
                     "INSERT INTO pending_reactions (command_id, body) VALUES (?1, ?2)
                      ON CONFLICT (command_id) DO NOTHING",
                 )
-                .map_err(|e| unavailable(&e))?;
+                .map_err(unavailable)?;
             for reaction in reactions {
                 insert
                     .execute(params![reaction.command_id, reaction.body])
-                    .map_err(|e| unavailable(&e))?;
+                    .map_err(unavailable)?;
             }
         }
-        tx.commit().map_err(|e| unavailable(&e))
+        tx.commit().map_err(unavailable)
     }
 
     /// Up to `limit` pending reactions, in the order kept, skipping those
@@ -54,7 +54,7 @@ impl SqliteStore {
         let conn = self.conn()?;
         let mut stmt = conn
             .prepare_cached("SELECT command_id, body FROM pending_reactions ORDER BY seq")
-            .map_err(|e| unavailable(&e))?;
+            .map_err(unavailable)?;
         let rows = stmt
             .query_map([], |r| {
                 Ok(PendingReaction {
@@ -62,10 +62,10 @@ impl SqliteStore {
                     body: r.get(1)?,
                 })
             })
-            .map_err(|e| unavailable(&e))?;
+            .map_err(unavailable)?;
         let mut out = Vec::new();
         for row in rows {
-            let row = row.map_err(|e| unavailable(&e))?;
+            let row = row.map_err(unavailable)?;
             if skip(&row.command_id) {
                 continue;
             }
@@ -84,7 +84,7 @@ impl SqliteStore {
             r.get::<_, i64>(0)
         })
         .map(|n| usize::try_from(n).unwrap_or(0))
-        .map_err(|e| unavailable(&e))
+        .map_err(unavailable)
     }
 
     /// Removes the pending reaction `command_id` once its outcome is final
@@ -96,7 +96,7 @@ impl SqliteStore {
             params![command_id],
         )
         .map(|_| ())
-        .map_err(|e| unavailable(&e))
+        .map_err(unavailable)
     }
 }
 

@@ -45,8 +45,14 @@ pub enum OpenError {
     #[error("sqlite: {0}")]
     Sqlite(#[from] rusqlite::Error),
     /// The file's directory could not be made.
-    #[error("{0}")]
-    Io(String),
+    #[error("{}: {source}", dir.display())]
+    Io {
+        /// The directory.
+        dir: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// Creates the tables in a new store, or checks that an existing one has

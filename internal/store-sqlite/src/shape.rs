@@ -22,7 +22,7 @@ pub(crate) fn check_shape(commit: &Commit) -> Result<(), AppendError> {
         || commit.commands.len() != n
         || commit.data_after.len() != n
     {
-        return Err(AppendError::Store(StoreError::Corrupt(format!(
+        return Err(AppendError::Store(StoreError::corrupt(format!(
             "commit for {} does not continue version {} gaplessly with one record and one \
              state per event",
             commit.key, commit.expected_version

@@ -130,7 +130,7 @@ fn the_feed_sees_later_appends_in_append_order() {
                 .read(&all, Some("x"), 1)
                 .await
                 .expect_err("bad cursor");
-            assert!(matches!(err, StoreError::Corrupt(_)), "{err:?}");
+            assert!(matches!(err, StoreError::Corrupt { .. }), "{err:?}");
         });
 }
 
@@ -172,4 +172,40 @@ pub(crate) mod one_event {
             },
         }
     }
+}
+
+/// SQLite's and JSON's errors are kept as the source of the store's,
+/// not only quoted in its text.
+#[test]
+fn the_store_keeps_the_error_it_met_as_the_source() {
+    use std::error::Error as _;
+
+    let err = from_text::<serde_json::Value>("{not json").expect_err("not JSON");
+    assert!(matches!(err, StoreError::Corrupt { .. }), "{err:?}");
+    let source = err.source().expect("the JSON error as the source");
+    assert!(source.downcast_ref::<handler_core::Cause>().is_some());
+    let cause = handler_core::Cause::get(source.downcast_ref().unwrap());
+    assert!(
+        cause.downcast_ref::<serde_json::Error>().is_some(),
+        "{cause:?}"
+    );
+
+    let err = unavailable(rusqlite::Error::InvalidQuery);
+    let source = err.source().expect("SQLite's error as the source");
+    assert_eq!(
+        source.to_string(),
+        rusqlite::Error::InvalidQuery.to_string()
+    );
+
+    // A directory that cannot be made: the I/O error is the source.
+    let file = TempFile::new("not-a-dir");
+    std::fs::write(&file.0, "a file").unwrap();
+    let err = SqliteStore::open(file.0.join("store.sqlite3")).expect_err("a file as a directory");
+    assert!(matches!(err, OpenError::Io { .. }), "{err:?}");
+    assert!(
+        err.source()
+            .and_then(|s| s.downcast_ref::<std::io::Error>())
+            .is_some(),
+        "{err:?}"
+    );
 }

@@ -44,7 +44,11 @@ impl Ops {
         let handler = self
             .aws
             .handler()
-            .with_rejection_sink(Arc::new(SqsDeadLetters::new(self.sqs(), &self.dlq)));
+            .with_rejection_sink(Arc::new(SqsDeadLetters::new(
+                self.sqs(),
+                &self.dlq,
+                std::sync::Arc::new(handler_core::SystemClock),
+            )));
         Worker::new(self.sqs(), &self.queue, handler).with_wait_time_seconds(0)
     }
 

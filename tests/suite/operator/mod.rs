@@ -155,3 +155,33 @@ async fn purge_and_redrive_refuse_a_queue_that_is_no_dead_letter_queue() {
     assert_eq!(ops.aws.depth(&ops.queue).await, (1, 0), "nothing purged");
     assert_eq!(ops.aws.depth(&ops.dlq).await, (0, 0), "nothing moved");
 }
+
+/// An SQS failure keeps the SDK's error as the source of the DLQ error,
+/// not only its text.
+#[tokio::test]
+async fn a_dlq_error_keeps_the_sdk_error_as_its_source() {
+    let config = testkit::moto::moto().sdk_config().await;
+    let sqs = aws_sdk_sqs::Client::new(&config);
+    let missing = format!(
+        "{}/123456789012/{}",
+        testkit::moto::moto().endpoint(),
+        testkit::moto::unique_name("no-such-queue")
+    );
+    let err = queues::queue_arn(&sqs, &missing).await.unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            sqs_dead_letter::DlqError::Sqs {
+                operation: "GetQueueAttributes",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let source = std::error::Error::source(&err).expect("the SDK's error as the source");
+    let chain = test_doubles::error_chain(source);
+    assert!(
+        chain.contains("NonExistentQueue") || chain.contains("QueueDoesNotExist"),
+        "{chain}"
+    );
+}

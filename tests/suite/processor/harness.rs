@@ -4,7 +4,7 @@
 //! whose rule delivers `command-handler.*` events to a queue, the stream read from
 //! its start, and counting clients for what the processor sends.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use config_s3::S3ConfigSource;
@@ -12,7 +12,7 @@ use event_processor::{CommandSink, EventProcessor, Publisher};
 use eventbridge_publisher::{
     Entry, EntryRefused, EventBridgePublisher, PutEventsApi, SdkPutEvents,
 };
-use handler_core::{AggregateKey, ConfigSource, Event, EventStore, FailureLog};
+use handler_core::{AggregateKey, ConfigSource, Event, EventStore, FailureLog, SystemClock};
 use lambda_dynamodb_stream::DynamoDbEventResponse;
 use lambda_runtime::{Context, LambdaEvent};
 use lambda_sqs::SqsBatchResponse;
@@ -105,7 +105,13 @@ impl Rig {
             attempts: 3,
             first_pause: std::time::Duration::ZERO,
         });
-        EventProcessor::new(self.stack.configs(), publisher, sink, self.stack.store())
+        EventProcessor::new(
+            self.stack.configs(),
+            publisher,
+            sink,
+            self.stack.store(),
+            Arc::new(SystemClock),
+        )
     }
 
     /// The handler applies these command bodies as one Lambda batch.
@@ -222,7 +228,7 @@ impl<F: Fn(&str, usize) -> bool + Send + Sync> PutEventsApi for Refusing<F> {
     async fn put_events(
         &self,
         entries: &[Entry<'_>],
-    ) -> Result<Vec<Result<(), EntryRefused>>, String> {
+    ) -> Result<Vec<Result<(), EntryRefused>>, eventbridge_publisher::PutEventsError> {
         let call = {
             let mut calls = self.calls.lock().expect("lock");
             *calls += 1;

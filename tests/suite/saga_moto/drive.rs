@@ -213,5 +213,9 @@ impl<'r> Drive<'r> {
 /// The rejection sink the Lambda has: permanent rejections go to the DLQ
 /// at once.
 fn sqs_dead_letter_sink(rig: &Rig) -> sqs_dead_letter::SqsDeadLetters {
-    sqs_dead_letter::SqsDeadLetters::new(rig.stack.sqs().clone(), &rig.dlq)
+    sqs_dead_letter::SqsDeadLetters::new(
+        rig.stack.sqs().clone(),
+        &rig.dlq,
+        std::sync::Arc::new(handler_core::SystemClock),
+    )
 }

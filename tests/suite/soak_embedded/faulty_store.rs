@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use handler_core::state_machine::StateMachine;
 use handler_core::{
-    AggregateKey, AppendError, CommandRecord, Commit, Event, EventStore, Loaded, StoreError,
-    fingerprint, now_rfc3339,
+    AggregateKey, AppendError, Clock, CommandRecord, Commit, Event, EventStore, Loaded, StoreError,
+    SystemClock, fingerprint, rfc3339_millis,
 };
 use rand::Rng;
 use rand::rngs::StdRng;
@@ -118,7 +118,7 @@ impl FaultyStore {
         };
         let mut next = head.clone();
         next.apply(&decision.to_state, &payload);
-        let now = now_rfc3339();
+        let now = rfc3339_millis(SystemClock.now());
         let commit = Commit {
             key: key.clone(),
             expected_version: head.version,
@@ -170,7 +170,7 @@ impl StoreFaults for FaultyStore {
     async fn load(&self, key: &AggregateKey, ids: &[String]) -> Result<Loaded, StoreError> {
         if self.draw() < P_LOAD_UNAVAILABLE {
             self.faults.load_unavailable.fetch_add(1, Ordering::Relaxed);
-            return Err(StoreError::Unavailable("injected: load throttled".into()));
+            return Err(StoreError::unavailable("injected: load throttled"));
         }
         self.inner.load(key, ids).await
     }
@@ -182,7 +182,7 @@ impl StoreFaults for FaultyStore {
                 self.faults
                     .append_unavailable
                     .fetch_add(1, Ordering::Relaxed);
-                return Err(StoreError::Unavailable("injected: append throttled".into()).into());
+                return Err(StoreError::unavailable("injected: append throttled").into());
             }
             AppendFault::SpuriousConflict => {
                 self.faults
@@ -199,7 +199,7 @@ impl StoreFaults for FaultyStore {
                 if result.is_ok() {
                     // Written, but the handler hears of a failure.
                     self.faults.lost_response.fetch_add(1, Ordering::Relaxed);
-                    return Err(StoreError::Unavailable("injected: response lost".into()).into());
+                    return Err(StoreError::unavailable("injected: response lost").into());
                 }
                 return result;
             }

@@ -138,7 +138,11 @@ async fn soak_against_moto_with_faults() {
             .expect("ticket config valid"),
         ),
     )]);
-    let store = DynamoStore::new(stack.dynamo().clone(), &table);
+    let store = DynamoStore::new(
+        stack.dynamo().clone(),
+        &table,
+        std::sync::Arc::new(handler_core::SystemClock),
+    );
     let report = audit(&store, &machines, &sent, &dead_letters).await;
     let faults = proxy.stats();
     let line = format!(

@@ -63,7 +63,11 @@ pub(super) fn worker(
     bucket: &str,
     queue_url: &str,
 ) -> SoakWorker {
-    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(via_proxy), table);
+    let store = DynamoStore::new(
+        aws_sdk_dynamodb::Client::new(via_proxy),
+        table,
+        std::sync::Arc::new(handler_core::SystemClock),
+    );
     let configs = S3ConfigSource::new(aws_sdk_s3::Client::new(via_proxy), bucket, PREFIX);
     Worker::new(
         aws_sdk_sqs::Client::new(via_proxy),

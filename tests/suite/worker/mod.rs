@@ -288,8 +288,8 @@ async fn a_fifo_group_stops_at_its_first_failure_and_the_others_go_on() {
 }
 
 /// With a rejection sink, a permanent rejection goes to the DLQ at once,
-/// after one receive, carrying its reason; transient failures and valid
-/// messages are untouched.
+/// after one receive, carrying its reason and the time the sink's clock
+/// reads; transient failures and valid messages are untouched.
 #[tokio::test]
 async fn a_permanent_rejection_goes_to_the_dlq_at_once_with_its_reason() {
     let aws = Aws::new().await;
@@ -311,7 +311,13 @@ async fn a_permanent_rejection_goes_to_the_dlq_at_once_with_its_reason() {
         .to_owned();
 
     let handler = aws.handler().with_rejection_sink(std::sync::Arc::new(
-        sqs_dead_letter::SqsDeadLetters::new(aws.sqs.clone(), &dlq),
+        sqs_dead_letter::SqsDeadLetters::new(
+            aws.sqs.clone(),
+            &dlq,
+            std::sync::Arc::new(handler_core::FixedClock(
+                "2031-04-05T06:07:08.901Z".parse().unwrap(),
+            )),
+        ),
     ));
     let worker = Worker::new(aws.sqs.clone(), &queue, handler).with_wait_time_seconds(0);
     let stats = worker.run_until_empty().await.expect("worker");
@@ -345,6 +351,7 @@ async fn a_permanent_rejection_goes_to_the_dlq_at_once_with_its_reason() {
                     .to_owned()
             };
             assert!(!attribute("rejectionReason").is_empty());
+            assert_eq!(attribute("rejectedAt"), "2031-04-05T06:07:08.901Z");
             (
                 attribute("originalMessageId"),
                 attribute("rejectionCode"),
@@ -369,7 +376,11 @@ async fn a_permanent_rejection_goes_to_the_dlq_at_once_with_its_reason() {
     assert_eq!(found, want);
 
     // The failure records name the same reasons, under the original ids.
-    let store = DynamoStore::new(aws.dynamo.clone(), &aws.table);
+    let store = DynamoStore::new(
+        aws.dynamo.clone(),
+        &aws.table,
+        std::sync::Arc::new(handler_core::SystemClock),
+    );
     for (id, code) in [
         (&invalid, "invalid_transition"),
         (&malformed, "malformed_message"),

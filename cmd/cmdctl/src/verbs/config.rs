@@ -291,7 +291,7 @@ fn verdict_of(loaded: Result<StateMachine, ConfigSourceError>) -> Verdict {
         Err(ConfigSourceError::NotFound { .. }) => {
             Verdict::Invalid(vec![fault("", "cannot read: no such file".to_owned())])
         }
-        Err(e @ ConfigSourceError::Unavailable(_)) => {
+        Err(e @ ConfigSourceError::Unavailable { .. }) => {
             Verdict::Invalid(vec![fault("", format!("cannot read: {e}"))])
         }
     }

@@ -16,12 +16,13 @@
 
 use std::fmt;
 use std::io::Write;
+use std::sync::Arc;
 
 use anyhow::{Context as _, bail};
 use async_trait::async_trait;
 use event_processor::tracking::{TrackReport, track};
 use event_processor::{DeliveryError, EventProcessor, Publication, Publisher};
-use handler_core::{Checkpoints, FeedQuery, StoreError, recorded_at_bound};
+use handler_core::{Checkpoints, FeedQuery, StoreError, SystemClock, recorded_at_bound};
 use serde::{Serialize, Serializer};
 use serde_json::json;
 
@@ -56,8 +57,14 @@ pub(crate) fn run(
         &args.queue_url,
         handler_env::schedule_settings(|name| std::env::var(name).ok()),
     );
-    let processor = EventProcessor::new(ctx.config_source()?, NoPublication, sink, store.clone())
-        .with_alarms(alarms);
+    let processor = EventProcessor::new(
+        ctx.config_source()?,
+        NoPublication,
+        sink,
+        store.clone(),
+        Arc::new(SystemClock),
+    )
+    .with_alarms(alarms);
     let query = FeedQuery {
         aggregate_type: Some(args.aggregate_type.clone()),
         since,

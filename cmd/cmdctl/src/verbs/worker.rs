@@ -25,7 +25,11 @@ pub(crate) fn run(
 ) -> anyhow::Result<Exit> {
     let mut handler = ctx.handler(crate::clock::shared(None))?;
     if let Some(dlq) = &args.reject_to_dlq {
-        handler = handler.with_rejection_sink(Arc::new(SqsDeadLetters::new(ctx.sqs(), dlq)));
+        handler = handler.with_rejection_sink(Arc::new(SqsDeadLetters::new(
+            ctx.sqs(),
+            dlq,
+            std::sync::Arc::new(handler_core::SystemClock),
+        )));
     }
     let wait = args
         .wait_seconds

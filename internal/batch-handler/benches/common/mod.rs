@@ -1,13 +1,14 @@
-//! What the batch handler's benches share: the repository's ticket config in
-//! memory, and command bodies for it.
+//! What the batch handler's benches share: the repository's ticket config
+//! (held in `test_doubles::MemoryConfigs`: the bench measures the handler,
+//! not the file system), and command bodies for it.
 #![allow(dead_code, unreachable_pub)]
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use handler_core::InboundMessage;
 use handler_core::config_source::compile;
 use handler_core::state_machine::StateMachine;
-use handler_core::{ConfigSource, ConfigSourceError, InboundMessage};
 
 /// The repository's `config/ticket.json`, compiled once: a ticket takes
 /// any number of comments and assignments, so one aggregate can take a batch
@@ -16,27 +17,6 @@ pub fn ticket_machine() -> Arc<StateMachine> {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../config/ticket.json");
     let bytes = std::fs::read(path).expect("config/ticket.json");
     Arc::new(compile(path, &bytes, Some("ticket")).expect("ticket config"))
-}
-
-/// Configs held in memory: the bench measures the handler, not the file system.
-#[derive(Debug, Clone)]
-pub struct MemoryConfigs(pub Arc<StateMachine>);
-
-#[async_trait]
-impl ConfigSource for MemoryConfigs {
-    async fn state_machine(
-        &self,
-        aggregate_type: &str,
-    ) -> Result<Arc<StateMachine>, ConfigSourceError> {
-        if aggregate_type == self.0.aggregate_type() {
-            Ok(self.0.clone())
-        } else {
-            Err(ConfigSourceError::NotFound {
-                aggregate_type: aggregate_type.to_owned(),
-                location: "memory".to_owned(),
-            })
-        }
-    }
 }
 
 /// The body of a ticket's command number `step` (0 opens it; then comments

@@ -79,6 +79,7 @@ fn world_with(sink: Arc<Alarming>) -> (World, Processor) {
         world.bus.clone(),
         world.queue.clone(),
         world.failures.clone(),
+        crate::fakes::clock(),
     )
     .with_alarms(sink);
     (world, processor)

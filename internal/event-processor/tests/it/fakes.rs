@@ -1,19 +1,14 @@
-//! In-memory adapters: configs, a publisher and a sink that refuse what they
-//! are told to, a failure log that can be down, and events to feed them.
+//! The processor over the shared in-memory doubles (`test-doubles`): the
+//! configs of these tests, a world of handles on its adapters, and events
+//! to feed it.
 
-use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use async_trait::async_trait;
-use event_processor::{
-    CommandSink, DeliveryError, EventProcessor, Publication, Publisher, RecordBody, SourceRecord,
-};
-use handler_core::state_machine::{DerivedCommand, StateMachine};
-use handler_core::{
-    AggregateKey, ConfigSource, ConfigSourceError, Event, FailureLog, FailureRecord, StoreError,
-    StoredEvent, StoredFailure,
-};
+use event_processor::{EventProcessor, RecordBody, SourceRecord};
+use handler_core::state_machine::StateMachine;
+use handler_core::{AggregateKey, Clock, Event, FixedClock, StoredEvent};
 use serde_json::{Map, Value, json};
+use test_doubles::{Bus, MemoryConfigs, MemoryFailures, Queue};
 
 /// `order` publishes and reacts (an inventory reservation and a note to
 /// itself); `inventory` neither.
@@ -41,155 +36,51 @@ fn inventory_config() -> Value {
     })
 }
 
-#[derive(Default)]
-pub(crate) struct Configs {
-    machines: HashMap<String, Arc<StateMachine>>,
-    /// Types whose config cannot be read now.
-    pub(crate) down: Mutex<HashSet<String>>,
+/// The configs: `order` and `inventory`.
+pub(crate) fn standard_configs() -> MemoryConfigs {
+    MemoryConfigs::of([order_config(), inventory_config()].map(|config| {
+        Arc::new(StateMachine::from_json(&serde_json::to_vec(&config).unwrap()).unwrap())
+    }))
 }
 
-impl Configs {
-    pub(crate) fn standard() -> Self {
-        let mut configs = Configs::default();
-        for config in [order_config(), inventory_config()] {
-            let machine = StateMachine::from_json(&serde_json::to_vec(&config).unwrap()).unwrap();
-            configs
-                .machines
-                .insert(machine.aggregate_type().to_owned(), Arc::new(machine));
-        }
-        configs
-    }
+/// What the processors' clock reads: the `failedAt` of every failure record.
+pub(crate) const NOW: &str = "2026-02-03T04:05:06.789Z";
+
+/// A clock that reads [`NOW`].
+pub(crate) fn clock() -> Arc<dyn Clock> {
+    Arc::new(FixedClock(NOW.parse().unwrap()))
 }
 
-#[async_trait]
-impl ConfigSource for Configs {
-    async fn state_machine(&self, t: &str) -> Result<Arc<StateMachine>, ConfigSourceError> {
-        if self.down.lock().unwrap().contains(t) {
-            return Err(ConfigSourceError::Unavailable("down".into()));
-        }
-        self.machines
-            .get(t)
-            .cloned()
-            .ok_or(ConfigSourceError::NotFound {
-                aggregate_type: t.to_owned(),
-                location: "memory".into(),
-            })
-    }
-}
-
-/// Keeps what it accepts, refuses the ids in `refuse`, counts its calls.
-pub(crate) struct Accepting<T> {
-    pub(crate) kept: Mutex<Vec<T>>,
-    pub(crate) refuse: Mutex<HashSet<String>>,
-    /// Ids refused for good (a permanent refusal).
-    pub(crate) refuse_for_good: Mutex<HashSet<String>>,
-    /// Every id offered, accepted or not, in the order offered.
-    pub(crate) offered: Mutex<Vec<String>>,
-    pub(crate) calls: Mutex<usize>,
-}
-
-impl<T> Default for Accepting<T> {
-    fn default() -> Self {
-        Self {
-            kept: Mutex::default(),
-            refuse: Mutex::default(),
-            refuse_for_good: Mutex::default(),
-            offered: Mutex::default(),
-            calls: Mutex::default(),
-        }
-    }
-}
-
-impl<T: Clone> Accepting<T> {
-    fn accept(&self, items: &[T], id: impl Fn(&T) -> &str) -> Vec<Result<(), DeliveryError>> {
-        *self.calls.lock().unwrap() += 1;
-        let refuse = self.refuse.lock().unwrap();
-        items
-            .iter()
-            .map(|item| {
-                self.offered.lock().unwrap().push(id(item).to_owned());
-                if refuse.contains(id(item)) {
-                    return Err(DeliveryError::transient("refused"));
-                }
-                if self.refuse_for_good.lock().unwrap().contains(id(item)) {
-                    return Err(DeliveryError::permanent("too large for good"));
-                }
-                self.kept.lock().unwrap().push(item.clone());
-                Ok(())
-            })
-            .collect()
-    }
-}
-
-/// The bus: refuses by event id.
-pub(crate) type Bus = Accepting<Publication>;
-
-#[async_trait]
-impl Publisher for Bus {
-    async fn publish(&self, items: &[Publication]) -> Vec<Result<(), DeliveryError>> {
-        self.accept(items, |p| &p.event_id)
-    }
-}
-
-/// The command queue: refuses by command id.
-pub(crate) type Queue = Accepting<DerivedCommand>;
-
-#[async_trait]
-impl CommandSink for Queue {
-    async fn send(&self, commands: &[DerivedCommand]) -> Vec<Result<(), DeliveryError>> {
-        self.accept(commands, |c| &c.command_id)
-    }
-}
-
-/// Keeps the failures; refuses every write while `down`.
-#[derive(Default)]
-pub(crate) struct Failures {
-    pub(crate) recorded: Mutex<Vec<FailureRecord>>,
-    pub(crate) down: Mutex<bool>,
-}
-
-#[async_trait]
-impl FailureLog for Failures {
-    async fn record_failures(&self, failures: &[FailureRecord]) -> Result<(), StoreError> {
-        if *self.down.lock().unwrap() {
-            return Err(StoreError::Unavailable("down".into()));
-        }
-        self.recorded.lock().unwrap().extend_from_slice(failures);
-        Ok(())
-    }
-    async fn failure(&self, _message_id: &str) -> Result<Option<StoredFailure>, StoreError> {
-        Ok(None)
-    }
-}
-
-pub(crate) type Processor = EventProcessor<Arc<Configs>, Arc<Bus>, Arc<Queue>, Arc<Failures>>;
+pub(crate) type Processor =
+    EventProcessor<Arc<MemoryConfigs>, Arc<Bus>, Arc<Queue>, Arc<MemoryFailures>>;
 
 /// A processor and handles on its adapters.
 pub(crate) struct World {
-    pub(crate) configs: Arc<Configs>,
+    pub(crate) configs: Arc<MemoryConfigs>,
     pub(crate) bus: Arc<Bus>,
     pub(crate) queue: Arc<Queue>,
-    pub(crate) failures: Arc<Failures>,
+    pub(crate) failures: Arc<MemoryFailures>,
     pub(crate) processor: Processor,
 }
 
 impl World {
     pub(crate) fn new() -> Self {
-        Self::with(Configs::standard())
+        Self::with(standard_configs())
     }
 
-    pub(crate) fn with(configs: Configs) -> Self {
+    pub(crate) fn with(configs: MemoryConfigs) -> Self {
         let (configs, bus, queue, failures) = (
             Arc::new(configs),
             Arc::new(Bus::default()),
             Arc::new(Queue::default()),
-            Arc::new(Failures::default()),
+            Arc::new(MemoryFailures::default()),
         );
         let processor = EventProcessor::new(
             configs.clone(),
             bus.clone(),
             queue.clone(),
             failures.clone(),
+            clock(),
         );
         World {
             configs,

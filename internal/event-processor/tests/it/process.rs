@@ -4,7 +4,7 @@ use event_processor::{Outcome, RecordBody};
 use handler_core::AggregateKey;
 use serde_json::json;
 
-use crate::fakes::{Configs, World, events, order, records, stored};
+use crate::fakes::{NOW, World, events, order, records, standard_configs, stored};
 
 #[tokio::test]
 async fn out_of_order_versions_are_processed_in_version_order() {
@@ -243,7 +243,7 @@ async fn a_failure_log_that_is_down_leaves_the_event_unfinished() {
 
 #[tokio::test]
 async fn a_type_without_config_finishes_and_an_unreadable_config_does_not() {
-    let world = World::with(Configs::standard());
+    let world = World::with(standard_configs());
     world
         .configs
         .down
@@ -464,4 +464,39 @@ async fn past_the_deadline_margin_nothing_starts_and_every_event_is_unfinished_w
         .process_until(events(vec![order("o-1", 1), order("o-2", 1)]), Some(later))
         .await;
     assert!(report.all_finished(), "{report:?}");
+}
+
+#[tokio::test]
+async fn every_failure_record_is_dated_by_the_processors_clock() {
+    let world = World::new();
+    world
+        .bus
+        .refuse_for_good
+        .lock()
+        .unwrap()
+        .insert("order#o-2@1".into());
+    // No itemId: the inventory reservation of o-1 cannot be built.
+    let unbuildable = stored("order", "o-1", 1, "OrderCreated", "Created", json!({}));
+    let report = world
+        .processor
+        .process(records(vec![
+            RecordBody::Malformed {
+                key: Some(AggregateKey::new("order", "o-9")),
+                reason: "no version".into(),
+            },
+            RecordBody::Event(unbuildable),
+            RecordBody::Event(order("o-2", 1)),
+        ]))
+        .await;
+    assert!(report.all_finished(), "{report:?}");
+    let recorded = world.failures.recorded.lock().unwrap();
+    let mut codes: Vec<&str> = recorded.iter().map(|f| f.code.as_str()).collect();
+    codes.sort_unstable();
+    assert_eq!(
+        codes,
+        ["malformed_event", "publish_failed", "reaction_failed"]
+    );
+    for failure in recorded.iter() {
+        assert_eq!(failure.failed_at, NOW, "{}", failure.message_id);
+    }
 }
