@@ -1,4 +1,4 @@
-//! The table check at init (`handler_env::lambda_handler`, docs/cost.md
+//! The table check at init (`command_lambda::lambda_handler`, docs/cost.md
 //! *Migration*): a table of layout 2 passes, a table without the
 //! `by-command` index or no table at all fails the init with an error naming
 //! them, and an endpoint that never answers delays the init by the client
@@ -9,7 +9,8 @@
 
 use std::time::Duration;
 
-use handler_env::{LambdaEnv, TableCheckError, lambda_handler};
+use command_lambda::{LambdaEnv, lambda_handler};
+use store_dynamodb::TableCheckError;
 use testkit::aws::{AwsStack, older_layout_table};
 use testkit::black_hole::BlackHole;
 use testkit::moto::{loader, moto, unique_name};

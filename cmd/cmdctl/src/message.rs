@@ -4,7 +4,7 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
-use sqs_commands::envelope::NewCommand;
+use command_messages::envelope::NewCommand;
 
 use crate::cli::CommandArgs;
 

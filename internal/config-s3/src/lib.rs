@@ -7,8 +7,12 @@
 //! Modules: [`source`](S3ConfigSource) (the cached reader), `upload` (the
 //! operator's upload and fetch), `object` (keys, one `GetObject`, compiling).
 //!
-//! It depends on `handler-core` (the trait, and the state machine through
-//! it) and `aws-sdk-s3`; never on a store crate.
+//! The S3 client itself is built by [`s3_client`] (path-style behind an
+//! endpoint override).
+//!
+//! What it may depend on: the trait it implements (`handler-core`, and the
+//! state machine through it), the S3 SDK and `sdk-error`; never a store or
+//! another adapter.
 //!
 //! Reading, as the Lambda does:
 //!
@@ -40,10 +44,12 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod client;
 mod object;
 mod source;
 mod upload;
 
+pub use client::s3_client;
 pub use object::object_key;
 pub use source::{DEFAULT_TTL, S3ConfigSource};
 pub use upload::{

@@ -32,8 +32,13 @@
 //! are `dynamodb-layout`'s ([`DynamoLayout`] is this store's
 //! [`EventStore::sizing`]).
 //!
-//! It depends on `handler-core`, `dynamodb-layout` and `aws-sdk-dynamodb`;
-//! nothing of the handler's logic lives here. Build the client once and share it.
+//! A binary checks the table before it uses it ([`check_before_use`]: a
+//! wrong layout refuses to start, an unanswered check only warns).
+//!
+//! What it may depend on: the traits it implements (`handler-core`), the
+//! AWS-free `dynamodb-layout`, the DynamoDB SDK and `sdk-error`; never
+//! another adapter. Nothing of the handler's logic lives here. Build the
+//! client once and share it.
 //!
 //! ```no_run
 //! # async fn demo(client: aws_sdk_dynamodb::Client) -> Result<(), store_dynamodb::DynamoError> {
@@ -49,6 +54,7 @@ mod errors;
 mod feed;
 pub mod items;
 mod table;
+mod table_check;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -67,6 +73,7 @@ use handler_core::{
 pub use check::TableCheckError;
 pub use errors::DynamoError;
 pub use table::{create_table, table_definition};
+pub use table_check::check_before_use;
 
 use crate::items::{
     Item, aggregate_pk, failure_pk, key, list_shard, list_shard_of, number_attr, string_attr,

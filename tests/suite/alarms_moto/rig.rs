@@ -6,7 +6,8 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use alarm_scheduler::{ScheduleSettings, SchedulingSink, SdkSchedules, Setting};
+use alarm_scheduler::{ScheduleSettings, SdkSchedules, Setting};
+use processor_lambda::SchedulingSink;
 use aws_sdk_scheduler::operation::get_schedule::GetScheduleOutput;
 use aws_sdk_sqs::types::QueueAttributeName as Q;
 use batch_handler::Handler;

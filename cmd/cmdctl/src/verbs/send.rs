@@ -5,7 +5,7 @@ use std::io::Write;
 
 use anyhow::{Context as _, bail};
 use serde_json::json;
-use sqs_commands::is_fifo_queue_url;
+use command_messages::is_fifo_queue_url;
 
 use crate::Exit;
 use crate::cli::SendArgs;

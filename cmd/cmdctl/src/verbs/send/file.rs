@@ -15,9 +15,10 @@ use std::path::Path;
 use anyhow::Context as _;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use sqs_commands::chunking::batches;
-use sqs_commands::command_id::with_command_id;
-use sqs_commands::{Outgoing, is_fifo_queue_url, send_batch};
+use command_messages::chunking::batches;
+use command_messages::command_id::with_command_id;
+use command_messages::is_fifo_queue_url;
+use sqs_batch::{Outgoing, send_batch};
 
 use crate::Exit;
 use crate::context::Context;
@@ -208,7 +209,7 @@ fn parse_line(number: usize, text: &str, fifo: bool, occurrence: usize) -> Resul
     let body = with_command_id(text, &derived).ok_or("not a JSON object")?;
     // The id the handler will read: the line's own, or the one written in.
     let command = handler_core::parse_command(&body, &stand_in).map_err(|e| e.to_string())?;
-    let group = fifo.then(|| sqs_commands::envelope::fifo_group(&command.key.to_string()));
+    let group = fifo.then(|| command_messages::envelope::fifo_group(&command.key.to_string()));
     Ok(Line {
         number,
         body,

@@ -24,7 +24,7 @@ impl NewCommand<'_> {
     /// The message body, the optional fields only when given.
     ///
     /// ```
-    /// use sqs_commands::envelope::NewCommand;
+    /// use command_messages::envelope::NewCommand;
     /// let command = NewCommand {
     ///     aggregate_type: "order", aggregate_id: "o-1", command: "CreateOrder",
     ///     payload: None, expected_version: Some(0), metadata: None,
@@ -72,7 +72,7 @@ pub const MAX_GROUP_ID: usize = 128;
 /// each an ASCII letter, digit or punctuation mark (`!` to `~`).
 ///
 /// ```
-/// use sqs_commands::envelope::is_valid_group;
+/// use command_messages::envelope::is_valid_group;
 /// assert!(is_valid_group("order#o-1"));
 /// assert!(!is_valid_group("order#o 1"));
 /// assert!(!is_valid_group("order#é"));
@@ -90,7 +90,7 @@ pub fn is_valid_group(group: &str) -> bool {
 /// Every producer of FIFO command messages goes through this function.
 ///
 /// ```
-/// use sqs_commands::envelope::fifo_group;
+/// use command_messages::envelope::fifo_group;
 /// assert_eq!(fifo_group("order#o-1"), "order#o-1");
 /// let hashed = fifo_group("order#o 1");
 /// assert_eq!(hashed.len(), 66);
@@ -107,4 +107,20 @@ pub fn fifo_group(pk: &str) -> String {
         .map(|b| format!("{b:02x}"))
         .collect();
     format!("h-{hex}")
+}
+
+/// A FIFO deduplication id for a command id: its SHA-256 in hex (64
+/// characters, within SQS's 128 and its character set whatever the id
+/// holds).
+///
+/// ```
+/// let id = command_messages::envelope::deduplication_id("order#o-1@1/0");
+/// assert_eq!(id.len(), 64);
+/// assert_eq!(id, command_messages::envelope::deduplication_id("order#o-1@1/0"));
+/// ```
+pub fn deduplication_id(command_id: &str) -> String {
+    Sha256::digest(command_id.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
