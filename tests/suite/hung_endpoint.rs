@@ -13,12 +13,12 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use async_trait::async_trait;
 use aws_config::{BehaviorVersion, ConfigLoader, Region};
 use batch_handler::Handler;
+use binary_env::{ClientTimeouts, load_sdk_config};
+use command_lambda::{LambdaEnv, lambda_handler};
 use config_dir::DirConfigSource;
 use handler_core::{
     AppendError, Batch, Commit, EventStore, InboundMessage, MessageOutcome, Transient,
 };
-use binary_env::{ClientTimeouts, load_sdk_config};
-use command_lambda::{LambdaEnv, lambda_handler};
 use lambda_runtime::{Context, LambdaEvent};
 use lambda_sqs::{SqsBatchResponse, SqsEvent, handle_event, parse_event};
 use sqs_dlq_sink::SqsDeadLetters;

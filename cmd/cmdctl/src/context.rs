@@ -12,12 +12,12 @@ use std::sync::Arc;
 use anyhow::{Context as _, bail};
 use aws_config::{BehaviorVersion, SdkConfig};
 use batch_handler::Handler;
+use binary_env::Knobs;
 use config_dir::DirConfigSource;
 use config_s3::S3ConfigSource;
 use handler_core::{
     AggregateIndex, Checkpoints, ConfigSource, Correlations, EventFeed, EventStore, FailureLog,
 };
-use binary_env::Knobs;
 use store_dynamodb::DynamoStore;
 use store_sqlite::SqliteStore;
 

@@ -3,8 +3,8 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use serde_json::Value;
 use command_messages::envelope::NewCommand;
+use serde_json::Value;
 
 use crate::cli::CommandArgs;
 

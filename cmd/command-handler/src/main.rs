@@ -22,8 +22,8 @@
 
 use aws_config::BehaviorVersion;
 use batch_handler::Handler;
-use config_s3::S3ConfigSource;
 use command_lambda::LambdaEnv;
+use config_s3::S3ConfigSource;
 use lambda_runtime::{LambdaEvent, service_fn};
 use lambda_sqs::SqsEvent;
 use store_dynamodb::DynamoStore;
@@ -47,5 +47,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
 /// the table: a missing table or an older layout fails the init.
 async fn init() -> anyhow::Result<Handler<DynamoStore, S3ConfigSource>> {
     let env = LambdaEnv::from_lookup(|name| std::env::var(name).ok())?;
-    Ok(command_lambda::lambda_handler(&env, aws_config::defaults(BehaviorVersion::latest())).await?)
+    Ok(
+        command_lambda::lambda_handler(&env, aws_config::defaults(BehaviorVersion::latest()))
+            .await?,
+    )
 }

@@ -23,8 +23,8 @@
 #![forbid(unsafe_code)]
 
 use aws_config::BehaviorVersion;
-use processor_lambda::{LambdaProcessor, ProcessorEnv};
 use lambda_runtime::{LambdaEvent, service_fn};
+use processor_lambda::{LambdaProcessor, ProcessorEnv};
 use serde_json::Value;
 
 #[tokio::main]
@@ -44,5 +44,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
 /// Builds the clients and the processor once, from the environment.
 async fn init() -> anyhow::Result<LambdaProcessor> {
     let env = ProcessorEnv::from_lookup(|name| std::env::var(name).ok())?;
-    Ok(processor_lambda::lambda_processor(&env, aws_config::defaults(BehaviorVersion::latest())).await)
+    Ok(
+        processor_lambda::lambda_processor(&env, aws_config::defaults(BehaviorVersion::latest()))
+            .await,
+    )
 }

@@ -14,10 +14,10 @@
 //! queued path) to the command queue (on FIFO in the aggregate's message
 //! group), and has the command dead-letter queue as its target's.
 
-use event_processor::{AlarmOrder, DeliveryError};
 use command_messages::MAX_DELAY_SECONDS;
 use command_messages::envelope::group_id;
 use command_messages::sqs_text::json_body;
+use event_processor::{AlarmOrder, DeliveryError};
 use state_machine::Timestamp;
 
 use crate::names::schedule_name;
@@ -121,8 +121,7 @@ pub fn step(
                 role_arn: target.role_arn.to_owned(),
                 dlq_arn: target.dlq_arn.to_owned(),
                 input: json_body(command).map_err(|e| {
-                    DeliveryError::permanent("the command cannot be written as JSON")
-                        .with_source(e)
+                    DeliveryError::permanent("the command cannot be written as JSON").with_source(e)
                 })?,
                 message_group: fifo
                     .then(|| group_id(&command.aggregate_type, &command.aggregate_id)),

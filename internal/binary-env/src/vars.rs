@@ -29,4 +29,3 @@ pub fn required(
 ) -> Result<String, LambdaEnvError> {
     present(lookup, name).ok_or(LambdaEnvError::Missing(name))
 }
-

@@ -7,8 +7,8 @@
 
 use std::time::Duration;
 
-use event_processor::DeliveryError;
 use command_messages::chunking::batches_within;
+use event_processor::DeliveryError;
 
 use crate::api::{Entry, PutEventsApi};
 

@@ -11,11 +11,11 @@
 
 use std::sync::Arc;
 
+use alarm_scheduler::{ScheduleApi, ScheduleSettings, SdkSchedules, Step, step};
 use async_trait::async_trait;
 use event_processor::{AlarmDone, AlarmOrder, AlarmSink, DeliveryError};
 use futures::StreamExt;
 use handler_core::{Clock, SystemClock};
-use alarm_scheduler::{ScheduleApi, ScheduleSettings, SdkSchedules, Step, step};
 use sqs_batch::Outgoing;
 use sqs_commands::sink::SqsCommandSink;
 

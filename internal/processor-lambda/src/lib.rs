@@ -25,7 +25,6 @@ use eventbridge_publisher::{EventBridgePublisher, SdkPutEvents};
 use sqs_commands::sink::SqsCommandSink;
 use store_dynamodb::DynamoStore;
 
-
 /// The bus published to when `EVENT_BUS_NAME` is unset.
 pub const DEFAULT_EVENT_BUS: &str = "default";
 

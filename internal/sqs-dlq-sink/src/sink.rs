@@ -4,11 +4,11 @@
 
 use async_trait::async_trait;
 use aws_sdk_sqs::Client;
-use handler_core::{Rejected, RejectionSink, now_rfc3339};
 use command_messages::chunking::batches;
 use command_messages::envelope::fifo_group;
 use command_messages::is_fifo_queue_url;
 use command_messages::rejection_attributes as attributes;
+use handler_core::{Rejected, RejectionSink, now_rfc3339};
 use sqs_batch::{Outgoing, send_batch};
 
 /// Longest `rejectionReason` attribute kept, in characters.

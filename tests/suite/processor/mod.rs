@@ -420,9 +420,9 @@ async fn reactions_on_a_fifo_queue_go_to_their_target_aggregates_group() {
 #[tokio::test]
 async fn reactions_with_noncharacters_and_unusual_ids_reach_a_fifo_queue() {
     use aws_sdk_sqs::types::MessageSystemAttributeName as A;
-    use event_processor::CommandSink;
     use command_messages::envelope::{fifo_group, is_valid_group};
     use command_messages::sqs_text::sqs_allows;
+    use event_processor::CommandSink;
     use sqs_commands::sink::SqsCommandSink;
 
     let stack = testkit::aws::AwsStack::new().await;

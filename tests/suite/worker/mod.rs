@@ -310,9 +310,12 @@ async fn a_permanent_rejection_goes_to_the_dlq_at_once_with_its_reason() {
         .expect("id")
         .to_owned();
 
-    let handler = aws.handler().with_rejection_sink(std::sync::Arc::new(
-        sqs_dlq_sink::SqsDeadLetters::new(aws.sqs.clone(), &dlq),
-    ));
+    let handler =
+        aws.handler()
+            .with_rejection_sink(std::sync::Arc::new(sqs_dlq_sink::SqsDeadLetters::new(
+                aws.sqs.clone(),
+                &dlq,
+            )));
     let worker = Worker::new(aws.sqs.clone(), &queue, handler).with_wait_time_seconds(0);
     let stats = worker.run_until_empty().await.expect("worker");
     assert_eq!(

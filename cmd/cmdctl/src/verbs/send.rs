@@ -4,8 +4,8 @@
 use std::io::Write;
 
 use anyhow::{Context as _, bail};
-use serde_json::json;
 use command_messages::is_fifo_queue_url;
+use serde_json::json;
 
 use crate::Exit;
 use crate::cli::SendArgs;

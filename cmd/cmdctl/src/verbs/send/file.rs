@@ -13,11 +13,11 @@ use std::io::{Read, Write};
 use std::path::Path;
 
 use anyhow::Context as _;
-use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 use command_messages::chunking::batches;
 use command_messages::command_id::with_command_id;
 use command_messages::is_fifo_queue_url;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
 use sqs_batch::{Outgoing, send_batch};
 
 use crate::Exit;
