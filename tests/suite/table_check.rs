@@ -1,5 +1,5 @@
 //! The table check at init (`command_lambda::lambda_handler`, docs/cost.md
-//! *Migration*): a table of layout 2 passes, a table without the
+//! *Migration*): a table in table layout 2 passes, a table without the
 //! `by-command` index or no table at all fails the init with an error naming
 //! them, and an endpoint that never answers delays the init by the client
 //! timeouts only.
@@ -39,7 +39,7 @@ async fn old_layout_table() -> String {
 #[tokio::test]
 async fn a_table_made_by_create_table_passes_the_check() {
     let stack = AwsStack::new().await;
-    stack.store().check_table().await.expect("layout 2");
+    stack.store().check_table().await.expect("table layout 2");
     assert_eq!(stack.dynamo_requests.sent(), ["DescribeTable"]);
     lambda_handler(&env(&stack.table, &[]), loader(moto().endpoint()))
         .await

@@ -1,7 +1,7 @@
 //! The DynamoDB [`EventStore`], on the table of docs/reference.md §3 (item layout in
 //! [`items`]).
 //!
-//! Layout 2 (docs/cost.md): one item per event, which carries the state after
+//! Table layout 2 (docs/cost.md): one item per event, which carries the state after
 //! it and its command's fingerprint (and the alarms it changed); the last
 //! item of each append also carries the aggregate's alarms; no head item, no
 //! idempotency record.

@@ -70,7 +70,7 @@ async fn commands_sent_to_the_queue_land_as_contract_events() {
         "configVersion",
     ]
     .into();
-    // Layout 2 adds the state after the event and the command's fingerprint
+    // Table layout 2 adds the state after the event and the command's fingerprint
     // to every event, and the listing keys to the first (docs/reference.md §3).
     for item in &items {
         let names: BTreeSet<&str> = item.keys().map(String::as_str).collect();
