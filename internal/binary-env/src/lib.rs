@@ -1,5 +1,5 @@
 //! What every binary (the two Lambdas, `cmd/command-handler` and
-//! `cmd/event-processor`, and `cmdctl`) reads from its environment and
+//! `cmd/event-processor-lambda`, and `cmdctl`) reads from its environment and
 //! sets up the same way, so that they behave alike:
 //!
 //! - [`knobs`]: `HANDLER_CONCURRENCY`, `MAX_CONFLICT_ATTEMPTS`,

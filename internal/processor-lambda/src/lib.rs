@@ -1,4 +1,4 @@
-//! The event processor Lambda's wiring (`cmd/event-processor`), built from
+//! The event processor Lambda's wiring (`cmd/event-processor-lambda`), built from
 //! its environment (docs/reference.md §7): the S3 configs, EventBridge
 //! publication, the command queue for reactions and alarms, the scheduler
 //! for alarms due later ([`SchedulingSink`], which combines the two), and
