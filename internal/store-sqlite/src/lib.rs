@@ -26,9 +26,9 @@
 //! item), although SQLite could take more: what runs locally must not be
 //! refused as `too_large` once deployed.
 //!
-//! It depends on `handler-core` for the traits, `dynamodb-layout` for those
-//! sizes, and `rusqlite` (bundled SQLite); nothing else. Calls run on the
-//! caller's task under a mutex: the work is local and short.
+//! What it may depend on: the traits it implements (`handler-core`), the
+//! AWS-free `dynamodb-layout` for those sizes, and SQLite; never AWS. Calls
+//! run on the caller's task under a mutex: the work is local and short.
 //!
 //! ```
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
