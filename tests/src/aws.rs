@@ -223,7 +223,7 @@ impl AwsStack {
     }
 }
 
-/// Creates a table of the older layout (layout 1's keys, `pk` + `sk`, and no
+/// Creates a table of the older layout (table layout 1's keys, `pk` + `sk`, and no
 /// `by-command` index), which the binaries' table check refuses; returns
 /// its name.
 pub async fn older_layout_table(dynamo: &aws_sdk_dynamodb::Client) -> String {

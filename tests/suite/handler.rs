@@ -175,7 +175,7 @@ async fn a_command_id_twice_in_one_batch_applies_once() {
 
 /// A command id is scoped to its aggregate: reused on the same aggregate for
 /// another payload it is refused; sent to another aggregate it is another
-/// command there, and applies (layout 2, docs/cost.md option 3).
+/// command there, and applies (table layout 2, docs/cost.md option 3).
 #[tokio::test]
 async fn a_reused_command_id_with_another_payload_is_refused() {
     Scenario::new()
@@ -264,7 +264,7 @@ async fn a_long_run_for_one_aggregate_is_split_into_gapless_commits() {
 async fn a_state_that_would_outgrow_an_item_is_refused_alone() {
     // Each field fits an item alone; the ticket's payloads are closed, so the
     // state grows through its declared fields. An event's item holds its
-    // payload and the state after it (layout 2), so the second command's
+    // payload and the state after it (table layout 2), so the second command's
     // item (100 KB of payload, 300 KB of state) is over 400 KB.
     let big = "x".repeat(100 * 1024);
     Scenario::new()

@@ -13,14 +13,15 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use async_trait::async_trait;
 use aws_config::{BehaviorVersion, ConfigLoader, Region};
 use batch_handler::Handler;
+use binary_env::{ClientTimeouts, load_sdk_config};
+use command_lambda::{LambdaEnv, lambda_handler};
 use config_dir::DirConfigSource;
 use handler_core::{
     AppendError, Batch, Commit, EventStore, InboundMessage, MessageOutcome, Transient,
 };
-use handler_env::{ClientTimeouts, LambdaEnv, lambda_handler, load_sdk_config};
 use lambda_runtime::{Context, LambdaEvent};
 use lambda_sqs::{SqsBatchResponse, SqsEvent, handle_event, parse_event};
-use sqs_dead_letter::SqsDeadLetters;
+use sqs_dlq_sink::SqsDeadLetters;
 use store_dynamodb::DynamoStore;
 use store_sqlite::SqliteStore;
 use testkit::black_hole::BlackHole;
@@ -81,7 +82,7 @@ async fn invoke<S: EventStore + handler_core::FailureLog, C: handler_core::Confi
     .unwrap_or_else(|_| panic!("no answer {HANG:?} after a {DEADLINE:?} deadline: it hangs"))
 }
 
-/// The function as its binary builds it (`handler_env::lambda_handler`:
+/// The function as its binary builds it (`command_lambda::lambda_handler`:
 /// DynamoDB, S3 configs, the dead-letter queue), every endpoint a black
 /// hole: the config fetch hangs, the dead-letter queue and the failure
 /// records too. It answers, and every message comes back.

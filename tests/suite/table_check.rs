@@ -1,5 +1,5 @@
-//! The table check at init (`handler_env::lambda_handler`, docs/cost.md
-//! *Migration*): a table of layout 2 passes, a table without the
+//! The table check at init (`command_lambda::lambda_handler`, docs/cost.md
+//! *Migration*): a table in table layout 2 passes, a table without the
 //! `by-command` index or no table at all fails the init with an error naming
 //! them, and an endpoint that never answers delays the init by the client
 //! timeouts only.
@@ -9,7 +9,8 @@
 
 use std::time::Duration;
 
-use handler_env::{LambdaEnv, TableCheckError, lambda_handler};
+use command_lambda::{LambdaEnv, lambda_handler};
+use store_dynamodb::TableCheckError;
 use testkit::aws::{AwsStack, older_layout_table};
 use testkit::black_hole::BlackHole;
 use testkit::moto::{loader, moto, unique_name};
@@ -38,7 +39,7 @@ async fn old_layout_table() -> String {
 #[tokio::test]
 async fn a_table_made_by_create_table_passes_the_check() {
     let stack = AwsStack::new().await;
-    stack.store().check_table().await.expect("layout 2");
+    stack.store().check_table().await.expect("table layout 2");
     assert_eq!(stack.dynamo_requests.sent(), ["DescribeTable"]);
     lambda_handler(&env(&stack.table, &[]), loader(moto().endpoint()))
         .await

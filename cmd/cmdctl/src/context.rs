@@ -1,5 +1,5 @@
 //! Opening what the verbs work on: the async runtime, the knobs of the
-//! environment (read by `handler_env`, as the Lambda reads them), the AWS SDK
+//! environment (read by `binary-env`, as the Lambdas read them), the AWS SDK
 //! config (loaded once, with the knobs' timeouts, and only when a verb
 //! touches AWS), the event store, the config source, and the handler over
 //! both.
@@ -12,13 +12,13 @@ use std::sync::Arc;
 use anyhow::{Context as _, bail};
 use aws_config::{BehaviorVersion, SdkConfig};
 use batch_handler::Handler;
+use binary_env::Knobs;
 use config_dir::DirConfigSource;
 use config_s3::S3ConfigSource;
 use handler_core::{
     AggregateIndex, Checkpoints, ConfigSource, Correlations, EventFeed, EventStore, FailureLog,
     SystemClock,
 };
-use handler_env::Knobs;
 use local_runtime::LocalRuntime;
 use store_dynamodb::DynamoStore;
 use store_sqlite::SqliteStore;
@@ -91,7 +91,7 @@ impl<'a> Context<'a> {
     /// on first use.
     pub(crate) fn sdk(&self) -> &SdkConfig {
         self.sdk.get_or_init(|| {
-            self.runtime.block_on(handler_env::load_sdk_config(
+            self.runtime.block_on(binary_env::load_sdk_config(
                 aws_config::defaults(BehaviorVersion::latest()),
                 &self.knobs.timeouts,
             ))
@@ -113,7 +113,7 @@ impl<'a> Context<'a> {
     /// An S3 client; path-style addressing when an endpoint is set (an
     /// emulator on `localhost` needs it).
     pub(crate) fn s3(&self) -> aws_sdk_s3::Client {
-        handler_env::s3_client(self.sdk())
+        config_s3::s3_client(self.sdk())
     }
 
     /// A handler over the store (a SQLite file is created if missing) and
@@ -139,14 +139,14 @@ impl<'a> Context<'a> {
     }
 
     /// The store, a SQLite file created with its directory when missing. A
-    /// DynamoDB table is checked first (`handler_env::check_table`): a
+    /// DynamoDB table is checked first (`store_dynamodb::check_before_use`): a
     /// missing table or an older layout is the error.
     pub(crate) fn store(&self) -> anyhow::Result<Arc<dyn Store>> {
         Ok(match self.store_spec() {
             StoreSpec::Sqlite(_) => self.local_store()?.context("the embedded store")?,
             StoreSpec::Dynamo(table) => {
                 let store = DynamoStore::new(self.dynamodb(), table, Arc::new(SystemClock));
-                self.block_on(handler_env::check_table(&store))?;
+                self.block_on(store_dynamodb::check_before_use(&store))?;
                 Arc::new(store)
             }
         })

@@ -3,8 +3,8 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use command_messages::envelope::NewCommand;
 use serde_json::Value;
-use sqs_commands::envelope::NewCommand;
 
 use crate::cli::CommandArgs;
 

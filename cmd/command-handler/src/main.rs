@@ -16,21 +16,21 @@
 //! check the table's layout with `DescribeTable` at init, which also opens
 //! the connection the first batch uses), `RUST_LOG`
 //! (`info`); the AWS SDK's own variables (`AWS_REGION`,
-//! `AWS_ENDPOINT_URL`, credentials) unchanged. `handler_env` reads them; an
+//! `AWS_ENDPOINT_URL`, credentials) unchanged. `command_lambda` reads them; an
 //! invalid value fails the init with the variable's name.
 #![forbid(unsafe_code)]
 
 use aws_config::BehaviorVersion;
 use batch_handler::Handler;
+use command_lambda::LambdaEnv;
 use config_s3::S3ConfigSource;
-use handler_env::LambdaEnv;
 use lambda_runtime::{LambdaEvent, service_fn};
 use lambda_sqs::SqsEvent;
 use store_dynamodb::DynamoStore;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    handler_env::logs::init_json_logs();
+    binary_env::logs::init_json_logs();
     let handler = init().await.map_err(|e| {
         tracing::error!(error = format!("{e:#}"), "init failed");
         e
@@ -43,9 +43,12 @@ async fn main() -> Result<(), lambda_runtime::Error> {
 }
 
 /// Builds the clients and the handler once, from the environment
-/// (`handler_env` reads it for this binary and `cmdctl` alike), and checks
+/// (`binary-env` reads the knobs for this binary and `cmdctl` alike), and checks
 /// the table: a missing table or an older layout fails the init.
 async fn init() -> anyhow::Result<Handler<DynamoStore, S3ConfigSource>> {
     let env = LambdaEnv::from_lookup(|name| std::env::var(name).ok())?;
-    Ok(handler_env::lambda_handler(&env, aws_config::defaults(BehaviorVersion::latest())).await?)
+    Ok(
+        command_lambda::lambda_handler(&env, aws_config::defaults(BehaviorVersion::latest()))
+            .await?,
+    )
 }

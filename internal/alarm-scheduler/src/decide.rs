@@ -14,10 +14,10 @@
 //! queued path) to the command queue (on FIFO in the aggregate's message
 //! group), and has the command dead-letter queue as its target's.
 
+use command_messages::MAX_DELAY_SECONDS;
+use command_messages::envelope::group_id;
+use command_messages::sqs_text::json_body;
 use event_processor::{AlarmOrder, DeliveryError};
-use sqs_commands::MAX_DELAY_SECONDS;
-use sqs_commands::envelope::group_id;
-use sqs_commands::sink::body;
 use state_machine::Timestamp;
 
 use crate::settings::ScheduleSettings;
@@ -120,7 +120,9 @@ pub fn step(
                 target_arn: target.queue_arn.to_owned(),
                 role_arn: target.role_arn.to_owned(),
                 dlq_arn: target.dlq_arn.to_owned(),
-                input: body(command)?,
+                input: json_body(command).map_err(|e| {
+                    DeliveryError::permanent("the command cannot be written as JSON").with_source(e)
+                })?,
                 message_group: fifo
                     .then(|| group_id(&command.aggregate_type, &command.aggregate_id)),
             }))

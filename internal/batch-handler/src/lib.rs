@@ -11,9 +11,10 @@
 //! ([`Handler::with_clock`]); a fired alarm that no longer applies is
 //! acknowledged as `stale`, with no event and no failure (docs/alarms.md).
 //!
-//! It depends on `handler-core` (the model and the traits it drives),
-//! `state-machine`, and futures, rand and tokio's timer; never on an AWS
-//! crate or a store or config implementation: those are given to it.
+//! What it may depend on: the model and the traits it drives
+//! (`handler-core`), `pkg/` crates and runtime-neutral libraries (futures,
+//! tokio's timer); never an AWS crate or a store or config implementation:
+//! those are given to it.
 //!
 //! ```
 //! use batch_handler::Handler;

@@ -12,7 +12,8 @@
 //!   `config_unavailable`);
 //! - a file that cannot be read: the last good config, or `Unavailable`.
 //!
-//! Depends on `handler-core` only.
+//! What it may depend on: the trait it implements (`handler-core`); never
+//! AWS.
 //!
 //! ```
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {

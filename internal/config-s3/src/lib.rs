@@ -10,8 +10,12 @@
 //! [`deployed`](deployed_configs) (every config under a prefix, each loaded
 //! as the handler would).
 //!
-//! It depends on `handler-core` (the trait, and the state machine through
-//! it) and `aws-sdk-s3`; never on a store crate.
+//! The S3 client itself is built by [`s3_client`] (path-style behind an
+//! endpoint override).
+//!
+//! What it may depend on: the trait it implements (`handler-core`, and the
+//! state machine through it), the S3 SDK and `sdk-error`; never a store or
+//! another adapter.
 //!
 //! Reading, as the Lambda does:
 //!
@@ -44,12 +48,14 @@
 #![forbid(unsafe_code)]
 
 mod bucket;
+mod client;
 mod deployed;
 mod object;
 mod source;
 mod upload;
 
 pub use bucket::{BucketError, create_bucket};
+pub use client::s3_client;
 pub use deployed::{DeployedConfig, deployed_configs};
 pub use object::object_key;
 pub use source::{DEFAULT_TTL, S3ConfigSource};

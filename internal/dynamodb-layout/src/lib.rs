@@ -23,9 +23,9 @@
 //!   nothing, under 100 items and 4 MB per transaction and 400 KB per item.
 //!
 //! Used by `store-dynamodb`, by `lambda-dynamodb-stream`, and by `store-sqlite`, which applies the same
-//! sizes and limits so that what runs locally also fits in AWS. It depends on
-//! `handler-core` (the model, the trait and the ids), serde, serde_json and
-//! thiserror only.
+//! sizes and limits so that what runs locally also fits in AWS. What it may
+//! depend on: the model and the trait (`handler-core`) and pure libraries;
+//! never AWS, so that the embedded store can use it.
 //!
 //! ```
 //! use dynamodb_layout::DynamoLayout;

@@ -16,8 +16,8 @@
 //! It also owns [`tracking`] (checkpointed replay from a feed). The local
 //! publisher (JSON lines) lives with the local runtime (`local-runtime`).
 //!
-//! It depends on `handler-core` and `state-machine` only, plus small
-//! non-async crates; never on AWS, a Lambda crate or an async runtime.
+//! What it may depend on: `handler-core`, `pkg/` crates and small
+//! non-async libraries; never AWS, a Lambda crate or an async runtime.
 #![forbid(unsafe_code)]
 
 pub mod alarms;

@@ -9,9 +9,10 @@
 //!   in a bounded loop with a growing pause ([`Resend`]); an entry over
 //!   256 KiB is refused on its own, never sent.
 //!
-//! Depends on `event-processor` (the trait), aws-sdk-eventbridge,
-//! `sdk-error`, `sqs-commands` (its chunking, under EventBridge's limits)
-//! and tokio (the pause).
+//! What it may depend on: the engine whose trait it implements
+//! (`event-processor`), the AWS-free `command-messages` (its chunking,
+//! under EventBridge's limits), `sdk-error`, the EventBridge SDK and tokio
+//! (the pause); never another adapter.
 //!
 //! ```
 //! use eventbridge_publisher::{ENTRY_LIMIT_BYTES, entry_bytes};

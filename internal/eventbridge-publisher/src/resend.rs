@@ -7,8 +7,8 @@
 
 use std::time::Duration;
 
+use command_messages::chunking::batches_within;
 use event_processor::DeliveryError;
-use sqs_commands::chunking::batches_within;
 
 use crate::api::{Entry, PutEventsApi};
 

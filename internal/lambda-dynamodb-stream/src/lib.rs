@@ -9,10 +9,10 @@
 //! clients and calls `lambda_runtime::run`, and tests call it directly with
 //! records read from the stream and `Context::default()`.
 //!
-//! Depends on `event-processor`, `handler-core`, `dynamodb-layout` (the
-//! item's attributes, read once), `aws_lambda_events` (types only),
-//! serde_dynamo (their attribute values) and `lambda_runtime`; no AWS
-//! client.
+//! What it may depend on: the engine it feeds (`event-processor`), the
+//! model (`handler-core`), the AWS-free `dynamodb-layout` (the item's
+//! attributes) and the Lambda crates (event types, runtime); no AWS
+//! client and no other adapter.
 //!
 //! ```
 //! use event_processor::RecordBody;

@@ -8,8 +8,9 @@
 //! builds clients and calls `lambda_runtime::run`, and tests call it directly
 //! with `Context::default()`.
 //!
-//! Depends on `handler-core`, `aws_lambda_events` (types only, `sqs`
-//! feature) and `lambda_runtime` (its `LambdaEvent`/`Context`); no AWS client.
+//! What it may depend on: the engines it drives (`handler-core`,
+//! `batch-handler`) and the Lambda crates (event types, runtime); no AWS
+//! client and no other adapter.
 //!
 //! ```
 //! let event = lambda_sqs::parse_event(r#"{"Records":[{"messageId":"m-1","body":"{}",

@@ -4,16 +4,17 @@
 //! `SendMessageBatch` requests of at most 10 entries and 256 KiB; on a FIFO
 //! queue its group is the target aggregate's ([`group_id`]) and its
 //! deduplication id is derived from its command id
-//! ([`deduplication_id`]). The answer is per command.
+//! ([`state_machine::ids::deduplication_id`]). The answer is per command.
 
 use async_trait::async_trait;
 use aws_sdk_sqs::Client;
 use event_processor::{CommandSink, DeliveryError};
 use state_machine::DerivedCommand;
 
-use crate::chunking::batches;
-use crate::envelope::group_id;
-use crate::{Outgoing, is_fifo_queue_url, send_batch};
+use command_messages::chunking::batches;
+use command_messages::envelope::group_id;
+use command_messages::is_fifo_queue_url;
+use sqs_batch::{Outgoing, send_batch};
 
 /// The command queue as the processor's sink.
 #[derive(Debug, Clone)]
@@ -50,50 +51,11 @@ impl SqsCommandSink {
 
 /// The message body of a command sent by the event processor (a reaction,
 /// or an alarm on any of its paths): its JSON (docs/reference.md §1), with
-/// the characters SQS refuses escaped ([`sqs_safe`]).
+/// the characters SQS refuses escaped ([`command_messages::sqs_text`]).
 pub fn body(command: &DerivedCommand) -> Result<String, DeliveryError> {
-    serde_json::to_string(command)
-        .map(|text| sqs_safe(&text))
-        .map_err(|e| {
-            DeliveryError::permanent("the command cannot be written as JSON").with_source(e)
-        })
-}
-
-/// True when SQS takes `c` in a message body: #x9, #xA, #xD, #x20 to
-/// #xD7FF, #xE000 to #xFFFD, #x10000 to #x10FFFF.
-pub fn sqs_allows(c: char) -> bool {
-    matches!(c, '\u{9}' | '\u{A}' | '\u{D}' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
-}
-
-/// JSON text with every character SQS refuses written as a JSON escape
-/// (`\ufffe`), so that the body is accepted and parses back to the same
-/// value. Outside strings JSON text holds only ASCII, and serde_json
-/// already escapes control characters inside them, so in practice this
-/// rewrites U+FFFE and U+FFFF inside strings; the text is untouched
-/// (no copy) when it holds none.
-///
-/// ```
-/// use sqs_commands::sink::sqs_safe;
-/// let text = serde_json::to_string(&serde_json::json!({"s": "a\u{ffff}b\u{fffe}"})).unwrap();
-/// let safe = sqs_safe(&text);
-/// assert_eq!(safe, r#"{"s":"a\uffffb\ufffe"}"#);
-/// let back: serde_json::Value = serde_json::from_str(&safe).unwrap();
-/// assert_eq!(back["s"], "a\u{ffff}b\u{fffe}");
-/// ```
-pub fn sqs_safe(json: &str) -> String {
-    if json.chars().all(sqs_allows) {
-        return json.to_owned();
-    }
-    let mut out = String::with_capacity(json.len() + 12);
-    for c in json.chars() {
-        if sqs_allows(c) {
-            out.push(c);
-        } else {
-            // Only BMP characters are refused: one \uXXXX each.
-            out.push_str(&format!("\\u{:04x}", u32::from(c)));
-        }
-    }
-    out
+    command_messages::sqs_text::json_body(command).map_err(|e| {
+        DeliveryError::permanent("the command cannot be written as JSON").with_source(e)
+    })
 }
 
 #[async_trait]

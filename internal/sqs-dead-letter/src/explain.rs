@@ -3,7 +3,7 @@
 use futures::{StreamExt, stream};
 use handler_core::{FailureLog, StoreError, StoredFailure};
 
-use sqs_dlq_sink::attributes;
+use command_messages::rejection_attributes as attributes;
 
 use crate::DeadLetter;
 

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use aws_sdk_sqs::types::{Message, MessageAttributeValue, MessageSystemAttributeName};
 use serde_json::Value;
 
-use sqs_commands::command_id::with_command_id;
-use sqs_dlq_sink::attributes;
+use command_messages::command_id::with_command_id;
+use command_messages::rejection_attributes as attributes;
 
 /// A message received from a DLQ: what identifies it, what it says, and
 /// the attributes that explain it.

@@ -1,8 +1,8 @@
 //! The operator's toolkit for the dead-letter queue (DLQ), which
 //! `cmdctl dlq` wires to the command line. The handler's side, sending
-//! rejections to the DLQ at once, is the crate `sqs-dlq-sink`
-//! ([`SqsDeadLetters`] is re-exported here); this crate reads back the
-//! attributes it writes ([`attributes`]).
+//! rejections to the DLQ at once, is the crate `sqs-dlq-sink`; this crate
+//! reads back the attributes it writes
+//! (`command_messages::rejection_attributes`).
 //!
 //! The parts:
 //! - [`queues`]: which queue is whose DLQ (the source queue's
@@ -19,14 +19,16 @@
 //!   move task for a whole queue where the service has it, else
 //!   send-then-delete, never delete-then-send, so an interruption leaves a
 //!   message in both queues (applied once, by its `commandId`), never in
-//!   neither; the copies go through `sqs-commands`, the one home of
-//!   sending commands;
+//!   neither; the copies are built by `command-messages` and sent by
+//!   `sqs-batch`, like every other command message;
 //! - [`create`]: the command queue and its DLQ, created idempotently with
 //!   the redrive policy (for emulators and dev accounts);
 //! - [`Progress`]: how a long listing or redrive reports how far it got.
 //!
-//! Depends on `handler-core` (failure records), `sqs-commands`,
-//! `sqs-dlq-sink` (the attribute names) and `aws-sdk-sqs`.
+//! What it may depend on: `handler-core` (failure records), the AWS-free
+//! `command-messages`, the SDK helpers (`sqs-batch`, `sdk-error`); never
+//! another adapter (the rejection sink included: the attribute names are
+//! shared through `command-messages`).
 //!
 //! ```no_run
 //! # async fn demo(sqs: aws_sdk_sqs::Client) -> Result<(), sqs_dead_letter::DlqError> {
@@ -58,4 +60,3 @@ pub use progress::Progress;
 pub use redrive::{
     Moved, NotMoved, Redrive, RedriveMethod, RedriveOptions, RedriveReport, Selection,
 };
-pub use sqs_dlq_sink::{SqsDeadLetters, attributes};

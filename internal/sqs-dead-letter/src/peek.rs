@@ -12,7 +12,7 @@ use aws_sdk_sqs::Client;
 use aws_sdk_sqs::types::{ChangeMessageVisibilityBatchRequestEntry, MessageSystemAttributeName};
 
 use crate::{DeadLetter, DlqError, Progress, queues};
-use sqs_commands::chunking::MAX_BATCH;
+use command_messages::chunking::MAX_BATCH;
 
 /// How a listing receives.
 #[derive(Debug, Clone, PartialEq, Eq)]

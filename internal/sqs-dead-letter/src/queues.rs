@@ -16,7 +16,7 @@ pub fn queue_name(queue_url: &str) -> &str {
     url.rsplit('/').next().unwrap_or(url)
 }
 
-pub use sqs_commands::is_fifo_queue_url as is_fifo;
+pub use command_messages::is_fifo_queue_url as is_fifo;
 
 /// The account and name in a queue ARN (`arn:aws:sqs:REGION:ACCOUNT:NAME`).
 ///

@@ -20,9 +20,9 @@ use std::collections::{BTreeSet, HashSet};
 
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::types::DeleteMessageBatchRequestEntry;
-use sqs_commands::chunking::{MAX_BATCH, batches};
-use sqs_commands::envelope::fifo_group;
-use sqs_commands::{Outgoing, send_batch};
+use command_messages::chunking::{MAX_BATCH, batches};
+use command_messages::envelope::fifo_group;
+use sqs_batch::{Outgoing, send_batch};
 
 use crate::move_task::{self, MoveTask};
 use crate::peek::{PeekOptions, peek, receive, release};

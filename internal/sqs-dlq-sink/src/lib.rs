@@ -2,7 +2,7 @@
 //! messages go to the dead-letter queue (DLQ) at once, so a message that
 //! can never apply is not received ten times first. Each copy keeps the
 //! original body and carries the reason as message attributes
-//! ([`attributes`]):
+//! (`command_messages::rejection_attributes`):
 //!
 //! | attribute | value |
 //! | --- | --- |
@@ -17,8 +17,10 @@
 //!
 //! Its own crate so that the Lambda links the sink and not the operator's
 //! DLQ toolkit (`sqs-dead-letter`, which reads these attributes back).
-//! Depends on `handler-core` (the [`RejectionSink`](handler_core::RejectionSink)
-//! trait), `sqs-commands` (the sending) and `aws-sdk-sqs`.
+//! What it may depend on: the engine's trait it implements
+//! ([`RejectionSink`](handler_core::RejectionSink) in `handler-core`), the
+//! AWS-free `command-messages`, the SDK helpers (`sqs-batch`,
+//! `sdk-error`); never another adapter.
 //!
 //! ```no_run
 //! # fn demo<S: handler_core::EventStore + handler_core::FailureLog, C: handler_core::ConfigSource>(
@@ -33,7 +35,6 @@
 //! ```
 #![forbid(unsafe_code)]
 
-pub mod attributes;
 mod sink;
 
 pub use sink::SqsDeadLetters;

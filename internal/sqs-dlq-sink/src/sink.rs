@@ -6,12 +6,12 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use aws_sdk_sqs::Client;
+use command_messages::chunking::batches;
+use command_messages::envelope::fifo_group;
+use command_messages::is_fifo_queue_url;
+use command_messages::rejection_attributes as attributes;
 use handler_core::{Clock, Rejected, RejectionSink, rfc3339_millis};
-use sqs_commands::chunking::batches;
-use sqs_commands::envelope::fifo_group;
-use sqs_commands::{Outgoing, is_fifo_queue_url, send_batch};
-
-use crate::attributes;
+use sqs_batch::{Outgoing, send_batch};
 
 /// Longest `rejectionReason` attribute kept, in characters.
 const MAX_REASON_CHARS: usize = 1000;

@@ -13,9 +13,10 @@
 //!    failing to its dead-letter queue after `maxReceiveCount` receives, as
 //!    with Lambda's `ReportBatchItemFailures` (docs/reference.md §5).
 //!
-//! It owns the polling loop only ([`Worker`]); it depends on `handler-core`,
-//! `sqs-commands` (which queues are FIFO) and `aws-sdk-sqs`, and on no store
-//! or config implementation.
+//! It owns the polling loop only ([`Worker`]). What it may depend on: the
+//! engines it drives (`handler-core`, `batch-handler`), the AWS-free
+//! `command-messages` and the SQS SDK; never a store or config
+//! implementation, nor another adapter.
 //!
 //! ```no_run
 //! # use handler_core::{ConfigSource, EventStore, FailureLog};

@@ -3,8 +3,8 @@
 use std::future::Future;
 
 use batch_handler::Handler;
+use command_messages::is_fifo_queue_url;
 use handler_core::{Batch, BatchReport, ConfigSource, EventStore, FailureLog};
-use sqs_commands::is_fifo_queue_url;
 
 use crate::errors::{DeleteFailure, WorkerError};
 use crate::options::WorkerOptions;

@@ -1,6 +1,6 @@
 //! The check a binary makes before it uses the table: one `DescribeTable`.
 //!
-//! It tells whether the table has this code's layout (layout 2: the local
+//! It tells whether the table has this code's layout (table layout 2: the local
 //! secondary index [`COMMAND_INDEX`], which cannot be added to an existing
 //! table), and it opens the client's connection to DynamoDB, so that the
 //! first batch does not pay the TLS handshake (docs/cost.md, *Migration*).
@@ -53,7 +53,7 @@ impl TableCheckError {
 }
 
 impl DynamoStore {
-    /// Describes the table and checks that it has layout 2's
+    /// Describes the table and checks that it has table layout 2's
     /// [`COMMAND_INDEX`]. The call goes through the store's client, whose
     /// connection the next calls reuse.
     pub async fn check_table(&self) -> Result<(), TableCheckError> {

@@ -1,7 +1,7 @@
 //! The DynamoDB [`EventStore`], on the table of docs/reference.md §3 (item layout in
 //! [`items`]).
 //!
-//! Layout 2 (docs/cost.md): one item per event, which carries the state after
+//! Table layout 2 (docs/cost.md): one item per event, which carries the state after
 //! it and its command's fingerprint (and the alarms it changed); the last
 //! item of each append also carries the aggregate's alarms; no head item, no
 //! idempotency record.
@@ -32,8 +32,13 @@
 //! are `dynamodb-layout`'s ([`DynamoLayout`] is this store's
 //! [`EventStore::sizing`]).
 //!
-//! It depends on `handler-core`, `dynamodb-layout` and `aws-sdk-dynamodb`;
-//! nothing of the handler's logic lives here. Build the client once and share it.
+//! A binary checks the table before it uses it ([`check_before_use`]: a
+//! wrong layout refuses to start, an unanswered check only warns).
+//!
+//! What it may depend on: the traits it implements (`handler-core`), the
+//! AWS-free `dynamodb-layout`, the DynamoDB SDK and `sdk-error`; never
+//! another adapter. Nothing of the handler's logic lives here. Build the
+//! client once and share it.
 //!
 //! ```no_run
 //! # use std::sync::Arc;
@@ -51,6 +56,7 @@ mod errors;
 mod feed;
 pub mod items;
 mod table;
+mod table_check;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -70,6 +76,7 @@ use handler_core::{
 pub use check::TableCheckError;
 pub use errors::DynamoError;
 pub use table::{create_table, table_definition};
+pub use table_check::check_before_use;
 
 use crate::items::{
     Item, aggregate_pk, failure_pk, key, list_shard, list_shard_of, number_attr, string_attr,

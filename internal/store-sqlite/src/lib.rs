@@ -5,8 +5,9 @@
 //! the aggregate), and each [`Commit`] (events, head) written in one
 //! transaction that fails as a whole on a stale version.
 //!
-//! A file of another layout (an older build's) is refused at open with
-//! [`OpenError::OtherLayout`], which names the file: it holds local data only,
+//! A file of another file format (an older build's, `PRAGMA user_version`)
+//! is refused at open with [`OpenError::OtherFileFormat`], which names the
+//! file: it holds local data only,
 //! and is deleted rather than converted.
 //!
 //! It is also the embedded outbox: every event carries a
@@ -25,9 +26,9 @@
 //! item), although SQLite could take more: what runs locally must not be
 //! refused as `too_large` once deployed.
 //!
-//! It depends on `handler-core` for the traits, `dynamodb-layout` for those
-//! sizes, and `rusqlite` (bundled SQLite); nothing else. Calls run on the
-//! caller's task under a mutex: the work is local and short.
+//! What it may depend on: the traits it implements (`handler-core`), the
+//! AWS-free `dynamodb-layout` for those sizes, and SQLite; never AWS. Calls
+//! run on the caller's task under a mutex: the work is local and short.
 //!
 //! ```
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
@@ -71,7 +72,7 @@ pub struct SqliteStore {
 
 impl SqliteStore {
     /// Opens (creating if needed) the store in the file at `path`, and its
-    /// parent directories. A file of another layout is refused.
+    /// parent directories. A file of another file format is refused.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, OpenError> {
         let path = path.as_ref();
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {

@@ -7,38 +7,40 @@
 //! failed message id, as JSON, with a count), `checkpoints` (the cursor
 //! each named processor has finished), `pending_alarms` (the alarms set
 //! and not yet fired: `alarms`) and `pending_reactions` (the reactions built
-//! and not yet brought to a final outcome: `reactions`; added to a layout-4
-//! file at open, as it only adds a table). An event's alarm changes are kept in
+//! and not yet brought to a final outcome: `reactions`; added to a file of
+//! format 4 at open, as it only adds a table). An event's alarm changes are kept in
 //! `events.alarms`, the head's alarms in `heads.alarms` (JSON, NULL when
 //! none).
 //!
-//! The layout's number is kept in `PRAGMA user_version` ([`LAYOUT`]). A file
-//! of an older layout (layout 3: no alarms; layout 2: no sequence over the
-//! events; before it: a global `commands` table of idempotency records) is
-//! refused, never converted: it holds local data only.
+//! The file format's number is kept in `PRAGMA user_version`
+//! ([`FILE_FORMAT`]; "file format", so that it is never confused with the
+//! DynamoDB table layout of docs/cost.md). A file of an older format
+//! (file format 3: no alarms; file format 2: no sequence over the events;
+//! before it: a global `commands` table of idempotency records) is refused,
+//! never converted: it holds local data only.
 
 use std::path::PathBuf;
 
 use rusqlite::Connection;
 
-/// This layout's number, in `PRAGMA user_version`.
-pub(crate) const LAYOUT: i64 = 4;
+/// This build's file format, in `PRAGMA user_version`.
+pub(crate) const FILE_FORMAT: i64 = 4;
 
 /// Why a store could not be opened.
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {
-    /// The file holds a store of another layout. Permanent until it is
-    /// deleted.
+    /// The file holds a store of another file format. Permanent until it
+    /// is deleted.
     #[error(
-        "{}: an event store of another layout (layout {found}; this build reads layout {LAYOUT}, \
+        "{}: an event store of another file format (file format {found}; this build reads file format {FILE_FORMAT}, \
          where the events are numbered in order for the event processor and alarms are kept). It \
          holds local data only: delete the file to start a new store",
         file.display()
     )]
-    OtherLayout {
+    OtherFileFormat {
         /// The file.
         file: PathBuf,
-        /// Its layout number (0: before layouts were numbered).
+        /// Its file format (0: before formats were numbered).
         found: i64,
     },
     /// SQLite failed.
@@ -56,7 +58,7 @@ pub enum OpenError {
 }
 
 /// Creates the tables in a new store, or checks that an existing one has
-/// this layout. `file` names the store in the error (`None`: in memory).
+/// this file format. `file` names the store in the error (`None`: in memory).
 pub(crate) fn migrate(conn: &Connection, file: Option<PathBuf>) -> Result<(), OpenError> {
     conn.execute_batch(
         "PRAGMA journal_mode = WAL;
@@ -68,8 +70,8 @@ pub(crate) fn migrate(conn: &Connection, file: Option<PathBuf>) -> Result<(), Op
         [],
         |r| r.get(0),
     )?;
-    if found != LAYOUT && tables > 0 {
-        return Err(OpenError::OtherLayout {
+    if found != FILE_FORMAT && tables > 0 {
+        return Err(OpenError::OtherFileFormat {
             file: file.unwrap_or_else(|| PathBuf::from(":memory:")),
             found,
         });
@@ -131,7 +133,7 @@ pub(crate) fn migrate(conn: &Connection, file: Option<PathBuf>) -> Result<(), Op
              command_id TEXT NOT NULL UNIQUE,
              body TEXT NOT NULL
          );
-         PRAGMA user_version = {LAYOUT};
+         PRAGMA user_version = {FILE_FORMAT};
          COMMIT;"
     ))?;
     Ok(())

@@ -1,4 +1,4 @@
-//! Opening files (a new one, one of an older layout) and the feed over later appends.
+//! Opening files (a new one, one of an older file format) and the feed over later appends.
 
 use super::*;
 
@@ -29,8 +29,8 @@ impl Drop for TempFile {
 }
 
 #[test]
-fn a_file_of_the_older_layout_is_refused_by_name() {
-    let file = TempFile::new("old-layout");
+fn a_file_of_an_older_file_format_is_refused_by_name() {
+    let file = TempFile::new("old-format");
     {
         // What an older build left: a global table of command records.
         let conn = Connection::open(&file.0).expect("open");
@@ -48,7 +48,7 @@ fn a_file_of_the_older_layout_is_refused_by_name() {
     }
     let err = SqliteStore::open(&file.0).expect_err("an older file must be refused");
     assert!(
-        matches!(&err, OpenError::OtherLayout { file: f, found: 0 } if *f == file.0),
+        matches!(&err, OpenError::OtherFileFormat { file: f, found: 0 } if *f == file.0),
         "{err:?}"
     );
     let text = err.to_string();
@@ -69,28 +69,29 @@ fn a_new_file_opens_again() {
     SqliteStore::open(&file.0).expect("open again");
 }
 
-/// Layout 2 (events without a sequence) and layout 3 (no alarms) are both
-/// refused with the same message, naming the layout this build reads.
+/// File format 2 (events without a sequence) and file format 3 (no alarms)
+/// are both refused with the same message, naming the file format this
+/// build reads.
 #[test]
-fn files_of_layouts_2_and_3_are_refused() {
-    for layout in [2_i64, 3] {
-        let file = TempFile::new(&format!("layout-{layout}"));
+fn files_of_formats_2_and_3_are_refused() {
+    for format in [2_i64, 3] {
+        let file = TempFile::new(&format!("format-{format}"));
         {
             let conn = Connection::open(&file.0).expect("open");
             conn.execute_batch(&format!(
                 "CREATE TABLE events (pk TEXT NOT NULL, version INTEGER NOT NULL,
                      PRIMARY KEY (pk, version)) WITHOUT ROWID;
-                 PRAGMA user_version = {layout};"
+                 PRAGMA user_version = {format};"
             ))
             .expect("older schema");
         }
-        let err = SqliteStore::open(&file.0).expect_err("an older layout must be refused");
+        let err = SqliteStore::open(&file.0).expect_err("an older file format must be refused");
         assert!(
-            matches!(&err, OpenError::OtherLayout { found, .. } if *found == layout),
+            matches!(&err, OpenError::OtherFileFormat { found, .. } if *found == format),
             "{err:?}"
         );
         let text = err.to_string();
-        assert!(text.contains("this build reads layout 4"), "{text}");
+        assert!(text.contains("this build reads file format 4"), "{text}");
         assert!(text.contains("delete the file"), "{text}");
     }
 }

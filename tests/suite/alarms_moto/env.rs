@@ -1,5 +1,5 @@
 //! The processor the function builds from its environment
-//! (`handler_env::lambda_processor`), on moto: with the four schedule
+//! (`processor_lambda::lambda_processor`), on moto: with the four schedule
 //! variables it schedules a later alarm; without them, the event stays
 //! unfinished with a reason naming the variable, and the Lambda's answer
 //! names its record, so the stream retries it.
@@ -9,8 +9,8 @@ use testkit::stream::StreamReader;
 
 use super::rig::{AlarmRig, ROLE_ARN, from_now, start};
 
-async fn processor(rig: &AlarmRig, with_schedules: bool) -> handler_env::LambdaProcessor {
-    let env = handler_env::ProcessorEnv::from_lookup(|name| match name {
+async fn processor(rig: &AlarmRig, with_schedules: bool) -> processor_lambda::LambdaProcessor {
+    let env = processor_lambda::ProcessorEnv::from_lookup(|name| match name {
         "DYNAMO_TABLE_NAME" => Some(rig.rig.stack.table.clone()),
         "S3_BUCKET_NAME" => Some(rig.rig.stack.bucket.clone()),
         "S3_CONFIG_PREFIX" => Some(testkit::aws::PREFIX.to_owned()),
@@ -23,7 +23,7 @@ async fn processor(rig: &AlarmRig, with_schedules: bool) -> handler_env::LambdaP
         _ => None,
     })
     .expect("the processor's environment");
-    handler_env::lambda_processor(
+    processor_lambda::lambda_processor(
         &env,
         testkit::moto::loader(testkit::moto::moto().endpoint()),
     )

@@ -4,12 +4,13 @@
 
 use std::sync::Arc;
 
-use alarm_scheduler::{ScheduleSettings, SchedulingSink, SdkSchedules, Setting};
+use alarm_scheduler::{ScheduleSettings, SdkSchedules, Setting};
 use aws_sdk_sqs::types::{MessageSystemAttributeName as A, QueueAttributeName as Q};
 use event_processor::{AlarmDone, AlarmOrder, AlarmSink};
 use handler_core::state_machine::ids::schedule_name;
 use handler_core::state_machine::{Alarm, Timestamp, alarm_command};
 use handler_core::{AggregateKey, FixedClock};
+use processor_lambda::SchedulingSink;
 use serde_json::Value;
 use sqs_commands::sink::SqsCommandSink;
 use testkit::aws::AwsStack;

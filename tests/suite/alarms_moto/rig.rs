@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use alarm_scheduler::{ScheduleSettings, SchedulingSink, SdkSchedules, Setting};
+use alarm_scheduler::{ScheduleSettings, SdkSchedules, Setting};
 use aws_sdk_scheduler::operation::get_schedule::GetScheduleOutput;
 use aws_sdk_sqs::types::QueueAttributeName as Q;
 use batch_handler::Handler;
@@ -16,6 +16,7 @@ use eventbridge_publisher::SdkPutEvents;
 use handler_core::BatchReport;
 use handler_core::state_machine::{SignedDuration, Timestamp};
 use lambda_dynamodb_stream::records::source_records;
+use processor_lambda::SchedulingSink;
 use serde_json::{Value, json};
 use store_dynamodb::DynamoStore;
 use testkit::aws::PREFIX;

@@ -123,7 +123,7 @@ fn with_limits(reason: &str) -> String {
 }
 
 /// A field that fits an event's item once, not twice: an item holds the
-/// payload and the state after it (layout 2), so the ticket opened with it
+/// payload and the state after it (table layout 2), so the ticket opened with it
 /// (150 KB twice) fits, and a comment of it (150 KB, state 300 KB) does not.
 pub(super) const BIG_TEXT: usize = 150 * 1024;
 

@@ -118,7 +118,7 @@ async fn the_role_grants_what_the_lambda_sends() {
 
     let stack = testkit::aws::AwsStack::new().await;
     // The init's table check, then a batch.
-    stack.store().check_table().await.expect("layout 2");
+    stack.store().check_table().await.expect("table layout 2");
     let event = lambda_sqs::parse_event(&testkit::fixtures::read("sqs-event-mixed.json"))
         .expect("fixture is an SQS event");
     let response = lambda_sqs::handle_event(

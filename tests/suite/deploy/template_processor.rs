@@ -43,7 +43,7 @@ fn the_template_declares_the_processor_and_its_stream_mapping() {
     assert_eq!(variables["EVENT_BUS_NAME"], json!({"Ref": "EventBusName"}));
     assert_eq!(t["Parameters"]["EventBusName"]["Default"], "default");
     // Every variable the processor's environment reads is set.
-    let read = variables_named_in("internal/handler-env/src/processor.rs");
+    let read = variables_named_in("internal/processor-lambda/src/lib.rs");
     assert!(read.contains(&"EVENT_BUS_NAME".to_owned()), "{read:?}");
     for name in read {
         assert!(

@@ -131,7 +131,7 @@ async fn the_same_stream_batch_twice_changes_nothing() {
     rig.apply(&[ship("p-1", "d-1"), ship("p-2", "d-1")]).await;
     let records = rig.stream.read().await;
     // The processor the function builds from its environment.
-    let env = handler_env::ProcessorEnv::from_lookup(|name| match name {
+    let env = processor_lambda::ProcessorEnv::from_lookup(|name| match name {
         "DYNAMO_TABLE_NAME" => Some(rig.stack.table.clone()),
         "S3_BUCKET_NAME" => Some(rig.stack.bucket.clone()),
         "S3_CONFIG_PREFIX" => Some(testkit::aws::PREFIX.to_owned()),
@@ -140,7 +140,7 @@ async fn the_same_stream_batch_twice_changes_nothing() {
         _ => None,
     })
     .expect("the processor's environment");
-    let processor = handler_env::lambda_processor(
+    let processor = processor_lambda::lambda_processor(
         &env,
         testkit::moto::loader(testkit::moto::moto().endpoint()),
     )
@@ -420,9 +420,10 @@ async fn reactions_on_a_fifo_queue_go_to_their_target_aggregates_group() {
 #[tokio::test]
 async fn reactions_with_noncharacters_and_unusual_ids_reach_a_fifo_queue() {
     use aws_sdk_sqs::types::MessageSystemAttributeName as A;
+    use command_messages::envelope::{fifo_group, is_valid_group};
+    use command_messages::sqs_text::sqs_allows;
     use event_processor::CommandSink;
-    use sqs_commands::envelope::{fifo_group, is_valid_group};
-    use sqs_commands::sink::{SqsCommandSink, sqs_allows};
+    use sqs_commands::sink::SqsCommandSink;
 
     let stack = testkit::aws::AwsStack::new().await;
     let (queue, _dlq) = stack.queues(30, true).await;

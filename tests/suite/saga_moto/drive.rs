@@ -212,8 +212,8 @@ impl<'r> Drive<'r> {
 
 /// The rejection sink the Lambda has: permanent rejections go to the DLQ
 /// at once.
-fn sqs_dead_letter_sink(rig: &Rig) -> sqs_dead_letter::SqsDeadLetters {
-    sqs_dead_letter::SqsDeadLetters::new(
+fn sqs_dead_letter_sink(rig: &Rig) -> sqs_dlq_sink::SqsDeadLetters {
+    sqs_dlq_sink::SqsDeadLetters::new(
         rig.stack.sqs().clone(),
         &rig.dlq,
         std::sync::Arc::new(handler_core::SystemClock),

@@ -70,7 +70,7 @@ async fn commands_sent_to_the_queue_land_as_contract_events() {
         "configVersion",
     ]
     .into();
-    // Layout 2 adds the state after the event and the command's fingerprint
+    // Table layout 2 adds the state after the event and the command's fingerprint
     // to every event, and the listing keys to the first (docs/reference.md §3).
     for item in &items {
         let names: BTreeSet<&str> = item.keys().map(String::as_str).collect();
@@ -310,15 +310,15 @@ async fn a_permanent_rejection_goes_to_the_dlq_at_once_with_its_reason() {
         .expect("id")
         .to_owned();
 
-    let handler = aws.handler().with_rejection_sink(std::sync::Arc::new(
-        sqs_dead_letter::SqsDeadLetters::new(
-            aws.sqs.clone(),
-            &dlq,
-            std::sync::Arc::new(handler_core::FixedClock(
-                "2031-04-05T06:07:08.901Z".parse().unwrap(),
-            )),
-        ),
-    ));
+    let handler =
+        aws.handler()
+            .with_rejection_sink(std::sync::Arc::new(sqs_dlq_sink::SqsDeadLetters::new(
+                aws.sqs.clone(),
+                &dlq,
+                std::sync::Arc::new(handler_core::FixedClock(
+                    "2031-04-05T06:07:08.901Z".parse().unwrap(),
+                )),
+            )));
     let worker = Worker::new(aws.sqs.clone(), &queue, handler).with_wait_time_seconds(0);
     let stats = worker.run_until_empty().await.expect("worker");
     assert_eq!(

@@ -52,10 +52,10 @@ pub(crate) fn run(
     let Some(store) = ctx.existing_store()? else {
         bail!("no store at {}", ctx.store_spec());
     };
-    let (sink, alarms) = handler_env::delivery_sinks(
+    let (sink, alarms) = processor_lambda::delivery_sinks(
         ctx.sdk(),
         &args.queue_url,
-        handler_env::schedule_settings(|name| std::env::var(name).ok()),
+        processor_lambda::schedule_settings(|name| std::env::var(name).ok()),
     );
     let processor = EventProcessor::new(
         ctx.config_source()?,

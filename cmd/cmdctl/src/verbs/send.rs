@@ -5,9 +5,9 @@ use std::fmt;
 use std::io::Write;
 
 use anyhow::{Context as _, bail};
+use command_messages::is_fifo_queue_url;
 use serde::{Serialize, Serializer};
 use serde_json::json;
-use sqs_commands::is_fifo_queue_url;
 
 use crate::Exit;
 use crate::cli::SendArgs;

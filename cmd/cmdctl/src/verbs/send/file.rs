@@ -14,12 +14,13 @@ use std::io::{Read, Write};
 use std::path::Path;
 
 use anyhow::Context as _;
+use command_messages::chunking::batches;
+use command_messages::command_id::with_command_id;
+use command_messages::is_fifo_queue_url;
 use handler_core::state_machine::ids::file_line_command_id;
 use serde::{Serialize, Serializer};
 use serde_json::{Value, json};
-use sqs_commands::chunking::batches;
-use sqs_commands::command_id::with_command_id;
-use sqs_commands::{Outgoing, is_fifo_queue_url, send_batch};
+use sqs_batch::{Outgoing, send_batch};
 
 use crate::Exit;
 use crate::context::Context;
@@ -243,7 +244,7 @@ fn parse_line(number: usize, text: &str, fifo: bool, occurrence: usize) -> Resul
     let body = with_command_id(text, &derived).ok_or("not a JSON object")?;
     // The id the handler will read: the line's own, or the one written in.
     let command = handler_core::parse_command(&body, &stand_in).map_err(|e| e.to_string())?;
-    let group = fifo.then(|| sqs_commands::envelope::fifo_group(&command.key.to_string()));
+    let group = fifo.then(|| command_messages::envelope::fifo_group(&command.key.to_string()));
     Ok(Line {
         number,
         body,

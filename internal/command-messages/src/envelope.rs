@@ -23,7 +23,7 @@ impl NewCommand<'_> {
     /// The message body, the optional fields only when given.
     ///
     /// ```
-    /// use sqs_commands::envelope::NewCommand;
+    /// use command_messages::envelope::NewCommand;
     /// let command = NewCommand {
     ///     aggregate_type: "order", aggregate_id: "o-1", command: "CreateOrder",
     ///     payload: None, expected_version: Some(0), metadata: None,
@@ -71,7 +71,7 @@ pub const MAX_GROUP_ID: usize = 128;
 /// each an ASCII letter, digit or punctuation mark (`!` to `~`).
 ///
 /// ```
-/// use sqs_commands::envelope::is_valid_group;
+/// use command_messages::envelope::is_valid_group;
 /// assert!(is_valid_group("order#o-1"));
 /// assert!(!is_valid_group("order#o 1"));
 /// assert!(!is_valid_group("order#é"));
@@ -89,7 +89,7 @@ pub fn is_valid_group(group: &str) -> bool {
 /// Every producer of FIFO command messages goes through this function.
 ///
 /// ```
-/// use sqs_commands::envelope::fifo_group;
+/// use command_messages::envelope::fifo_group;
 /// assert_eq!(fifo_group("order#o-1"), "order#o-1");
 /// let hashed = fifo_group("order#o 1");
 /// assert_eq!(hashed.len(), 66);

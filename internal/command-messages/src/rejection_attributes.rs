@@ -1,4 +1,4 @@
-//! The message attributes [`SqsDeadLetters`](crate::SqsDeadLetters) puts on
+//! The message attributes the rejection sink (`sqs-dlq-sink`) puts on
 //! a rejected message's copy. A redrive strips them again, so the command
 //! goes back as it came.
 

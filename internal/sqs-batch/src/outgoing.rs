@@ -18,14 +18,11 @@ pub struct Outgoing {
     pub attributes: HashMap<String, MessageAttributeValue>,
     /// On a FIFO queue: the message group and the deduplication id.
     pub fifo: Option<FifoIds>,
-    /// `DelaySeconds` (0 to [`MAX_DELAY_SECONDS`]): the message stays
+    /// `DelaySeconds` (0 to `command_messages::MAX_DELAY_SECONDS`): the message stays
     /// hidden this long. Standard queues only: a FIFO queue takes no delay
     /// per message.
     pub delay_seconds: Option<u32>,
 }
-
-/// The longest delay SQS gives one message: 15 minutes.
-pub const MAX_DELAY_SECONDS: u32 = 900;
 
 /// What a FIFO queue needs with each message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,7 +46,7 @@ impl Outgoing {
     }
 
     /// Hidden for `seconds` after it is sent (at most
-    /// [`MAX_DELAY_SECONDS`]; SQS refuses more, and refuses any delay on a
+    /// `command_messages::MAX_DELAY_SECONDS`; SQS refuses more, and refuses any delay on a
     /// FIFO queue).
     pub fn with_delay(mut self, seconds: u32) -> Self {
         self.delay_seconds = Some(seconds);
@@ -130,8 +127,8 @@ pub struct BatchAnswer {
     pub refused: Vec<Refused>,
 }
 
-/// Sends `messages` (at most [`MAX_BATCH`](crate::chunking::MAX_BATCH); split
-/// longer lists with [`batches`](crate::chunking::batches)) in one
+/// Sends `messages` (at most 10, `command_messages::chunking::MAX_BATCH`;
+/// split longer lists with `command_messages::chunking::batches`) in one
 /// `SendMessageBatch`. Fails when the request fails as a whole.
 pub async fn send_batch(
     client: &Client,

@@ -14,7 +14,7 @@ use serde_json::Value;
 /// object.
 ///
 /// ```
-/// use sqs_commands::command_id::with_command_id;
+/// use command_messages::command_id::with_command_id;
 /// assert_eq!(
 ///     with_command_id(r#"{"command":"C","payload":{"n":1.0}}"#, "m-1").as_deref(),
 ///     Some(r#"{"commandId":"m-1","command":"C","payload":{"n":1.0}}"#)

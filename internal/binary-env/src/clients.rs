@@ -1,4 +1,4 @@
-//! The AWS SDK config every client of both binaries is built from, with
+//! The AWS SDK config every client of the binaries is built from, with
 //! connect, per-attempt and per-operation timeouts.
 //!
 //! The SDK's defaults for this behaviour version set only a connect timeout:
@@ -61,15 +61,6 @@ pub async fn load_sdk_config(loader: ConfigLoader, timeouts: &ClientTimeouts) ->
         .await
 }
 
-/// An S3 client; path-style addressing when an endpoint is set (an emulator
-/// on `localhost` needs it).
-pub fn s3_client(sdk: &SdkConfig) -> aws_sdk_s3::Client {
-    let config = aws_sdk_s3::config::Builder::from(sdk)
-        .force_path_style(sdk.endpoint_url().is_some())
-        .build();
-    aws_sdk_s3::Client::from_conf(config)
-}
-
 #[cfg(test)]
 mod tests {
     use aws_config::BehaviorVersion;
@@ -90,7 +81,7 @@ mod tests {
         let expected = timeouts.timeout_config();
         let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
         let sqs = aws_sdk_sqs::Client::new(&sdk);
-        let s3 = s3_client(&sdk);
+        let s3 = aws_sdk_s3::Client::new(&sdk);
         for config in [
             dynamodb.config().timeout_config(),
             sqs.config().timeout_config(),

@@ -22,9 +22,9 @@
 //!   (one flow's events); [`correlation`] follows one flow from its root
 //!   aggregate through its reactions over any [`EventStore`].
 //!
-//! It depends on `state-machine` (pkg) and on small, non-async crates (serde,
-//! jiff, thiserror, tracing); never on an AWS crate, a Lambda crate,
-//! an async runtime or an implementation of its traits.
+//! What it may depend on: `pkg/` crates and small, non-async libraries;
+//! never an AWS crate, a Lambda crate, an async runtime or an
+//! implementation of its traits.
 //!
 //! ```
 //! use handler_core::{AggregateKey, parse_command};

@@ -15,7 +15,7 @@ pub const MAX_BATCH_BYTES: usize = 256 * 1024;
 /// than that alone is a batch of its own (SQS will judge it).
 ///
 /// ```
-/// use sqs_commands::chunking::batches;
+/// use command_messages::chunking::batches;
 /// assert_eq!(batches(&[1; 23]), vec![0..10, 10..20, 20..23]);
 /// assert_eq!(batches(&[200_000, 200_000, 10]), vec![0..1, 1..3]);
 /// ```
@@ -27,7 +27,7 @@ pub fn batches(sizes: &[usize]) -> Vec<Range<usize>> {
 /// `max_bytes` bytes per batch (EventBridge's `PutEvents` has its own).
 ///
 /// ```
-/// use sqs_commands::chunking::batches_within;
+/// use command_messages::chunking::batches_within;
 /// assert_eq!(batches_within(&[1; 5], 2, 100), vec![0..2, 2..4, 4..5]);
 /// assert_eq!(batches_within(&[60, 60, 10], 10, 100), vec![0..1, 1..3]);
 /// ```

@@ -1,11 +1,19 @@
-//! The Lambda function's handler, built from its environment: the DynamoDB
-//! store, the S3 configs and, with `REJECT_TO_DLQ_URL`, the dead-letter
-//! queue, all on clients with the [`crate::clients`] timeouts. The binary
-//! builds it once per container; tests build the same thing.
+//! The command Lambda's wiring (`cmd/command-handler`): its handler built
+//! from its environment, the DynamoDB store, the S3 configs and, with
+//! `REJECT_TO_DLQ_URL`, the dead-letter queue, all on clients with the
+//! `binary-env` timeouts. The binary builds it once per container; tests
+//! build the same thing.
 //!
-//! Before it returns, the table is checked ([`crate::table_check`]): one
-//! `DescribeTable`, which also opens the connection that the first batch
-//! then reuses (`WARM_ON_INIT=false` skips it).
+//! Before it returns, the table is checked
+//! ([`store_dynamodb::check_before_use`]): one `DescribeTable`, which also
+//! opens the connection that the first batch then reuses
+//! (`WARM_ON_INIT=false` skips it).
+//!
+//! A wiring crate: the one place the command path's adapters are combined.
+//! What it may depend on: the engines, the adapters of the command path
+//! and `binary-env`; never the event processor's adapters (Scheduler,
+//! EventBridge), so the command Lambda does not link them.
+#![forbid(unsafe_code)]
 
 use std::sync::Arc;
 
@@ -16,23 +24,10 @@ use handler_core::{Clock, SystemClock};
 use sqs_dlq_sink::SqsDeadLetters;
 use store_dynamodb::DynamoStore;
 
-use crate::clients::{load_sdk_config, s3_client};
-use crate::knobs::{KnobError, Knobs};
-use crate::table_check::{TableCheckError, check_table};
-
-/// Why the Lambda's environment cannot be used.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum LambdaEnvError {
-    /// A required variable is unset or empty.
-    #[error("environment variable {0} must be set")]
-    Missing(&'static str),
-    /// A knob has an invalid value.
-    #[error(transparent)]
-    Knob(#[from] KnobError),
-    /// `WARM_ON_INIT` is neither `true` nor `false`.
-    #[error("WARM_ON_INIT={0:?} is not valid: expected true or false")]
-    WarmOnInit(String),
-}
+use binary_env::vars::{present, required};
+use binary_env::{Knobs, LambdaEnvError, load_sdk_config};
+use config_s3::s3_client;
+use store_dynamodb::{TableCheckError, check_before_use};
 
 /// The Lambda's environment, read.
 #[derive(Debug, Clone)]
@@ -74,26 +69,13 @@ impl LambdaEnv {
     }
 }
 
-/// A variable's value, when it is set and not empty.
-pub(crate) fn present(lookup: &impl Fn(&str) -> Option<String>, name: &str) -> Option<String> {
-    lookup(name).filter(|v| !v.is_empty())
-}
-
-/// A variable that must be set and not empty.
-pub(crate) fn required(
-    lookup: &impl Fn(&str) -> Option<String>,
-    name: &'static str,
-) -> Result<String, LambdaEnvError> {
-    present(lookup, name).ok_or(LambdaEnvError::Missing(name))
-}
-
 /// The handler the function runs: clients from `loader` (in the binary
 /// `aws_config::defaults(BehaviorVersion::latest())`) with the knobs'
 /// timeouts, the store, the configs with their cache time, the handler
 /// options, and the dead-letter queue when one is named.
 ///
 /// With [`LambdaEnv::warm_on_init`], the table is checked first
-/// ([`check_table`]): a missing table or an older layout is the error; a
+/// ([`check_before_use`]): a missing table or an older layout is the error; a
 /// check that could not be made is logged and the handler is returned.
 pub async fn lambda_handler(
     env: &LambdaEnv,
@@ -107,7 +89,7 @@ pub async fn lambda_handler(
         clock.clone(),
     );
     if env.warm_on_init {
-        check_table(&store).await?;
+        check_before_use(&store).await?;
     }
     let configs = S3ConfigSource::new(s3_client(&sdk), &env.bucket, &env.prefix)
         .with_ttl(env.knobs.config_cache);
@@ -126,6 +108,8 @@ pub async fn lambda_handler(
 
 #[cfg(test)]
 mod tests {
+    use binary_env::KnobError;
+
     use super::*;
 
     #[test]

@@ -7,7 +7,7 @@
 //! `SequenceNumber` of the first record not finished out (docs/reference.md §7).
 //!
 //! It only wires library crates together: the clients and the processor
-//! are built once at init ([`handler_env::lambda_processor`]), then every
+//! are built once at init ([`processor_lambda::lambda_processor`]), then every
 //! invocation is [`lambda_dynamodb_stream::handle_event`].
 //!
 //! Environment (docs/reference.md §4 and §7): `DYNAMO_TABLE_NAME` (failure
@@ -18,18 +18,18 @@
 //! `SCHEDULE_DLQ_ARN` (the schedules of alarms due later),
 //! `AWS_CONNECT_TIMEOUT_MS`, `AWS_ATTEMPT_TIMEOUT_MS`,
 //! `AWS_OPERATION_TIMEOUT_MS`, `RUST_LOG` (`info`); the AWS SDK's own
-//! variables unchanged. `handler_env` reads them; an invalid value fails
+//! variables unchanged. `processor_lambda` reads them; an invalid value fails
 //! the init with the variable's name.
 #![forbid(unsafe_code)]
 
 use aws_config::BehaviorVersion;
-use handler_env::{LambdaProcessor, ProcessorEnv};
 use lambda_runtime::{LambdaEvent, service_fn};
+use processor_lambda::{LambdaProcessor, ProcessorEnv};
 use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    handler_env::logs::init_json_logs();
+    binary_env::logs::init_json_logs();
     let processor = init().await.map_err(|e| {
         tracing::error!(error = format!("{e:#}"), "init failed");
         e
@@ -44,5 +44,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
 /// Builds the clients and the processor once, from the environment.
 async fn init() -> anyhow::Result<LambdaProcessor> {
     let env = ProcessorEnv::from_lookup(|name| std::env::var(name).ok())?;
-    Ok(handler_env::lambda_processor(&env, aws_config::defaults(BehaviorVersion::latest())).await)
+    Ok(
+        processor_lambda::lambda_processor(&env, aws_config::defaults(BehaviorVersion::latest()))
+            .await,
+    )
 }

@@ -1,25 +1,32 @@
-//! The event processor's Lambda, built from its environment
-//! (docs/reference.md §7): the S3 configs, EventBridge publication, the
-//! command queue for reactions and alarms, the scheduler for alarms due
-//! later (`alarm-scheduler`), and the table for the failure records of
-//! reactions that cannot be built, all on clients with the
-//! [`crate::clients`] timeouts. The binary builds it once per container;
-//! tests build the same thing.
+//! The event processor Lambda's wiring (`cmd/event-processor-lambda`), built from
+//! its environment (docs/reference.md §7): the S3 configs, EventBridge
+//! publication, the command queue for reactions and alarms, the scheduler
+//! for alarms due later ([`SchedulingSink`], which combines the two), and
+//! the table for the failure records of reactions that cannot be built, all
+//! on clients with the `binary-env` timeouts. The binary builds it once per
+//! container; tests build the same thing.
+//!
+//! A wiring crate: the one place the event path's adapters are combined.
+//! What it may depend on: the engines, the adapters of the event path and
+//! `binary-env`; never the command Lambda's wiring.
+#![forbid(unsafe_code)]
+
+pub mod alarm_sink;
+
+pub use alarm_sink::{MAX_CONCURRENT_CALLS, SchedulingSink};
 
 use std::sync::Arc;
 
-use alarm_scheduler::{ScheduleSettings, SchedulingSink, SdkSchedules, Setting};
+use alarm_scheduler::{ScheduleSettings, SdkSchedules, Setting};
 use aws_config::ConfigLoader;
-use config_s3::S3ConfigSource;
+use binary_env::vars::{present, required};
+use binary_env::{Knobs, LambdaEnvError, load_sdk_config};
+use config_s3::{S3ConfigSource, s3_client};
 use event_processor::EventProcessor;
 use eventbridge_publisher::{EventBridgePublisher, SdkPutEvents};
 use handler_core::{Clock, SystemClock};
 use sqs_commands::sink::SqsCommandSink;
 use store_dynamodb::DynamoStore;
-
-use crate::clients::{load_sdk_config, s3_client};
-use crate::knobs::Knobs;
-use crate::lambda::{LambdaEnvError, present, required};
 
 /// The bus published to when `EVENT_BUS_NAME` is unset.
 pub const DEFAULT_EVENT_BUS: &str = "default";

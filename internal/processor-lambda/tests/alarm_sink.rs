@@ -4,15 +4,14 @@
 
 use std::sync::{Arc, Mutex};
 
-use alarm_scheduler::{
-    Created, Deleted, Schedule, ScheduleApi, ScheduleSettings, SchedulingSink, Setting,
-};
+use alarm_scheduler::{Created, Deleted, Schedule, ScheduleApi, ScheduleSettings, Setting};
 use async_trait::async_trait;
 use aws_sdk_sqs::config::{BehaviorVersion, Region};
 use event_processor::{AlarmDone, AlarmOrder, AlarmSink};
 use handler_core::state_machine::ids::schedule_name;
 use handler_core::state_machine::{Alarm, alarm_command};
 use handler_core::{AggregateKey, FixedClock};
+use processor_lambda::SchedulingSink;
 use sqs_commands::sink::SqsCommandSink;
 
 /// Records its calls; answers by name what it is told to.

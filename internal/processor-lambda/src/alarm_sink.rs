@@ -1,5 +1,7 @@
-//! [`SchedulingSink`]: the event processor's [`AlarmSink`] on AWS. Each
-//! order is decided ([`step`]) and carried out: the queued ones in
+//! [`SchedulingSink`]: the event processor's [`AlarmSink`] on AWS, the
+//! command queue's sink (`sqs-commands`) and the scheduler
+//! (`alarm-scheduler`) combined. Each order is decided ([`step`]) and
+//! carried out: the queued ones in
 //! `SendMessageBatch` requests through the reactions' own sink (so the body,
 //! FIFO group and deduplication id are the reactions'), the schedules
 //! created at most [`MAX_CONCURRENT_CALLS`] at a time, then the deletions.
@@ -9,16 +11,13 @@
 
 use std::sync::Arc;
 
+use alarm_scheduler::{ScheduleApi, ScheduleSettings, SdkSchedules, Step, step};
 use async_trait::async_trait;
 use event_processor::{AlarmDone, AlarmOrder, AlarmSink, DeliveryError};
 use futures::StreamExt;
 use handler_core::{Clock, SystemClock};
-use sqs_commands::Outgoing;
+use sqs_batch::Outgoing;
 use sqs_commands::sink::SqsCommandSink;
-
-use crate::api::{ScheduleApi, SdkSchedules};
-use crate::decide::{Step, step};
-use crate::settings::ScheduleSettings;
 
 /// How many scheduler calls one batch has in flight at once.
 pub const MAX_CONCURRENT_CALLS: usize = 8;
