@@ -7,6 +7,8 @@
 //!   its FIFO message group and its deduplication id;
 //! - [`command_id`](mod@command_id): a `commandId` written into a body
 //!   that has none, so the idempotency key travels with the body;
+//! - [`file_lines`]: a file of command messages checked line by line with
+//!   the handler's parser, each line given a `commandId` stable across runs;
 //! - [`sqs_text`]: JSON bodies with the characters SQS refuses escaped;
 //! - [`chunking`]: batch requests of at most 10 entries and 256 KiB (and
 //!   the same under other limits);
@@ -15,13 +17,15 @@
 //! - [`is_fifo_queue_url`] and [`MAX_DELAY_SECONDS`]: what a queue's kind
 //!   asks of a message.
 //!
-//! What it may depend on: `pkg/` crates and pure libraries (serde, sha2);
-//! never an AWS SDK, a store or an engine, so that every adapter can use it.
+//! What it may depend on: `pkg/` crates, the model (`handler-core`, whose
+//! parser checks a file's lines) and pure libraries; never an AWS SDK, a
+//! store or an engine, so that every adapter can use it.
 #![forbid(unsafe_code)]
 
 pub mod chunking;
 pub mod command_id;
 pub mod envelope;
+pub mod file_lines;
 pub mod rejection_attributes;
 pub mod sqs_text;
 
