@@ -1,4 +1,4 @@
-//! The order's reservation timeout (README, "The order saga"): an order
+//! The order's reservation timeout (docs/tour.md, "The order saga"): an order
 //! whose reservation is not answered within 15 minutes is cancelled, and a
 //! reservation that arrives after that gives its stock back.
 

@@ -1,4 +1,4 @@
-//! The order saga of `config/` (README, "The order saga"), on a local store:
+//! The order saga of `config/` (docs/tour.md, "The order saga"), on a local store:
 //! each path from ONE command (`exec` runs the reactions until quiet), the
 //! final states of the three aggregates, the invariants, `trace` in order,
 //! and every command delivered twice applied once. The payment timeout's

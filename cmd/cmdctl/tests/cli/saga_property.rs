@@ -1,4 +1,4 @@
-//! The order saga's invariants for random input (README, "The order saga"):
+//! The order saga's invariants for random input (docs/tour.md, "The order saga"):
 //! random shops (stock, prices), random orders (item ids valid per the
 //! schema and some that are not, quantities in and out of bounds, card or
 //! transfer or no method), random provider answers (in time, late, none),
