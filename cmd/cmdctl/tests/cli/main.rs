@@ -23,4 +23,5 @@ mod reservation_timeout;
 mod saga;
 mod saga_property;
 mod send_file;
+mod tour;
 mod trace_versions;
