@@ -1,37 +1,19 @@
 //! The local publisher: each published event as one JSON line, and the
 //! collector a replay drops its reactions into.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex, PoisonError};
-
 use event_processor::{CommandSink, DerivedCommand};
 use local_runtime::CHECKPOINT;
 use local_runtime::publisher::Collect;
 use serde_json::{Value, json};
 
+use test_doubles::LogBuffer;
+
 use crate::setup::{World, command};
-
-/// A writer the test reads back.
-#[derive(Clone, Default)]
-struct Shared(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Shared {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 #[tokio::test]
 async fn the_run_writes_each_published_event_as_one_json_line() {
     let world = World::new();
-    let out = Shared::default();
+    let out = LogBuffer::default();
     let runtime = world.runtime().with_events(Box::new(out.clone()));
     runtime
         .handle(command(
@@ -50,7 +32,7 @@ async fn the_run_writes_each_published_event_as_one_json_line() {
         ))
         .await;
     let report = runtime.run_until_quiet(CHECKPOINT).await.expect("ran");
-    let text = String::from_utf8(out.0.lock().unwrap().clone()).expect("utf-8");
+    let text = out.text();
     let ids: Vec<String> = text
         .lines()
         .map(|line| {

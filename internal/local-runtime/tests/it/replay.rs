@@ -2,8 +2,7 @@
 //! every event of the type and saves its checkpoint, a limit stops early, a
 //! resumed run goes on after the checkpoint, and resuming needs one saved.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 use config_dir::DirConfigSource;
 use handler_core::FeedQuery;
@@ -11,38 +10,17 @@ use local_runtime::publisher::JsonLines;
 use local_runtime::replay::{ReplayError, ReplayRun, Replaying, replay_events};
 use serde_json::{Value, json};
 
+use test_doubles::LogBuffer;
+
 use crate::setup::{World, command, config_dir};
 
-/// A writer the test reads back.
-#[derive(Clone, Default)]
-struct Lines(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Lines {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Lines {
-    fn details(&self) -> Vec<Value> {
-        let bytes = self
-            .0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone();
-        String::from_utf8(bytes)
-            .expect("UTF-8")
-            .lines()
-            .map(|l| serde_json::from_str(l).expect("a JSON line"))
-            .collect()
-    }
+/// The JSON lines a replay wrote.
+fn details(lines: &LogBuffer) -> Vec<Value> {
+    lines
+        .text()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect()
 }
 
 fn run(checkpoint: &str, resume: bool, limit: Option<usize>) -> ReplayRun {
@@ -85,7 +63,7 @@ async fn a_fresh_run_writes_every_event_of_the_type_then_a_resumed_run_goes_on()
     let world = World::new();
     let orders = three_orders(&world).await;
     // Stopped after two events, as an interruption would.
-    let first = Lines::default();
+    let first = LogBuffer::default();
     let report = replay_events(
         world.store.clone(),
         &run("r", false, Some(2)),
@@ -94,10 +72,10 @@ async fn a_fresh_run_writes_every_event_of_the_type_then_a_resumed_run_goes_on()
     .await
     .expect("the replay runs");
     assert_eq!((report.events, report.pages, report.published), (2, 2, 0));
-    assert_eq!(first.details().len(), 2);
+    assert_eq!(details(&first).len(), 2);
     assert!(report.checkpoint.is_some(), "saved after each page");
     // Resumed: the rest, each once.
-    let rest = Lines::default();
+    let rest = LogBuffer::default();
     let report = replay_events(
         world.store.clone(),
         &run("r", true, None),
@@ -107,15 +85,15 @@ async fn a_fresh_run_writes_every_event_of_the_type_then_a_resumed_run_goes_on()
     .expect("the replay runs");
     assert_eq!(report.events, orders - 2);
     assert_eq!(report.stopped_at, None);
-    let mut seen: Vec<Value> = first.details();
-    seen.extend(rest.details());
+    let mut seen: Vec<Value> = details(&first);
+    seen.extend(details(&rest));
     assert_eq!(seen.len(), orders, "every order event once");
     assert!(
         seen.iter().all(|d| d["aggregateType"] == "order"),
         "only the type asked for: {seen:?}"
     );
     // A fresh run under the same name starts from the beginning again.
-    let again = Lines::default();
+    let again = LogBuffer::default();
     let report = replay_events(
         world.store.clone(),
         &run("r", false, None),
@@ -124,7 +102,7 @@ async fn a_fresh_run_writes_every_event_of_the_type_then_a_resumed_run_goes_on()
     .await
     .expect("the replay runs");
     assert_eq!(report.events, orders);
-    assert_eq!(again.details(), seen);
+    assert_eq!(details(&again), seen);
 }
 
 #[tokio::test]

@@ -160,19 +160,8 @@ pub fn alarm_command(aggregate_type: &str, aggregate_id: &str, alarm: &Alarm) ->
 mod tests {
     use super::*;
     use crate::model::alarm::AlarmRef;
+    use crate::model::alarm::tests::alarm;
     use serde_json::json;
-
-    fn alarm(name: &str) -> Alarm {
-        Alarm {
-            name: name.to_owned(),
-            due: "2030-01-02T03:04:05Z".parse().unwrap(),
-            version: 3,
-            command: "PaymentTimedOut".to_owned(),
-            payload: Map::new(),
-            correlation_id: Some("flow-1".to_owned()),
-            hops: 0,
-        }
-    }
 
     #[test]
     fn the_alarm_command_is_deterministic_and_names_the_alarm() {

@@ -148,11 +148,12 @@ impl fmt::Display for Stale {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use serde_json::json;
 
-    fn alarm(name: &str) -> Alarm {
+    /// A payment-timeout-like alarm set by version 3, for the crate's tests.
+    pub(crate) fn alarm(name: &str) -> Alarm {
         Alarm {
             name: name.to_owned(),
             due: "2030-01-02T03:04:05Z".parse().unwrap(),
