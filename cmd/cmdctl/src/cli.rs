@@ -39,6 +39,7 @@ mod react;
 mod replay;
 mod resend;
 mod send;
+mod serve;
 mod setup;
 mod trace;
 mod worker;
@@ -54,6 +55,7 @@ pub(crate) use react::{AfterBatchArgs, RunArgs};
 pub(crate) use replay::ReplayArgs;
 pub(crate) use resend::ResendArgs;
 pub(crate) use send::SendArgs;
+pub(crate) use serve::ServeArgs;
 pub(crate) use setup::SetupArgs;
 pub(crate) use trace::TraceArgs;
 pub(crate) use worker::WorkerArgs;
@@ -97,6 +99,7 @@ pub(crate) use worker::WorkerArgs;
          cmdctl dlq redrive --all\n  \
          cmdctl list order --limit 20\n  \
          cmdctl replay order o-1\n  \
+         cmdctl serve\n  \
          cmdctl config diff"
     )
 )]
@@ -410,6 +413,26 @@ pub(crate) enum Verb {
          2  invalid input, or a store or config that cannot be read"
     ))]
     Replay(ReplayArgs),
+    /// Serve the HTTP API (docs/reference.md §10): POST /commands, GET of
+    /// aggregates, their events, a type's aggregates and traces,
+    /// /openapi.json and /healthz.
+    ///
+    /// There is no queue locally: every command runs through the handler in
+    /// its request, as with `Prefer: wait`. On the embedded store the
+    /// reactions and due alarms run after each command that wrote an event
+    /// (as `cmdctl run` runs them) and every second; their failures are
+    /// named on stderr. Binds to loopback unless --listen says otherwise.
+    /// Stops on Ctrl-C or SIGTERM, letting requests in flight finish.
+    #[command(after_help = examples_and_exits!(
+        "Examples:\n  \
+         cmdctl serve\n  \
+         cmdctl serve --listen 127.0.0.1:0\n  \
+         curl -s localhost:8080/aggregates/order/o-1",
+        "  0  stopped by a signal\n  \
+         2  invalid input, an address that cannot be bound, or a store or config that \
+         cannot be opened"
+    ))]
+    Serve(ServeArgs),
 }
 
 /// A TYPE argument, checked by the envelope's own rules (a type the handler

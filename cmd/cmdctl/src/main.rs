@@ -78,8 +78,8 @@ use clap::Parser;
 use crate::cli::{Cli, ConfigVerb, Verb};
 use crate::context::Context;
 use crate::verbs::{
-    alarms, config, dlq, exec, inspect, list, process, react, replay, resend, send, setup, trace,
-    tracking, worker,
+    alarms, config, dlq, exec, inspect, list, process, react, replay, resend, send, serve, setup,
+    trace, tracking, worker,
 };
 
 /// What a verb ends with; every error is [`Exit::Invalid`].
@@ -150,6 +150,7 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
         Verb::Dlq(args) => dlq::run(&ctx, args, out)?,
         Verb::List(args) => list::run(&ctx, args, out)?,
         Verb::Replay(args) => replay::run(&ctx, args, out)?,
+        Verb::Serve(args) => serve::run(&ctx, args, out)?,
     };
     out.flush()?;
     Ok(exit)

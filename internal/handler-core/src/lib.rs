@@ -16,7 +16,9 @@
 //!   [`failure_log`]'s [`FailureLog`] (the
 //!   record of each failure an operator reads later), [`aggregate_index`]'s
 //!   [`AggregateIndex`] (the listing by type), [`config_source`]'s
-//!   [`ConfigSource`], [`rejection_sink`]'s [`RejectionSink`], and
+//!   [`ConfigSource`], [`rejection_sink`]'s [`RejectionSink`],
+//!   [`command_queue`]'s [`CommandQueue`] (the queue a command is put on
+//!   to be handled later), and
 //!   [`event_feed`]'s [`EventFeed`] and [`Checkpoints`] (stored events read in
 //!   order, as [`StoredEvent`]s, after a saved cursor) and [`Correlations`]
 //!   (one flow's events); [`correlation`] follows one flow from its root
@@ -45,6 +47,7 @@ pub mod aggregate_index;
 pub mod batch;
 pub mod cause;
 pub mod clock;
+pub mod command_queue;
 pub mod commit_size;
 pub mod config_source;
 pub mod correlation;
@@ -62,6 +65,7 @@ pub use aggregate_index::{AggregateIndex, AggregateSummary};
 pub use batch::{Applied, Batch, BatchReport, InboundMessage, MessageOutcome};
 pub use cause::Cause;
 pub use clock::{Clock, FixedClock, ShiftedClock, SystemClock, rfc3339_millis};
+pub use command_queue::{CommandQueue, QueueError};
 pub use commit_size::{CommitSizing, Footprint, StoreLimits};
 pub use config_source::{ConfigSource, ConfigSourceError};
 pub use correlation::{WalkError, walk_correlation};

@@ -35,6 +35,8 @@
 
 pub mod causal;
 pub mod replay;
+pub mod trace;
 
 pub use causal::causal_order;
 pub use replay::{Difference, PAGE, Replay, compare, fold, replay};
+pub use trace::trace_json;

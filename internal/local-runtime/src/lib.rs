@@ -53,15 +53,19 @@
 //! (fresh or resumed, limited) through the event processor over any
 //! store's feed, publishing them or writing each as a JSON line.
 //!
+//! [`follow()`] is a server's loop: rounds after each write it is told of,
+//! and on a tick for the alarms that come due meanwhile.
+//!
 //! It owns the rounds, the pending reactions, the firing of due alarms,
 //! the local publisher and the checkpointed replay of a type's events. It depends on `handler-core`, `batch-handler`,
-//! `event-processor` and `store-sqlite` only (configs come in as a
+//! `event-processor`, `store-sqlite` and tokio's `Notify` and timer only (configs come in as a
 //! [`ConfigSource`]); never on an AWS crate, clap or a terminal.
 #![forbid(unsafe_code)]
 
 mod alarms;
 mod commands;
 mod error;
+pub mod follow;
 pub mod outcome;
 mod pending;
 pub mod publisher;
@@ -71,6 +75,7 @@ mod runtime;
 
 pub use alarms::Fired;
 pub use error::RuntimeError;
+pub use follow::follow;
 pub use report::{Notice, Origin, Report};
 pub use runtime::{CHECKPOINT, DEFAULT_MAX_ROUNDS, LocalHandler, LocalRuntime, Submitted};
 

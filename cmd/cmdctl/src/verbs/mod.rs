@@ -12,6 +12,7 @@ pub(crate) mod react;
 pub(crate) mod replay;
 pub(crate) mod resend;
 pub(crate) mod send;
+pub(crate) mod serve;
 pub(crate) mod setup;
 pub(crate) mod trace;
 pub(crate) mod tracking;

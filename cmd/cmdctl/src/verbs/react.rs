@@ -116,7 +116,7 @@ impl Runner {
 
 /// The local runtime over the embedded store, with the knobs' handler
 /// options, publishing to `events` (nowhere when `None`).
-fn runtime(
+pub(crate) fn runtime(
     ctx: &Context<'_>,
     clock: SharedClock,
     events: Option<&Path>,
@@ -145,7 +145,7 @@ fn run_until_quiet(
 }
 
 /// A notice as the line on stderr.
-fn notice_line(notice: &Notice) -> String {
+pub(crate) fn notice_line(notice: &Notice) -> String {
     match notice {
         Notice::Failed {
             origin,

@@ -9,7 +9,7 @@ use std::io::Write;
 use anyhow::Context as _;
 use handler_core::{AggregateKey, StoredEvent, walk_correlation};
 use serde::{Serialize, Serializer};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::Exit;
 use crate::cli::TraceArgs;
@@ -61,27 +61,10 @@ struct Traced {
     events: Vec<StoredEvent>,
 }
 
-/// `{correlationId, events: [...]}`, keys in alphabetical order.
+/// `{correlationId, events: [...]}` ([`history::trace_json`]).
 impl Serialize for Traced {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let rows: Vec<Value> = self
-            .events
-            .iter()
-            .map(|e| {
-                json!({
-                    "eventId": e.event_id(),
-                    "aggregateType": e.key.aggregate_type,
-                    "aggregateId": e.key.aggregate_id,
-                    "version": e.event.version,
-                    "eventType": e.event.event_type,
-                    "state": e.event.state,
-                    "commandId": e.event.command_id,
-                    "causationId": e.event.metadata.get("causationId"),
-                    "recordedAt": e.event.recorded_at,
-                })
-            })
-            .collect();
-        json!({ "correlationId": self.correlation_id, "events": rows }).serialize(s)
+        history::trace_json(&self.correlation_id, &self.events).serialize(s)
     }
 }
 

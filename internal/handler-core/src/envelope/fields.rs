@@ -85,6 +85,22 @@ pub(super) fn check_text(
     Ok(())
 }
 
+/// True when `text` holds a control character or an invisible one (a
+/// format character such as a bidi control, or a line or paragraph
+/// separator): what the envelope refuses in its ids, and what the HTTP API
+/// refuses in a header or a path.
+///
+/// ```
+/// use handler_core::envelope::has_hidden_characters;
+/// assert!(has_hidden_characters("order\u{202e}-42"));
+/// assert!(has_hidden_characters("a\tb"));
+/// assert!(!has_hidden_characters("order-42"));
+/// ```
+pub fn has_hidden_characters(text: &str) -> bool {
+    text.chars()
+        .any(|c| c.is_control() || invisible(c).is_some())
+}
+
 /// Longest key shown in a reason, in characters; a longer one is cut, with `…`.
 const MAX_SHOWN_KEY_CHARS: usize = 64;
 
