@@ -32,7 +32,8 @@ pub(crate) struct ApiDoc;
     get,
     path = "/openapi.json",
     tag = "meta",
-    responses((status = 200, description = "The OpenAPI 3.1 document of these routes", body = Object))
+    responses((status = 200, description = "The OpenAPI 3.1 document of these routes", body = Object,
+        example = json!({"openapi": "3.1.0", "info": {"title": "command-handler HTTP API", "version": "0.1.0"}, "paths": {}})))
 )]
 pub(crate) async fn get_openapi() -> Json<utoipa::openapi::OpenApi> {
     static DOCUMENT: OnceLock<utoipa::openapi::OpenApi> = OnceLock::new();

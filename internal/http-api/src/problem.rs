@@ -17,6 +17,13 @@ pub const RETRY_AFTER_SECONDS: u64 = 1;
 
 /// One error answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(example = json!({
+    "type": "urn:command-handler:problem:invalid_transition",
+    "title": "Invalid transition",
+    "status": 409,
+    "detail": "the command is not allowed in the aggregate's current state",
+    "code": "invalid_transition"
+}))]
 pub struct Problem {
     /// `urn:command-handler:problem:{code}`.
     #[serde(rename = "type")]
