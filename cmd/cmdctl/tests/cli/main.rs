@@ -23,5 +23,6 @@ mod reservation_timeout;
 mod saga;
 mod saga_property;
 mod send_file;
+mod serve;
 mod tour;
 mod trace_versions;
