@@ -18,6 +18,7 @@ mod pending;
 mod process;
 mod quick_start;
 mod react;
+mod readme_http;
 mod resend;
 mod reservation_timeout;
 mod saga;
