@@ -46,13 +46,19 @@ pub(crate) fn run(
         .notify_applied(wake.clone())
         .with_limits(limits)
         .router();
-    let listener = ctx
+    // Its own runtime, on every core: requests are parsed and answered on
+    // one while the store works on another (the other verbs need one).
+    let serving_runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let listener = serving_runtime
         .block_on(tokio::net::TcpListener::bind(args.listen))
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let addr = listener.local_addr().context("the bound address")?;
     writeln!(out, "listening on http://{addr}")?;
     out.flush()?;
-    ctx.block_on(async {
+    serving_runtime.block_on(async {
         let (stop, stopped) = tokio::sync::watch::channel(());
         let serving = http_api::serve(listener, router, limits, async {
             signal().await;
