@@ -29,6 +29,6 @@ pub mod serve;
 
 pub use api::{HttpApi, openapi};
 pub use backend::Backend;
-pub use limits::{Limits, MAX_BODY_BYTES};
+pub use limits::{Deadline, Limits, MAX_BODY_BYTES};
 pub use problem::Problem;
 pub use serve::serve;

@@ -2,7 +2,7 @@
 //! take to send its request, and how many requests are answered at once
 //! (beyond that, 503 at once: never an unbounded queue).
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The largest body `POST /commands` reads: 256 KiB, SQS's message limit.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
@@ -28,3 +28,10 @@ impl Default for Limits {
         }
     }
 }
+
+/// When the host must have answered (a Lambda invocation's deadline), as a
+/// request extension: a command waited for in the request is then bounded
+/// by it as a batch is (the handler starts nothing within its margin, and
+/// answers `deadline`, transient, for what it could not finish).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Deadline(pub Instant);

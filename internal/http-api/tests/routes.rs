@@ -507,3 +507,18 @@ async fn the_openapi_document_lists_every_route() {
         assert!(paths.contains(&route), "{route} in {paths:?}");
     }
 }
+
+#[tokio::test]
+async fn a_command_waited_for_is_bounded_by_the_hosts_deadline() {
+    let router = api();
+    // A deadline inside the handler's margin: nothing is started.
+    let mut request = post("/commands")
+        .body(Body::from(create("o-1").to_string()))
+        .unwrap();
+    request
+        .extensions_mut()
+        .insert(http_api::Deadline(std::time::Instant::now()));
+    let answer = call(&router, request).await;
+    assert_problem(&answer, 503, "deadline");
+    assert_problem(&call(&router, get("/aggregates/order/o-1")).await, 404, "not_found");
+}

@@ -5,7 +5,7 @@
 use axum::Json;
 use axum::body::Body;
 use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
+use axum::extract::{Extension, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use handler_core::{Applied, Batch, Command, InboundMessage, parse_command, publication};
@@ -14,6 +14,7 @@ use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
 use crate::api::Api;
+use crate::limits::Deadline;
 use crate::problem::Problem;
 use crate::routes::body::{read_json, require_json};
 
@@ -105,10 +106,12 @@ pub(crate) struct Accepted {
 )]
 pub(crate) async fn post_command(
     State(api): State<Api>,
+    deadline: Option<Extension<Deadline>>,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    accept(&api, &headers, body, None)
+    let deadline = deadline.map(|Extension(d)| d);
+    accept(&api, &headers, body, None, deadline)
         .await
         .unwrap_or_else(IntoResponse::into_response)
 }
@@ -136,14 +139,16 @@ pub(crate) async fn post_command(
 pub(crate) async fn post_aggregate_command(
     State(api): State<Api>,
     path: Result<Path<(String, String)>, PathRejection>,
+    deadline: Option<Extension<Deadline>>,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
+    let deadline = deadline.map(|Extension(d)| d);
     let Ok(Path(path)) = path else {
         return Problem::bad_request("the path is not /aggregates/{type}/{id}/commands")
             .into_response();
     };
-    accept(&api, &headers, body, Some(path))
+    accept(&api, &headers, body, Some(path), deadline)
         .await
         .unwrap_or_else(IntoResponse::into_response)
 }
@@ -153,6 +158,7 @@ async fn accept(
     headers: &HeaderMap,
     body: Body,
     path: Option<(String, String)>,
+    deadline: Option<Deadline>,
 ) -> Result<Response, Problem> {
     require_json(headers)?;
     let idempotency_key = idempotency_key(headers)?;
@@ -186,7 +192,7 @@ async fn accept(
             Ok((StatusCode::ACCEPTED, Json(accepted)).into_response())
         }
         _ => {
-            let answer = run(api, command, text).await?;
+            let answer = run(api, command, text, deadline).await?;
             let mut response = Json(answer).into_response();
             if prefer_wait {
                 response
@@ -201,10 +207,18 @@ async fn accept(
 /// Runs the command through the handler in a task of its own, so that a
 /// client that goes away does not cut it short: it commits or not, as a
 /// queued message would.
-async fn run(api: &Api, command: Command, text: String) -> Result<CommandAnswer, Problem> {
+async fn run(
+    api: &Api,
+    command: Command,
+    text: String,
+    deadline: Option<Deadline>,
+) -> Result<CommandAnswer, Problem> {
     let backend = api.backend.clone();
-    let message = InboundMessage::new(command.command_id.clone(), text);
-    let report = tokio::spawn(async move { backend.handle(Batch::standard(vec![message])).await })
+    let batch = Batch {
+        deadline: deadline.map(|Deadline(at)| at),
+        ..Batch::standard(vec![InboundMessage::new(command.command_id.clone(), text)])
+    };
+    let report = tokio::spawn(async move { backend.handle(batch).await })
         .await
         .map_err(|_| Problem::store_unavailable())?;
     let outcome = report
