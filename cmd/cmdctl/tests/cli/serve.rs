@@ -218,3 +218,33 @@ fn the_same_idempotency_key_twice_applies_once() {
         "304 unless the saga moved it on"
     );
 }
+
+#[test]
+fn a_client_that_goes_away_mid_request_leaves_the_command_applied_once() {
+    let server = Server::start(Cli::new(), &[]);
+    let addr = &server.addr;
+    let body = json!({"aggregateType": "ticket", "aggregateId": "t-gone", "command": "OpenTicket",
+        "payload": {"title": "left early"}})
+    .to_string();
+    let request = format!(
+        "POST /commands HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+         Idempotency-Key: gone-1\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    {
+        let mut stream = TcpStream::connect(addr).expect("connects");
+        stream.write_all(request.as_bytes()).expect("sent");
+        // Gone before any answer.
+        let _ = stream.shutdown(std::net::Shutdown::Both);
+    }
+    let head = follow(addr, "/aggregates/ticket/t-gone", |a| a["version"] == 1);
+    assert_eq!(head["state"], "Open");
+    // The client sends again: the answer is the first one's, nothing doubled.
+    let again = post(addr, "gone-1", &serde_json::from_str(&body).expect("json"));
+    assert_eq!(
+        (&again.body["outcome"], &again.body["version"]),
+        (&json!("duplicate"), &json!(1)),
+        "{}",
+        again.body
+    );
+}
