@@ -48,6 +48,9 @@ pub async fn serve(
             let connection = http1::Builder::new()
                 .timer(TokioTimer::new())
                 .header_read_timeout(limits.read_timeout)
+                // A client that closes its side after sending still has its
+                // request handled (a command it sent runs to its end).
+                .half_close(true)
                 .serve_connection(TokioIo::new(stream), service);
             let mut connection = std::pin::pin!(connection);
             tokio::select! {
