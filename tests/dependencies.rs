@@ -25,7 +25,7 @@ use std::process::Command;
 use serde_json::Value;
 
 /// The wiring crates: each Lambda's own assembly of adapters.
-const WIRING: &[&str] = &["command-lambda", "processor-lambda"];
+const WIRING: &[&str] = &["command-lambda", "processor-lambda", "http-lambda"];
 
 /// The support crates: helpers over the SDK (or its config) that serve no
 /// engine's trait, which adapters and binaries share.

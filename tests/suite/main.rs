@@ -10,6 +10,7 @@ mod deploy;
 mod emulator;
 mod faults;
 mod handler;
+mod http_lambda;
 mod hung_endpoint;
 mod lambda;
 mod operator;

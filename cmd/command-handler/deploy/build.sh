@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Builds the two release binaries for Lambda's provided.al2023 runtime and
+# Builds the three release binaries for Lambda's provided.al2023 runtime and
 # leaves each, with its architecture, where `stack.py zip` and `deploy` look:
 #
 #   target/lambda/bootstrap/bootstrap         the command handler
 #   target/lambda/event-processor/bootstrap   the event processor
+#   target/lambda/http-api/bootstrap          the HTTP Lambda (Function URL)
 #   target/lambda/*/ARCH                      x86_64 or arm64 (the template's Architecture)
 #
 # Architecture: LAMBDA_ARCH=x86_64|arm64 chooses; unset, arm64 (cheaper per
@@ -80,5 +81,7 @@ build_one() {
 }
 
 build_one command-handler bootstrap target/lambda/bootstrap
-# The second build reuses the first one's dependencies: only its own crates.
+# The later builds reuse the first one's dependencies where their features
+# agree: mostly only their own crates.
 build_one event-processor-lambda event-processor target/lambda/event-processor
+build_one http-api-lambda http-api target/lambda/http-api

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Package and deploy the command handler's stack (template.json beside this file):
-the command handler and the event processor, one zip each.
+the command handler, the event processor and the HTTP Lambda, one zip each.
 
     stack.py zip BINARY ZIP
         Writes ZIP holding BINARY as `bootstrap` (mode 0755) at its root, the
@@ -8,23 +8,26 @@ the command handler and the event processor, one zip each.
         same zip, byte for byte, so an unchanged build deploys as "no change".
         Needs only python3.
 
-    stack.py deploy --zip ZIP --processor-zip ZIP [--stack-name NAME] [--architecture x86_64|arm64]
+    stack.py deploy --zip ZIP --processor-zip ZIP --http-api-zip ZIP [--stack-name NAME]
+                    [--architecture x86_64|arm64]
                     [--code-bucket BUCKET] [--env-file PATH] [Key=Value ...]
         (NAME: STACK_NAME or command-handler; the architecture: the ARCH file
         build.sh wrote beside the zip; BUCKET: CODE_BUCKET; PATH:
         target/deploy/NAME.env)
         1. ensures the code bucket (default `NAME-code-ACCOUNT-REGION`: private,
            encrypted, versioned, TLS only) and uploads the handler's ZIP as
-           `command-handler/SHA256.zip` and the processor's as
-           `event-processor/SHA256.zip` (each skipped when its key is there: a
-           key changes exactly when the code does). Every S3 call names the
+           `command-handler/SHA256.zip`, the processor's as
+           `event-processor/SHA256.zip` and the HTTP Lambda's as
+           `http-api/SHA256.zip` (each skipped when its key is there: a key
+           changes exactly when the code does). Every S3 call names the
            caller's account as ExpectedBucketOwner, so a bucket of that name
            owned by anyone else is refused, never written to or read from;
         2. creates or updates the stack with CodeBucket/CodeKey/
            CodeObjectVersion (the S3 version of the zip, pinned: the function
            runs that object even if the key is overwritten later),
-           ProcessorCodeKey/ProcessorCodeObjectVersion (the same for the
-           processor)/Architecture (both ARCH files must agree),
+           ProcessorCodeKey/ProcessorCodeObjectVersion and
+           HttpApiCodeKey/HttpApiCodeObjectVersion (the same for the processor
+           and the HTTP Lambda)/Architecture (the three ARCH files must agree),
            the Key=Value parameters given, and for every other parameter the
            stack's current value (the template's default on creation);
         3. prints the stack's events as they come, then its outputs, and writes
@@ -32,7 +35,9 @@ the command handler and the event processor, one zip each.
         With AWS_ENDPOINT_URL set (an emulator such as moto), the event source
         mappings (queue and stream) are created disabled unless
         EventSourceEnabled is given: moto would poll the queue and the stream
-        itself and cannot run the functions without Docker.
+        itself and cannot run the functions without Docker; and the HTTP
+        Lambda's Function URL is left out unless HttpApiUrlEnabled is given:
+        moto's CloudFormation has no AWS::Lambda::Url.
         Needs python3 with boto3 (`pip install boto3`; STACK_PYTHON or the
         tests' target/moto-venv is used when python3 lacks it), and AWS
         credentials and a region the usual way (AWS_PROFILE, AWS_REGION, ...).
@@ -315,6 +320,8 @@ def write_env(outputs, path):
         f"export CMDCTL_QUEUE_URL={shell_word(outputs.get('QueueUrl', ''))}",
         f"export CMDCTL_DLQ_URL={shell_word(outputs.get('DeadLetterQueueUrl', ''))}",
     ]
+    if outputs.get("HttpApiUrl"):
+        lines.append(f"export HTTP_API_URL={shell_word(outputs['HttpApiUrl'])}")
     if path:
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         with open(path, "w") as f:
@@ -355,16 +362,21 @@ def deploy(args):
         body = f.read()
     template = json.loads(body)
     overrides = parse_overrides(args.parameters, template)
-    for path in (args.zip, args.processor_zip):
+    zips = {"handler": args.zip, "processor": args.processor_zip, "HTTP Lambda": args.http_api_zip}
+    for path in zips.values():
         if not os.path.isfile(path):
             raise Fail(f"no zip at {path}: run `cargo make zip` first")
-    architecture = args.architecture or recorded_architecture(args.zip)
-    processor_architecture = recorded_architecture(args.processor_zip)
-    if not args.architecture and architecture and processor_architecture and architecture != processor_architecture:
-        raise Fail(
-            f"the handler was built for {architecture} and the processor for {processor_architecture}: "
-            "build both again (`cargo make build`)"
-        )
+    recorded = {name: recorded_architecture(path) for name, path in zips.items()}
+    architecture = args.architecture or recorded["handler"]
+    if not args.architecture:
+        built = {name: arch for name, arch in recorded.items() if arch}
+        if len(set(built.values())) > 1:
+            raise Fail(
+                "the functions were built for different architectures ("
+                + ", ".join(f"{name}: {arch}" for name, arch in built.items())
+                + "): build them again (`cargo make build`)"
+            )
+        architecture = architecture or next(iter(built.values()), None)
 
     boto3 = boto3_or_fail()
     s = session(boto3)
@@ -377,6 +389,7 @@ def deploy(args):
     ensure_code_bucket(s3, bucket, region, account, tls_only=not plain_http_endpoint(), partition=partition)
     key, version = upload_code(s3, bucket, args.zip, account)
     processor_key, processor_version = upload_code(s3, bucket, args.processor_zip, account, "event-processor")
+    http_api_key, http_api_version = upload_code(s3, bucket, args.http_api_zip, account, "http-api")
 
     existing = describe(cf, args.stack_name)
     if existing and existing["StackStatus"] == "ROLLBACK_COMPLETE":
@@ -393,8 +406,12 @@ def deploy(args):
     if os.environ.get("AWS_ENDPOINT_URL") and "EventSourceEnabled" not in overrides and not existing:
         say("AWS_ENDPOINT_URL is set: creating the event source mapping disabled (EventSourceEnabled=false)")
         values["EventSourceEnabled"] = "false"
+    if os.environ.get("AWS_ENDPOINT_URL") and "HttpApiUrlEnabled" not in overrides and not existing:
+        say("AWS_ENDPOINT_URL is set: creating the HTTP Lambda without its Function URL (HttpApiUrlEnabled=false)")
+        values["HttpApiUrlEnabled"] = "false"
     values.update({"CodeBucket": bucket, "CodeKey": key, "CodeObjectVersion": version})
     values.update({"ProcessorCodeKey": processor_key, "ProcessorCodeObjectVersion": processor_version})
+    values.update({"HttpApiCodeKey": http_api_key, "HttpApiCodeObjectVersion": http_api_version})
     if architecture:
         values["Architecture"] = architecture
     values.update(overrides)
@@ -452,6 +469,7 @@ def main(argv):
     d = verbs.add_parser("deploy", help="create or update the stack")
     d.add_argument("--zip", required=True)
     d.add_argument("--processor-zip", required=True)
+    d.add_argument("--http-api-zip", required=True)
     d.add_argument("--stack-name", default=stack_name)
     d.add_argument("--architecture", choices=["x86_64", "arm64"])
     d.add_argument("--code-bucket", default=os.environ.get("CODE_BUCKET") or None)

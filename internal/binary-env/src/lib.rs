@@ -1,5 +1,6 @@
-//! What every binary (the two Lambdas, `cmd/command-handler` and
-//! `cmd/event-processor-lambda`, and `cmdctl`) reads from its environment and
+//! What every binary (the three Lambdas, `cmd/command-handler`,
+//! `cmd/event-processor-lambda` and `cmd/http-api`, and `cmdctl`) reads from
+//! its environment and
 //! sets up the same way, so that they behave alike:
 //!
 //! - [`knobs`]: `HANDLER_CONCURRENCY`, `MAX_CONFLICT_ATTEMPTS`,
@@ -10,13 +11,13 @@
 //! - [`clients`]: the SDK config with those timeouts on every client (the
 //!   SDK's own defaults give only a connect timeout, so a server that
 //!   accepts a request and never answers would hold a call forever);
-//! - [`logs`]: the JSON-lines log subscriber both Lambdas install.
+//! - [`logs`]: the JSON-lines log subscriber every Lambda installs.
 //!
 //! Each Lambda's own wiring is its own crate (`command-lambda`,
-//! `processor-lambda`), so neither links the other's clients. What this
-//! crate may depend on: the engines' option types and the SDK's config
-//! (`aws-config`); never an SDK client or an adapter, so that both
-//! wirings can use it.
+//! `processor-lambda`, `http-lambda`), so none links another's clients.
+//! What this crate may depend on: the engines' option types and the SDK's
+//! config (`aws-config`); never an SDK client or an adapter, so that every
+//! wiring can use it.
 //!
 //! ```
 //! let knobs = binary_env::Knobs::from_lookup(|name| match name {

@@ -208,6 +208,7 @@ impl Shared {
         if let Some(exchanges) = self.exchanges.lock().expect("exchanges lock").as_mut() {
             exchanges.push(Exchange {
                 operation,
+                path,
                 request: sent_body,
                 status: parts.status.as_u16(),
                 answer: body.clone(),

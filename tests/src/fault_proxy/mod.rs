@@ -179,6 +179,8 @@ impl SeenRequest {
 pub struct Exchange {
     /// Its `x-amz-target` (`DynamoDB_20120810.PutItem`), or `S3 METHOD`.
     pub operation: String,
+    /// Path and query (for S3: `/BUCKET/KEY`, path-style on an IP endpoint).
+    pub path: String,
     /// The request's body.
     pub request: bytes::Bytes,
     /// The answer's status.

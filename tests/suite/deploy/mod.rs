@@ -3,14 +3,18 @@
 //! ([`template_moto`]); what moto skips, checked in the template itself, and
 //! cfn-lint ([`template_static`]); the event processor's function, stream
 //! mapping and alarm ([`template_processor`]); the schedule group and the
-//! scheduler's role for alarms ([`template_alarms`]); the roles' grants
-//! against what the Lambda sends ([`grants`]); and the script behind `cargo make zip` /
+//! scheduler's role for alarms ([`template_alarms`]); the HTTP Lambda and
+//! its Function URL ([`template_http`]); the roles' grants against what
+//! the Lambdas send ([`grants`], and [`http_grants`] for the HTTP Lambda's,
+//! route by route); and the script behind `cargo make zip` /
 //! `cargo make deploy` (`stack.py`) against moto ([`script`]).
 //!
 //! moto makes the queues, the table (keys, index, stream), the bucket (with
-//! its encryption), the role and its inline policies, the function and the
-//! event source mapping; it skips `AWS::CloudWatch::Alarm`, `AWS::Scheduler::ScheduleGroup`,
-//! `AWS::S3::BucketPolicy` and `AWS::SQS::QueuePolicy`, and ignores a
+//! its encryption), the roles and their inline policies, the functions and the
+//! event source mappings; it skips `AWS::CloudWatch::Alarm`, `AWS::Scheduler::ScheduleGroup`,
+//! `AWS::S3::BucketPolicy` and `AWS::SQS::QueuePolicy`, has no
+//! `AWS::Lambda::Url` at all (a stack whose outputs name one fails, so it is
+//! deployed there with `HttpApiUrlEnabled=false`), and ignores a
 //! table's TTL and point-in-time recovery, a bucket's public access block,
 //! versioning and ownership, a queue's `RedriveAllowPolicy`, and a
 //! function's `Architectures` and `S3ObjectVersion`. Those are checked in
@@ -19,8 +23,10 @@
 //! which comes with moto).
 
 mod grants;
+mod http_grants;
 mod script;
 mod template_alarms;
+mod template_http;
 mod template_moto;
 mod template_processor;
 mod template_static;

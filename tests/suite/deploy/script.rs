@@ -31,6 +31,7 @@ async fn the_deploy_script_creates_and_updates_the_stack_on_moto() {
     let binary = dir.path().join("bootstrap");
     let zip = dir.path().join("lambda").join("bootstrap.zip");
     let processor_zip = dir.path().join("event-processor").join("bootstrap.zip");
+    let http_api_zip = dir.path().join("http-api").join("bootstrap.zip");
     let env_file = dir.path().join("stack.env");
     let stack = unique_name("deployed");
     let script = deploy_dir().join("stack.py");
@@ -83,6 +84,15 @@ async fn the_deploy_script_creates_and_updates_the_stack_on_moto() {
     ]);
     assert!(out.status.success(), "processor zip: {}", stderr(&out));
     std::fs::write(processor_zip.with_file_name("ARCH"), "arm64\n").expect("write ARCH");
+    // And the HTTP Lambda's.
+    std::fs::create_dir_all(http_api_zip.parent().expect("a parent")).expect("mkdir");
+    let out = stack_py(&[
+        "zip",
+        binary.to_str().expect("path"),
+        http_api_zip.to_str().expect("path"),
+    ]);
+    assert!(out.status.success(), "HTTP Lambda zip: {}", stderr(&out));
+    std::fs::write(http_api_zip.with_file_name("ARCH"), "arm64\n").expect("write ARCH");
 
     let deploy = |extra: &[&str]| {
         let mut args = vec![
@@ -91,6 +101,8 @@ async fn the_deploy_script_creates_and_updates_the_stack_on_moto() {
             zip.to_str().expect("path"),
             "--processor-zip",
             processor_zip.to_str().expect("path"),
+            "--http-api-zip",
+            http_api_zip.to_str().expect("path"),
             "--stack-name",
             stack.as_str(),
             "--env-file",
@@ -113,6 +125,17 @@ async fn the_deploy_script_creates_and_updates_the_stack_on_moto() {
     assert!(
         params["ProcessorCodeKey"].starts_with("event-processor/")
             && params["ProcessorCodeKey"].ends_with(".zip")
+    );
+    assert!(
+        params["HttpApiCodeKey"].starts_with("http-api/")
+            && params["HttpApiCodeKey"].ends_with(".zip")
+    );
+    // moto's CloudFormation has no AWS::Lambda::Url: left out on an emulator.
+    assert_eq!(params["HttpApiUrlEnabled"], "false");
+    assert!(
+        stderr(&out).contains("without its Function URL"),
+        "{}",
+        stderr(&out)
     );
     let env = std::fs::read_to_string(&env_file).expect("the env file");
     for name in [
@@ -167,6 +190,11 @@ async fn the_deploy_script_creates_and_updates_the_stack_on_moto() {
         params["ProcessorCodeObjectVersion"],
         current_version(params["ProcessorCodeKey"].clone()).await,
         "and the processor's"
+    );
+    assert_eq!(
+        params["HttpApiCodeObjectVersion"],
+        current_version(params["HttpApiCodeKey"].clone()).await,
+        "and the HTTP Lambda's"
     );
     let lambda = aws_sdk_lambda::Client::new(&sdk);
     let code_sha = || async {

@@ -2,6 +2,7 @@
 //! the service APIs, for two sets of parameters.
 
 mod allowed;
+mod http_api;
 mod processor;
 mod resources;
 
@@ -20,6 +21,7 @@ use super::grants::granted;
 use super::template_path;
 
 use allowed::Allowed;
+use http_api::check_http_api;
 use processor::check_processor;
 use resources::{check_bucket, check_queues, check_table, queue_arn};
 
@@ -48,7 +50,10 @@ async fn the_template_makes_what_the_handler_needs_on_moto() {
     let sdk = moto().sdk_config().await;
     let code = code_in_s3(&sdk).await;
     let defaults = Expect {
-        params: vec![("EventSourceEnabled", "false")],
+        params: vec![
+            ("EventSourceEnabled", "false"),
+            ("HttpApiUrlEnabled", "false"),
+        ],
         function_timeout: 30,
         reject_to_dlq: false,
         prefix: "",
@@ -58,6 +63,7 @@ async fn the_template_makes_what_the_handler_needs_on_moto() {
     let tuned = Expect {
         params: vec![
             ("EventSourceEnabled", "false"),
+            ("HttpApiUrlEnabled", "false"),
             ("FunctionTimeout", "60"),
             ("RejectToDlq", "true"),
             ("ConfigPrefix", "configs/"),
@@ -134,6 +140,8 @@ async fn deploy_and_check(sdk: &SdkConfig, code: &Code, expect: &Expect) -> Resu
         ("CodeObjectVersion", code.version.as_str()),
         ("ProcessorCodeKey", code.key.as_str()),
         ("ProcessorCodeObjectVersion", code.version.as_str()),
+        ("HttpApiCodeKey", code.key.as_str()),
+        ("HttpApiCodeObjectVersion", code.version.as_str()),
     ];
     params.extend(expect.params.iter().copied());
     cf.create_stack()
@@ -171,6 +179,7 @@ async fn deploy_and_check(sdk: &SdkConfig, code: &Code, expect: &Expect) -> Resu
     let table_arn = check_table(sdk, &out("TableName")).await;
     check_bucket(sdk, &out("ConfigBucketName")).await;
     check_processor(sdk, &out, &table_arn, expect).await;
+    check_http_api(sdk, &out, &outputs, &table_arn, expect).await;
     assert_eq!(out("ConfigPrefix"), expect.prefix);
 
     let lambda = aws_sdk_lambda::Client::new(sdk);
