@@ -520,5 +520,9 @@ async fn a_command_waited_for_is_bounded_by_the_hosts_deadline() {
         .insert(http_api::Deadline(std::time::Instant::now()));
     let answer = call(&router, request).await;
     assert_problem(&answer, 503, "deadline");
-    assert_problem(&call(&router, get("/aggregates/order/o-1")).await, 404, "not_found");
+    assert_problem(
+        &call(&router, get("/aggregates/order/o-1")).await,
+        404,
+        "not_found",
+    );
 }

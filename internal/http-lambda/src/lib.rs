@@ -25,6 +25,7 @@
 #![forbid(unsafe_code)]
 
 use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use aws_config::ConfigLoader;
 use axum::Router;
@@ -33,7 +34,7 @@ use binary_env::vars::{present, required};
 use binary_env::{Knobs, LambdaEnvError, load_sdk_config};
 use config_s3::{S3ConfigSource, s3_client};
 use handler_core::{Clock, SystemClock};
-use http_api::HttpApi;
+use http_api::{Deadline, HttpApi};
 use sqs_commands::SqsCommandQueue;
 use store_dynamodb::{DynamoStore, TableCheckError, check_before_use};
 
@@ -107,9 +108,34 @@ pub async fn lambda_router(env: &HttpEnv, loader: ConfigLoader) -> Result<Router
         .with_options(env.knobs.handler.clone())
         .with_clock(clock);
     let queue = SqsCommandQueue::new(aws_sdk_sqs::Client::new(&sdk), &env.command_queue_url);
-    Ok(HttpApi::new(Arc::new(handler))
+    let router = HttpApi::new(Arc::new(handler))
         .with_queue(Arc::new(queue))
-        .router())
+        .router();
+    Ok(router.layer(axum::middleware::map_request(with_invocation_deadline)))
+}
+
+/// Gives each request the invocation's deadline ([`Deadline`]), read from
+/// the Lambda context `lambda_http` puts beside it: a command waited for
+/// then stops as a batch does before the function is cut off.
+async fn with_invocation_deadline(mut request: axum::extract::Request) -> axum::extract::Request {
+    let deadline = request
+        .extensions()
+        .get::<lambda_http::Context>()
+        .map(|context| context.deadline);
+    if let Some(deadline) = deadline {
+        let deadline = deadline_of(deadline, SystemTime::now(), Instant::now());
+        request.extensions_mut().insert(deadline);
+    }
+    request
+}
+
+/// The deadline `deadline_ms` (milliseconds since the epoch, the Lambda
+/// context's) as an [`Instant`], from the clocks read now.
+fn deadline_of(deadline_ms: u64, now: SystemTime, now_instant: Instant) -> Deadline {
+    let now_ms = now
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+    Deadline(now_instant + Duration::from_millis(deadline_ms.saturating_sub(now_ms)))
 }
 
 #[cfg(test)]
@@ -117,6 +143,18 @@ mod tests {
     use binary_env::KnobError;
 
     use super::*;
+
+    #[test]
+    fn the_invocation_deadline_becomes_an_instant_as_far_ahead() {
+        let now = UNIX_EPOCH + Duration::from_millis(1_000_000);
+        let at = Instant::now();
+        assert_eq!(
+            deadline_of(1_003_000, now, at),
+            Deadline(at + Duration::from_secs(3))
+        );
+        // A deadline already past is now.
+        assert_eq!(deadline_of(999_000, now, at), Deadline(at));
+    }
 
     fn env(vars: &'static [(&'static str, &'static str)]) -> Result<HttpEnv, LambdaEnvError> {
         HttpEnv::from_lookup(move |name| {

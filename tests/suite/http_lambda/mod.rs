@@ -269,6 +269,19 @@ async fn prefer_wait_applies_on_the_table_and_get_reads_it_back() {
         Some("application/problem+json")
     );
     assert_eq!(refused.json()["code"], "invalid_transition");
+    // An invocation out of time starts nothing: 503 `deadline`.
+    let late = url::call_with(
+        &router,
+        post_json(
+            "/aggregates/order/o-read/commands",
+            &[("prefer", "wait")],
+            &json!({"command": "ProcessPayment", "commandId": "http-late-1"}),
+        ),
+        lambda_http::Context::default(),
+    )
+    .await;
+    assert_eq!(late.status, 503, "{}", late.body);
+    assert_eq!(late.json()["code"], "deadline");
     assert_eq!(
         all_events(&stack.store(), &key).await.unwrap().len(),
         2,

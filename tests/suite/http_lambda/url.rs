@@ -66,11 +66,23 @@ impl Answer {
 }
 
 /// Runs one event through the router as the Lambda runtime would, with a
-/// default `Context`.
+/// `Context` whose deadline is a minute away (as a function's timeout gives).
 pub(crate) async fn call(router: &Router, request: LambdaRequest) -> Answer {
+    let in_a_minute = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_millis()
+        + 60_000;
+    let mut context = Context::default();
+    context.deadline = u64::try_from(in_a_minute).expect("fits");
+    call_with(router, request, context).await
+}
+
+/// Runs one event through the router with `context`.
+pub(crate) async fn call_with(router: &Router, request: LambdaRequest, context: Context) -> Answer {
     let adapter = Adapter::from(router.clone());
     let response = adapter
-        .oneshot(LambdaEvent::new(request, Context::default()))
+        .oneshot(LambdaEvent::new(request, context))
         .await
         .unwrap_or_else(|e: std::convert::Infallible| match e {});
     let value = serde_json::to_value(&response).expect("the answer serializes");
