@@ -23,5 +23,7 @@ mod reservation_timeout;
 mod saga;
 mod saga_property;
 mod send_file;
+mod serve_bad_input;
+mod serve_slow;
 mod tour;
 mod trace_versions;
