@@ -24,6 +24,7 @@ mod saga;
 mod saga_property;
 mod send_file;
 mod serve_bad_input;
+mod serve_load;
 mod serve_slow;
 mod tour;
 mod trace_versions;
