@@ -18,7 +18,10 @@
 //! generator's CPU per request (`/proc/PID/stat`).
 //!
 //! - `cargo bench -p cmdctl --bench http_serve`: the release build,
-//!   measured (`BENCH_SCALE=N` multiplies the counts).
+//!   measured. `BENCH_SCALE=N` multiplies the counts; `BENCH_CLIENTS=N`
+//!   runs N clients instead of 64; `BENCH_CASES=health,across,within,read`
+//!   runs only those cases; `CMDCTL_BIN=PATH` serves with another build of
+//!   `cmdctl` (a profiling build, say).
 //! - Under `cargo test --benches` (`.ci/run`): 64 clients × 5 requests per
 //!   case in the debug build, asserting every answer only.
 #![forbid(unsafe_code)]
@@ -33,6 +36,7 @@ use serde_json::json;
 use testkit::http::{Connection, Request, Response, Served};
 use tokio::sync::Barrier;
 
+/// Clients, unless `BENCH_CLIENTS` says otherwise.
 const CLIENTS: usize = 64;
 const HOT: usize = 4;
 /// Only a server that stopped answering reaches it.
@@ -41,6 +45,8 @@ const HANG: Duration = Duration::from_secs(120);
 /// Requests per client of each case.
 struct Plan {
     measuring: bool,
+    clients: usize,
+    cases: Vec<String>,
     health: usize,
     across: usize,
     within: usize,
@@ -54,9 +60,20 @@ impl Plan {
             .ok()
             .and_then(|s| s.parse().ok())
             .unwrap_or(1);
+        let clients = std::env::var("BENCH_CLIENTS")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(CLIENTS);
+        let cases = std::env::var("BENCH_CASES")
+            .unwrap_or_else(|_| "health,across,within,read".to_owned())
+            .split(',')
+            .map(|c| c.trim().to_owned())
+            .collect();
         if measuring {
             Plan {
                 measuring,
+                clients,
+                cases,
                 health: 1000 * scale,
                 across: 250 * scale,
                 within: 250 * scale,
@@ -65,6 +82,8 @@ impl Plan {
         } else {
             Plan {
                 measuring,
+                clients,
+                cases,
                 health: 5,
                 across: 5,
                 within: 5,
@@ -145,6 +164,7 @@ fn clock_ticks() -> u64 {
 /// is counted and sent again, anything `ok` refuses fails the bench.
 async fn case(
     server: &Served,
+    clients: usize,
     case: &'static str,
     per_client: usize,
     request: impl Fn(usize, usize) -> Request + Send + Sync + 'static,
@@ -152,8 +172,8 @@ async fn case(
 ) -> Figures {
     let addr = server.addr();
     let request = Arc::new(request);
-    let start = Arc::new(Barrier::new(CLIENTS + 1));
-    let tasks: Vec<_> = (0..CLIENTS)
+    let start = Arc::new(Barrier::new(clients + 1));
+    let tasks: Vec<_> = (0..clients)
         .map(|c| {
             let (request, start) = (request.clone(), start.clone());
             tokio::spawn(async move { client(addr, c, per_client, request, ok, start).await })
@@ -163,7 +183,7 @@ async fn case(
     let (server_before, client_before) = (cpu_of(&pid), cpu_of("self"));
     start.wait().await;
     let started = Instant::now();
-    let mut latencies = Vec::with_capacity(CLIENTS * per_client);
+    let mut latencies = Vec::with_capacity(clients * per_client);
     let mut overloaded = 0;
     for task in tasks {
         let (mine, shed) = task.await.expect("a client ends");
@@ -242,7 +262,9 @@ fn main() {
     let plan = Plan::from_args();
     let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let store = tempfile::tempdir().expect("a temp dir");
-    let mut serve = Command::new(env!("CARGO_BIN_EXE_cmdctl"));
+    let binary =
+        std::env::var_os("CMDCTL_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_cmdctl").into());
+    let mut serve = Command::new(binary);
     serve
         .env_remove("RUST_LOG")
         .env_remove("CMDCTL_STORE")
@@ -266,49 +288,68 @@ fn main() {
             let answer = setup.send(&open).await.expect("an answer");
             assert!(applied(&answer), "{}", answer.text());
         }
-        vec![
-            case(
-                &server,
-                "`GET /healthz` (the floor)",
-                plan.health,
-                |_, _| Request::get("/healthz"),
-                fine,
-            )
-            .await,
-            case(
-                &server,
-                "`POST /commands`, wait, across aggregates (each request opens one)",
-                plan.across,
-                |c, i| command(format!("open-{c}-{i}"), format!("c-{c}-{i}"), "Open"),
-                applied,
-            )
-            .await,
-            case(
-                &server,
-                "`POST /commands`, wait, within 4 aggregates (`Add`)",
-                plan.within,
-                |c, i| {
-                    command(
-                        format!("add-{c}-{i}"),
-                        format!("hot-{}", (c + i) % HOT),
-                        "Add",
+        let n = plan.clients;
+        let mut figures = Vec::new();
+        for name in &plan.cases {
+            figures.push(match name.as_str() {
+                "health" => {
+                    case(
+                        &server,
+                        n,
+                        "`GET /healthz` (the floor)",
+                        plan.health,
+                        |_, _| Request::get("/healthz"),
+                        fine,
                     )
-                },
-                applied,
-            )
-            .await,
-            case(
-                &server,
-                "`GET /aggregates/counter/hot-0` (one aggregate)",
-                plan.reads,
-                |_, _| Request::get("/aggregates/counter/hot-0"),
-                fine,
-            )
-            .await,
-        ]
+                    .await
+                }
+                "across" => {
+                    case(
+                        &server,
+                        n,
+                        "`POST /commands`, wait, across aggregates (each request opens one)",
+                        plan.across,
+                        |c, i| command(format!("open-{c}-{i}"), format!("c-{c}-{i}"), "Open"),
+                        applied,
+                    )
+                    .await
+                }
+                "within" => {
+                    case(
+                        &server,
+                        n,
+                        "`POST /commands`, wait, within 4 aggregates (`Add`)",
+                        plan.within,
+                        |c, i| {
+                            command(
+                                format!("add-{c}-{i}"),
+                                format!("hot-{}", (c + i) % HOT),
+                                "Add",
+                            )
+                        },
+                        applied,
+                    )
+                    .await
+                }
+                "read" => {
+                    case(
+                        &server,
+                        n,
+                        "`GET /aggregates/counter/hot-0` (one aggregate)",
+                        plan.reads,
+                        |_, _| Request::get("/aggregates/counter/hot-0"),
+                        fine,
+                    )
+                    .await
+                }
+                other => panic!("BENCH_CASES: no case {other:?} (health, across, within, read)"),
+            });
+        }
+        figures
     });
     println!(
-        "http_serve: {CLIENTS} keep-alive clients on loopback, {} build of cmdctl serve, embedded store",
+        "http_serve: {} keep-alive clients on loopback, {} build of cmdctl serve, embedded store",
+        plan.clients,
         if cfg!(debug_assertions) {
             "debug"
         } else {
@@ -324,7 +365,7 @@ fn main() {
     }
     if !plan.measuring {
         for f in &figures {
-            assert_eq!(f.requests - f.overloaded, CLIENTS * 5, "{}", f.case);
+            assert_eq!(f.requests - f.overloaded, plan.clients * 5, "{}", f.case);
         }
     }
     let stderr = server.stderr();
