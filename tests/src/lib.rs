@@ -6,6 +6,8 @@
 //! - [`scenario`]: given/when/then for the batch handler;
 //! - [`progress`]: waits bounded by lack of progress, not by total time;
 //! - [`black_hole`]: an endpoint that accepts connections and never answers;
+//! - [`http`]: a server process of one test and a raw HTTP/1.1 client for it
+//!   (the HTTP API's hostile-input, load and bench runs);
 //! - [`capacity`]: DynamoDB capacity units by AWS's rules, from the wire;
 //! - [`stream`]: the table's stream read as Lambda reads it, as Lambda's
 //!   event; [`bus`]: an EventBridge rule delivering to a queue;
@@ -23,6 +25,7 @@ pub mod config_conformance;
 pub mod conformance;
 pub mod fault_proxy;
 pub mod faulty;
+pub mod http;
 pub mod moto;
 pub mod progress;
 pub mod requests;

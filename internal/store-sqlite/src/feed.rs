@@ -107,22 +107,18 @@ impl EventFeed for SqliteStore {
 impl Checkpoints for SqliteStore {
     async fn checkpoint(&self, name: &str) -> Result<Option<String>, StoreError> {
         let conn = self.conn()?;
-        conn.query_row(
-            "SELECT cursor FROM checkpoints WHERE name = ?1",
-            [name],
-            |r| r.get(0),
-        )
-        .optional()
-        .map_err(unavailable)
+        conn.prepare_cached("SELECT cursor FROM checkpoints WHERE name = ?1")
+            .and_then(|mut s| s.query_row([name], |r| r.get(0)).optional())
+            .map_err(unavailable)
     }
 
     async fn save_checkpoint(&self, name: &str, cursor: &str) -> Result<(), StoreError> {
         let conn = self.conn()?;
-        conn.execute(
+        conn.prepare_cached(
             "INSERT INTO checkpoints (name, cursor) VALUES (?1, ?2)
              ON CONFLICT (name) DO UPDATE SET cursor = excluded.cursor",
-            params![name, cursor],
         )
+        .and_then(|mut s| s.execute(params![name, cursor]))
         .map(|_| ())
         .map_err(unavailable)
     }

@@ -64,6 +64,9 @@ use handler_core::{
 use handler_core::{Checkpoints, Correlations, EventFeed};
 use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
 
+/// Statements kept prepared per connection: more than the store has.
+const STATEMENT_CACHE: usize = 64;
+
 /// The SQLite event store.
 #[derive(Debug)]
 pub struct SqliteStore {
@@ -92,6 +95,9 @@ impl SqliteStore {
 
     fn with_connection(conn: Connection, file: Option<PathBuf>) -> Result<Self, OpenError> {
         conn.busy_timeout(Duration::from_secs(10))?;
+        // Every statement of the store stays prepared (rusqlite keeps 16 by
+        // default, fewer than the store has).
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         schema::migrate(&conn, file)?;
         Ok(Self {
             conn: Mutex::new(conn),
@@ -141,12 +147,7 @@ impl EventStore for SqliteStore {
             return Ok(Loaded::default());
         }
         let mut commands = Vec::new();
-        let mut stmt = conn
-            .prepare_cached(
-                "SELECT version, fingerprint FROM events WHERE pk = ?1 AND command_id = ?2
-                 ORDER BY version LIMIT 1",
-            )
-            .map_err(unavailable)?;
+        let mut stmt = conn.prepare_cached(COMMAND_LOOKUP).map_err(unavailable)?;
         for id in command_ids {
             let record = stmt
                 .query_row(params![key.to_string(), id], |r| {
@@ -172,10 +173,8 @@ impl EventStore for SqliteStore {
             .map_err(unavailable)?;
         let pk = commit.key.to_string();
         let current: u64 = tx
-            .query_row("SELECT version FROM heads WHERE pk = ?1", [&pk], |r| {
-                r.get::<_, i64>(0)
-            })
-            .optional()
+            .prepare_cached("SELECT version FROM heads WHERE pk = ?1")
+            .and_then(|mut s| s.query_row([&pk], |r| r.get::<_, i64>(0)).optional())
             .map_err(unavailable)?
             .map_or(0, |v| v as u64);
         if current != commit.expected_version {
@@ -227,23 +226,26 @@ impl EventStore for SqliteStore {
                 }
             }
         }
-        tx.execute(
+        let head_alarms = (!commit.head.alarms.is_empty())
+            .then(|| to_text(&commit.head.alarms))
+            .transpose()?;
+        tx.prepare_cached(
             "INSERT INTO heads (pk, aggregate_type, aggregate_id, state, version, data, alarms)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
              ON CONFLICT (pk) DO UPDATE SET state = excluded.state, version = excluded.version,
                                             data = excluded.data, alarms = excluded.alarms",
-            params![
+        )
+        .and_then(|mut upsert| {
+            upsert.execute(params![
                 pk,
                 commit.key.aggregate_type,
                 commit.key.aggregate_id,
                 commit.head.state,
                 commit.head.version as i64,
                 to_json(&commit.head.data),
-                (!commit.head.alarms.is_empty())
-                    .then(|| to_text(&commit.head.alarms))
-                    .transpose()?,
-            ],
-        )
+                head_alarms,
+            ])
+        })
         .map_err(unavailable)?;
         tx.commit().map_err(unavailable)?;
         Ok(())
@@ -363,6 +365,15 @@ impl AggregateIndex for SqliteStore {
         rows.collect::<Result<_, _>>().map_err(unavailable)
     }
 }
+
+/// A command id's event within its aggregate. `INDEXED BY`: left to
+/// itself, SQLite serves the `ORDER BY version` from the `(pk, version)`
+/// key and scans the aggregate's whole history for the id, which made every
+/// command cost as much as the aggregate's length; through
+/// `events_by_command` it is one seek, and the order is over the few rows
+/// (at most one) that match.
+const COMMAND_LOOKUP: &str = "SELECT version, fingerprint FROM events INDEXED BY events_by_command
+                              WHERE pk = ?1 AND command_id = ?2 ORDER BY version LIMIT 1";
 
 /// The columns an [`EventRow`] reads, in its order.
 const EVENT_COLUMNS: &str = "version, event_type, state, payload, command_id, metadata, \

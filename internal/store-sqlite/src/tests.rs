@@ -210,3 +210,27 @@ fn the_store_keeps_the_error_it_met_as_the_source() {
         "{err:?}"
     );
 }
+
+/// The command lookup is a seek on `events_by_command`, never a walk of the
+/// aggregate's history (which SQLite would choose for the `ORDER BY`).
+#[test]
+fn a_command_id_is_found_through_its_index() {
+    let store = SqliteStore::in_memory().expect("a store");
+    let conn = store.conn().expect("the connection");
+    let plan: Vec<String> = conn
+        .prepare(&format!("EXPLAIN QUERY PLAN {COMMAND_LOOKUP}"))
+        .and_then(|mut s| {
+            s.query_map(params!["order#o-1", "c-1"], |r| r.get::<_, String>(3))?
+                .collect()
+        })
+        .expect("a plan");
+    // Then a sort of what matched (at most one row).
+    assert_eq!(
+        plan,
+        vec![
+            "SEARCH events USING INDEX events_by_command (pk=? AND command_id=?)",
+            "USE TEMP B-TREE FOR ORDER BY"
+        ],
+        "{plan:?}"
+    );
+}

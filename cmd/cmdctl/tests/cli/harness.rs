@@ -355,3 +355,16 @@ pub(crate) fn run_unless_hung(mut cmd: Command, hang: std::time::Duration) -> Ru
     }
     Run::from(child.wait_with_output().expect("cmdctl ends"))
 }
+
+// ---------------------------------------------------------------------------
+// `cmdctl serve` on a free loopback port, driven through a real socket.
+
+impl Cli {
+    /// `cmdctl serve --listen 127.0.0.1:0` on this store and `config/` (or
+    /// the `--config` among `args`), until dropped.
+    pub(crate) fn serve(&self, args: &[&str]) -> testkit::http::Served {
+        let mut all = vec!["serve", "--listen", "127.0.0.1:0"];
+        all.extend_from_slice(args);
+        testkit::http::Served::start(self.command(&all))
+    }
+}

@@ -25,5 +25,8 @@ mod saga;
 mod saga_property;
 mod send_file;
 mod serve;
+mod serve_bad_input;
+mod serve_load;
+mod serve_slow;
 mod tour;
 mod trace_versions;
