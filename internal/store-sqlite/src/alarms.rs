@@ -75,7 +75,7 @@ impl SqliteStore {
         let mut stmt = conn
             .prepare_cached(
                 "SELECT aggregate_type, aggregate_id, alarm FROM pending_alarms
-                 WHERE due <= ?1 ORDER BY due, pk, name LIMIT ?2",
+                 WHERE due <= ?1 ORDER BY due, pk, name LIMIT CAST(?2 AS INTEGER)",
             )
             .map_err(unavailable)?;
         let rows = stmt

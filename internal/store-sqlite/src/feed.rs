@@ -73,7 +73,7 @@ impl EventFeed for SqliteStore {
                 "SELECT {} FROM events
                  WHERE seq > ?1 AND (?2 IS NULL OR aggregate_type = ?2)
                    AND (?3 IS NULL OR recorded_at >= ?3)
-                 ORDER BY seq LIMIT ?4",
+                 ORDER BY seq LIMIT CAST(?4 AS INTEGER)",
                 feed_columns()
             ))
             .map_err(unavailable)?;
@@ -138,7 +138,7 @@ impl Correlations for SqliteStore {
             .prepare_cached(&format!(
                 "SELECT {} FROM events
                  WHERE json_extract(metadata, '$.correlationId') = ?1 OR command_id = ?1
-                 ORDER BY recorded_at, pk, version LIMIT ?2",
+                 ORDER BY recorded_at, pk, version LIMIT CAST(?2 AS INTEGER)",
                 feed_columns()
             ))
             .map_err(unavailable)?;

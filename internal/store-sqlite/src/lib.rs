@@ -258,12 +258,7 @@ impl EventStore for SqliteStore {
         limit: usize,
     ) -> Result<Vec<Event>, StoreError> {
         let conn = self.conn()?;
-        let mut stmt = conn
-            .prepare_cached(&format!(
-                "SELECT {EVENT_COLUMNS} FROM events WHERE pk = ?1 AND version > ?2
-                 ORDER BY version LIMIT ?3"
-            ))
-            .map_err(unavailable)?;
+        let mut stmt = conn.prepare_cached(EVENTS_AFTER).map_err(unavailable)?;
         let rows = stmt
             .query_map(
                 params![key.to_string(), after_version as i64, limit as i64],
@@ -347,7 +342,7 @@ impl AggregateIndex for SqliteStore {
             .prepare_cached(
                 "SELECT aggregate_id, state, version FROM heads
                  WHERE aggregate_type = ?1 AND aggregate_id > ?2
-                 ORDER BY aggregate_id LIMIT ?3",
+                 ORDER BY aggregate_id LIMIT CAST(?3 AS INTEGER)",
             )
             .map_err(unavailable)?;
         let rows = stmt
@@ -375,9 +370,30 @@ impl AggregateIndex for SqliteStore {
 const COMMAND_LOOKUP: &str = "SELECT version, fingerprint FROM events INDEXED BY events_by_command
                               WHERE pk = ?1 AND command_id = ?2 ORDER BY version LIMIT 1";
 
+/// The columns an [`EventRow`] reads, in its order (a macro, so that the
+/// statements reading them are constants).
+macro_rules! event_columns {
+    () => {
+        "version, event_type, state, payload, command_id, metadata, recorded_at, config_version, alarms"
+    };
+}
+
 /// The columns an [`EventRow`] reads, in its order.
-const EVENT_COLUMNS: &str = "version, event_type, state, payload, command_id, metadata, \
-                             recorded_at, config_version, alarms";
+const EVENT_COLUMNS: &str = event_columns!();
+
+// Every `LIMIT` bound as a parameter is written `LIMIT CAST(?N AS INTEGER)`.
+// With a bare `LIMIT ?N`, this SQLite expires the compiled statement
+// whenever the parameter is bound, so each call compiled it again (counted
+// by `StatementStatus::RePrepare`; about 6% of the HTTP server's time under
+// load); as an expression, the limit is read at run time and the compiled
+// statement is kept. The value, an integer, is the same.
+
+/// An aggregate's events after a version, oldest first.
+const EVENTS_AFTER: &str = concat!(
+    "SELECT ",
+    event_columns!(),
+    " FROM events WHERE pk = ?1 AND version > ?2 ORDER BY version LIMIT CAST(?3 AS INTEGER)"
+);
 
 /// One event's columns as stored (JSON still text).
 struct EventRow {

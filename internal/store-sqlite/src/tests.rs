@@ -234,3 +234,42 @@ fn a_command_id_is_found_through_its_index() {
         "{plan:?}"
     );
 }
+
+/// A statement with a bound `LIMIT` is compiled once, not on every call
+/// (the note above [`EVENTS_AFTER`]); the events' read is the one every
+/// answer of the HTTP API makes.
+#[test]
+fn the_events_read_is_not_compiled_again_on_every_call() {
+    let store = SqliteStore::in_memory().expect("a store");
+    let key = AggregateKey::new("order", "o-1");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("a runtime");
+    runtime.block_on(async {
+        for version in 0..3 {
+            store
+                .append(&one_event::commit(&key, version))
+                .await
+                .expect("appended");
+        }
+        for (after, limit) in [(0, 1), (1, 2), (2, 100)] {
+            store.events(&key, after, limit).await.expect("read");
+        }
+    });
+    let conn = store.conn().expect("the connection");
+    let cached = conn
+        .prepare_cached(EVENTS_AFTER)
+        .expect("the cached statement");
+    assert_eq!(cached.get_status(rusqlite::StatementStatus::RePrepare), 0);
+    // What it avoids: a plain bound LIMIT is compiled again at each call.
+    let mut plain = conn
+        .prepare("SELECT version FROM events WHERE pk = ?1 ORDER BY version LIMIT ?2")
+        .expect("prepared");
+    for limit in [1, 2] {
+        plain
+            .query_map(params!["order#o-1", limit], |r| r.get::<_, i64>(0))
+            .expect("read")
+            .for_each(drop);
+    }
+    assert_eq!(plain.get_status(rusqlite::StatementStatus::RePrepare), 2);
+}
