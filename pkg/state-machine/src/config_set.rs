@@ -1,6 +1,8 @@
 //! Faults of a SET of configs, the ones the handler loads together
-//! (docs/reference.md §2): a reaction to a type that has no config, and a
-//! cycle of reactions that can never end.
+//! (docs/reference.md §2): a reaction to a type that has no config, a
+//! cycle of reactions that can never end, two bindings of one outside event
+//! (source and detail-type), and more bindings than EventBridge gives rules
+//! to one bus ([`MAX_BINDINGS`]).
 //!
 //! Only literal reactions are followed (an `aggregateType` or `command` that
 //! is a rule is checked at run time, bounded by the hop limit), and the
@@ -16,7 +18,7 @@ use serde_json::Value;
 
 use crate::fault::ConfigFault;
 use crate::machine::StateMachine;
-use crate::model::config::transition_name;
+use crate::model::config::{BindingSpec, binding_name, transition_name};
 
 /// One fault of a set, located in the config of `aggregate_type`.
 #[derive(Debug, Clone, PartialEq)]
@@ -30,6 +32,10 @@ pub struct SetFault {
     /// drop the fault).
     pub missing_type: Option<String>,
 }
+
+/// The most bindings a set of configs may hold: each is one EventBridge
+/// rule, and a bus takes 300 rules by default.
+pub const MAX_BINDINGS: usize = 300;
 
 /// A transition: (index of its machine in the set, index in its config).
 type Node = (usize, usize);
@@ -132,6 +138,57 @@ pub fn validate_set(machines: &[&StateMachine]) -> Vec<SetFault> {
                     ),
                     missing_type: None,
                 });
+            }
+        }
+    }
+    faults.extend(binding_faults(machines));
+    faults
+}
+
+/// Two bindings of one source and detail-type in two configs (the second
+/// is the fault, naming both), and bindings beyond [`MAX_BINDINGS`].
+fn binding_faults(machines: &[&StateMachine]) -> Vec<SetFault> {
+    let mut faults = Vec::new();
+    let mut first: HashMap<(&str, &str), (&str, usize, &BindingSpec)> = HashMap::new();
+    let mut count = 0usize;
+    for machine in machines {
+        let own = machine.aggregate_type();
+        for (i, b) in machine.config().bindings.iter().enumerate() {
+            count += 1;
+            if count == MAX_BINDINGS + 1 {
+                faults.push(SetFault {
+                    aggregate_type: own.to_owned(),
+                    fault: ConfigFault::new(
+                        format!("bindings[{i}]"),
+                        format!(
+                            "the configs hold more than {MAX_BINDINGS} bindings, and each is one                              EventBridge rule: a bus takes {MAX_BINDINGS} rules by default"
+                        ),
+                    ),
+                    missing_type: None,
+                });
+            }
+            match first.get(&(b.source.as_str(), b.detail_type.as_str())) {
+                // One config's own duplicates are its compile's faults.
+                Some(&(other, _, _)) if other == own => {}
+                Some(&(other, k, spec)) => faults.push(SetFault {
+                    aggregate_type: own.to_owned(),
+                    fault: ConfigFault::new(
+                        format!("bindings[{i}]"),
+                        format!(
+                            "{}.{} and {own}.{} both bind source `{}` and detail-type `{}`: an \
+                             event must become one command",
+                            other,
+                            binding_name(k, spec),
+                            binding_name(i, b),
+                            b.source,
+                            b.detail_type
+                        ),
+                    ),
+                    missing_type: None,
+                }),
+                None => {
+                    first.insert((&b.source, &b.detail_type), (own, i, b));
+                }
             }
         }
     }

@@ -12,6 +12,7 @@
 //! | FIFO deduplication id | `sha256hex(commandId)` ([`deduplication_id`]) | FIFO command messages |
 //! | alarm schedule name | `alarm-` + the first 40 hex digits of `sha256hex("{pk}\n{alarm}\n{version}")` ([`schedule_name`]) | EventBridge Scheduler schedules |
 //! | listing shard | the first byte of `sha256(aggregateId)` modulo the shard count ([`list_shard`]) | the DynamoDB listing index |
+//! | bound command id | `{source}/{id}` of the EventBridge event; over 200 bytes `sha256hex(id)` + `@b` ([`binding_command_id`]) | an outside event's command (`bindings`) |
 //! | file line command id | `file-` + the first 32 hex digits of `sha256hex("cmdctl send --file\n{occurrence}\n{line}")` ([`file_line_command_id`]) | `cmdctl send --file`, for a line without `commandId` |
 
 use serde_json::{Map, Number, Value};
@@ -56,6 +57,19 @@ pub fn reaction_command_id(
 /// over [`MAX_READABLE_ID`] bytes, its SHA-256 in hex followed by `@a`.
 pub(crate) fn alarm_command_id(setting_event: &str, name: &str) -> String {
     bounded_command_id(format!("{setting_event}/alarm/{name}"), "@a")
+}
+
+/// The command id of the outside event `id` from `source` (EventBridge's
+/// fields): `{source}/{id}`, so every delivery of one event is one command;
+/// over [`MAX_READABLE_ID`] bytes, its SHA-256 in hex followed by `@b`.
+///
+/// ```
+/// use state_machine::ids::binding_command_id;
+/// assert_eq!(binding_command_id("payments.provider", "e-1"), "payments.provider/e-1");
+/// assert!(binding_command_id("payments.provider", &"x".repeat(300)).ends_with("@b"));
+/// ```
+pub fn binding_command_id(source: &str, id: &str) -> String {
+    bounded_command_id(format!("{source}/{id}"), "@b")
 }
 
 /// `id` when it is at most [`MAX_READABLE_ID`] bytes, else its SHA-256 in
@@ -248,6 +262,14 @@ mod tests {
         assert_eq!(
             schedule_name("order#o-1", "payment-timeout", 3),
             "alarm-951fe8c4a77c1f809d1031b0b20b41f344a97215"
+        );
+        assert_eq!(
+            binding_command_id("payments.provider", "e-1"),
+            "payments.provider/e-1"
+        );
+        assert_eq!(
+            binding_command_id("payments.provider", &"x".repeat(300)),
+            "920885312f0b2c274dfa7a9fd8a38594b1c2bb288b91101e4b055525a9fcefb0@b"
         );
         assert_eq!((list_shard("o-1", 32), list_shard("sku-1", 32)), (28, 23));
         assert_eq!(

@@ -58,32 +58,33 @@ pub(crate) fn run(
     let addr = listener.local_addr().context("the bound address")?;
     writeln!(out, "listening on http://{addr}")?;
     out.flush()?;
-    serving_runtime.block_on(async {
-        let (stop, stopped) = tokio::sync::watch::channel(());
-        let serving = http_api::serve(listener, router, limits, async {
-            signal().await;
-            let _ = stop.send(());
-        });
-        let following = async {
-            let Some(runtime) = &local else { return };
-            let mut stopped = stopped.clone();
-            let stop = async move {
-                let _ = stopped.changed().await;
-            };
-            local_runtime::follow(runtime, &wake, DEFAULT_TICK, stop, |run| match run {
-                Ok(report) => {
-                    for notice in &report.notices {
-                        output::note(&notice_line(notice));
+    serving_runtime
+        .block_on(async {
+            let (stop, stopped) = tokio::sync::watch::channel(());
+            let serving = http_api::serve(listener, router, limits, async {
+                signal().await;
+                let _ = stop.send(());
+            });
+            let following = async {
+                let Some(runtime) = &local else { return };
+                let mut stopped = stopped.clone();
+                let stop = async move {
+                    let _ = stopped.changed().await;
+                };
+                local_runtime::follow(runtime, &wake, DEFAULT_TICK, stop, |run| match run {
+                    Ok(report) => {
+                        for notice in &report.notices {
+                            output::note(&notice_line(notice));
+                        }
                     }
-                }
-                Err(error) => output::note(&format!("reactions: {error:#}")),
-            })
-            .await;
-        };
-        let (served, ()) = tokio::join!(serving, following);
-        served
-    })
-    .context("serving")?;
+                    Err(error) => output::note(&format!("reactions: {error:#}")),
+                })
+                .await;
+            };
+            let (served, ()) = tokio::join!(serving, following);
+            served
+        })
+        .context("serving")?;
     Ok(Exit::Ok)
 }
 
