@@ -42,6 +42,13 @@ impl StateMachine {
             .position(|b| b.source == source && b.detail_type == detail_type)
     }
 
+    /// How the binding of `source` and `detail_type` is named in failures
+    /// (``bindings[0] (`payments.provider` `PaymentSucceeded` -> `ConfirmCharge`)``).
+    pub fn binding_name(&self, source: &str, detail_type: &str) -> Option<String> {
+        let index = self.binding_of(source, detail_type)?;
+        Some(binding_name(index, &self.config().bindings[index]))
+    }
+
     /// The command `event` (an EventBridge event as JSON: `version`, `id`,
     /// `source`, `detail-type`, `detail`) becomes through this config's
     /// binding of its `source` and `detail-type`; `None` when it has none.
