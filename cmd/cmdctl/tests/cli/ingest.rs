@@ -1,0 +1,101 @@
+//! `cmdctl ingest`: outside events from a file or stdin, one JSON event or
+//! JSON lines of them, run as one batch through the bindings.
+
+use serde_json::{Value, json};
+
+use crate::harness::*;
+
+/// The provider's event `id` of `detail_type` about order `order`.
+pub(crate) fn provider_event(id: &str, detail_type: &str, detail: Value) -> String {
+    json!({
+        "version": "0", "id": id, "detail-type": detail_type, "source": "payments.provider",
+        "account": "123456789012", "time": "2030-01-01T12:00:00Z", "region": "eu-west-1",
+        "resources": [], "detail": detail
+    })
+    .to_string()
+}
+
+/// An order `id` of 2 beans paid by transfer, placed on a fresh stock: its
+/// payment waits for the provider.
+pub(crate) fn place_transfer(cli: &Cli, id: &str) {
+    cli.run(&[
+        "exec",
+        "inventory",
+        "beans",
+        "Restock",
+        "--payload",
+        r#"{"quantity":10,"price":4}"#,
+        "--command-id",
+        &format!("restock-for-{id}"),
+    ])
+    .ok();
+    cli.run(&[
+        "exec",
+        "order",
+        id,
+        "CreateOrder",
+        "--payload",
+        r#"{"itemId":"beans","quantity":2,"paymentMethod":"transfer"}"#,
+        "--command-id",
+        &format!("place-{id}"),
+    ])
+    .ok();
+}
+
+#[test]
+fn json_lines_from_stdin_are_one_batch_and_a_refusal_exits_1() {
+    let cli = Cli::new();
+    place_transfer(&cli, "o-1");
+    let lines = [
+        provider_event(
+            "e-1",
+            "PaymentSucceeded",
+            json!({"orderId": "o-1", "reference": "r-1"}),
+        ),
+        String::new(),
+        provider_event("e-2", "PaymentRefunded", json!({"orderId": "o-1"})),
+        provider_event("e-3", "PaymentSucceeded", json!({"reference": "r-3"})),
+    ]
+    .join("\n");
+    let run = cli.run_with_stdin(&["ingest", "--json", "-"], &lines);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let out = run.json();
+    let outcomes = out["outcomes"].as_array().expect("outcomes");
+    let summary: Vec<(&str, &str)> = outcomes
+        .iter()
+        .map(|o| {
+            (
+                o["outcome"].as_str().unwrap(),
+                o["reasonCode"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("applied", ""),
+            ("rejected", "unbound_event"),
+            ("rejected", "binding_failed")
+        ]
+    );
+    assert_eq!(outcomes[0]["commandId"], "payments.provider/e-1");
+    assert_eq!(outcomes[0]["aggregate"], "payment#o-1");
+    assert!(outcomes[1]["reason"].as_str().unwrap().contains("e-2"));
+    // The reactions ran: the charge confirmed paid and confirmed the order.
+    assert_eq!(out["reactions"]["failed"], 0, "{out}");
+    let order = cli.run(&["state", "order", "o-1", "--json"]).ok().json();
+    assert_eq!(order["state"], "Confirmed", "{order}");
+}
+
+#[test]
+fn input_that_is_no_event_list_is_refused_before_anything_runs() {
+    let cli = Cli::new();
+    let run = cli.run_with_stdin(&["ingest", "-"], "{\"id\":1}\nnot json\n");
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("line 2 is not a JSON object"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stdout.is_empty());
+}
