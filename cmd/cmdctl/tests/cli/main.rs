@@ -24,6 +24,7 @@ mod readme_ingest;
 mod resend;
 mod reservation_timeout;
 mod saga;
+mod saga_ingest;
 mod saga_property;
 mod send_file;
 mod serve;
