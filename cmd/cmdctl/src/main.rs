@@ -144,6 +144,7 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
             ConfigVerb::Validate(args) => config::validate(&ctx, args, out)?,
             ConfigVerb::Upload(args) => config::upload(&ctx, args, out)?,
             ConfigVerb::Diff(args) => config::diff::run(&ctx, args, out)?,
+            ConfigVerb::Bindings(args) => config::bindings::run(&ctx, args, out)?,
         },
         Verb::Send(args) => send::run(&ctx, args, out)?,
         Verb::Worker(args) => worker::run(&ctx, args, out)?,

@@ -14,9 +14,11 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use serde_json::Value;
+use serde::Serialize;
+use serde_json::{Value, json};
 
 use crate::fault::ConfigFault;
+use crate::ids::binding_rule_id;
 use crate::machine::StateMachine;
 use crate::model::config::{BindingSpec, binding_name, transition_name};
 
@@ -36,6 +38,55 @@ pub struct SetFault {
 /// The most bindings a set of configs may hold: each is one EventBridge
 /// rule, and a bus takes 300 rules by default.
 pub const MAX_BINDINGS: usize = 300;
+
+/// The EventBridge rule one binding needs: on the bus, matching exactly its
+/// `source` and `detail-type`, targeting the command queue. Serializes
+/// (camelCase) to what `cmdctl config bindings --json` prints and the
+/// deploy step reads.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BindingRule {
+    /// The rule's id ([`binding_rule_id`]): its CloudFormation logical id.
+    pub logical_id: String,
+    /// The config that binds the event.
+    pub aggregate_type: String,
+    /// The command the event becomes.
+    pub command: String,
+    /// The event's `source`.
+    pub source: String,
+    /// The event's `detail-type`.
+    pub detail_type: String,
+    /// The rule's event pattern: `{"source": [source], "detail-type":
+    /// [detailType]}`.
+    pub event_pattern: Value,
+}
+
+/// The rules the bindings of a set of configs need, one per binding, by
+/// source and detail-type. A set [`validate_set`] refuses (one event bound
+/// twice) gives one rule per pair still, the first config's.
+pub fn binding_rules(machines: &[&StateMachine]) -> Vec<BindingRule> {
+    let mut rules: Vec<BindingRule> = Vec::new();
+    for machine in machines {
+        for b in &machine.config().bindings {
+            if rules
+                .iter()
+                .any(|r| r.source == b.source && r.detail_type == b.detail_type)
+            {
+                continue;
+            }
+            rules.push(BindingRule {
+                logical_id: binding_rule_id(&b.source, &b.detail_type),
+                aggregate_type: machine.aggregate_type().to_owned(),
+                command: b.command.clone(),
+                source: b.source.clone(),
+                detail_type: b.detail_type.clone(),
+                event_pattern: json!({ "source": [b.source], "detail-type": [b.detail_type] }),
+            });
+        }
+    }
+    rules.sort_by(|a, b| (&a.source, &a.detail_type).cmp(&(&b.source, &b.detail_type)));
+    rules
+}
 
 /// A transition: (index of its machine in the set, index in its config).
 type Node = (usize, usize);

@@ -245,7 +245,7 @@ mod schema;
 pub use alarm::evaluate::alarm_command;
 pub use binding::evaluate::BindingError;
 pub use compile::MAX_EVENT_NAME_BYTES;
-pub use config_set::MAX_BINDINGS;
+pub use config_set::{BindingRule, MAX_BINDINGS, binding_rules};
 pub use config_set::{SetFault, validate_set};
 pub use duration::{DurationError, IsoDuration, MAX_ALARM_YEARS, parse_time};
 pub use fault::{ConfigError, ConfigFault};

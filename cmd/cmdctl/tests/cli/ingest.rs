@@ -99,3 +99,47 @@ fn input_that_is_no_event_list_is_refused_before_anything_runs() {
     );
     assert!(run.stdout.is_empty());
 }
+
+#[test]
+fn config_bindings_prints_one_rule_per_binding_and_refuses_one_event_bound_twice() {
+    let cli = Cli::new();
+    let text = cli.run(&["config", "bindings"]).ok();
+    let lines = text.lines();
+    assert_eq!(lines.len(), 2, "{}", text.stdout);
+    assert!(lines[1].contains("payments.provider  PaymentSucceeded  -> payment.ConfirmCharge"));
+    let doc = cli.run(&["config", "bindings", "--json"]).ok().json();
+    let rules = doc["rules"].as_array().expect("rules");
+    assert_eq!(rules.len(), 2);
+    assert_eq!(
+        rules[0]["eventPattern"],
+        json!({"source": ["payments.provider"], "detail-type": ["PaymentFailed"]})
+    );
+
+    let dir = tempfile::tempdir().expect("a temp dir");
+    std::fs::copy(
+        config_dir().join("payment.json"),
+        dir.path().join("payment.json"),
+    )
+    .expect("copied");
+    let ledger = json!({
+        "aggregateType": "ledger", "version": 1, "initialState": "Open", "states": ["Open"],
+        "transitions": [{"command": "Note", "from": ["Open"], "to": "Open", "event": "Noted"}],
+        "bindings": [{"source": "payments.provider", "detailType": "PaymentFailed",
+                      "command": "Note", "aggregateId": "l-1"}]
+    });
+    std::fs::write(dir.path().join("ledger.json"), ledger.to_string()).expect("written");
+    let refused = cli.run(&[
+        "--config-dir",
+        dir.path().to_str().unwrap(),
+        "config",
+        "bindings",
+    ]);
+    assert_eq!(refused.code, 2, "{}{}", refused.stdout, refused.stderr);
+    assert!(
+        refused
+            .stdout
+            .contains("both bind source `payments.provider` and detail-type `PaymentFailed`"),
+        "{}",
+        refused.stdout
+    );
+}

@@ -2,7 +2,7 @@
 //! and the command an outside event becomes.
 
 use serde_json::{Value, json};
-use state_machine::{MAX_BINDINGS, StateMachine, ids, validate_set};
+use state_machine::{MAX_BINDINGS, StateMachine, binding_rules, ids, validate_set};
 
 /// A payment config with `bindings` as given.
 fn payment(bindings: Value) -> Value {
@@ -235,4 +235,63 @@ fn the_set_refuses_one_event_bound_twice_and_too_many_bindings() {
         "{faults:?}"
     );
     assert_eq!(faults[0].fault.path, format!("bindings[{MAX_BINDINGS}]"));
+}
+
+#[test]
+fn each_binding_of_a_set_is_one_rule_matching_exactly_its_event() {
+    let mut failed = succeeded();
+    failed["detailType"] = json!("PaymentFailed");
+    failed["command"] = json!("DeclineCharge");
+    failed["payload"] = json!({});
+    let payment = machine(&payment(json!([succeeded(), failed]))).unwrap();
+    let ticket = machine(&json!({
+        "aggregateType": "ticket", "version": 1, "initialState": "Open", "states": ["Open"],
+        "transitions": [ { "command": "Note", "from": ["Open"], "to": "Open", "event": "Noted" } ],
+        "bindings": [ { "source": "mail.inbox", "detailType": "ReplyReceived", "command": "Note",
+                        "aggregateId": { "var": "detail.ticket" } } ]
+    }))
+    .unwrap();
+    let rules = binding_rules(&[&ticket, &payment]);
+    let summary: Vec<(&str, &str, &str, &str)> = rules
+        .iter()
+        .map(|r| {
+            (
+                r.source.as_str(),
+                r.detail_type.as_str(),
+                r.aggregate_type.as_str(),
+                r.command.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("mail.inbox", "ReplyReceived", "ticket", "Note"),
+            (
+                "payments.provider",
+                "PaymentFailed",
+                "payment",
+                "DeclineCharge"
+            ),
+            (
+                "payments.provider",
+                "PaymentSucceeded",
+                "payment",
+                "ConfirmCharge"
+            ),
+        ]
+    );
+    assert_eq!(
+        rules[2].event_pattern,
+        json!({ "source": ["payments.provider"], "detail-type": ["PaymentSucceeded"] })
+    );
+    assert_eq!(
+        rules[2].logical_id,
+        ids::binding_rule_id("payments.provider", "PaymentSucceeded")
+    );
+    assert_eq!(
+        serde_json::to_value(&rules[0]).unwrap()["logicalId"],
+        json!(ids::binding_rule_id("mail.inbox", "ReplyReceived"))
+    );
+    assert!(binding_rules(&[]).is_empty());
 }
