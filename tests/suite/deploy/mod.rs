@@ -5,7 +5,10 @@
 //! mapping and alarm ([`template_processor`]); the schedule group and the
 //! scheduler's role for alarms ([`template_alarms`]); the roles' grants
 //! against what the Lambda sends ([`grants`]); and the script behind `cargo make zip` /
-//! `cargo make deploy` (`stack.py`) against moto ([`script`]).
+//! `cargo make deploy` (`stack.py`) against moto ([`script`]); the rules
+//! the configs' bindings need, rendered into the template and delivering a
+//! provider's event to the worker through moto's EventBridge
+//! ([`bindings`]).
 //!
 //! moto makes the queues, the table (keys, index, stream), the bucket (with
 //! its encryption), the role and its inline policies, the function and the
@@ -18,6 +21,7 @@
 //! the whole template against CloudFormation's resource schemas (cfn-lint,
 //! which comes with moto).
 
+mod bindings;
 mod grants;
 mod script;
 mod template_alarms;
@@ -45,6 +49,35 @@ pub(super) fn template_path() -> PathBuf {
 pub(super) fn template() -> Value {
     let text = std::fs::read_to_string(template_path()).expect("read template.json");
     serde_json::from_str(&text).expect("template.json is JSON")
+}
+
+/// What `cmdctl config bindings --json` prints for the repository's
+/// configs: `{"rules": [...]}` from the same function.
+pub(super) fn bindings_json() -> Value {
+    let configs = testkit::scenario::config_dir();
+    let mut machines = Vec::new();
+    for entry in std::fs::read_dir(&configs).expect("config/") {
+        let path = entry.expect("an entry").path();
+        if path.extension().is_some_and(|e| e == "json") {
+            machines.push(config_dir::load_file(&path, None).expect("a valid config"));
+        }
+    }
+    let machines: Vec<&handler_core::state_machine::StateMachine> = machines.iter().collect();
+    serde_json::json!({ "rules": handler_core::state_machine::binding_rules(&machines) })
+}
+
+/// The template as `stack.py render --bindings` gives it, with the rules of
+/// `bindings` (the JSON of `cmdctl config bindings --json`).
+pub(super) fn rendered_template(bindings: &Value) -> Value {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("bindings.json");
+    std::fs::write(&file, bindings.to_string()).expect("write bindings");
+    let out = run(Command::new("python3")
+        .arg(deploy_dir().join("stack.py"))
+        .args(["render", "--bindings"])
+        .arg(&file));
+    assert!(out.status.success(), "stack.py render: {}", stderr(&out));
+    serde_json::from_slice(&out.stdout).expect("the rendered template is JSON")
 }
 
 pub(super) async fn queue_attributes(sdk: &SdkConfig, url: &str) -> BTreeMap<String, String> {

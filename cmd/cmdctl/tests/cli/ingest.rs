@@ -143,3 +143,42 @@ fn config_bindings_prints_one_rule_per_binding_and_refuses_one_event_bound_twice
         refused.stdout
     );
 }
+
+/// The deploy step's template (`stack.py render`, as `deploy` sends it)
+/// holds exactly the rules `config bindings --json` prints: given that
+/// output, and running cmdctl itself (`$CMDCTL`) when given none.
+#[test]
+fn the_deploy_template_makes_the_rules_config_bindings_prints() {
+    let cli = Cli::new();
+    let printed = cli.run(&["config", "bindings", "--json"]).ok();
+    let rules = printed.json()["rules"].clone();
+    let stack_py = repo().join("cmd/command-handler/deploy/stack.py");
+    let rendered = |with_stdin: bool| -> Value {
+        let mut cmd = std::process::Command::new("python3");
+        cmd.arg(&stack_py).arg("render");
+        if with_stdin {
+            cmd.args(["--bindings", "-"]);
+        }
+        cmd.env("CMDCTL", env!("CARGO_BIN_EXE_cmdctl"));
+        let run = run_with_stdin(cmd, &printed.stdout);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        serde_json::from_str(&run.stdout).expect("the template is JSON")
+    };
+    for template in [rendered(true), rendered(false)] {
+        let resources = template["Resources"].as_object().expect("resources");
+        let made = resources
+            .values()
+            .filter(|r| r["Type"] == "AWS::Events::Rule")
+            .count();
+        assert_eq!(made, rules.as_array().unwrap().len());
+        for rule in rules.as_array().unwrap() {
+            let id = rule["logicalId"].as_str().unwrap();
+            let properties = &resources[id]["Properties"];
+            assert_eq!(properties["EventPattern"], rule["eventPattern"], "{id}");
+            assert_eq!(
+                properties["Targets"][0]["Arn"],
+                json!({"Fn::GetAtt": ["CommandQueue", "Arn"]})
+            );
+        }
+    }
+}
