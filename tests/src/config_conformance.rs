@@ -9,7 +9,9 @@
 //! - an invalid config with no good copy is an error, transient
 //!   (`config_unavailable`);
 //! - a fixed config is picked up again;
-//! - a config whose `aggregateType` differs from its name is refused.
+//! - a config whose `aggregateType` differs from its name is refused;
+//! - the types are listed, and an outside event's binding is found among
+//!   them (`bound_by`), a deleted config no longer listed.
 //!
 //! The fixture's source must see every change on its next call (a zero TTL
 //! for the S3 source): no check waits on a clock.
@@ -196,6 +198,47 @@ pub async fn a_config_under_another_name_is_refused<F: ConfigFixture>(fixture: &
     );
 }
 
+/// The types are listed (sorted), and `bound_by` finds the one config that
+/// binds a source and detail-type; a deleted config is no longer listed.
+pub async fn the_types_are_listed_and_a_binding_is_found<F: ConfigFixture>(fixture: &F) {
+    let mut bound: serde_json::Value =
+        serde_json::from_slice(&valid_config("latch", 1)).expect("JSON");
+    bound["bindings"] = serde_json::json!([{
+        "source": "conformance.test", "detailType": "Closed", "command": "Close",
+        "aggregateId": { "var": "detail.id" }
+    }]);
+    fixture.put("latch", bound.to_string().as_bytes()).await;
+    fixture.put("hinge", &valid_config("hinge", 1)).await;
+    let types = fixture.source().aggregate_types().await.expect("listed");
+    assert!(
+        types.contains(&"latch".to_owned()) && types.contains(&"hinge".to_owned()),
+        "{types:?}"
+    );
+    assert!(types.is_sorted(), "{types:?}");
+    let found = fixture
+        .source()
+        .bound_by("conformance.test", "Closed")
+        .await
+        .expect("searched");
+    let found: Vec<&str> = found.iter().map(|m| m.aggregate_type()).collect();
+    assert_eq!(found, ["latch"]);
+    let none = fixture
+        .source()
+        .bound_by("conformance.test", "Opened")
+        .await
+        .expect("searched");
+    assert!(none.is_empty());
+    fixture.delete("latch").await;
+    let types = fixture.source().aggregate_types().await.expect("listed");
+    assert!(!types.contains(&"latch".to_owned()), "{types:?}");
+    let gone = fixture
+        .source()
+        .bound_by("conformance.test", "Closed")
+        .await
+        .expect("searched");
+    assert!(gone.is_empty());
+}
+
 /// Runs every check of this module as a `#[tokio::test]`, in a module named
 /// `$name`, on a fresh fixture from `$make` (an `async` expression) each.
 #[macro_export]
@@ -236,6 +279,13 @@ macro_rules! config_source_conformance {
             #[tokio::test]
             async fn a_new_version_replaces_the_old() {
                 $crate::config_conformance::a_new_version_replaces_the_old(&$make.await).await;
+            }
+            #[tokio::test]
+            async fn the_types_are_listed_and_a_binding_is_found() {
+                $crate::config_conformance::the_types_are_listed_and_a_binding_is_found(
+                    &$make.await,
+                )
+                .await;
             }
             #[tokio::test]
             async fn a_config_under_another_name_is_refused() {

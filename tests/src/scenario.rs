@@ -153,6 +153,15 @@ impl Scenario {
         }
     }
 
+    /// A fresh scenario over the configs of `dir` (a temporary directory a
+    /// test wrote) instead of the repository's.
+    pub fn with_config_dir(dir: impl Into<PathBuf>) -> Self {
+        let store = Arc::new(SqliteStore::in_memory().expect("in-memory SQLite"));
+        Self {
+            handler: Handler::new(store, DirConfigSource::new(dir)),
+        }
+    }
+
     /// The handler, to change options or reach the store.
     pub fn handler(&self) -> &TestHandler {
         &self.handler

@@ -2,6 +2,7 @@
 
 mod alarms_moto;
 mod bad_input;
+mod bindings;
 mod config_conformance;
 mod config_s3;
 mod conformance_dynamodb;

@@ -32,6 +32,7 @@ mod alarms;
 mod config;
 mod dlq;
 mod exec;
+mod ingest;
 mod inspect;
 mod list;
 mod process;
@@ -45,9 +46,10 @@ mod trace;
 mod worker;
 
 pub(crate) use alarms::{AlarmsArgs, ClockArgs};
-pub(crate) use config::{ConfigArgs, ConfigVerb, DiffArgs, UploadArgs, ValidateArgs};
+pub(crate) use config::{BindingsArgs, ConfigArgs, ConfigVerb, DiffArgs, UploadArgs, ValidateArgs};
 pub(crate) use dlq::{DlqArgs, DlqTarget, DlqVerb, ListDlqArgs, PurgeArgs, RedriveArgs, ShowArgs};
 pub(crate) use exec::{CommandArgs, ExecArgs};
+pub(crate) use ingest::IngestArgs;
 pub(crate) use inspect::{AggregateArgs, EventsArgs, ReplayEventsArgs};
 pub(crate) use list::ListArgs;
 pub(crate) use process::ProcessArgs;
@@ -183,6 +185,25 @@ pub(crate) enum Verb {
          cmdctl exec order o-1 ReserveItem --expected-version 1 --command-id reserve-o-1 --no-react"
     ))]
     Exec(ExecArgs),
+    /// Run outside events (EventBridge's) through the handler as one batch,
+    /// as the bindings' rules deliver them to the command queue.
+    ///
+    /// FILE holds one JSON event, or JSON lines of them (`-`: stdin). Each
+    /// becomes the command of the one binding of its `source` and
+    /// `detail-type` across the configs (docs/reference.md §2, `bindings`),
+    /// its commandId `{source}/{id}`, so an event ingested twice applies
+    /// once. Prints one line per event (its commandId, aggregate, command,
+    /// outcome). Exits 1 when an event is refused (`unbound_event`,
+    /// `binding_failed`, or any command's refusal) or fails.
+    ///
+    /// On the embedded store, the reactions then run and the due alarms fire
+    /// (`cmdctl run`, unless --no-react), as after `process`.
+    #[command(after_help = examples!(
+        "Example:\n  \
+         cmdctl ingest provider-event.json\n  \
+         cmdctl ingest --json - < events.jsonl"
+    ))]
+    Ingest(IngestArgs),
     /// Run the embedded event processor until quiet: publish the new events
     /// and run their reactions through the handler, and fire the alarms that
     /// are due, round after round, until a round finds no new event and no

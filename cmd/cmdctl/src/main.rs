@@ -78,8 +78,8 @@ use clap::Parser;
 use crate::cli::{Cli, ConfigVerb, Verb};
 use crate::context::Context;
 use crate::verbs::{
-    alarms, config, dlq, exec, inspect, list, process, react, replay, resend, send, serve, setup,
-    trace, tracking, worker,
+    alarms, config, dlq, exec, ingest, inspect, list, process, react, replay, resend, send, serve,
+    setup, trace, tracking, worker,
 };
 
 /// What a verb ends with; every error is [`Exit::Invalid`].
@@ -125,6 +125,7 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
     let exit = match &cli.verb {
         Verb::Process(args) => process::run(&ctx, args, out)?,
         Verb::Exec(args) => exec::run(&ctx, args, out)?,
+        Verb::Ingest(args) => ingest::run(&ctx, args, out)?,
         Verb::State(args) => inspect::state(&ctx, args, out)?,
         Verb::Alarms(args) => alarms::run(&ctx, args, out)?,
         Verb::Run(args) => react::run(&ctx, args, out)?,
@@ -143,6 +144,7 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
             ConfigVerb::Validate(args) => config::validate(&ctx, args, out)?,
             ConfigVerb::Upload(args) => config::upload(&ctx, args, out)?,
             ConfigVerb::Diff(args) => config::diff::run(&ctx, args, out)?,
+            ConfigVerb::Bindings(args) => config::bindings::run(&ctx, args, out)?,
         },
         Verb::Send(args) => send::run(&ctx, args, out)?,
         Verb::Worker(args) => worker::run(&ctx, args, out)?,

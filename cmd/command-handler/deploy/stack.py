@@ -8,9 +8,19 @@ the command handler, the event processor and the HTTP Lambda, one zip each.
         same zip, byte for byte, so an unchanged build deploys as "no change".
         Needs only python3.
 
+    stack.py render [--bindings FILE]
+        Prints template.json with the configs' bindings made into rules (what
+        `deploy` deploys): one AWS::Events::Rule per binding on the bus
+        EventBusName, its pattern the binding's `source` and `detail-type`,
+        targeting the command queue, and a statement in the queues' policy
+        letting exactly those rules send to it. FILE (`-`: stdin) is the JSON
+        `cmdctl config bindings --json` prints; without it, cmdctl is run on
+        config/ ($CMDCTL, else `cargo run --bin cmdctl`). Needs only python3
+        (and cmdctl without FILE).
+
     stack.py deploy --zip ZIP --processor-zip ZIP --http-api-zip ZIP [--stack-name NAME]
-                    [--architecture x86_64|arm64]
-                    [--code-bucket BUCKET] [--env-file PATH] [Key=Value ...]
+                    [--architecture x86_64|arm64] [--code-bucket BUCKET] [--env-file PATH]
+                    [--bindings FILE] [Key=Value ...]
         (NAME: STACK_NAME or command-handler; the architecture: the ARCH file
         build.sh wrote beside the zip; BUCKET: CODE_BUCKET; PATH:
         target/deploy/NAME.env)
@@ -22,7 +32,8 @@ the command handler, the event processor and the HTTP Lambda, one zip each.
            changes exactly when the code does). Every S3 call names the
            caller's account as ExpectedBucketOwner, so a bucket of that name
            owned by anyone else is refused, never written to or read from;
-        2. creates or updates the stack with CodeBucket/CodeKey/
+        2. creates or updates the stack (the template as `render` gives it:
+           the bindings' rules from FILE or cmdctl) with CodeBucket/CodeKey/
            CodeObjectVersion (the S3 version of the zip, pinned: the function
            runs that object even if the key is overwritten later),
            ProcessorCodeKey/ProcessorCodeObjectVersion and
@@ -53,6 +64,7 @@ import argparse
 import hashlib
 import json
 import os
+import subprocess
 import sys
 import time
 import zipfile
@@ -357,9 +369,97 @@ def default_env_file(stack_name):
     return os.path.join(ROOT, "target", "deploy", f"{stack_name}.env")
 
 
-def deploy(args):
+def binding_rules(path):
+    """The rules of `cmdctl config bindings --json`: from PATH (`-`: stdin),
+    else from cmdctl run on config/ ($CMDCTL, else `cargo run --bin cmdctl`)."""
+    if path == "-":
+        text = sys.stdin.read()
+    elif path:
+        try:
+            with open(path) as f:
+                text = f.read()
+        except OSError as e:
+            raise Fail(f"cannot read the bindings {path}: {e}")
+    else:
+        cmdctl = os.environ.get("CMDCTL")
+        command = [cmdctl] if cmdctl else ["cargo", "run", "--quiet", "--bin", "cmdctl", "--"]
+        command += ["--config-dir", os.path.join(ROOT, "config"), "config", "bindings", "--json"]
+        try:
+            done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+        except OSError as e:
+            raise Fail(f"cannot run {command[0]} for the bindings: {e} (give --bindings FILE)")
+        if done.returncode != 0:
+            raise Fail(f"`cmdctl config bindings` refused the configs:\n{done.stdout}{done.stderr}")
+        text = done.stdout
+    try:
+        rules = json.loads(text)["rules"]
+    except (ValueError, KeyError, TypeError) as e:
+        raise Fail(f"the bindings are not `cmdctl config bindings --json` output: {e}")
+    return rules
+
+
+def with_bindings(template, rules):
+    """TEMPLATE with one AWS::Events::Rule per binding rule (on the bus
+    EventBusName, targeting the command queue) and, when there is any, a
+    statement of the queues' policy letting exactly those rules send."""
+    resources = template["Resources"]
+    sources = []
+    for rule in rules:
+        logical_id = rule["logicalId"]
+        if logical_id in resources:
+            raise Fail(f"the template already has a resource {logical_id}")
+        resources[logical_id] = {
+            "Type": "AWS::Events::Rule",
+            "Properties": {
+                # The rule's name: its id and the stack's, within the 64
+                # characters EventBridge allows whatever the stack's name.
+                "Name": {"Fn::Join": ["-", [logical_id, {"Fn::Select": [2, {"Fn::Split": ["/", {"Ref": "AWS::StackId"}]}]}]]},
+                "Description": f"binding: {rule['source']} {rule['detailType']} -> {rule['aggregateType']}.{rule['command']}",
+                "EventBusName": {"Ref": "EventBusName"},
+                "EventPattern": rule["eventPattern"],
+                "State": "ENABLED",
+                "Targets": [{"Id": "CommandQueue", "Arn": {"Fn::GetAtt": ["CommandQueue", "Arn"]}}],
+            },
+        }
+        sources.append({"Fn::GetAtt": [logical_id, "Arn"]})
+    if sources:
+        statements = resources["QueuesPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+        statements.append(
+            {
+                "Sid": "BindingRulesSend",
+                "Effect": "Allow",
+                "Principal": {"Service": "events.amazonaws.com"},
+                "Action": "sqs:SendMessage",
+                "Resource": {"Fn::GetAtt": ["CommandQueue", "Arn"]},
+                "Condition": {"ArnEquals": {"aws:SourceArn": sources}},
+            }
+        )
+    return template
+
+
+# CloudFormation takes a TemplateBody of at most this many bytes.
+MAX_TEMPLATE_BODY = 51200
+
+
+def rendered(bindings, compact=False):
+    """The template's text as deployed: template.json with the rules
+    (compact: as sent, within CloudFormation's limit of a body)."""
     with open(TEMPLATE) as f:
-        body = f.read()
+        template = json.load(f)
+    template = with_bindings(template, binding_rules(bindings))
+    if not compact:
+        return json.dumps(template, indent=1)
+    body = json.dumps(template, separators=(",", ":"))
+    if len(body.encode()) > MAX_TEMPLATE_BODY:
+        raise Fail(
+            f"the template with {len(template['Resources'])} resources is {len(body.encode())} bytes, over "
+            f"CloudFormation's {MAX_TEMPLATE_BODY} for a template body: too many bindings for one stack"
+        )
+    return body
+
+
+def deploy(args):
+    body = rendered(args.bindings, compact=True)
     template = json.loads(body)
     overrides = parse_overrides(args.parameters, template)
     zips = {"handler": args.zip, "processor": args.processor_zip, "HTTP Lambda": args.http_api_zip}
@@ -474,16 +574,22 @@ def main(argv):
     d.add_argument("--architecture", choices=["x86_64", "arm64"])
     d.add_argument("--code-bucket", default=os.environ.get("CODE_BUCKET") or None)
     d.add_argument("--env-file", help="default: target/deploy/STACK.env")
+    d.add_argument("--bindings", help="`cmdctl config bindings --json` output (default: run cmdctl on config/)")
     d.add_argument("parameters", nargs="*", metavar="Key=Value")
+    r = verbs.add_parser("render", help="print the template with the bindings' rules")
+    r.add_argument("--bindings", help="`cmdctl config bindings --json` output (default: run cmdctl on config/)")
     o = verbs.add_parser("outputs", help="print a deployed stack's outputs")
     o.add_argument("--stack-name", default=stack_name)
     o.add_argument("--env-file", help="default: target/deploy/STACK.env")
     args = parser.parse_args(argv)
-    if args.verb != "zip" and not args.env_file:
+    if args.verb not in ("zip", "render") and not args.env_file:
         args.env_file = default_env_file(args.stack_name)
     try:
         if args.verb == "zip":
             make_zip(args.binary, args.zip)
+            return 0
+        if args.verb == "render":
+            print(rendered(args.bindings))
             return 0
         if args.verb == "deploy":
             return deploy(args)

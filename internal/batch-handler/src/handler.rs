@@ -14,13 +14,14 @@ use crate::aggregate::{Pending, run_aggregate};
 use crate::hold_back::HoldBack;
 use crate::lanes::{Entry, Member, Outcome, Parsed, Run, Slot, SlotState, lanes, runs};
 use crate::retry::RetryPolicy;
-use handler_core::batch::{Batch, BatchReport, MessageOutcome};
+use handler_core::batch::{Batch, BatchReport, InboundMessage, MessageOutcome};
 use handler_core::clock::{Clock, SystemClock, rfc3339_millis};
 use handler_core::config_source::{ConfigSource, ConfigSourceError};
 use handler_core::envelope::parse_command;
 use handler_core::failure::{Failure, Permanent, Transient};
 use handler_core::failure_log::FailureLog;
 use handler_core::failure_log::FailureRecord;
+use handler_core::outside_event::{Bound, OutsideEvent, bind_event, outside_event};
 use handler_core::rejection_sink::{Rejected, RejectionSink};
 use handler_core::store::EventStore;
 
@@ -131,12 +132,8 @@ impl<S: EventStore + FailureLog, C: ConfigSource> Handler<S, C> {
     /// failure records, which run side by side, stop at the deadline minus
     /// half the margin, so the answer leaves before the deadline.
     pub async fn handle(&self, batch: Batch) -> BatchReport {
-        let parsed: Vec<Parsed> = batch
-            .messages
-            .iter()
-            .map(|m| parse_command(&m.body, &m.message_id))
-            .collect();
         let cutoffs = Cutoffs::new(batch.deadline, self.options.deadline_margin);
+        let parsed = self.parse(&batch.messages, cutoffs.work).await;
         let machines = self.machines(&parsed, cutoffs.work).await;
 
         let slots: Vec<Slot> = batch.messages.iter().map(|_| Slot::default()).collect();
@@ -258,9 +255,7 @@ impl<S: EventStore + FailureLog, C: ConfigSource> Handler<S, C> {
                 run.fail_all(&Transient::DeadlineReached.into())
             } else {
                 match run {
-                    Run::Unparsable { member, error } => {
-                        vec![(member, Err(Permanent::Envelope(error.clone()).into()))]
-                    }
+                    Run::Unparsable { member, error } => vec![(member, Err(error.clone()))],
                     // Every parsed type was looked up; `None` when the
                     // deadline came before its config did.
                     Run::Aggregate { key, members } => {
@@ -298,6 +293,49 @@ impl<S: EventStore + FailureLog, C: ConfigSource> Handler<S, C> {
                 member.slot.set(SlotState::Done(result));
             }
         }
+    }
+
+    /// Every message's command: its body parsed as a command message, or,
+    /// for an outside event, the command its binding builds. The bindings
+    /// are asked of the config source once per source and detail-type
+    /// (concurrently); an event whose binding has not come by `cutoff`
+    /// fails as `deadline`.
+    async fn parse(&self, messages: &[InboundMessage], cutoff: Option<Instant>) -> Vec<Parsed> {
+        let events: Vec<Option<Result<OutsideEvent, Permanent>>> =
+            messages.iter().map(|m| outside_event(&m.body)).collect();
+        let mut keys: Vec<(&str, &str)> = events
+            .iter()
+            .filter_map(|e| e.as_ref()?.as_ref().ok())
+            .map(|e| (e.source.as_str(), e.detail_type.as_str()))
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        let bound: HashMap<(&str, &str), Option<Bound>> = if past(cutoff) {
+            keys.into_iter().map(|k| (k, None)).collect()
+        } else {
+            futures::future::join_all(keys.into_iter().map(|(source, detail_type)| async move {
+                let bound = until(cutoff, self.configs.bound_by(source, detail_type)).await;
+                ((source, detail_type), bound)
+            }))
+            .await
+            .into_iter()
+            .collect()
+        };
+        messages
+            .iter()
+            .zip(&events)
+            .map(|(message, event)| match event {
+                None => parse_command(&message.body, &message.message_id)
+                    .map_err(|e| Permanent::Envelope(e).into()),
+                Some(Err(refused)) => Err(refused.clone().into()),
+                Some(Ok(event)) => {
+                    match bound.get(&(event.source.as_str(), event.detail_type.as_str())) {
+                        Some(Some(bound)) => bind_event(event, bound),
+                        _ => Err(Transient::DeadlineReached.into()),
+                    }
+                }
+            })
+            .collect()
     }
 
     /// The state machine of every aggregate type in the batch, asked of the

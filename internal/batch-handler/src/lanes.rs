@@ -8,11 +8,14 @@ use std::sync::{Mutex, PoisonError};
 
 use crate::aggregate::Pending;
 use handler_core::batch::{Applied, InboundMessage};
-use handler_core::envelope::{Command, EnvelopeError};
+use handler_core::envelope::Command;
 use handler_core::failure::{Failure, Transient};
 use handler_core::model::AggregateKey;
 
-pub(crate) type Parsed = Result<Command, EnvelopeError>;
+/// A message's command: its body parsed, or the command its outside event's
+/// binding built; or why there is none (a permanent refusal, or a config
+/// that could not be read to find the binding).
+pub(crate) type Parsed = Result<Command, Failure>;
 
 pub(crate) type Outcome = Result<Applied, Failure>;
 
@@ -44,10 +47,10 @@ impl<'a> From<Entry<'a>> for Member<'a> {
 /// A stretch of a lane decided together.
 #[derive(Debug)]
 pub(crate) enum Run<'a> {
-    /// One message that is not a command.
+    /// One message that gives no command.
     Unparsable {
         member: Member<'a>,
-        error: &'a EnvelopeError,
+        error: &'a Failure,
     },
     /// The consecutive commands of one aggregate, in order.
     Aggregate {

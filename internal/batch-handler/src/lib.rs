@@ -1,7 +1,10 @@
 //! The batch engine: turns a [`Batch`](handler_core::Batch) of SQS messages
 //! into a [`BatchReport`](handler_core::BatchReport), one outcome per message.
 //!
-//! It owns the [`Handler`] and its [`HandlerOptions`]: parsing, lanes (one per
+//! It owns the [`Handler`] and its [`HandlerOptions`]: parsing (a body
+//! that is an EventBridge event becomes the command of its binding, the
+//! bindings asked of the config source once per source and detail-type per
+//! batch: `handler_core::outside_event`), lanes (one per
 //! aggregate, or per FIFO message group) run concurrently, each aggregate's
 //! run decided in memory and appended in as few commits as the store allows,
 //! retries with backoff when other writers win, every stage bounded by the

@@ -9,6 +9,8 @@
 //!   that has none, so the idempotency key travels with the body;
 //! - [`file_lines`]: a file of command messages checked line by line with
 //!   the handler's parser, each line given a `commandId` stable across runs;
+//! - [`event_lines`]: the outside events of `cmdctl ingest`, one JSON
+//!   event or JSON lines of them, as message bodies;
 //! - [`sqs_text`]: JSON bodies with the characters SQS refuses escaped;
 //! - [`chunking`]: batch requests of at most 10 entries and 256 KiB (and
 //!   the same under other limits);
@@ -25,6 +27,7 @@
 pub mod chunking;
 pub mod command_id;
 pub mod envelope;
+pub mod event_lines;
 pub mod file_lines;
 pub mod rejection_attributes;
 pub mod sqs_text;

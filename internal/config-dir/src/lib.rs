@@ -90,6 +90,29 @@ pub fn load_file(path: &Path, expected: Option<&str>) -> Result<StateMachine, Co
 
 #[async_trait]
 impl ConfigSource for DirConfigSource {
+    /// The stem of every `*.json` file in the directory, sorted (read on
+    /// every call, as the files are).
+    async fn aggregate_types(&self) -> Result<Vec<String>, ConfigSourceError> {
+        let location = self.dir.display().to_string();
+        let entries = std::fs::read_dir(&self.dir).map_err(|e| {
+            ConfigSourceError::unavailable_because(format!("cannot list {location}: {e}"), e)
+        })?;
+        let mut types = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|e| {
+                ConfigSourceError::unavailable_because(format!("cannot list {location}: {e}"), e)
+            })?;
+            let name = entry.file_name();
+            if let Some(stem) = name.to_str().and_then(|n| n.strip_suffix(".json"))
+                && !stem.is_empty()
+            {
+                types.push(stem.to_owned());
+            }
+        }
+        types.sort();
+        Ok(types)
+    }
+
     async fn state_machine(
         &self,
         aggregate_type: &str,

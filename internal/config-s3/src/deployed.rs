@@ -2,11 +2,12 @@
 //! load it (`cmdctl config validate --config s3://...`). Cost: one
 //! `ListObjectsV2` per 1,000 keys, then one `GetObject` per config.
 
+use handler_core::ConfigSourceError;
 use handler_core::config_source::compile;
 use handler_core::state_machine::StateMachine;
-use handler_core::{Cause, ConfigSourceError};
 
 use crate::UploadError;
+use crate::listing::list_types;
 use crate::object::{object_key, s3_uri};
 use crate::upload::fetch_config;
 
@@ -33,33 +34,18 @@ pub async fn deployed_configs(
     bucket: &str,
     prefix: &str,
 ) -> Result<Vec<DeployedConfig>, UploadError> {
-    let mut types = Vec::new();
-    let mut pages = client
-        .list_objects_v2()
-        .bucket(bucket)
-        .prefix(prefix)
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| UploadError::S3 {
-            message: format!(
-                "cannot list {}: {}",
-                s3_uri(bucket, prefix),
-                sdk_error::describe(&e)
-            ),
-            source: Some(Cause::new(e)),
+    let types = list_types(client, bucket, prefix)
+        .await
+        .map_err(|e| match e {
+            ConfigSourceError::Unavailable { reason, source } => UploadError::S3 {
+                message: reason,
+                source,
+            },
+            other => UploadError::S3 {
+                message: other.to_string(),
+                source: None,
+            },
         })?;
-        for object in page.contents() {
-            let name = object.key().and_then(|k| k.strip_prefix(prefix));
-            if let Some(aggregate_type) = name
-                .and_then(|n| n.strip_suffix(".json"))
-                .filter(|t| !t.is_empty() && !t.contains('/'))
-            {
-                types.push(aggregate_type.to_owned());
-            }
-        }
-    }
-    types.sort();
     let mut configs = Vec::with_capacity(types.len());
     for aggregate_type in types {
         let location = s3_uri(bucket, &object_key(prefix, &aggregate_type));

@@ -8,7 +8,10 @@
 //! operator's upload and fetch), `object` (keys, one `GetObject`, compiling),
 //! [`bucket`](create_bucket) (the bucket itself, created idempotently),
 //! [`deployed`](deployed_configs) (every config under a prefix, each loaded
-//! as the handler would).
+//! as the handler would), `listing` (the types under a prefix: the
+//! source's [`aggregate_types`](handler_core::ConfigSource::aggregate_types),
+//! cached with the same TTL, which the search for an outside event's
+//! binding reads).
 //!
 //! The S3 client itself is built by [`s3_client`] (path-style behind an
 //! endpoint override).
@@ -50,6 +53,7 @@
 mod bucket;
 mod client;
 mod deployed;
+mod listing;
 mod object;
 mod source;
 mod upload;

@@ -10,6 +10,7 @@ use handler_core::{ConfigSource, ConfigSourceError};
 
 use handler_core::config_source::compile;
 
+use crate::listing::list_types;
 use crate::object::{Fetched, get_object, object_key, s3_uri};
 
 /// How long a fetched config is used before S3 is asked whether it changed.
@@ -43,6 +44,8 @@ pub struct S3ConfigSource {
     prefix: String,
     ttl: Duration,
     cache: Mutex<HashMap<String, Entry>>,
+    /// The types under the prefix, and when S3 was last asked.
+    listing: Mutex<Option<(Vec<String>, Instant)>>,
 }
 
 impl S3ConfigSource {
@@ -58,6 +61,7 @@ impl S3ConfigSource {
             prefix: prefix.into(),
             ttl: DEFAULT_TTL,
             cache: Mutex::new(HashMap::new()),
+            listing: Mutex::new(None),
         }
     }
 
@@ -100,6 +104,36 @@ impl S3ConfigSource {
 
 #[async_trait]
 impl ConfigSource for S3ConfigSource {
+    /// One `ListObjectsV2` per TTL (per 1,000 keys); within it the last
+    /// listing. When S3 cannot list, the last listing is served (and asked
+    /// again after another TTL), or the error when there is none.
+    async fn aggregate_types(&self) -> Result<Vec<String>, ConfigSourceError> {
+        let lock = || self.listing.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((types, listed)) = lock().as_ref()
+            && listed.elapsed() < self.ttl
+        {
+            return Ok(types.clone());
+        }
+        match list_types(&self.client, &self.bucket, &self.prefix).await {
+            Ok(types) => {
+                *lock() = Some((types.clone(), Instant::now()));
+                Ok(types)
+            }
+            Err(error) => match lock().as_mut() {
+                Some((types, listed)) => {
+                    tracing::warn!(
+                        bucket = %self.bucket,
+                        prefix = %self.prefix,
+                        "cannot list the configs, serving the last listing: {error}"
+                    );
+                    *listed = Instant::now();
+                    Ok(types.clone())
+                }
+                None => Err(error),
+            },
+        }
+    }
+
     async fn state_machine(
         &self,
         aggregate_type: &str,

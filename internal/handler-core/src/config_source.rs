@@ -105,7 +105,8 @@ pub fn compile(
 }
 
 /// Supplies the compiled state machine of an aggregate type. Implementations
-/// cache as they see fit; the handler asks once per aggregate type per batch.
+/// cache as they see fit; the handler asks once per aggregate type per batch,
+/// and for an outside event once per source and detail-type per batch.
 #[async_trait]
 pub trait ConfigSource: Send + Sync {
     /// The state machine for `aggregate_type`.
@@ -113,6 +114,33 @@ pub trait ConfigSource: Send + Sync {
         &self,
         aggregate_type: &str,
     ) -> Result<Arc<StateMachine>, ConfigSourceError>;
+
+    /// Every aggregate type this source holds a config for, sorted (a
+    /// listing, cached as the source caches its configs).
+    async fn aggregate_types(&self) -> Result<Vec<String>, ConfigSourceError>;
+
+    /// The machines whose configs bind `source` and `detail_type` (one,
+    /// unless configs changed out of step). By default every listed type's
+    /// machine, each as [`state_machine`](Self::state_machine) gives it; a
+    /// type listed but gone by then is left out, and any other error ends
+    /// the search (transient: the binding may be in the config not read).
+    async fn bound_by(
+        &self,
+        source: &str,
+        detail_type: &str,
+    ) -> Result<Vec<Arc<StateMachine>>, ConfigSourceError> {
+        let mut bound = Vec::new();
+        for aggregate_type in self.aggregate_types().await? {
+            match self.state_machine(&aggregate_type).await {
+                Ok(machine) if machine.binding_of(source, detail_type).is_some() => {
+                    bound.push(machine);
+                }
+                Ok(_) | Err(ConfigSourceError::NotFound { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(bound)
+    }
 }
 
 #[async_trait]
@@ -122,5 +150,17 @@ impl<T: ConfigSource + ?Sized> ConfigSource for Arc<T> {
         aggregate_type: &str,
     ) -> Result<Arc<StateMachine>, ConfigSourceError> {
         (**self).state_machine(aggregate_type).await
+    }
+
+    async fn aggregate_types(&self) -> Result<Vec<String>, ConfigSourceError> {
+        (**self).aggregate_types().await
+    }
+
+    async fn bound_by(
+        &self,
+        source: &str,
+        detail_type: &str,
+    ) -> Result<Vec<Arc<StateMachine>>, ConfigSourceError> {
+        (**self).bound_by(source, detail_type).await
     }
 }

@@ -55,6 +55,38 @@ pub enum Permanent {
     /// The event or the resulting state would not fit one stored item.
     #[error("{0}")]
     TooLarge(String),
+    /// An outside event (an EventBridge event) that no config binds.
+    #[error(
+        "event `{event_id}` (source `{event_source}`, detail-type `{detail_type}`) is bound by no config"
+    )]
+    UnboundEvent {
+        /// The event's `id`.
+        event_id: String,
+        /// Its `source`.
+        event_source: String,
+        /// Its `detail-type`.
+        detail_type: String,
+    },
+    /// An outside event that more than one config binds (configs changed
+    /// out of step: a set that does so is refused).
+    #[error(
+        "event `{event_id}` (source `{event_source}`, detail-type `{detail_type}`) is bound by more than one config: {}",
+        aggregate_types.join(", ")
+    )]
+    AmbiguousBinding {
+        /// The event's `id`.
+        event_id: String,
+        /// Its `source`.
+        event_source: String,
+        /// Its `detail-type`.
+        detail_type: String,
+        /// The types whose configs bind it.
+        aggregate_types: Vec<String>,
+    },
+    /// The binding of an outside event could not build a command the
+    /// envelope accepts.
+    #[error(transparent)]
+    BindingFailed(state_machine::BindingError),
     /// The command id was already used for another command or payload.
     #[error(
         "commandId `{command_id}` was already applied to another command or payload (on {applied_to})"
@@ -91,6 +123,9 @@ impl Permanent {
             Permanent::VersionMismatch { .. } => "version_mismatch",
             Permanent::TooLarge(_) => "too_large",
             Permanent::CommandIdReused { .. } => "command_id_reused",
+            Permanent::UnboundEvent { .. } => "unbound_event",
+            Permanent::AmbiguousBinding { .. } => "ambiguous_binding",
+            Permanent::BindingFailed(_) => "binding_failed",
         }
     }
 }

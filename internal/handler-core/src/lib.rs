@@ -4,6 +4,8 @@
 //!
 //! It owns:
 //! - [`envelope`]: the command message of docs/reference.md §1, parsed strictly;
+//! - [`outside_event`]: an EventBridge event on the command queue, and the
+//!   command its binding builds (`bindings`, docs/reference.md §2);
 //! - [`model`]: aggregate keys, events, idempotency records and commits;
 //! - [`batch`]: what goes into a handler (a [`Batch`] of SQS messages) and
 //!   what comes out (a [`BatchReport`]);
@@ -56,6 +58,7 @@ pub mod event_feed;
 pub mod failure;
 pub mod failure_log;
 pub mod model;
+pub mod outside_event;
 pub mod publication;
 pub mod rejection_sink;
 pub mod store;
@@ -76,6 +79,7 @@ pub use event_feed::{
 pub use failure::{Failure, HoldScope, Permanent, Transient};
 pub use failure_log::{FailureLog, FailureRecord, StoredFailure};
 pub use model::{AggregateKey, CommandRecord, Commit, Event, fingerprint};
+pub use outside_event::{OutsideEvent, bind_event, command_of_event, outside_event};
 pub use rejection_sink::{Rejected, RejectionSink};
 pub use store::{AppendError, EventStore, Loaded, StoreError, all_events};
 pub use stored_event::StoredEvent;

@@ -221,6 +221,24 @@ fn permanent_problem(permanent: &Permanent) -> Problem {
             "Command id reused",
             "the commandId was already applied to another command or payload",
         ),
+        Permanent::UnboundEvent { .. } => Problem::new(
+            unprocessable,
+            "unbound_event",
+            "Unbound event",
+            "no config binds the event's source and detail-type",
+        ),
+        Permanent::AmbiguousBinding { .. } => Problem::new(
+            unprocessable,
+            "ambiguous_binding",
+            "Ambiguous binding",
+            "more than one config binds the event's source and detail-type",
+        ),
+        Permanent::BindingFailed(_) => Problem::new(
+            unprocessable,
+            "binding_failed",
+            "Binding failed",
+            "the event's binding could not build a valid command",
+        ),
     }
 }
 
@@ -274,5 +292,41 @@ mod tests {
         });
         let problem = Problem::for_failure(&failure);
         assert_eq!((problem.status, problem.code), (409, "version_conflict"));
+    }
+
+    #[test]
+    fn an_outside_event_refused_is_unprocessable_with_its_code() {
+        let (id, source, detail_type) = ("e-1".to_owned(), "s".to_owned(), "d".to_owned());
+        for (permanent, code) in [
+            (
+                Permanent::UnboundEvent {
+                    event_id: id.clone(),
+                    event_source: source.clone(),
+                    detail_type: detail_type.clone(),
+                },
+                "unbound_event",
+            ),
+            (
+                Permanent::AmbiguousBinding {
+                    event_id: id.clone(),
+                    event_source: source,
+                    detail_type,
+                    aggregate_types: vec!["a".into(), "b".into()],
+                },
+                "ambiguous_binding",
+            ),
+            (
+                Permanent::BindingFailed(handler_core::state_machine::BindingError {
+                    binding: "bindings[0]".into(),
+                    event_id: id,
+                    reason: "`aggregateId`: rule failed".into(),
+                }),
+                "binding_failed",
+            ),
+        ] {
+            assert_eq!(permanent.code(), code);
+            let problem = Problem::for_failure(&Failure::Permanent(permanent));
+            assert_eq!((problem.status, problem.code), (422, code));
+        }
     }
 }

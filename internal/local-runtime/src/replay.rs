@@ -215,6 +215,10 @@ pub struct NoConfigs;
 
 #[async_trait]
 impl ConfigSource for NoConfigs {
+    async fn aggregate_types(&self) -> Result<Vec<String>, ConfigSourceError> {
+        Ok(Vec::new())
+    }
+
     async fn state_machine(
         &self,
         aggregate_type: &str,

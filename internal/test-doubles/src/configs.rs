@@ -36,6 +36,12 @@ impl MemoryConfigs {
 
 #[async_trait]
 impl ConfigSource for MemoryConfigs {
+    async fn aggregate_types(&self) -> Result<Vec<String>, ConfigSourceError> {
+        let mut types: Vec<String> = self.machines.keys().cloned().collect();
+        types.sort();
+        Ok(types)
+    }
+
     async fn state_machine(
         &self,
         aggregate_type: &str,

@@ -1,19 +1,21 @@
 //! Compiling a config: parsing its shape, then checking its meaning and
 //! compiling what it holds (payload schemas here; each feature's rules in
 //! its own `compile` module: [`crate::guard::compile`],
-//! [`crate::reaction::compile`], [`crate::alarm::compile`]).
+//! [`crate::reaction::compile`], [`crate::alarm::compile`],
+//! [`crate::binding::compile`]).
 //!
 //! Every semantic fault is collected, so one report names all of them.
 
 use std::collections::HashMap;
 
 use crate::alarm::compile::CompiledAlarms;
+use crate::binding::compile::CompiledBinding;
 use crate::fault::{ConfigError, ConfigFault};
 use crate::guard::compile::TransitionRules;
 use crate::model::config::Config;
 use crate::reaction::compile::CompiledReaction;
 use crate::schema::PayloadSchema;
-use crate::{alarm, guard, reaction};
+use crate::{alarm, binding, guard, reaction};
 
 /// The longest event name: an event is published with its name as
 /// EventBridge's `DetailType`, which takes at most 128 characters. Refused
@@ -43,6 +45,8 @@ pub(crate) struct Compiled {
     pub(crate) reactions: Vec<Vec<CompiledReaction>>,
     pub(crate) rules: Vec<TransitionRules>,
     pub(crate) alarms: CompiledAlarms,
+    /// One per binding, by index (`None` never survives a valid config).
+    pub(crate) bindings: Vec<Option<CompiledBinding>>,
 }
 
 /// Checks the meaning of a config and compiles its payload schemas, its
@@ -158,6 +162,7 @@ pub(crate) fn check(config: &Config) -> Result<Compiled, ConfigError> {
     let reactions = reaction::compile::compile(config, &mut faults);
     let rules = guard::compile::compile(config, &mut faults);
     let alarms = alarm::compile::compile(config, &schemas, &mut faults);
+    let bindings = binding::compile::compile(config, &schemas, &mut faults);
 
     if faults.is_empty() {
         Ok(Compiled {
@@ -165,6 +170,7 @@ pub(crate) fn check(config: &Config) -> Result<Compiled, ConfigError> {
             reactions,
             rules,
             alarms,
+            bindings,
         })
     } else {
         Err(ConfigError { faults })

@@ -1,6 +1,8 @@
 //! Faults of a SET of configs, the ones the handler loads together
-//! (docs/reference.md §2): a reaction to a type that has no config, and a
-//! cycle of reactions that can never end.
+//! (docs/reference.md §2): a reaction to a type that has no config, a
+//! cycle of reactions that can never end, two bindings of one outside event
+//! (source and detail-type), and more bindings than EventBridge gives rules
+//! to one bus ([`MAX_BINDINGS`]).
 //!
 //! Only literal reactions are followed (an `aggregateType` or `command` that
 //! is a rule is checked at run time, bounded by the hop limit), and the
@@ -12,11 +14,13 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use serde_json::Value;
+use serde::Serialize;
+use serde_json::{Value, json};
 
 use crate::fault::ConfigFault;
+use crate::ids::binding_rule_id;
 use crate::machine::StateMachine;
-use crate::model::config::transition_name;
+use crate::model::config::{BindingSpec, binding_name, transition_name};
 
 /// One fault of a set, located in the config of `aggregate_type`.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,6 +33,59 @@ pub struct SetFault {
     /// caller that knows configs outside the set, e.g. deployed ones, may
     /// drop the fault).
     pub missing_type: Option<String>,
+}
+
+/// The most bindings a set of configs may hold: each is one EventBridge
+/// rule, and a bus takes 300 rules by default.
+pub const MAX_BINDINGS: usize = 300;
+
+/// The EventBridge rule one binding needs: on the bus, matching exactly its
+/// `source` and `detail-type`, targeting the command queue. Serializes
+/// (camelCase) to what `cmdctl config bindings --json` prints and the
+/// deploy step reads.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BindingRule {
+    /// The rule's id ([`binding_rule_id`]): its CloudFormation logical id.
+    pub logical_id: String,
+    /// The config that binds the event.
+    pub aggregate_type: String,
+    /// The command the event becomes.
+    pub command: String,
+    /// The event's `source`.
+    pub source: String,
+    /// The event's `detail-type`.
+    pub detail_type: String,
+    /// The rule's event pattern: `{"source": [source], "detail-type":
+    /// [detailType]}`.
+    pub event_pattern: Value,
+}
+
+/// The rules the bindings of a set of configs need, one per binding, by
+/// source and detail-type. A set [`validate_set`] refuses (one event bound
+/// twice) gives one rule per pair still, the first config's.
+pub fn binding_rules(machines: &[&StateMachine]) -> Vec<BindingRule> {
+    let mut rules: Vec<BindingRule> = Vec::new();
+    for machine in machines {
+        for b in &machine.config().bindings {
+            if rules
+                .iter()
+                .any(|r| r.source == b.source && r.detail_type == b.detail_type)
+            {
+                continue;
+            }
+            rules.push(BindingRule {
+                logical_id: binding_rule_id(&b.source, &b.detail_type),
+                aggregate_type: machine.aggregate_type().to_owned(),
+                command: b.command.clone(),
+                source: b.source.clone(),
+                detail_type: b.detail_type.clone(),
+                event_pattern: json!({ "source": [b.source], "detail-type": [b.detail_type] }),
+            });
+        }
+    }
+    rules.sort_by(|a, b| (&a.source, &a.detail_type).cmp(&(&b.source, &b.detail_type)));
+    rules
 }
 
 /// A transition: (index of its machine in the set, index in its config).
@@ -132,6 +189,57 @@ pub fn validate_set(machines: &[&StateMachine]) -> Vec<SetFault> {
                     ),
                     missing_type: None,
                 });
+            }
+        }
+    }
+    faults.extend(binding_faults(machines));
+    faults
+}
+
+/// Two bindings of one source and detail-type in two configs (the second
+/// is the fault, naming both), and bindings beyond [`MAX_BINDINGS`].
+fn binding_faults(machines: &[&StateMachine]) -> Vec<SetFault> {
+    let mut faults = Vec::new();
+    let mut first: HashMap<(&str, &str), (&str, usize, &BindingSpec)> = HashMap::new();
+    let mut count = 0usize;
+    for machine in machines {
+        let own = machine.aggregate_type();
+        for (i, b) in machine.config().bindings.iter().enumerate() {
+            count += 1;
+            if count == MAX_BINDINGS + 1 {
+                faults.push(SetFault {
+                    aggregate_type: own.to_owned(),
+                    fault: ConfigFault::new(
+                        format!("bindings[{i}]"),
+                        format!(
+                            "the configs hold more than {MAX_BINDINGS} bindings, and each is one                              EventBridge rule: a bus takes {MAX_BINDINGS} rules by default"
+                        ),
+                    ),
+                    missing_type: None,
+                });
+            }
+            match first.get(&(b.source.as_str(), b.detail_type.as_str())) {
+                // One config's own duplicates are its compile's faults.
+                Some(&(other, _, _)) if other == own => {}
+                Some(&(other, k, spec)) => faults.push(SetFault {
+                    aggregate_type: own.to_owned(),
+                    fault: ConfigFault::new(
+                        format!("bindings[{i}]"),
+                        format!(
+                            "{}.{} and {own}.{} both bind source `{}` and detail-type `{}`: an \
+                             event must become one command",
+                            other,
+                            binding_name(k, spec),
+                            binding_name(i, b),
+                            b.source,
+                            b.detail_type
+                        ),
+                    ),
+                    missing_type: None,
+                }),
+                None => {
+                    first.insert((&b.source, &b.detail_type), (own, i, b));
+                }
             }
         }
     }

@@ -1,13 +1,16 @@
 //! The diff of two configs: what replacing a deployed config with a local
 //! one changes (states, transitions keyed by command and from-state, with
-//! their alarms, the initial state, `publish`, `expiry`, the version). Pure:
+//! their alarms, the initial state, `publish`, `expiry`, the bindings keyed
+//! by source and detail-type, the version). Pure:
 //! the caller fetches and prints.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
 
-use crate::model::config::{AlarmSpec, AlarmsSpec, Config, ExpirySpec, ReactionSpec, Transition};
+use crate::model::config::{
+    AlarmSpec, AlarmsSpec, BindingSpec, Config, ExpirySpec, ReactionSpec, Transition,
+};
 
 /// What a transition does from one state: where it leads, what it records,
 /// what it requires of the payload.
@@ -89,6 +92,33 @@ pub enum TransitionChange {
     },
 }
 
+/// A binding, keyed by (source, detail-type), that differs.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BindingChange {
+    /// In the local config only.
+    Added(BindingSpec),
+    /// In the deployed config only.
+    Removed(BindingSpec),
+    /// In both, building another command (or the same one another way).
+    Changed {
+        /// The deployed binding.
+        before: BindingSpec,
+        /// The local one.
+        after: BindingSpec,
+    },
+}
+
+impl BindingChange {
+    /// The (source, detail-type) the change is about.
+    pub fn key(&self) -> (&str, &str) {
+        let spec = match self {
+            BindingChange::Added(spec) | BindingChange::Removed(spec) => spec,
+            BindingChange::Changed { after, .. } => after,
+        };
+        (&spec.source, &spec.detail_type)
+    }
+}
+
 /// How a local config differs from the deployed one.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Changes {
@@ -106,6 +136,8 @@ pub struct Changes {
     pub states_removed: Vec<String>,
     /// Transitions added, removed or changed, by (command, from-state).
     pub transitions: Vec<TransitionChange>,
+    /// Bindings added, removed or changed, by (source, detail-type).
+    pub bindings: Vec<BindingChange>,
 }
 
 impl Changes {
@@ -117,6 +149,7 @@ impl Changes {
             && self.states_added.is_empty()
             && self.states_removed.is_empty()
             && self.transitions.is_empty()
+            && self.bindings.is_empty()
     }
 
     /// True when nothing differs at all.
@@ -197,6 +230,27 @@ pub fn diff(deployed: &Config, local: &Config) -> Changes {
             });
         }
     }
+    let key = |b: &BindingSpec| (b.source.clone(), b.detail_type.clone());
+    let old_bindings: BTreeMap<_, &BindingSpec> =
+        deployed.bindings.iter().map(|b| (key(b), b)).collect();
+    let new_bindings: BTreeMap<_, &BindingSpec> =
+        local.bindings.iter().map(|b| (key(b), b)).collect();
+    let mut bindings = Vec::new();
+    for (k, after) in &new_bindings {
+        match old_bindings.get(k) {
+            None => bindings.push(BindingChange::Added((*after).clone())),
+            Some(before) if before != after => bindings.push(BindingChange::Changed {
+                before: (*before).clone(),
+                after: (*after).clone(),
+            }),
+            Some(_) => {}
+        }
+    }
+    for (k, before) in &old_bindings {
+        if !new_bindings.contains_key(k) {
+            bindings.push(BindingChange::Removed((*before).clone()));
+        }
+    }
     Changes {
         version: (deployed.version != local.version).then_some((deployed.version, local.version)),
         initial_state: (deployed.initial_state != local.initial_state)
@@ -207,6 +261,7 @@ pub fn diff(deployed: &Config, local: &Config) -> Changes {
         states_added: after.difference(&before).map(|s| (*s).clone()).collect(),
         states_removed: before.difference(&after).map(|s| (*s).clone()).collect(),
         transitions,
+        bindings,
     }
 }
 
@@ -306,5 +361,48 @@ mod tests {
         assert_eq!(before.alarms_changed(after), ["pay-by"]);
         assert_eq!(after.alarms_changed(after), Vec::<String>::new());
         assert!(!changes.is_same_machine());
+    }
+
+    #[test]
+    fn bindings_added_removed_and_changed_are_named() {
+        let with = |bindings: &str| {
+            DEPLOYED.replace(
+                r#""version":1,"#,
+                &format!(r#""version":1,"bindings":[{bindings}],"#),
+            )
+        };
+        let a =
+            r#"{"source":"s","detailType":"A","command":"Pay","aggregateId":{"var":"detail.id"}}"#;
+        let b = r#"{"source":"s","detailType":"B","command":"Drop","aggregateId":"o-1"}"#;
+        let b2 = r#"{"source":"s","detailType":"B","command":"Pay","aggregateId":"o-1"}"#;
+        let c = r#"{"source":"t","detailType":"A","command":"Pay","aggregateId":"o-1"}"#;
+        let changes = diff(
+            &config(&with(&format!("{a},{b}"))),
+            &config(&with(&format!("{b2},{c}"))),
+        );
+        let keys: Vec<(&str, &str, &str)> = changes
+            .bindings
+            .iter()
+            .map(|change| {
+                let kind = match change {
+                    BindingChange::Added(_) => "added",
+                    BindingChange::Removed(_) => "removed",
+                    BindingChange::Changed { .. } => "changed",
+                };
+                let (source, detail_type) = change.key();
+                (kind, source, detail_type)
+            })
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                ("changed", "s", "B"),
+                ("added", "t", "A"),
+                ("removed", "s", "A")
+            ]
+        );
+        assert!(!changes.is_same_machine());
+        let same = diff(&config(&with(a)), &config(&with(a)));
+        assert!(same.is_empty());
     }
 }

@@ -12,6 +12,8 @@
 //! | FIFO deduplication id | `sha256hex(commandId)` ([`deduplication_id`]) | FIFO command messages |
 //! | alarm schedule name | `alarm-` + the first 40 hex digits of `sha256hex("{pk}\n{alarm}\n{version}")` ([`schedule_name`]) | EventBridge Scheduler schedules |
 //! | listing shard | the first byte of `sha256(aggregateId)` modulo the shard count ([`list_shard`]) | the DynamoDB listing index |
+//! | bound command id | `{source}/{id}` of the EventBridge event; over 200 bytes `sha256hex(id)` + `@b` ([`binding_command_id`]) | an outside event's command (`bindings`) |
+//! | binding rule id | `Binding` + the first 16 hex digits of `sha256hex("{source}\n{detailType}")` ([`binding_rule_id`]) | the EventBridge rule of a binding (its CloudFormation logical id and rule name suffix) |
 //! | file line command id | `file-` + the first 32 hex digits of `sha256hex("cmdctl send --file\n{occurrence}\n{line}")` ([`file_line_command_id`]) | `cmdctl send --file`, for a line without `commandId` |
 
 use serde_json::{Map, Number, Value};
@@ -56,6 +58,36 @@ pub fn reaction_command_id(
 /// over [`MAX_READABLE_ID`] bytes, its SHA-256 in hex followed by `@a`.
 pub(crate) fn alarm_command_id(setting_event: &str, name: &str) -> String {
     bounded_command_id(format!("{setting_event}/alarm/{name}"), "@a")
+}
+
+/// The command id of the outside event `id` from `source` (EventBridge's
+/// fields): `{source}/{id}`, so every delivery of one event is one command;
+/// over [`MAX_READABLE_ID`] bytes, its SHA-256 in hex followed by `@b`.
+///
+/// ```
+/// use state_machine::ids::binding_command_id;
+/// assert_eq!(binding_command_id("payments.provider", "e-1"), "payments.provider/e-1");
+/// assert!(binding_command_id("payments.provider", &"x".repeat(300)).ends_with("@b"));
+/// ```
+pub fn binding_command_id(source: &str, id: &str) -> String {
+    bounded_command_id(format!("{source}/{id}"), "@b")
+}
+
+/// The id of the EventBridge rule of the binding of `source` and
+/// `detail_type`: `Binding` and 16 hex digits of the SHA-256 of
+/// `"{source}\n{detail_type}"`; 23 ASCII letters and digits, a valid
+/// CloudFormation logical id and rule name, the same whatever order the
+/// configs list their bindings in (a set binds each pair once).
+///
+/// ```
+/// use state_machine::ids::binding_rule_id;
+/// let id = binding_rule_id("payments.provider", "PaymentSucceeded");
+/// assert_eq!(id.len(), 23);
+/// assert!(id.starts_with("Binding") && id.chars().all(|c| c.is_ascii_alphanumeric()));
+/// ```
+pub fn binding_rule_id(source: &str, detail_type: &str) -> String {
+    let digest = sha256_hex(format!("{source}\n{detail_type}").as_bytes());
+    format!("Binding{}", &digest[..16])
 }
 
 /// `id` when it is at most [`MAX_READABLE_ID`] bytes, else its SHA-256 in
@@ -248,6 +280,18 @@ mod tests {
         assert_eq!(
             schedule_name("order#o-1", "payment-timeout", 3),
             "alarm-951fe8c4a77c1f809d1031b0b20b41f344a97215"
+        );
+        assert_eq!(
+            binding_command_id("payments.provider", "e-1"),
+            "payments.provider/e-1"
+        );
+        assert_eq!(
+            binding_command_id("payments.provider", &"x".repeat(300)),
+            "920885312f0b2c274dfa7a9fd8a38594b1c2bb288b91101e4b055525a9fcefb0@b"
+        );
+        assert_eq!(
+            binding_rule_id("payments.provider", "PaymentSucceeded"),
+            "Bindingbe6aa118c6697554"
         );
         assert_eq!((list_shard("o-1", 32), list_shard("sku-1", 32)), (28, 23));
         assert_eq!(

@@ -3,8 +3,9 @@
 //! the fold that applies an event to an aggregate's state, the reactions a
 //! stored event causes (`then`, built by [`StateMachine::reactions`]), the
 //! alarms a transition sets and clears ([`Alarm`], [`AlarmChanges`],
-//! [`alarm_command`], stale alarms: docs/alarms.md), and the [`diff`] of two
-//! configs (what an upload would change).
+//! [`alarm_command`], stale alarms: docs/alarms.md), the commands outside
+//! events become through `bindings` ([`StateMachine::bind`]), and the
+//! [`diff`] of two configs (what an upload would change).
 //!
 //! This crate owns the rules only (JSON Logic through `datalogic-rs`, time
 //! through `jiff`, re-exported as [`Timestamp`]). It must never depend on
@@ -30,7 +31,7 @@
 //! 4. **Compile**: `compile` parses a config and checks its meaning, calling
 //!    each feature's compile module: `guard/compile.rs` (guards and `set`),
 //!    `reaction/compile.rs` (`then`), `alarm/compile.rs` (`alarms`,
-//!    `expiry`).
+//!    `expiry`), `binding/compile.rs` (`bindings`).
 //! 5. **Decide**: `machine` ([`StateMachine`], [`Decision`], [`Rejection`])
 //!    decides a command, calling `guard/evaluate.rs` (does a transition
 //!    apply, what does `set` compute) and `alarm/evaluate.rs` (what the
@@ -38,6 +39,8 @@
 //! 6. **React**: `reaction/evaluate.rs` builds a stored event's reactions
 //!    ([`StateMachine::reactions`]) and `alarm/evaluate.rs` a due alarm's
 //!    command ([`alarm_command`]); both give a [`DerivedCommand`].
+//!    `binding/evaluate.rs` builds the command an outside event becomes
+//!    ([`StateMachine::bind`], a [`BoundCommand`]).
 //! 7. **Across configs**: `config_set` checks the configs loaded together
 //!    ([`validate_set`]); [`diff`] compares two versions of one.
 //!
@@ -224,6 +227,7 @@
 #![forbid(unsafe_code)]
 
 mod alarm;
+mod binding;
 mod compile;
 mod config_set;
 pub mod diff;
@@ -239,7 +243,9 @@ mod rule_bounds;
 mod schema;
 
 pub use alarm::evaluate::alarm_command;
+pub use binding::evaluate::BindingError;
 pub use compile::MAX_EVENT_NAME_BYTES;
+pub use config_set::{BindingRule, MAX_BINDINGS, binding_rules};
 pub use config_set::{SetFault, validate_set};
 pub use duration::{DurationError, IsoDuration, MAX_ALARM_YEARS, parse_time};
 pub use fault::{ConfigError, ConfigFault};
@@ -247,8 +253,10 @@ pub use machine::{Decision, Rejection, StateMachine};
 pub use model::alarm::{
     ALARM_EARLY_TOLERANCE_SECONDS, Alarm, AlarmChanges, AlarmRef, Alarms, EXPIRY, MAX_ALARMS, Stale,
 };
-pub use model::command::{CommandInput, DerivedCommand, EventView, MAX_HOPS};
-pub use model::config::{AlarmSpec, AlarmsSpec, Config, ExpirySpec, ReactionSpec, Transition};
+pub use model::command::{BoundCommand, CommandInput, DerivedCommand, EventView, MAX_HOPS};
+pub use model::config::{
+    AlarmSpec, AlarmsSpec, BindingSpec, Config, ExpirySpec, ReactionSpec, Transition,
+};
 pub use model::state::AggregateState;
 pub use reaction::evaluate::ReactionError;
 

@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 
 use crate::alarm::compile::CompiledAlarms;
 use crate::alarm::evaluate::{self as alarm_evaluate, AlarmWork};
+use crate::binding::compile::CompiledBinding;
 use crate::compile;
 use crate::fault::ConfigError;
 use crate::guard::compile::TransitionRules;
@@ -34,6 +35,8 @@ pub struct StateMachine {
     rules: Vec<TransitionRules>,
     /// Each transition's `alarms` and the config's `expiry`, compiled.
     alarms: CompiledAlarms,
+    /// Each binding, compiled, by index.
+    bindings: Vec<Option<CompiledBinding>>,
 }
 
 /// Why `decide_transition` refused: the rejection, and whether a rule could
@@ -205,6 +208,7 @@ impl StateMachine {
             reactions,
             rules,
             alarms,
+            bindings,
         } = compile::check(&config)?;
         let mut commands: HashMap<String, CommandEntry> = HashMap::new();
         for (i, t) in config.transitions.iter().enumerate() {
@@ -231,7 +235,13 @@ impl StateMachine {
             reactions,
             rules,
             alarms,
+            bindings,
         })
+    }
+
+    /// The compiled `bindings`, by index.
+    pub(crate) fn compiled_bindings(&self) -> &[Option<CompiledBinding>] {
+        &self.bindings
     }
 
     /// The config this machine was built from.

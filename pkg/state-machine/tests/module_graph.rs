@@ -245,10 +245,12 @@ const LAYERS: &[(&str, &[&str])] = &[
             "reaction::compile",
             "alarm",
             "alarm::compile",
+            "binding",
+            "binding::compile",
         ],
     ),
     ("decide", &["machine", "guard::evaluate", "alarm::evaluate"]),
-    ("react", &["reaction::evaluate"]),
+    ("react", &["reaction::evaluate", "binding::evaluate"]),
     ("across configs", &["config_set", "diff"]),
 ];
 

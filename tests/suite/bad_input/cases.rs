@@ -178,6 +178,15 @@ fn generated(generator: &str) -> String {
             };
             with_note(&"n".repeat(MAX_BODY_BYTES - with_note("").len()))
         }
+        // An outside event one byte over the limit of a message.
+        "event-over-256-KiB" => {
+            let event = |blob: &str| {
+                json!({"version": "0", "id": "e-huge", "detail-type": "PaymentSucceeded",
+                    "source": "payments.provider", "detail": {"orderId": "o-x", "blob": blob}})
+                .to_string()
+            };
+            event(&"b".repeat(MAX_BODY_BYTES + 1 - event("").len()))
+        }
         other => panic!("no generator {other}"),
     }
 }

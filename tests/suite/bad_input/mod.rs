@@ -33,7 +33,24 @@ async fn every_bad_message_is_refused_on_its_own_with_its_reason() {
         batch.push(raw(body.clone()).id(id));
     }
 
-    let then = Scenario::new()
+    // The repository's configs, and one changed out of step with them: it
+    // binds an event the payment config binds too.
+    let configs = tempfile::tempdir().expect("a temp dir");
+    for entry in std::fs::read_dir(config_dir()).expect("config/") {
+        let path = entry.expect("an entry").path();
+        if path.extension().is_some_and(|e| e == "json") {
+            std::fs::copy(&path, configs.path().join(path.file_name().unwrap())).expect("copied");
+        }
+    }
+    let ledger = json!({
+        "aggregateType": "ledger", "version": 1, "initialState": "Open", "states": ["Open"],
+        "transitions": [{"command": "Note", "from": ["Open"], "to": "Open", "event": "Noted"}],
+        "bindings": [{"source": "payments.provider", "detailType": "PaymentFailed",
+                      "command": "Note", "aggregateId": {"var": "detail.orderId"}}]
+    });
+    std::fs::write(configs.path().join("ledger.json"), ledger.to_string()).expect("written");
+
+    let then = Scenario::with_config_dir(configs.path())
         .given_commands(vec![
             command("ticket", "t-given", "OpenTicket", json!({"title": "given"}))
                 .with("commandId", json!("given-open")),

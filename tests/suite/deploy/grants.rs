@@ -130,6 +130,28 @@ async fn the_role_grants_what_the_lambda_sends() {
         !response.batch_item_failures.is_empty(),
         "the batch has failures, so failure records are written"
     );
+    // An outside event: its binding is searched for in the configs listed
+    // under the prefix (ListObjectsV2, authorised by s3:ListBucket).
+    let provider = serde_json::json!({
+        "version": "0", "id": "e-grants", "source": "payments.provider",
+        "detail-type": "PaymentFailed", "account": "123456789012",
+        "time": "2030-01-01T12:00:00Z", "region": "us-east-1", "resources": [],
+        "detail": { "orderId": "grants-1" }
+    });
+    let event = serde_json::json!({ "Records": [ {
+        "messageId": "m-event", "receiptHandle": "r", "body": provider.to_string(),
+        "attributes": { "ApproximateReceiveCount": "1" }, "messageAttributes": {},
+        "md5OfBody": "", "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:commands", "awsRegion": "us-east-1"
+    } ] });
+    let event = lambda_sqs::parse_event(&event.to_string()).expect("an SQS event");
+    let bound = lambda_sqs::handle_event(
+        &stack.handler(),
+        LambdaEvent::new(event, Context::default()),
+    )
+    .await;
+    // No charge waits for it: refused (invalid_transition), recorded.
+    assert_eq!(bound.batch_item_failures.len(), 1, "{bound:?}");
     let authorised_by = |operation: &str| -> &'static str {
         match operation {
             "Query" => "dynamodb:Query",
@@ -140,6 +162,7 @@ async fn the_role_grants_what_the_lambda_sends() {
             "TransactWriteItems" => "dynamodb:PutItem",
             "UpdateItem" => "dynamodb:UpdateItem",
             "GetObject" => "s3:GetObject",
+            "ListObjectsV2" => "s3:ListBucket",
             other => panic!("the Lambda sends {other}: grant it in template.json and map it here"),
         }
     };
@@ -172,9 +195,14 @@ async fn the_role_grants_what_the_lambda_sends() {
     );
     assert_eq!(
         sent(&stack.s3_requests),
-        BTreeSet::from(["s3:GetObject".to_owned()])
+        BTreeSet::from(["s3:GetObject".to_owned(), "s3:ListBucket".to_owned()])
     );
     assert_eq!(statement("ReadConfigs"), ["s3:GetObject"]);
+    // Listed under the config prefix only (the statement's condition).
+    assert_eq!(
+        statement("MissingConfigIsNotFoundNotDenied"),
+        ["s3:ListBucket"]
+    );
 }
 
 /// The processor's role (`ProcessorRole`) grants what the processor sends

@@ -6,8 +6,11 @@
 //! scheduler's role for alarms ([`template_alarms`]); the HTTP Lambda and
 //! its Function URL ([`template_http`]); the roles' grants against what
 //! the Lambdas send ([`grants`], and [`http_grants`] for the HTTP Lambda's,
-//! route by route); and the script behind `cargo make zip` /
-//! `cargo make deploy` (`stack.py`) against moto ([`script`]).
+//! route by route); the script behind `cargo make zip` /
+//! `cargo make deploy` (`stack.py`) against moto ([`script`]); and the rules
+//! the configs' bindings need, rendered into the template and delivering a
+//! provider's event to the worker through moto's EventBridge
+//! ([`bindings`]).
 //!
 //! moto makes the queues, the table (keys, index, stream), the bucket (with
 //! its encryption), the roles and their inline policies, the functions and the
@@ -22,6 +25,7 @@
 //! the whole template against CloudFormation's resource schemas (cfn-lint,
 //! which comes with moto).
 
+mod bindings;
 mod grants;
 mod http_grants;
 mod script;
@@ -51,6 +55,35 @@ pub(super) fn template_path() -> PathBuf {
 pub(super) fn template() -> Value {
     let text = std::fs::read_to_string(template_path()).expect("read template.json");
     serde_json::from_str(&text).expect("template.json is JSON")
+}
+
+/// What `cmdctl config bindings --json` prints for the repository's
+/// configs: `{"rules": [...]}` from the same function.
+pub(super) fn bindings_json() -> Value {
+    let configs = testkit::scenario::config_dir();
+    let mut machines = Vec::new();
+    for entry in std::fs::read_dir(&configs).expect("config/") {
+        let path = entry.expect("an entry").path();
+        if path.extension().is_some_and(|e| e == "json") {
+            machines.push(config_dir::load_file(&path, None).expect("a valid config"));
+        }
+    }
+    let machines: Vec<&handler_core::state_machine::StateMachine> = machines.iter().collect();
+    serde_json::json!({ "rules": handler_core::state_machine::binding_rules(&machines) })
+}
+
+/// The template as `stack.py render --bindings` gives it, with the rules of
+/// `bindings` (the JSON of `cmdctl config bindings --json`).
+pub(super) fn rendered_template(bindings: &Value) -> Value {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("bindings.json");
+    std::fs::write(&file, bindings.to_string()).expect("write bindings");
+    let out = run(Command::new("python3")
+        .arg(deploy_dir().join("stack.py"))
+        .args(["render", "--bindings"])
+        .arg(&file));
+    assert!(out.status.success(), "stack.py render: {}", stderr(&out));
+    serde_json::from_slice(&out.stdout).expect("the rendered template is JSON")
 }
 
 pub(super) async fn queue_attributes(sdk: &SdkConfig, url: &str) -> BTreeMap<String, String> {

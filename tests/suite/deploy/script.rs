@@ -94,9 +94,14 @@ async fn the_deploy_script_creates_and_updates_the_stack_on_moto() {
     assert!(out.status.success(), "HTTP Lambda zip: {}", stderr(&out));
     std::fs::write(http_api_zip.with_file_name("ARCH"), "arm64\n").expect("write ARCH");
 
+    // The bindings' rules, as `cmdctl config bindings --json` prints them.
+    let bindings = dir.path().join("bindings.json");
+    std::fs::write(&bindings, super::bindings_json().to_string()).expect("write bindings");
     let deploy = |extra: &[&str]| {
         let mut args = vec![
             "deploy",
+            "--bindings",
+            bindings.to_str().expect("path"),
             "--zip",
             zip.to_str().expect("path"),
             "--processor-zip",

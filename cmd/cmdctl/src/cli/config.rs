@@ -58,6 +58,30 @@ pub(crate) enum ConfigVerb {
          2  invalid input: an invalid local config, a bucket that cannot be read"
     ))]
     Diff(DiffArgs),
+    /// Print the EventBridge rules the configs' bindings need.
+    ///
+    /// One rule per binding (docs/reference.md §2, `bindings`): its id (the
+    /// CloudFormation logical id the deploy step gives it), the event's
+    /// `source` and `detail-type`, the config and command it becomes, and
+    /// its event pattern. The deploy step makes exactly these rules, on the
+    /// configured bus, targeting the command queue (it reads `--json`). The
+    /// configs are checked as a set first, as `config validate` does; exits
+    /// 2 when one is invalid or two bind one event.
+    #[command(after_help = examples!(
+        "Example:\n  \
+         cmdctl config bindings\n  \
+         cmdctl config bindings --json config/payment.json"
+    ))]
+    Bindings(BindingsArgs),
+}
+
+/// `config bindings`.
+#[derive(Debug, Args)]
+pub(crate) struct BindingsArgs {
+    /// Config files [default: every `*.json` of the config directory:
+    /// --config when it is one, else `config`].
+    #[arg(value_name = "PATH")]
+    pub(crate) paths: Vec<PathBuf>,
 }
 
 /// `config validate`.

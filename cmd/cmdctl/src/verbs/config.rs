@@ -4,6 +4,7 @@
 //! S3 only when all of them are valid and none would replace a newer deployed
 //! version (unless `--force`).
 
+pub(crate) mod bindings;
 pub(crate) mod diff;
 mod report;
 mod set;

@@ -5,6 +5,7 @@ pub(crate) mod alarms;
 pub(crate) mod config;
 pub(crate) mod dlq;
 pub(crate) mod exec;
+pub(crate) mod ingest;
 pub(crate) mod inspect;
 pub(crate) mod list;
 pub(crate) mod process;

@@ -81,7 +81,7 @@ pub(crate) fn run(
 }
 
 /// The text of `path`, or of stdin for `-`, with a name for messages.
-fn read_input(path: &Path) -> anyhow::Result<(String, String)> {
+pub(crate) fn read_input(path: &Path) -> anyhow::Result<(String, String)> {
     if path.as_os_str() == "-" {
         let mut text = String::new();
         std::io::stdin()

@@ -2,8 +2,9 @@
 //! random shops (stock, prices), random orders (item ids valid per the
 //! schema and some that are not, quantities in and out of bounds, card or
 //! transfer or no method), random provider answers (in time, late, none),
-//! and time moved past the payment's timeout, all through `cmdctl exec` and
-//! `cmdctl run` on a local store. Every order the schemas accept ends
+//! and time moved past the payment's timeout, all through `cmdctl exec`,
+//! `cmdctl run` and, for the provider's answers, `cmdctl ingest` of its
+//! events (each delivered twice, as the bus may) on a local store. Every order the schemas accept ends
 //! Confirmed, Rejected or Cancelled; every item's stock is what was
 //! restocked minus what confirmed orders took; no payment of an order not
 //! confirmed is left charged; nothing is left pending. Input the schemas
@@ -116,11 +117,33 @@ fn run_at(cli: &Cli, now: &str) {
     assert_eq!(doc["stopped"], false, "{doc}");
 }
 
-/// The provider's answer for `id`: refused when the payment is not
-/// waiting (a card, an order refused, an answer too late to matter).
-fn answer(cli: &Cli, id: &str, command: &str, now: &str) {
-    let run = cli.run(&["exec", "payment", id, command, "--now", now, "--json"]);
-    assert!(!run.stderr.contains("stays pending") && !run.stderr.contains("failed transiently"));
+/// The provider's answer for `id`, its event ingested twice (the second
+/// copy a duplicate, or refused as the first was): refused when the payment
+/// is not waiting (a card, an order refused, an answer too late to matter).
+fn answer(cli: &Cli, id: &str, command: &str, now: &str) -> Result<(), TestCaseError> {
+    let (detail_type, detail) = match command {
+        "ConfirmCharge" => (
+            "PaymentSucceeded",
+            json!({"orderId": id, "reference": "tr"}),
+        ),
+        _ => ("PaymentFailed", json!({"orderId": id, "reason": "refused"})),
+    };
+    let event = crate::ingest::provider_event(&format!("{id}-{command}"), detail_type, detail);
+    let lines = format!("{event}\n{event}\n");
+    let run = cli.run_with_stdin(&["ingest", "--now", now, "--json", "-"], &lines);
+    prop_assert!(
+        !run.stderr.contains("stays pending") && !run.stderr.contains("failed transiently")
+    );
+    let outcomes = run.json()["outcomes"].clone();
+    let first = &outcomes[0];
+    let second = &outcomes[1];
+    if first["outcome"] == "applied" {
+        prop_assert_eq!(&second["outcome"], "duplicate", "{}", outcomes);
+        prop_assert_eq!(&second["version"], &first["version"]);
+    } else {
+        prop_assert_eq!(&second["reasonCode"], &first["reasonCode"], "{}", outcomes);
+    }
+    Ok(())
 }
 
 fn one_case(shop: &[(u64, f64)], orders: &[Order]) -> Result<(), TestCaseError> {
@@ -178,7 +201,7 @@ fn one_case(shop: &[(u64, f64)], orders: &[Order]) -> Result<(), TestCaseError> 
                     &format!("p-{n}"),
                     command,
                     if late { LATE } else { IN_TIME },
-                );
+                )?;
             }
         }
         run_at(&cli, if late { END } else { PAST_TIMEOUT });

@@ -47,7 +47,7 @@ pub fn check_aggregate_id(value: &str) -> Result<(), EnvelopeError> {
     check_text("aggregateId", value, MAX_AGGREGATE_ID_BYTES, true)
 }
 
-pub(super) fn check_text(
+pub(crate) fn check_text(
     field: &'static str,
     value: &str,
     max: usize,

@@ -16,6 +16,7 @@ mod fields;
 mod numbers;
 mod parse;
 
+pub(crate) use fields::check_text;
 pub use fields::{check_aggregate_id, check_aggregate_type, has_hidden_characters};
 pub use numbers::MAX_SAFE_INTEGER;
 pub use parse::parse_command;

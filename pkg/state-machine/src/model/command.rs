@@ -2,7 +2,8 @@
 //! command as `decide` sees it ([`CommandInput`]), a stored event as
 //! reactions see it ([`EventView`]), and the command a config derives from
 //! a stored event, by a reaction or an alarm firing ([`DerivedCommand`]),
-//! with the hop count that bounds chains of them ([`MAX_HOPS`]).
+//! with the hop count that bounds chains of them ([`MAX_HOPS`]), and the
+//! command an outside event becomes through a binding ([`BoundCommand`]).
 
 use jiff::Timestamp;
 use serde::Serialize;
@@ -70,6 +71,31 @@ pub struct DerivedCommand {
     /// The command's payload.
     pub payload: Map<String, Value>,
     /// `correlationId`, `causationId` and `hops`.
+    pub metadata: Map<String, Value>,
+}
+
+/// The command an outside event becomes through a binding. Serializes
+/// (camelCase) to exactly the command message body of docs/reference.md §1:
+/// `{commandId, aggregateType, aggregateId, command, payload,
+/// expectedVersion?, metadata}`, so the handler checks it as it checks any
+/// command.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BoundCommand {
+    /// Deterministic: `{source}/{id}` (hashed when long).
+    pub command_id: String,
+    /// The binding config's aggregate type.
+    pub aggregate_type: String,
+    /// The target aggregate's id.
+    pub aggregate_id: String,
+    /// The command's name.
+    pub command: String,
+    /// The command's payload.
+    pub payload: Map<String, Value>,
+    /// The version the aggregate must be at, when the binding asks one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected_version: Option<u64>,
+    /// `correlationId`.
     pub metadata: Map<String, Value>,
 }
 

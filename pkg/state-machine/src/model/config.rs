@@ -28,6 +28,10 @@ pub struct Config {
     /// aggregate (docs/reference.md §2); absent means none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expiry: Option<ExpirySpec>,
+    /// Outside events (EventBridge) bound to this type's commands
+    /// (docs/reference.md §2); absent means none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bindings: Vec<BindingSpec>,
 }
 
 /// One command accepted from one or more states.
@@ -135,6 +139,40 @@ pub struct ReactionSpec {
     /// The command's payload: each field a literal or a rule.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payload: Option<Map<String, Value>>,
+}
+
+/// One binding: an outside event (EventBridge `source` and `detail-type`)
+/// that becomes a command of this config's type. `aggregateId`, `payload`
+/// and `expectedVersion` are literals or JSON Logic rules over the whole
+/// event (`{version, id, source, detail-type, detail, ...}`), compiled once
+/// when the config is loaded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BindingSpec {
+    /// The event's `source`, e.g. `"payments.provider"`.
+    pub source: String,
+    /// The event's `detail-type`, e.g. `"PaymentSucceeded"`.
+    pub detail_type: String,
+    /// The command of this config's type the event becomes.
+    pub command: String,
+    /// The target aggregate's id: a literal or a rule.
+    pub aggregate_id: Value,
+    /// The command's payload: each field a literal or a rule (default `{}`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payload: Option<Map<String, Value>>,
+    /// The version the aggregate must be at: a literal or a rule (default:
+    /// none asked).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_version: Option<Value>,
+}
+
+/// How a binding is named in faults and failures:
+/// ``bindings[0] (`payments.provider` `PaymentSucceeded` -> `ConfirmCharge`)``.
+pub(crate) fn binding_name(index: usize, b: &BindingSpec) -> String {
+    format!(
+        "bindings[{index}] (`{}` `{}` -> `{}`)",
+        b.source, b.detail_type, b.command
+    )
 }
 
 /// How a transition is named in rejections and faults:

@@ -3,6 +3,7 @@
 mod alarm_faults;
 mod alarm_time;
 mod alarms;
+mod bindings;
 mod config_faults;
 mod config_set;
 mod decide;

@@ -156,6 +156,7 @@ fn config() -> impl Strategy<Value = Config> {
                 transitions,
                 publish: false,
                 expiry: None,
+                bindings: Vec::new(),
             },
         )
 }

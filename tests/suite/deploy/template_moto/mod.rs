@@ -305,7 +305,7 @@ async fn only_mapping(
 /// Waits for the stack to be created, as long as it progresses: it fails
 /// on any other final status, or after a minute in which neither the
 /// stack's nor any resource's status changed.
-async fn wait_for_stack(
+pub(in crate::deploy) async fn wait_for_stack(
     cf: &aws_sdk_cloudformation::Client,
     name: &str,
 ) -> Result<BTreeMap<String, String>, String> {

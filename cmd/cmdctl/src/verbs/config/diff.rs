@@ -7,7 +7,7 @@ use std::io::Write;
 
 use anyhow::Context as _;
 use handler_core::state_machine::Config;
-use handler_core::state_machine::diff::{Changes, Edge, TransitionChange, diff};
+use handler_core::state_machine::diff::{BindingChange, Changes, Edge, TransitionChange, diff};
 use serde::{Serialize, Serializer};
 use serde_json::{Value, json};
 
@@ -185,7 +185,31 @@ fn write_file(out: &mut fmt::Formatter<'_>, d: &FileDiff) -> fmt::Result {
     for t in &c.transitions {
         writeln!(out, "  {}", transition_text(t))?;
     }
+    for b in &c.bindings {
+        writeln!(out, "  {}", binding_text(b))?;
+    }
     Ok(())
+}
+
+/// `+ binding payments.provider PaymentSucceeded -> ConfirmCharge`.
+fn binding_text(b: &BindingChange) -> String {
+    let (source, detail_type) = b.key();
+    match b {
+        BindingChange::Added(spec) => {
+            format!("+ binding {source} {detail_type} -> {}", spec.command)
+        }
+        BindingChange::Removed(spec) => {
+            format!("- binding {source} {detail_type} -> {}", spec.command)
+        }
+        BindingChange::Changed { before, after } if before.command != after.command => format!(
+            "~ binding {source} {detail_type} -> {} (was {})",
+            after.command, before.command
+        ),
+        BindingChange::Changed { after, .. } => format!(
+            "~ binding {source} {detail_type} -> {} (builds it another way)",
+            after.command
+        ),
+    }
 }
 
 fn edge_text(edge: &Edge) -> String {
@@ -361,6 +385,18 @@ fn file_json(d: &FileDiff) -> Value {
         "transitionsAdded": added,
         "transitionsRemoved": removed,
         "transitionsChanged": changed,
+        "bindingsAdded": c.bindings.iter().filter_map(|b| match b {
+            BindingChange::Added(spec) => Some(json!(spec)),
+            _ => None,
+        }).collect::<Vec<_>>(),
+        "bindingsRemoved": c.bindings.iter().filter_map(|b| match b {
+            BindingChange::Removed(spec) => Some(json!(spec)),
+            _ => None,
+        }).collect::<Vec<_>>(),
+        "bindingsChanged": c.bindings.iter().filter_map(|b| match b {
+            BindingChange::Changed { before, after } => Some(json!({ "before": before, "after": after })),
+            _ => None,
+        }).collect::<Vec<_>>(),
     })
 }
 
