@@ -46,9 +46,10 @@ pub(crate) fn run(
         .notify_applied(wake.clone())
         .with_limits(limits)
         .router();
-    // Its own runtime, on every core: requests are parsed and answered on
-    // one while the store works on another (the other verbs need one).
-    let serving_runtime = tokio::runtime::Builder::new_multi_thread()
+    // One thread: the store is one SQLite connection under one lock, so a
+    // second worker mostly waits for it, and the CPU per command went up
+    // (BENCHMARKS.md, "The HTTP API", tried and not kept).
+    let serving_runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
