@@ -29,3 +29,12 @@ pub fn required(
 ) -> Result<String, LambdaEnvError> {
     present(lookup, name).ok_or(LambdaEnvError::Missing(name))
 }
+
+/// `WARM_ON_INIT`: `true` (the default, when unset or empty) or `false`.
+pub fn warm_on_init(lookup: &impl Fn(&str) -> Option<String>) -> Result<bool, LambdaEnvError> {
+    match present(lookup, "WARM_ON_INIT").as_deref() {
+        None | Some("true") => Ok(true),
+        Some("false") => Ok(false),
+        Some(other) => Err(LambdaEnvError::WarmOnInit(other.to_owned())),
+    }
+}

@@ -24,7 +24,7 @@ use handler_core::{Clock, SystemClock};
 use sqs_dlq_sink::SqsDeadLetters;
 use store_dynamodb::DynamoStore;
 
-use binary_env::vars::{present, required};
+use binary_env::vars::{present, required, warm_on_init};
 use binary_env::{Knobs, LambdaEnvError, load_sdk_config};
 use config_s3::s3_client;
 use store_dynamodb::{TableCheckError, check_before_use};
@@ -59,11 +59,7 @@ impl LambdaEnv {
             bucket: required("S3_BUCKET_NAME")?,
             prefix: value("S3_CONFIG_PREFIX").unwrap_or_default(),
             reject_to_dlq: value("REJECT_TO_DLQ_URL"),
-            warm_on_init: match value("WARM_ON_INIT").as_deref() {
-                None | Some("true") => true,
-                Some("false") => false,
-                Some(other) => return Err(LambdaEnvError::WarmOnInit(other.to_owned())),
-            },
+            warm_on_init: warm_on_init(&lookup)?,
             knobs: Knobs::from_lookup(&lookup)?,
         })
     }

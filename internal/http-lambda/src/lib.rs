@@ -30,7 +30,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use aws_config::ConfigLoader;
 use axum::Router;
 use batch_handler::Handler;
-use binary_env::vars::{present, required};
+use binary_env::vars::{present, required, warm_on_init};
 use binary_env::{Knobs, LambdaEnvError, load_sdk_config};
 use config_s3::{S3ConfigSource, s3_client};
 use handler_core::{Clock, SystemClock};
@@ -68,11 +68,7 @@ impl HttpEnv {
             bucket: required("S3_BUCKET_NAME")?,
             prefix: value("S3_CONFIG_PREFIX").unwrap_or_default(),
             command_queue_url: required("COMMAND_QUEUE_URL")?,
-            warm_on_init: match value("WARM_ON_INIT").as_deref() {
-                None | Some("true") => true,
-                Some("false") => false,
-                Some(other) => return Err(LambdaEnvError::WarmOnInit(other.to_owned())),
-            },
+            warm_on_init: warm_on_init(&lookup)?,
             knobs: Knobs::from_lookup(&lookup)?,
         })
     }
