@@ -46,7 +46,10 @@ mod trace;
 mod worker;
 
 pub(crate) use alarms::{AlarmsArgs, ClockArgs};
-pub(crate) use config::{BindingsArgs, ConfigArgs, ConfigVerb, DiffArgs, UploadArgs, ValidateArgs};
+pub(crate) use config::{
+    BindingsArgs, ConfigArgs, ConfigVerb, DiffArgs, GraphArgs, GraphFormat, UploadArgs,
+    ValidateArgs,
+};
 pub(crate) use dlq::{DlqArgs, DlqTarget, DlqVerb, ListDlqArgs, PurgeArgs, RedriveArgs, ShowArgs};
 pub(crate) use exec::{CommandArgs, ExecArgs};
 pub(crate) use ingest::IngestArgs;

@@ -145,6 +145,7 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
             ConfigVerb::Upload(args) => config::upload(&ctx, args, out)?,
             ConfigVerb::Diff(args) => config::diff::run(&ctx, args, out)?,
             ConfigVerb::Bindings(args) => config::bindings::run(&ctx, args, out)?,
+            ConfigVerb::Graph(args) => config::graph::run(&ctx, args, out)?,
         },
         Verb::Send(args) => send::run(&ctx, args, out)?,
         Verb::Worker(args) => worker::run(&ctx, args, out)?,

@@ -42,7 +42,8 @@
 //!    `binding/evaluate.rs` builds the command an outside event becomes
 //!    ([`StateMachine::bind`], a [`BoundCommand`]).
 //! 7. **Across configs**: `config_set` checks the configs loaded together
-//!    ([`validate_set`]); [`diff`] compares two versions of one.
+//!    ([`validate_set`]); [`diff`] compares two versions of one; [`graph`]
+//!    draws them as Mermaid or DOT (`cmdctl config graph`).
 //!
 //! Every feature is split the same way: `<feature>/compile.rs` runs once
 //! when a config is loaded and appends [`ConfigFault`]s; `<feature>/evaluate.rs`
@@ -233,6 +234,7 @@ mod config_set;
 pub mod diff;
 mod duration;
 mod fault;
+pub mod graph;
 mod guard;
 pub mod ids;
 mod machine;

@@ -73,6 +73,41 @@ pub(crate) enum ConfigVerb {
          cmdctl config bindings --json config/payment.json"
     ))]
     Bindings(BindingsArgs),
+    /// Draw the configs as a diagram: states, transitions (with their
+    /// guards' names and the alarms they set) and the reactions between
+    /// types, from the configs alone.
+    ///
+    /// Mermaid (`flowchart LR`, one subgraph per type) or Graphviz DOT (one
+    /// cluster per type). The configs are checked as a set first, as
+    /// `config validate` does; exits 2 when one is invalid or a TYPE has
+    /// no config. The README's saga diagram is this verb's output.
+    #[command(after_help = examples!(
+        "Example:\n  \
+         cmdctl config graph\n  \
+         cmdctl config graph order payment --format dot | dot -Tsvg > saga.svg"
+    ))]
+    Graph(GraphArgs),
+}
+
+/// `config graph`.
+#[derive(Debug, Args)]
+pub(crate) struct GraphArgs {
+    /// The types to draw [default: every config of the config directory:
+    /// --config when it is one, else `config`].
+    #[arg(value_name = "TYPE")]
+    pub(crate) types: Vec<String>,
+    /// The diagram's format.
+    #[arg(long, value_enum, default_value_t = GraphFormat::Mermaid)]
+    pub(crate) format: GraphFormat,
+}
+
+/// `config graph --format`.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub(crate) enum GraphFormat {
+    /// A Mermaid flowchart.
+    Mermaid,
+    /// A Graphviz digraph.
+    Dot,
 }
 
 /// `config bindings`.

@@ -6,6 +6,7 @@
 
 pub(crate) mod bindings;
 pub(crate) mod diff;
+pub(crate) mod graph;
 mod report;
 mod set;
 

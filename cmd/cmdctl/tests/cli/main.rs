@@ -19,6 +19,7 @@ mod pending;
 mod process;
 mod quick_start;
 mod react;
+mod readme_graph;
 mod readme_http;
 mod readme_ingest;
 mod resend;
