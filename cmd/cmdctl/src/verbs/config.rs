@@ -206,6 +206,17 @@ pub(crate) fn local_paths(ctx: &Context<'_>, given: &[PathBuf]) -> anyhow::Resul
     configs_in(&dir)
 }
 
+/// The machines of the valid verdicts, in their order.
+pub(super) fn valid_machines(verdicts: &[(String, Verdict)]) -> Vec<&StateMachine> {
+    verdicts
+        .iter()
+        .filter_map(|(_, v)| match v {
+            Verdict::Valid { machine, .. } => Some(machine.as_ref()),
+            Verdict::Invalid(_) => None,
+        })
+        .collect()
+}
+
 /// `--bucket`/`--prefix` (or their variables), else an `s3://` --config.
 pub(crate) fn upload_target(
     ctx: &Context<'_>,

@@ -6,10 +6,10 @@
 use std::fmt;
 use std::io::Write;
 
-use handler_core::state_machine::{BindingRule, StateMachine, binding_rules};
+use handler_core::state_machine::{BindingRule, binding_rules};
 use serde::Serialize;
 
-use super::{Checked, Verdict, all_valid, check_files, local_paths, set};
+use super::{Checked, all_valid, check_files, local_paths, set};
 use crate::Exit;
 use crate::cli::BindingsArgs;
 use crate::context::Context;
@@ -62,13 +62,7 @@ pub(crate) fn run(
         output::emit(ctx.global, out, &Checked::of(&verdicts))?;
         return Ok(Exit::Invalid);
     }
-    let machines: Vec<&StateMachine> = verdicts
-        .iter()
-        .filter_map(|(_, v)| match v {
-            Verdict::Valid { machine, .. } => Some(machine.as_ref()),
-            Verdict::Invalid(_) => None,
-        })
-        .collect();
+    let machines = super::valid_machines(&verdicts);
     output::emit(
         ctx.global,
         out,

@@ -4,11 +4,11 @@
 use std::fmt;
 use std::io::Write;
 
+use handler_core::state_machine::Config;
 use handler_core::state_machine::graph::{self, Format};
-use handler_core::state_machine::{Config, StateMachine};
 use serde::Serialize;
 
-use super::{Checked, Verdict, all_valid, check_files, local_paths, set};
+use super::{Checked, all_valid, check_files, local_paths, set};
 use crate::Exit;
 use crate::cli::{GraphArgs, GraphFormat};
 use crate::context::Context;
@@ -43,13 +43,7 @@ pub(crate) fn run(
         output::emit(ctx.global, out, &Checked::of(&verdicts))?;
         return Ok(Exit::Invalid);
     }
-    let machines: Vec<&StateMachine> = verdicts
-        .iter()
-        .filter_map(|(_, v)| match v {
-            Verdict::Valid { machine, .. } => Some(machine.as_ref()),
-            Verdict::Invalid(_) => None,
-        })
-        .collect();
+    let machines = super::valid_machines(&verdicts);
     let configs: Vec<&Config> = if args.types.is_empty() {
         machines.iter().map(|m| m.config()).collect()
     } else {

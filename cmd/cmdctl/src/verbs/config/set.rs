@@ -2,7 +2,7 @@
 //! configs the handler loads together): `state_machine::validate_set`'s
 //! faults make the config they are in invalid.
 
-use handler_core::state_machine::{StateMachine, validate_set};
+use handler_core::state_machine::validate_set;
 
 use super::Verdict;
 
@@ -19,13 +19,7 @@ pub(super) fn check_set(
     if !super::all_valid(&verdicts) {
         return Ok(verdicts);
     }
-    let machines: Vec<&StateMachine> = verdicts
-        .iter()
-        .filter_map(|(_, v)| match v {
-            Verdict::Valid { machine, .. } => Some(machine.as_ref()),
-            Verdict::Invalid(_) => None,
-        })
-        .collect();
+    let machines = super::valid_machines(&verdicts);
     let mut faults = Vec::new();
     for fault in validate_set(&machines) {
         match &fault.missing_type {
