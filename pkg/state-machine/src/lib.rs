@@ -43,7 +43,8 @@
 //!    ([`StateMachine::bind`], a [`BoundCommand`]).
 //! 7. **Across configs**: `config_set` checks the configs loaded together
 //!    ([`validate_set`]); [`diff`] compares two versions of one; [`graph`]
-//!    draws them as Mermaid or DOT (`cmdctl config graph`).
+//!    draws them as Mermaid or DOT (`cmdctl config graph`); [`svg`] draws
+//!    one config as SVG with one state marked (the console's diagram).
 //!
 //! Every feature is split the same way: `<feature>/compile.rs` runs once
 //! when a config is loaded and appends [`ConfigFault`]s; `<feature>/evaluate.rs`
@@ -243,6 +244,7 @@ mod reaction;
 mod rule;
 mod rule_bounds;
 mod schema;
+pub mod svg;
 
 pub use alarm::evaluate::alarm_command;
 pub use binding::evaluate::BindingError;

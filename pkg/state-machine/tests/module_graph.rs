@@ -251,7 +251,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ),
     ("decide", &["machine", "guard::evaluate", "alarm::evaluate"]),
     ("react", &["reaction::evaluate", "binding::evaluate"]),
-    ("across configs", &["config_set", "diff", "graph"]),
+    ("across configs", &["config_set", "diff", "graph", "svg"]),
 ];
 
 fn layer_of(module: &str) -> (usize, &'static str) {
