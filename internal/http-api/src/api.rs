@@ -23,7 +23,7 @@ use crate::backend::Backend;
 use crate::limits::Limits;
 use crate::openapi::ApiDoc;
 use crate::problem::Problem;
-use crate::routes::{aggregates, commands, health, traces};
+use crate::routes::{aggregates, commands, health, traces, types};
 
 /// What every route shares.
 pub(crate) struct Shared {
@@ -105,6 +105,15 @@ impl HttpApi {
             .with_state(Arc::new(self.shared))
             .split_for_parts();
         router
+            .route("/", axum::routing::get(crate::console::index))
+            .route(
+                "/console/app.js",
+                axum::routing::get(crate::console::script),
+            )
+            .route(
+                "/console/app.css",
+                axum::routing::get(crate::console::style),
+            )
             .fallback(|| async { Problem::not_found("no such route") })
             .method_not_allowed_fallback(|| async {
                 Problem::new(
@@ -143,6 +152,9 @@ fn api_router() -> OpenApiRouter<Api> {
         .routes(routes!(aggregates::get_events))
         .routes(routes!(aggregates::list_aggregates))
         .routes(routes!(traces::get_trace))
+        .routes(routes!(types::list_types))
+        .routes(routes!(types::get_type))
+        .routes(routes!(types::get_diagram))
         .routes(routes!(health::healthz))
         .routes(routes!(crate::openapi::get_openapi))
 }

@@ -38,6 +38,8 @@ pub trait Backend: Send + Sync {
     async fn correlated(&self, id: &str, limit: usize) -> Result<Vec<StoredEvent>, StoreError>;
     /// The state machine of a type.
     async fn config(&self, aggregate_type: &str) -> Result<Arc<StateMachine>, ConfigSourceError>;
+    /// The aggregate types the config source has, sorted.
+    async fn types(&self) -> Result<Vec<String>, ConfigSourceError>;
 }
 
 #[async_trait]
@@ -80,5 +82,9 @@ where
 
     async fn config(&self, aggregate_type: &str) -> Result<Arc<StateMachine>, ConfigSourceError> {
         self.configs().state_machine(aggregate_type).await
+    }
+
+    async fn types(&self) -> Result<Vec<String>, ConfigSourceError> {
+        self.configs().aggregate_types().await
     }
 }

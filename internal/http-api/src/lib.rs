@@ -7,8 +7,10 @@
 //!   (the queue, the limits, the signal a local host waits on), and
 //!   [`openapi()`], the OpenAPI 3.1 document from the same registration;
 //! - `routes`: `POST /commands` (and per aggregate), `GET` of an aggregate
-//!   (with `ETag`), its events, a type's aggregates, a trace, `/healthz`,
-//!   `/openapi.json`;
+//!   (with `ETag`), its events, a type's aggregates, a trace, the configs'
+//!   types, one config and its diagram (SVG), `/healthz`, `/openapi.json`;
+//! - `console`: the operator console (docs/console.md), three static files
+//!   at `GET /` under a content-security policy, reading those routes;
 //! - [`problem`]: every error as `application/problem+json`, its texts fixed
 //!   per code, never a value from the request;
 //! - [`limits`]: body size, read timeout, concurrency (503, never a queue);
@@ -21,6 +23,7 @@
 
 pub mod api;
 mod backend;
+mod console;
 pub mod limits;
 mod openapi;
 pub mod problem;

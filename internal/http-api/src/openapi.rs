@@ -21,6 +21,7 @@ use crate::problem::Problem;
         (name = "commands", description = "Commands in"),
         (name = "aggregates", description = "State out"),
         (name = "traces", description = "One correlation's events"),
+        (name = "console", description = "The configs, for the operator console"),
         (name = "health", description = "For load balancers"),
         (name = "meta", description = "This document")
     )

@@ -501,6 +501,9 @@ async fn the_openapi_document_lists_every_route() {
         "/aggregates/{type}/{id}/events",
         "/aggregates/{type}",
         "/traces/{id}",
+        "/types",
+        "/types/{type}",
+        "/types/{type}/diagram.svg",
         "/healthz",
         "/openapi.json",
     ] {

@@ -6,3 +6,4 @@ pub(crate) mod body;
 pub(crate) mod commands;
 pub(crate) mod health;
 pub(crate) mod traces;
+pub(crate) mod types;
