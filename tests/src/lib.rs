@@ -6,6 +6,8 @@
 //! - [`scenario`]: given/when/then for the batch handler;
 //! - [`progress`]: waits bounded by lack of progress, not by total time;
 //! - [`black_hole`]: an endpoint that accepts connections and never answers;
+//! - [`browser`]: headless Chromium through chromedriver (WebDriver), for
+//!   the console;
 //! - [`http`]: a server process of one test and a raw HTTP/1.1 client for it
 //!   (the HTTP API's hostile-input, load and bench runs);
 //! - [`capacity`]: DynamoDB capacity units by AWS's rules, from the wire;
@@ -19,6 +21,7 @@
 pub mod audit;
 pub mod aws;
 pub mod black_hole;
+pub mod browser;
 pub mod bus;
 pub mod capacity;
 pub mod config_conformance;

@@ -8,6 +8,7 @@ mod alarms;
 mod alarms_stale;
 mod aws;
 mod config;
+mod console;
 mod dlq;
 mod errors;
 mod exec;
