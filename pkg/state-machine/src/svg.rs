@@ -16,7 +16,7 @@ use std::fmt::Write as _;
 use crate::model::config::Config;
 
 const BOX_HEIGHT: f64 = 36.0;
-const ROW_GAP: f64 = 28.0;
+const ROW_GAP: f64 = 40.0;
 const COLUMN_GAP: f64 = 150.0;
 const MARGIN: f64 = 40.0;
 const CHAR_WIDTH: f64 = 7.5;
@@ -132,69 +132,126 @@ fn columns(config: &Config) -> Vec<usize> {
     depth.into_iter().map(|d| d.unwrap_or(last)).collect()
 }
 
-fn edges(out: &mut String, config: &Config, placed: &[Placed]) {
+/// One arrow: the commands that lead from one state to another, and their
+/// titles (with the guards' names).
+struct Arrow {
+    from: usize,
+    to: usize,
+    commands: Vec<String>,
+    titles: Vec<String>,
+}
+
+/// The transitions as arrows, one per pair of states in the configs'
+/// order, each command on it once.
+fn arrows(config: &Config) -> Vec<Arrow> {
     let index = |name: &str| config.states.iter().position(|s| s == name);
-    // How many edges each pair of states already has, to bend the next one
-    // further, so that two commands between the same states stay apart.
-    let mut seen: BTreeMap<(usize, usize), usize> = BTreeMap::new();
+    let mut arrows: Vec<Arrow> = Vec::new();
     for tr in &config.transitions {
         let Some(to) = index(&tr.to) else { continue };
+        let mut title = tr.command.clone();
+        if tr.guard.is_some() {
+            let _ = write!(
+                title,
+                " ({})",
+                tr.guard_message.as_deref().unwrap_or("guarded")
+            );
+        }
         for from in tr.from.iter().filter_map(|f| index(f)) {
-            let nth = seen.entry((from.min(to), from.max(to))).or_insert(0);
-            let bend = *nth as f64;
-            *nth += 1;
-            let mut title = tr.command.clone();
-            if tr.guard.is_some() {
-                let _ = write!(
-                    title,
-                    " ({})",
-                    tr.guard_message.as_deref().unwrap_or("guarded")
-                );
+            let at = match arrows.iter().position(|a| a.from == from && a.to == to) {
+                Some(at) => at,
+                None => {
+                    arrows.push(Arrow {
+                        from,
+                        to,
+                        commands: Vec::new(),
+                        titles: Vec::new(),
+                    });
+                    arrows.len() - 1
+                }
+            };
+            let arrow = &mut arrows[at];
+            if !arrow.commands.contains(&tr.command) {
+                arrow.commands.push(tr.command.clone());
             }
-            let (a, b) = (&placed[from], &placed[to]);
-            let label = xml(&tr.command);
-            if from == to {
-                let x = a.x + a.width / 2.0;
-                let lift = 28.0 + 14.0 * bend;
-                let _ = write!(
-                    out,
-                    "<g><title>{}</title><path d=\"M{:.1},{:.1} C{:.1},{:.1} {:.1},{:.1} {:.1},{:.1}\" fill=\"none\" stroke=\"#555\" marker-end=\"url(#arrow)\"/>\
-                     <text x=\"{x:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"#333\">{label}</text></g>",
-                    xml(&title),
+            if !arrow.titles.contains(&title) {
+                arrow.titles.push(title.clone());
+            }
+        }
+    }
+    arrows
+}
+
+fn edges(out: &mut String, config: &Config, placed: &[Placed]) {
+    // Arrows both ways between two states bend apart.
+    let arrows = arrows(config);
+    for arrow in &arrows {
+        let (from, to) = (arrow.from, arrow.to);
+        let (a, b) = (&placed[from], &placed[to]);
+        let label = arrow.commands.join(", ");
+        let title = xml(&arrow.titles.join("; "));
+        let (path, lx, ly) = if from == to {
+            let x = a.x + a.width / 2.0;
+            let top = a.y - 30.0;
+            (
+                format!(
+                    "M{:.1},{:.1} C{:.1},{top:.1} {:.1},{top:.1} {:.1},{:.1}",
                     x - 12.0,
                     a.y,
-                    x - 30.0,
-                    a.y - lift,
-                    x + 30.0,
-                    a.y - lift,
+                    x - 34.0,
+                    x + 34.0,
                     x + 12.0,
-                    a.y,
-                    a.y - lift + 4.0,
-                );
-                continue;
-            }
-            let forward = b.x >= a.x;
+                    a.y
+                ),
+                x,
+                top + 2.0,
+            )
+        } else if (a.x + a.width / 2.0 - b.x - b.width / 2.0).abs() < 1.0 {
+            // The same column: around its right side.
+            let (x1, x2) = (a.x + a.width, b.x + b.width);
+            let (y1, y2) = (a.y + BOX_HEIGHT / 2.0, b.y + BOX_HEIGHT / 2.0);
+            let reach = 34.0 + 10.0 * ((y2 - y1).abs() / (BOX_HEIGHT + ROW_GAP));
+            let cx = x1.max(x2) + reach;
+            (
+                format!("M{x1:.1},{y1:.1} C{cx:.1},{y1:.1} {cx:.1},{y2:.1} {x2:.1},{y2:.1}"),
+                cx - reach / 4.0 + 4.0,
+                (y1 + y2) / 2.0 + 4.0,
+            )
+        } else {
+            let forward = b.x > a.x;
             let (x1, x2) = if forward {
                 (a.x + a.width, b.x)
             } else {
                 (a.x, b.x + b.width)
             };
             let (y1, y2) = (a.y + BOX_HEIGHT / 2.0, b.y + BOX_HEIGHT / 2.0);
-            // Back edges bend below, forward ones above; more bend for each
-            // further edge of the pair.
-            let sign = if forward { -1.0 } else { 1.0 };
-            let offset = sign * (12.0 + 22.0 * bend);
-            // A quadratic curve's middle is halfway to its control point.
-            let (mx, my) = ((x1 + x2) / 2.0, (y1 + y2) / 2.0 + offset);
-            let _ = write!(
-                out,
-                "<g><title>{}</title><path d=\"M{x1:.1},{y1:.1} Q{mx:.1},{:.1} {x2:.1},{y2:.1}\" fill=\"none\" stroke=\"#555\" marker-end=\"url(#arrow)\"/>\
-                 <text x=\"{mx:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"#333\">{label}</text></g>",
-                xml(&title),
-                my + offset,
-                my + if forward { -4.0 } else { 12.0 },
-            );
-        }
+            let back = arrows.iter().any(|o| o.from == to && o.to == from);
+            // Forward arrows bow up, back ones down: a pair stays apart.
+            let bow = match (forward, back) {
+                (true, false) => -8.0,
+                (true, true) => -22.0,
+                (false, _) => 22.0,
+            };
+            let (mx, my) = ((x1 + x2) / 2.0, (y1 + y2) / 2.0);
+            // The curve's middle is halfway to its control point.
+            (
+                format!(
+                    "M{x1:.1},{y1:.1} Q{mx:.1},{:.1} {x2:.1},{y2:.1}",
+                    my + 2.0 * bow
+                ),
+                mx,
+                my + bow + if forward { -4.0 } else { 12.0 },
+            )
+        };
+        let width = label.chars().count() as f64 * 6.6 + 6.0;
+        let _ = write!(
+            out,
+            "<g><title>{title}</title><path d=\"{path}\" fill=\"none\" stroke=\"#555\" marker-end=\"url(#arrow)\"/>\
+             <rect x=\"{:.1}\" y=\"{:.1}\" width=\"{width:.1}\" height=\"15\" fill=\"#ffffff\" fill-opacity=\"0.85\"/>\
+             <text x=\"{lx:.1}\" y=\"{ly:.1}\" text-anchor=\"middle\" fill=\"#333\">{}</text></g>",
+            lx - width / 2.0,
+            ly - 11.0,
+            xml(&label),
+        );
     }
 }
 
