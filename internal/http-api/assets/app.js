@@ -255,7 +255,10 @@
   async function dlq() {
     show(h('p', {}, 'Loading…'));
     let listed;
-    try { listed = await api('/dlq'); } catch (e) { show(h('h1', {}, 'Dead letters'), failed(e)); return; }
+    try { listed = await api('/dlq'); } catch (e) {
+      if (e.status !== 404) { show(h('h1', {}, 'Dead letters'), failed(e)); return; }
+      listed = { configured: false };
+    }
     if (!listed.configured) {
       show(h('h1', {}, 'Dead letters'), h('p', { class: 'muted', id: 'no-dlq' }, 'No dead-letter queue is configured here (cmdctl serve --queue-url URL, or the Lambda\'s DLQ_URL).'));
       return;
