@@ -55,8 +55,7 @@ fn state_node(configs: &[&Config], t: usize, state: &str) -> Option<String> {
 /// `guarded`), and the alarms it sets.
 fn transition_label(tr: &Transition) -> String {
     let mut label = tr.command.clone();
-    if tr.guard.is_some() {
-        let name = tr.guard_message.as_deref().unwrap_or("guarded");
+    if let Some(name) = guard_name(tr) {
         let _ = write!(label, " ({name})");
     }
     if let Some(alarms) = &tr.alarms {
@@ -68,6 +67,13 @@ fn transition_label(tr: &Transition) -> String {
         }
     }
     label
+}
+
+/// A guarded transition's guard as drawn: its message, else `guarded`.
+pub(crate) fn guard_name(tr: &Transition) -> Option<&str> {
+    tr.guard
+        .as_ref()
+        .map(|_| tr.guard_message.as_deref().unwrap_or("guarded"))
 }
 
 /// A reaction's literal text (a rule is drawn as `(rule)`).

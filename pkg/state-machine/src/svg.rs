@@ -13,6 +13,7 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt::Write as _;
 
+use crate::graph::guard_name;
 use crate::model::config::Config;
 
 const BOX_HEIGHT: f64 = 36.0;
@@ -149,12 +150,8 @@ fn arrows(config: &Config) -> Vec<Arrow> {
     for tr in &config.transitions {
         let Some(to) = index(&tr.to) else { continue };
         let mut title = tr.command.clone();
-        if tr.guard.is_some() {
-            let _ = write!(
-                title,
-                " ({})",
-                tr.guard_message.as_deref().unwrap_or("guarded")
-            );
+        if let Some(name) = guard_name(tr) {
+            let _ = write!(title, " ({name})");
         }
         for from in tr.from.iter().filter_map(|f| index(f)) {
             let at = match arrows.iter().position(|a| a.from == from && a.to == to) {
